@@ -1,0 +1,5 @@
+import sys
+
+from expacti_cli.entry import main
+
+sys.exit(main())

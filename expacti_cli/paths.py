@@ -1,0 +1,84 @@
+"""Every file location guard uses, each overridable by a GUARD_* variable, resolved lazily.
+
+Locations follow platformdirs. On Linux the XDG rules are applied directly (a test checks
+they give exactly what platformdirs gives) because importing platformdirs costs ~35 ms,
+more than an allowed command may take in all; other systems ask platformdirs itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+APP = "expacti-cli"
+
+
+def _xdg(var: str, fallback: str) -> str:
+    base = os.environ.get(var, "").strip()
+    if not base:
+        base = os.path.expanduser(fallback)
+    return os.path.join(base, APP)
+
+
+def _platform_dir(kind: str) -> str:
+    if sys.platform.startswith("linux"):
+        if kind == "config":
+            return _xdg("XDG_CONFIG_HOME", "~/.config")
+        if kind == "state":
+            return _xdg("XDG_STATE_HOME", "~/.local/state")
+        if kind == "cache":
+            return _xdg("XDG_CACHE_HOME", "~/.cache")
+    import platformdirs
+
+    return str(getattr(platformdirs, f"user_{kind}_dir")(APP, appauthor=False))
+
+
+def config_dir() -> str:
+    return os.environ.get("GUARD_CONFIG_DIR") or _platform_dir("config")
+
+
+def state_dir() -> str:
+    return os.environ.get("GUARD_STATE_DIR") or _platform_dir("state")
+
+
+def cache_dir() -> str:
+    return os.environ.get("GUARD_CACHE_DIR") or _platform_dir("cache")
+
+
+def user_policy() -> str:
+    """The user policy: GUARD_POLICY, else policy.toml in the config dir."""
+    return os.environ.get("GUARD_POLICY") or os.path.join(config_dir(), "policy.toml")
+
+
+def builtin_policies() -> str:
+    """The catalogue shipped inside the package."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "policies")
+
+
+def audit_log() -> str:
+    return os.environ.get("GUARD_AUDIT_LOG") or os.path.join(state_dir(), "audit.jsonl")
+
+
+def agents_file() -> str:
+    """Registered agent identities (hashed tokens, revocations)."""
+    return os.environ.get("GUARD_AGENTS_FILE") or os.path.join(config_dir(), "agents.toml")
+
+
+def agent_state_dir() -> str:
+    """Small per-agent state: recent commands and anomaly statistics."""
+    return os.path.join(state_dir(), "agents")
+
+
+def shim_dir() -> str:
+    return os.environ.get("GUARD_SHIM_DIR") or os.path.join(state_dir(), "shims")
+
+
+def review_dir() -> str:
+    """Where pending reviews wait for the reviewer console (`guard review`)."""
+    return os.environ.get("GUARD_REVIEW_DIR") or os.path.join(state_dir(), "reviews")
+
+
+def ensure_dir(path: str) -> str:
+    """Create a private (0o700) directory if it is missing; return it."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
