@@ -1,5 +1,135 @@
-"""Placeholder while the core gate is written."""
+"""guard's entry point: a hand-written dispatch so the allowed path never imports click or rich.
+
+guard [--policy F] [--agent ID] [--audit-log F] [--] PROGRAM [ARGS...]   prefix mode
+guard run [OPTIONS] -- PROGRAM [ARGS...]                                  same
+guard [OPTIONS] -c 'LINE' [NAME [ARGS...]]                                shell mode (bash -c)
+<shim name> [ARGS...]                                                     shim mode
+guard SUBCOMMAND ...                                                      cli/ (click)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .errors import ExitCode
+
+SUBCOMMANDS = frozenset(
+    {"check", "audit", "policy", "shims", "agent", "review", "init", "doctor", "hook", "help"}
+)
+_OPTIONS_WITH_VALUE = {
+    "--policy": "policy",
+    "--agent": "agent",
+    "--audit-log": "audit_log",
+    "--session": "session",
+}
+# Shell option letters accepted with -c (as in `bash -lc`, `sh -ec`); passed on to the shell.
+_SHELL_LETTERS = frozenset("lceuxvo")
 
 
-def main() -> int:
-    return 70
+def _usage(message: str) -> int:
+    sys.stderr.write(
+        f"guard: {message}\nusage: guard [OPTIONS] [--] PROGRAM [ARGS...] | "
+        "guard -c 'LINE' | guard SUBCOMMAND --help\n"
+    )
+    return ExitCode.USAGE
+
+
+def _is_guard_name(name: str) -> bool:
+    return name in ("guard", "__main__.py", "guard.py") or name.startswith(("python", "guard-"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    invoked = os.path.basename(argv[0]) if argv else "guard"
+    if not _is_guard_name(invoked):
+        return _run_shim(invoked, argv[1:])
+    args = argv[1:]
+    if not args or args[0] in SUBCOMMANDS or args[0] in ("-h", "--help", "--version"):
+        from .cli import run_cli
+
+        return run_cli(args)
+    if args[0] == "run":
+        args = args[1:]
+    return _run_prefix_or_shell(args)
+
+
+def _run_prefix_or_shell(args: list[str]) -> int:
+    opts: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            i += 1
+            break
+        name, eq, value = arg.partition("=")
+        if name in _OPTIONS_WITH_VALUE:
+            if not eq:
+                if i + 1 >= len(args):
+                    return _usage(f"option {arg} needs a value")
+                value = args[i + 1]
+                i += 1
+            if not value:
+                return _usage(f"option {name} needs a non-empty value")
+            opts[_OPTIONS_WITH_VALUE[name]] = value
+            i += 1
+            continue
+        if arg in ("-v", "--verbose"):
+            os.environ["GUARD_DEBUG"] = "1"
+            i += 1
+            continue
+        if (
+            len(arg) > 1
+            and arg[0] == "-"
+            and arg[1] != "-"
+            and "c" in arg
+            and set(arg[1:]) <= _SHELL_LETTERS
+        ):
+            if i + 1 >= len(args):
+                return _usage(f"{arg} needs a command line")
+            return _run_shell(arg, args[i + 1], args[i + 2 :], opts)
+        if arg.startswith("-"):
+            return _usage(
+                f"unknown option {arg!r} (put -- before a program whose name starts with '-')"
+            )
+        break
+    program = args[i:]
+    if not program:
+        return _usage("no program given")
+    if not program[0] or "\0" in "".join(program):
+        return _usage("the program name is empty or an argument holds a NUL byte")
+    from .gate import Request, run
+
+    return run(
+        Request(
+            "prefix",
+            argv=program,
+            agent=opts.get("agent"),
+            session=opts.get("session"),
+            policy_path=opts.get("policy"),
+            audit_path=opts.get("audit_log"),
+        )
+    )
+
+
+def _run_shell(flags: str, line: str, rest: list[str], opts: dict[str, str]) -> int:
+    from .gate import Request, run
+
+    shell = os.environ.get("GUARD_SHELL") or "/bin/bash"
+    return run(
+        Request(
+            "shell",
+            line=line,
+            shell_argv=[shell, flags, line, *rest],
+            agent=opts.get("agent"),
+            session=opts.get("session"),
+            policy_path=opts.get("policy"),
+            audit_path=opts.get("audit_log"),
+        )
+    )
+
+
+def _run_shim(name: str, args: list[str]) -> int:
+    from .gate import Request, run
+
+    return run(Request("shim", argv=[name, *args]))

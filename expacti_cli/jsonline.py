@@ -8,6 +8,7 @@ gives for the types an audit entry holds (a test checks this), so readers may us
 from __future__ import annotations
 
 from _json import encode_basestring_ascii as _quote
+
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ~5 ms
 if TYPE_CHECKING:
     from typing import Any

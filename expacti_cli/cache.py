@@ -1,0 +1,96 @@
+"""The compiled-policy cache: marshal, keyed by the sources' paths, invalidated by any change.
+
+The stamp holds (path, mtime_ns, size, inode) of every source, or (path, None) for a missing
+one, so creating, editing, replacing or deleting a policy file invalidates it. A cache file
+that is corrupt, from another version or for other sources is rebuilt, never trusted: its
+payload carries a SHA-256 that is checked before `marshal.loads`.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+
+from . import __version__, paths
+from .audit import _sha256
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+FORMAT = 4
+
+
+def stamp(files: list[str]) -> tuple[tuple[Any, ...], ...]:
+    out = []
+    for path in files:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            out.append((path, None))
+        else:
+            out.append((path, st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(out)
+
+
+def cache_file(files: list[str]) -> str:
+    key = _sha256("\0".join(files).encode("utf-8", "surrogateescape"))[:24]
+    return os.path.join(paths.cache_dir(), f"policy-{key}.marshal")
+
+
+def load_or_compile(
+    files: list[str], compile_files: Callable[[list[str]], dict[str, Any]]
+) -> dict[str, Any]:
+    current = stamp(files)
+    target = cache_file(files)
+    data = _read(target, current)
+    if data is not None:
+        return data
+    data = compile_files(files)
+    data["stamp"] = current
+    # A file edited during compilation must not be cached under its new stamp.
+    if stamp(files) == current:
+        _write(target, data)
+    return data
+
+
+def _read(target: str, current: tuple[tuple[Any, ...], ...]) -> dict[str, Any] | None:
+    try:
+        with open(target, "rb") as f:
+            blob = f.read()
+    except OSError:
+        return None
+    digest, payload = blob[:64], blob[64:]
+    if digest != _sha256(payload).encode("ascii"):
+        return None
+    try:
+        fmt, version, data = marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
+        return None
+    if fmt != FORMAT or version != __version__ or not isinstance(data, dict):
+        return None
+    if data.get("stamp") != current:
+        return None
+    return data
+
+
+def _write(target: str, data: dict[str, Any]) -> None:
+    """Best effort: a cache that cannot be written only costs speed."""
+    payload = marshal.dumps((FORMAT, __version__, data))
+    blob = _sha256(payload).encode("ascii") + payload
+    directory = os.path.dirname(target)
+    tmp = f"{target}.{os.getpid()}.tmp"
+    try:
+        paths.ensure_dir(directory)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, blob)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

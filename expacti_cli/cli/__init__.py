@@ -1,0 +1,232 @@
+"""guard's subcommands (click). Thin: parse, call the core, render.
+
+Errors: every `GuardError` becomes `guard: <message>` and its exit code here, in one place;
+tracebacks only with --verbose / GUARD_DEBUG.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import ExitCode, GuardError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Group(click.Group):
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(
+            "guard",
+            "[OPTIONS] [--] PROGRAM [ARGS]...\n       guard -c 'LINE'\n       guard COMMAND [ARGS]...",
+        )
+
+
+@click.group(cls=Group, context_settings=CONTEXT, invoke_without_command=True)
+@click.version_option(__version__, "--version", prog_name="guard")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """A zero-trust gate between AI agents and the shell.
+
+    \b
+    Prefix mode:  guard [--policy F] [--agent ID] [--audit-log F] [--] PROGRAM [ARGS]...
+    Shell mode:   guard [OPTIONS] -c 'LINE'      (a drop-in for bash -c)
+    Shim mode:    guard shims install; put the shim directory first on PATH
+
+    Every command is checked against the policy when it runs: whitelisted commands run,
+    irreversible or unknown ones go to a human, denied ones exit 77 with the reason.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+def policy_option(f: Any) -> Any:
+    return click.option(
+        "--policy",
+        "policy_path",
+        type=click.Path(dir_okay=False),
+        envvar="GUARD_POLICY",
+        help="User policy file (default: policy.toml in the config dir).",
+    )(f)
+
+
+@main.command(context_settings={**CONTEXT, "ignore_unknown_options": True})
+@policy_option
+@click.option("--agent", envvar="GUARD_AGENT", default="anonymous", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@click.option("-c", "line", metavar="LINE", help="Check a shell line instead of a program.")
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
+def check(
+    policy_path: str | None, agent: str, as_json: bool, line: str | None, argv: tuple[str, ...]
+) -> None:
+    """Dry run: what would guard decide? (no exec, no prompt, nothing logged)
+
+    \b
+    guard check -- git push --force
+    guard check --json -c 'git status && rm -rf build'
+    """
+    from .. import check as check_mod
+    from .. import policy as policy_mod
+    from ..render import render_decision
+
+    args = list(argv)
+    if args and args[0] == "--":
+        args = args[1:]
+    if line is None and not args:
+        raise click.UsageError("give a program (guard check -- PROG ARGS) or -c 'LINE'")
+    if line is not None and args:
+        raise click.UsageError("give either -c 'LINE' or a program, not both")
+    policy = policy_mod.load(policy_path)
+    decision = check_mod.check(policy, argv=args or None, line=line, agent=agent)
+    render_decision(decision, as_json=as_json)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing policy.")
+@policy_option
+def init(force: bool, policy_path: str | None) -> None:
+    """Write a commented starter user policy."""
+    from .. import paths
+    from ..policy_edit import _atomic_write
+    from ..starter import STARTER_POLICY
+
+    target = policy_path or paths.user_policy()
+    if os.path.exists(target) and not force:
+        raise GuardError(f"{target} already exists (use --force to overwrite)")
+    paths.ensure_dir(os.path.dirname(os.path.abspath(target)))
+    _atomic_write(target, STARTER_POLICY)
+    click.echo(f"wrote {target}")
+
+
+@main.group(context_settings=CONTEXT)
+def policy() -> None:
+    """Show, locate and test the effective policy."""
+
+
+@policy.command("path")
+@policy_option
+def policy_path_cmd(policy_path: str | None) -> None:
+    """Print where each policy layer is read from."""
+    from .. import policy as policy_mod
+
+    files, _ = policy_mod.source_files(policy_path)
+    for f in files:
+        click.echo(f"{f}{'' if os.path.exists(f) else '  (missing)'}")
+
+
+@policy.command("show")
+@policy_option
+@click.option("--json", "as_json", is_flag=True)
+def policy_show(policy_path: str | None, as_json: bool) -> None:
+    """Print the effective rules and the file each came from."""
+    from .. import policy as policy_mod
+    from ..render import render_policy
+
+    render_policy(policy_mod.load(policy_path), as_json=as_json)
+
+
+@policy.command("test")
+@policy_option
+def policy_test(policy_path: str | None) -> None:
+    """Lint every layer and check every rule's examples and not_examples."""
+    from .. import policy as policy_mod
+    from ..policytest import run_policy_test
+    from ..render import render_policy_test
+
+    files, explicit = policy_mod.source_files(policy_path)
+    if explicit and not os.path.exists(files[-1]):
+        raise GuardError(f"{files[-1]}: policy file not found")
+    result = run_policy_test(files)
+    render_policy_test(result)
+    if not result.ok:
+        sys.exit(ExitCode.CONFIG)
+
+
+@main.group(context_settings=CONTEXT)
+def agent() -> None:
+    """Per-agent identities: add, revoke, list."""
+
+
+@agent.command("add")
+@click.argument("name")
+def agent_add(name: str) -> None:
+    """Issue a secret for NAME (shown once: give it to that agent as GUARD_AGENT_TOKEN)."""
+    from .. import identity
+
+    token = identity.add(name)
+    click.echo(f"agent {name} added. Its token (shown once):")
+    click.echo(token)
+    click.echo(f"run the agent with GUARD_AGENT={name} GUARD_AGENT_TOKEN=<token>", err=True)
+
+
+@agent.command("revoke")
+@click.argument("name")
+def agent_revoke(name: str) -> None:
+    """Shut NAME out at once; other agents are untouched."""
+    from .. import identity
+
+    identity.revoke(name)
+    click.echo(f"agent {name} revoked")
+
+
+@agent.command("list")
+def agent_list() -> None:
+    """List registered agents and their status."""
+    from .. import identity
+
+    for name, status in sorted(identity.listing().items()):
+        click.echo(f"{name}\t{status}")
+
+
+def _register_optional() -> None:
+    """Command groups that live in their own modules."""
+    import importlib
+
+    for module, attr in (
+        ("audit", "audit"),
+        ("shims", "shims"),
+        ("doctor", "doctor"),
+        ("hook", "hook"),
+        ("review", "review"),
+    ):
+        try:
+            mod = importlib.import_module(f"{__name__}.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{module}":
+                raise
+            continue
+        main.add_command(getattr(mod, attr))
+
+
+_register_optional()
+
+
+def run_cli(args: list[str]) -> int:
+    """Run a subcommand; the one place errors become exit statuses."""
+    verbose = bool(os.environ.get("GUARD_DEBUG")) or "--verbose" in args
+    args = [a for a in args if a != "--verbose"]
+    try:
+        main.main(args, prog_name="guard", standalone_mode=False)
+    except GuardError as exc:
+        if verbose:
+            raise
+        message = exc.message if exc.message.startswith("guard:") else f"guard: {exc.message}"
+        click.echo(message, err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("guard: aborted", err=True)
+        return ExitCode.NOPERM
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else 1
+    except BrokenPipeError:
+        return ExitCode.OK
+    return ExitCode.OK

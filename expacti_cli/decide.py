@@ -1,0 +1,215 @@
+"""Decisions: which verdict the policy gives a command or a shell line.
+
+Precedence (DESIGN.md, Decisions), highest first:
+  1. `[[deny]]` rules -> deny
+  2. `[[irreversible]]` rules -> review, always (no allow rule lifts it)
+  3. `[[review]]` rules and the shell analysis' concerns -> review, unless an `[[allow]]` rule
+     names that exact command (no wildcard) and the concern is overridable
+  4. `[[allow]]` rules -> allow (anomalies, applied by the gate, may still send it to review)
+  5. the policy's default (`review` or `deny`)
+A line is as strict as its strictest part: deny > review > allow.
+"""
+
+from __future__ import annotations
+
+from .match import agent_applies, matched_pattern
+from .tokenize import Command
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .policy import Policy
+    from .shell import Analysis, Concern
+
+ALLOW, REVIEW, DENY = "allow", "review", "deny"
+_RANK = {ALLOW: 0, REVIEW: 1, DENY: 2}
+
+
+class Decision:
+    """The verdict on one command or line, and why."""
+
+    __slots__ = (
+        "anomalies",
+        "argv",
+        "irreversible",
+        "parts",
+        "pattern",
+        "reason",
+        "rule",
+        "text",
+        "verdict",
+    )
+
+    def __init__(
+        self,
+        verdict: str,
+        rule: str | None,
+        reason: str,
+        *,
+        argv: list[str] | None = None,
+        text: str = "",
+        irreversible: bool = False,
+        pattern: str | None = None,
+        parts: list[Decision] | None = None,
+    ) -> None:
+        self.verdict = verdict
+        self.rule = rule
+        self.reason = reason
+        self.argv = argv or []
+        self.text = text
+        self.irreversible = irreversible
+        self.pattern = pattern
+        self.anomalies: list[str] = []
+        self.parts = parts or []
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "verdict": self.verdict,
+            "rule": self.rule,
+            "reason": self.reason,
+            "irreversible": self.irreversible,
+            "pattern": self.pattern,
+            "anomalies": list(self.anomalies),
+        }
+        if self.argv:
+            out["argv"] = list(self.argv)
+        if self.text:
+            out["text"] = self.text
+        if self.parts:
+            out["parts"] = [p.as_dict() for p in self.parts]
+        return out
+
+    def __repr__(self) -> str:
+        return f"Decision({self.verdict!r}, rule={self.rule!r}, reason={self.reason!r})"
+
+
+def _first(
+    policy: Policy, kind: str, cmd: Command, agent: str, *, exact_only: bool = False
+) -> tuple[dict[str, Any], str] | None:
+    for rule in policy.candidates(kind, cmd.name):
+        if not agent_applies(rule, agent):
+            continue
+        pattern = matched_pattern(rule, cmd, exact_only=exact_only)
+        if pattern is not None:
+            return rule, pattern
+    return None
+
+
+def decide_argv(
+    policy: Policy,
+    argv: list[str],
+    agent: str = "anonymous",
+    concerns: list[Concern] | tuple[Concern, ...] = (),
+    text: str = "",
+) -> Decision:
+    """The policy's verdict on one simple command (before anomalies and review)."""
+    if not argv or not argv[0]:
+        return Decision(REVIEW, None, "empty command name: cannot analyse", argv=argv, text=text)
+    cmd = Command(argv, policy.programs)
+
+    hit = _first(policy, "deny", cmd, agent)
+    if hit:
+        rule, pattern = hit
+        return Decision(
+            DENY,
+            rule["id"],
+            rule["reason"] or "denied by policy",
+            argv=argv,
+            text=text,
+            pattern=pattern,
+        )
+    hit = _first(policy, "irreversible", cmd, agent)
+    if hit:
+        rule, pattern = hit
+        return Decision(
+            REVIEW,
+            rule["id"],
+            rule["reason"] or "irreversible",
+            argv=argv,
+            text=text,
+            irreversible=True,
+            pattern=pattern,
+        )
+
+    hit = _first(policy, "review", cmd, agent)
+    if hit or concerns:
+        exact = _first(policy, "allow", cmd, agent, exact_only=True)
+        if hit and not exact:
+            rule, pattern = hit
+            return Decision(
+                REVIEW,
+                rule["id"],
+                rule["reason"] or "needs review",
+                argv=argv,
+                text=text,
+                pattern=pattern,
+            )
+        for concern in concerns:
+            if not (concern.overridable and exact):
+                return Decision(REVIEW, concern.id, concern.reason, argv=argv, text=text)
+        if exact:
+            rule, pattern = exact
+            return Decision(
+                ALLOW,
+                rule["id"],
+                rule["reason"] or "whitelisted (exact)",
+                argv=argv,
+                text=text,
+                pattern=pattern,
+            )
+
+    hit = _first(policy, "allow", cmd, agent)
+    if hit:
+        rule, pattern = hit
+        return Decision(
+            ALLOW,
+            rule["id"],
+            rule["reason"] or "whitelisted",
+            argv=argv,
+            text=text,
+            pattern=pattern,
+        )
+    default = policy.settings["default"]
+    return Decision(
+        default, None, f"no rule matches (policy default: {default})", argv=argv, text=text
+    )
+
+
+def strictest(parts: list[Decision]) -> Decision:
+    """The first part with the highest verdict (deny > review > allow)."""
+    best = parts[0]
+    for part in parts[1:]:
+        if _RANK[part.verdict] > _RANK[best.verdict]:
+            best = part
+    return best
+
+
+def decide_line(
+    policy: Policy, analysis: Analysis, agent: str = "anonymous", line: str = ""
+) -> Decision:
+    """The verdict on a shell line: each simple command decided, the strictest wins."""
+    parts = [
+        decide_argv(policy, p.argv, agent, p.concerns, p.text or " ".join(p.argv))
+        for p in analysis.parts
+    ]
+    parts.extend(Decision(REVIEW, c.id, c.reason, text=line) for c in analysis.concerns)
+    if not parts:
+        if line.strip() and not all(
+            s.strip().startswith("#") or not s.strip() for s in line.splitlines()
+        ):
+            return Decision(
+                REVIEW, "cannot-analyse", "no command found in the line: cannot analyse", text=line
+            )
+        return Decision(ALLOW, None, "nothing to run", text=line)
+    top = strictest(parts)
+    return Decision(
+        top.verdict,
+        top.rule,
+        top.reason,
+        argv=top.argv,
+        text=line,
+        irreversible=any(p.irreversible for p in parts),
+        pattern=top.pattern,
+        parts=parts,
+    )

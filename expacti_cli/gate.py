@@ -1,0 +1,375 @@
+"""One request end to end: policy -> decision -> anomalies -> review -> audit -> exec.
+
+Every mode (prefix, shell, shim, hook) builds a `Request` and calls `run` or `evaluate`.
+Fail closed: any error on the decision path ends in a denial that says why; the audit line is
+written before the program starts, and a command whose line cannot be written does not run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from . import agentstate, anomaly, audit, execute, identity
+from . import policy as policy_mod
+from .decide import ALLOW, DENY, REVIEW, Decision, decide_argv, decide_line
+from .errors import ExitCode, GuardError, PolicyError
+from .tokenize import Command, join
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .policy import Policy
+
+
+class Request:
+    """What an agent asked for, and who asked."""
+
+    __slots__ = (
+        "agent",
+        "argv",
+        "audit_path",
+        "cwd",
+        "line",
+        "mode",
+        "policy_path",
+        "session",
+        "shell_argv",
+        "token",
+    )
+
+    def __init__(
+        self,
+        mode: str,
+        *,
+        argv: list[str] | None = None,
+        line: str | None = None,
+        shell_argv: list[str] | None = None,
+        agent: str | None = None,
+        session: str | None = None,
+        policy_path: str | None = None,
+        audit_path: str | None = None,
+    ) -> None:
+        env = os.environ
+        self.mode = mode
+        self.argv = argv or []
+        self.line = line
+        self.shell_argv = shell_argv or []  # how to run `line`: [shell, flags..., line, args...]
+        self.agent = agent or env.get("GUARD_AGENT") or "anonymous"
+        self.token = env.get("GUARD_AGENT_TOKEN")
+        self.session = session or env.get("GUARD_SESSION") or f"sid-{os.getsid(0)}"
+        self.policy_path = policy_path
+        self.audit_path = audit_path
+        try:
+            self.cwd = os.getcwd()
+        except OSError:
+            self.cwd = env.get("PWD", "?")
+
+    @property
+    def command(self) -> str:
+        return self.line if self.line is not None else join(self.argv)
+
+
+class Outcome:
+    """How a review ended."""
+
+    __slots__ = ("approved", "decided_by", "message", "remembered", "reviewer")
+
+    def __init__(
+        self,
+        approved: bool,
+        decided_by: str,
+        *,
+        reviewer: str | None = None,
+        message: str = "",
+        remembered: str | None = None,
+    ) -> None:
+        self.approved = approved
+        self.decided_by = decided_by
+        self.reviewer = reviewer
+        self.message = message
+        self.remembered = remembered
+
+
+def _now_rfc3339(t: float) -> str:
+    ms = int(t * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{ms:03d}Z"
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (KeyError, ImportError):
+        return os.environ.get("USER", str(os.getuid()))
+
+
+def uses_shell_analysis(policy: Policy, argv: list[str]) -> bool:
+    """Prefix mode hands wrappers and shells (`sudo ...`, `bash -c ...`) to the shell analysis."""
+    if not argv:
+        return False
+    name = os.path.basename(argv[0])
+    return name in policy.shell.get("wrappers", {}) or name in policy.shell.get("analyse", ())
+
+
+def evaluate(policy: Policy, req: Request) -> Decision:
+    """The policy's decision on the request (no anomalies, no review). Never raises."""
+    try:
+        if req.line is not None:
+            from . import shell
+
+            analysis = shell.analyse(req.line, policy.shell)
+            return decide_line(policy, analysis, req.agent, req.line)
+        if uses_shell_analysis(policy, req.argv):
+            from . import shell
+
+            line = join(req.argv)
+            analysis = shell.analyse(line, policy.shell)
+            decision = decide_line(policy, analysis, req.agent, line)
+            decision.argv = req.argv
+            return decision
+        return decide_argv(policy, req.argv, req.agent, text=join(req.argv))
+    except Exception as exc:  # fail closed: a bug in analysis must never allow
+        return Decision(DENY, "internal-error", f"internal error while deciding: {exc!r}")
+
+
+def _targets(policy: Policy, decision: Decision, req: Request) -> list[str]:
+    argvs = [p.argv for p in decision.parts if p.argv] or [req.argv]
+    found: list[str] = []
+    for argv in argvs:
+        if argv:
+            cmd = Command(argv, policy.programs)
+            found.extend(f"{cmd.name} {t}" for t in cmd.targets())
+    return found
+
+
+def _deny_line(req: Request, decision: Decision, outcome: Outcome) -> str:
+    what = req.command
+    if len(what) > 200:
+        what = what[:197] + "..."
+    rule = f"rule {decision.rule}" if decision.rule else "no rule"
+    why = decision.reason
+    if decision.anomalies:
+        why += "; anomalies: " + ", ".join(decision.anomalies)
+    if outcome.decided_by == "no_reviewer":
+        hint = (
+            "no reviewer could be asked (no terminal); a human can run it from a terminal, "
+            "answer in `guard review`, or whitelist it in the policy"
+        )
+    elif outcome.decided_by == "timeout":
+        hint = "the review timed out; ask a human to retry while watching the prompt"
+    elif outcome.decided_by == "reviewer":
+        hint = "a human reviewer denied it" + (f": {outcome.message}" if outcome.message else "")
+    elif decision.rule == "internal-error" or outcome.decided_by == "error":
+        hint = "guard failed closed; a human should check `guard doctor`"
+    else:
+        hint = "a human can change the policy (guard policy show) if this is wrong"
+    return f"guard: denied: {what} ({rule}: {why}) - {hint}"
+
+
+def _entry(
+    req: Request,
+    decision: Decision,
+    decision_word: str,
+    outcome: Outcome,
+    started: float,
+    program: str | None,
+) -> dict[str, Any]:
+    now = time.time()
+    entry: dict[str, Any] = {
+        "ts": _now_rfc3339(now),
+        "id": f"{int(now * 1000):012x}{os.urandom(8).hex()}",
+        "agent": req.agent,
+        "session": req.session,
+        "user": _user(),
+        "host": os.uname().nodename,
+        "cwd": req.cwd,
+        "argv": req.argv if req.line is None else req.shell_argv,
+        "command": req.command,
+        "mode": req.mode,
+        "decision": decision_word,
+        "decided_by": outcome.decided_by,
+        "rule": decision.rule,
+        "reason": outcome.message or decision.reason,
+        "irreversible": decision.irreversible,
+        "anomalies": list(decision.anomalies),
+        "reviewer": outcome.reviewer,
+        "latency_ms": round((now - started) * 1000, 1),
+        "pattern": decision.pattern,
+    }
+    if program:
+        entry["program"] = program
+    if decision.parts:
+        entry["parts"] = [
+            {
+                "argv": p.argv,
+                "text": p.text,
+                "verdict": p.verdict,
+                "rule": p.rule,
+                "reason": p.reason,
+            }
+            for p in decision.parts
+        ]
+    if outcome.remembered:
+        entry["remembered"] = outcome.remembered
+    return entry
+
+
+def _write_audit(req: Request, policy: Policy | None, entry: dict[str, Any]) -> None:
+    from . import paths
+
+    settings = policy.audit if policy else policy_mod.DEFAULT_AUDIT
+    key = None
+    key_file = os.environ.get("GUARD_AUDIT_KEY_FILE") or settings.get("key_file")
+    if key_file:
+        key = read_key(key_file)
+    audit.append(
+        req.audit_path or paths.audit_log(),
+        entry,
+        key=key,
+        max_bytes=settings["max_bytes"],
+        fsync=settings["fsync"],
+    )
+
+
+def read_key(path: str) -> bytes:
+    from .errors import AuditError
+
+    try:
+        with open(os.path.expanduser(path), "rb") as f:
+            key = f.read().strip()
+    except OSError as exc:
+        raise AuditError(f"cannot read the audit key file {path}: {exc.strerror}") from exc
+    if not key:
+        raise AuditError(f"the audit key file {path} is empty")
+    return key
+
+
+def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
+    """Ask a human on the controlling terminal; otherwise apply `when_no_reviewer`."""
+    try:
+        tty_fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        tty_fd = -1
+    if tty_fd < 0:
+        if policy.settings["when_no_reviewer"] == "allow" and not decision.irreversible:
+            return Outcome(
+                True, "no_reviewer", message="approved: no reviewer (when_no_reviewer = allow)"
+            )
+        return Outcome(False, "no_reviewer")
+    try:
+        from . import prompt
+
+        return prompt.ask(tty_fd, policy, req, decision, agentstate.read(req.agent)["recent"])
+    finally:
+        os.close(tty_fd)
+
+
+def run(req: Request) -> int:
+    """Decide, review, record, then exec the program (never returns) or return an exit code."""
+    started = time.time()
+    policy: Policy | None = None
+    program: str | None = None
+    try:
+        policy = policy_mod.load(req.policy_path)
+    except PolicyError as exc:
+        decision = Decision(DENY, "policy-error", exc.message)
+        outcome = Outcome(False, "error")
+        _best_effort_audit(req, None, decision, outcome, started)
+        sys.stderr.write(f"guard: policy error: {exc.message}\n")
+        return ExitCode.CONFIG
+
+    try:
+        refused = identity.check(req.agent, req.token, policy.settings["require_identity"])
+        if refused:
+            decision = Decision(DENY, "identity", refused)
+        else:
+            decision = evaluate(policy, req)
+        local = time.localtime(started)
+        targets = _targets(policy, decision, req)
+        if decision.verdict != DENY:
+            state = agentstate.read(req.agent)
+            decision.anomalies = anomaly.flags(
+                policy.anomalies, state, started, local.tm_hour, targets
+            )
+            if decision.verdict == ALLOW and decision.anomalies:
+                decision.verdict = REVIEW
+                decision.reason = f"{decision.reason}; anomaly: {decision.anomalies[0]}"
+        if decision.verdict != DENY and req.line is None:
+            try:
+                program = execute.which(req.argv[0], skip_shims=req.mode == "shim")
+                from . import pinning
+
+                pinning.check(policy, req.argv[0], program)
+            except GuardError as exc:
+                decision = Decision(
+                    DENY,
+                    "not-found" if exc.exit_code == ExitCode.NOT_FOUND else "program",
+                    exc.message.removeprefix("guard: "),
+                    argv=req.argv,
+                )
+                outcome = Outcome(False, "policy")
+                _best_effort_audit(req, policy, decision, outcome, started)
+                sys.stderr.write(
+                    f"{exc.message}\n"
+                    if exc.message.startswith("guard:")
+                    else f"guard: {exc.message}\n"
+                )
+                return exc.exit_code
+
+        if decision.verdict == ALLOW:
+            outcome = Outcome(True, "policy")
+        elif decision.verdict == DENY:
+            outcome = Outcome(False, "policy")
+        else:
+            outcome = review(policy, req, decision)
+        word = (
+            ("allowed" if outcome.decided_by == "policy" else "approved")
+            if outcome.approved
+            else "denied"
+        )
+        entry = _entry(req, decision, word, outcome, started, program)
+    except Exception as exc:  # fail closed
+        if os.environ.get("GUARD_DEBUG"):
+            raise
+        decision = Decision(DENY, "internal-error", f"internal error: {exc!r}")
+        outcome = Outcome(False, "error")
+        _best_effort_audit(req, policy, decision, outcome, started)
+        sys.stderr.write(_deny_line(req, decision, outcome) + "\n")
+        return ExitCode.NOPERM
+
+    try:
+        _write_audit(req, policy, entry)
+    except GuardError as exc:
+        sys.stderr.write(f"guard: denied: {req.command} - {exc.message}; nothing was run\n")
+        return ExitCode.NOPERM
+    agentstate.record(
+        req.agent, started, time.localtime(started).tm_hour, req.command, entry["decision"], targets
+    )
+    if not outcome.approved:
+        sys.stderr.write(_deny_line(req, decision, outcome) + "\n")
+        return ExitCode.NOPERM
+    try:
+        if req.line is not None:
+            shell_path = req.shell_argv[0]
+            execute.exec_program(execute.which(shell_path), req.shell_argv)
+        else:
+            assert program is not None
+            execute.exec_program(program, req.argv)
+    except GuardError as exc:
+        sys.stderr.write(f"{exc.message}\n")
+        return exc.exit_code
+    return ExitCode.SOFTWARE  # pragma: no cover - exec does not return
+
+
+def _best_effort_audit(
+    req: Request, policy: Policy | None, decision: Decision, outcome: Outcome, started: float
+) -> None:
+    """Record a refusal that happened before a normal decision; never raises."""
+    try:
+        _write_audit(req, policy, _entry(req, decision, "denied", outcome, started, None))
+    except Exception:  # noqa: BLE001 - the refusal itself is what matters
+        pass

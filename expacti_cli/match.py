@@ -1,0 +1,99 @@
+"""Does a compiled rule match a command?
+
+A compiled pattern is a tuple of tokens: ("L", text) literal, ("G", glob) wildcard, ("S",) for
+`**` (zero or more arguments). The first token is the program: matched against the base name,
+or the normalised path when the pattern token holds a `/`.
+"""
+
+from __future__ import annotations
+
+from . import wildcard
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .tokenize import Command
+
+    Token = tuple[str, ...]
+
+
+def _token(tok: Token, word: str) -> bool:
+    if tok[0] == "L":
+        return tok[1] == word
+    return wildcard.match(tok[1], word)
+
+
+def _program(tok: Token, cmd: Command) -> bool:
+    subject = cmd.path if "/" in tok[1] else cmd.name
+    return _token(tok, subject)
+
+
+def args_match(tokens: list[Token] | tuple[Token, ...], args: list[str]) -> bool:
+    """Match argument tokens (with `**`) against args: dynamic programming, O(len*len)."""
+    n = len(args)
+    # reach[j]: the tokens so far can consume exactly args[:j]
+    reach = [False] * (n + 1)
+    reach[0] = True
+    for tok in tokens:
+        if tok[0] == "S":
+            for j in range(1, n + 1):
+                reach[j] = reach[j] or reach[j - 1]
+            continue
+        nxt = [False] * (n + 1)
+        for j in range(n):
+            if reach[j] and _token(tok, args[j]):
+                nxt[j + 1] = True
+        reach = nxt
+        if not any(reach):
+            return False
+    return reach[n]
+
+
+def pattern_match(pattern: list[Token], cmd: Command) -> bool:
+    if not cmd.argv or not _program(pattern[0], cmd):
+        return False
+    return args_match(pattern[1:], cmd.args)
+
+
+def _flags_hold(rule: dict[str, Any], cmd: Command) -> bool:
+    for flag, glob in rule["flags"]:
+        if flag in cmd.flags:
+            if glob is None:
+                return True
+            for value in cmd.values.get(flag, ()):
+                if wildcard.match(glob, value.lower()):
+                    return True
+    return False
+
+
+def _contains_holds(rule: dict[str, Any], cmd: Command) -> bool:
+    import re  # only rules with `contains` (SQL text) pay for it
+
+    for expr in rule["contains"]:
+        rx = re.compile(expr, re.IGNORECASE)
+        if any(rx.search(arg) for arg in cmd.argv[1:]):
+            return True
+    return False
+
+
+def matched_pattern(rule: dict[str, Any], cmd: Command, *, exact_only: bool = False) -> str | None:
+    """The source text of the rule's first pattern that matches, if the whole rule holds.
+
+    `exact_only` considers only patterns without wildcards (they name one exact command).
+    """
+    for pattern, text, exact in zip(rule["patterns"], rule["match"], rule["exact"], strict=True):
+        if (exact or not exact_only) and pattern_match(pattern, cmd):
+            break
+    else:
+        return None
+    if rule["flags"] and not _flags_hold(rule, cmd):
+        return None
+    if rule["contains"] and not _contains_holds(rule, cmd):
+        return None
+    return str(text)
+
+
+def agent_applies(rule: dict[str, Any], agent: str) -> bool:
+    agents = rule["agents"]
+    return not agents or any(wildcard.match(a, agent) for a in agents)

@@ -1,0 +1,527 @@
+"""Policy: TOML layers, validated strictly and compiled into plain data for the matcher.
+
+Layers, in order: every `*.toml` of the built-in catalogue (`expacti_cli/policies/`), then the
+user policy. The compiled form (dicts, lists, tuples, frozensets) is cached by `cache.py`, so
+an ordinary call neither imports `tomllib` nor parses TOML (DESIGN.md, Speed).
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import paths
+from .errors import PolicyError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+RULE_KINDS = ("deny", "irreversible", "review", "allow")
+COMPILED_FORMAT = 3
+
+_RULE_KEYS = {
+    "id": str,
+    "match": (str, list),
+    "flags": list,
+    "contains": list,
+    "reason": str,
+    "agents": list,
+    "examples": list,
+    "not_examples": list,
+}
+_SETTINGS = {
+    "default": ("review", "deny"),
+    "when_no_reviewer": ("deny", "allow"),
+    "review_timeout": "duration",
+    "require_identity": bool,
+}
+_AUDIT = {"max_bytes": int, "fsync": bool, "key_file": str}
+_ANOMALIES = {
+    "enabled": bool,
+    "min_history": int,
+    "max_rate": int,
+    "rate_window": "duration",
+    "min_hour_share": float,
+}
+_PROGRAM_LISTS = ("names", "global_options", "global_flags", "value_options", "targets")
+_PROGRAM_KEYS = {
+    **{k: list for k in _PROGRAM_LISTS},
+    "equivalent": dict,
+    "clusters": bool,
+    "target_positional": int,
+    "path": str,
+    "sha256": str,
+}
+_TOP_LEVEL = {"settings", "audit", "anomalies", "programs", "wrappers", "shell", *RULE_KINDS}
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "default": "review",
+    "when_no_reviewer": "deny",
+    "review_timeout": 120.0,
+    "require_identity": False,
+}
+DEFAULT_AUDIT: dict[str, Any] = {"max_bytes": 64 * 1024 * 1024, "fsync": True, "key_file": ""}
+DEFAULT_ANOMALIES: dict[str, Any] = {
+    "enabled": True,
+    "min_history": 50,
+    "max_rate": 120,
+    "rate_window": 60.0,
+    "min_hour_share": 0.01,
+}
+
+
+class Policy:
+    """The compiled, merged policy. Rules are dicts (see `compile_layers`)."""
+
+    __slots__ = ("anomalies", "audit", "data", "index", "programs", "rules", "settings", "shell")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.settings: dict[str, Any] = data["settings"]
+        self.audit: dict[str, Any] = data["audit"]
+        self.anomalies: dict[str, Any] = data["anomalies"]
+        self.programs: dict[str, Any] = data["programs"]
+        self.rules: list[dict[str, Any]] = data["rules"]
+        self.index: dict[str, Any] = data["index"]
+        self.shell: dict[str, Any] = data["shell"]
+
+    @property
+    def sources(self) -> list[str]:
+        return [s[0] for s in self.data["stamp"] if s[1] is not None]
+
+    def candidates(self, kind: str, name: str) -> list[dict[str, Any]]:
+        """Rules of one kind that could match a program called `name`, in layer order."""
+        by_name, wild = self.index[kind]
+        found = by_name.get(name)
+        if found is None:
+            idx = wild
+        elif not wild:
+            idx = found
+        else:
+            idx = sorted(found + wild)
+        rules = self.rules
+        return [rules[i] for i in idx]
+
+
+# ---------------------------------------------------------------- locating the sources
+
+
+def builtin_files() -> list[str]:
+    directory = paths.builtin_policies()
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.endswith(".toml"))
+    except OSError as exc:
+        raise PolicyError(f"cannot read the built-in catalogue {directory}: {exc}") from exc
+    return [os.path.join(directory, n) for n in names]
+
+
+def source_files(path: str | None = None) -> tuple[list[str], bool]:
+    """(files in layer order, whether the last one was named explicitly and must exist)."""
+    explicit = path is not None or bool(os.environ.get("GUARD_POLICY"))
+    user = path or paths.user_policy()
+    return [*builtin_files(), user], explicit
+
+
+def load(path: str | None = None) -> Policy:
+    """The effective policy, from the cache when no source changed. Raises PolicyError."""
+    from . import cache
+
+    files, explicit = source_files(path)
+    user = files[-1]
+    if explicit and not os.path.exists(user):
+        raise PolicyError(f"{user}: policy file not found")
+    return Policy(cache.load_or_compile(files, compile_files))
+
+
+# ---------------------------------------------------------------- compiling
+
+
+def read_layer(path: str) -> tuple[dict[str, Any], str]:
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        return {}, ""
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: invalid TOML: {exc}") from exc
+
+
+def compile_files(files: list[str]) -> dict[str, Any]:
+    return compile_layers([(f, *read_layer(f)) for f in files])
+
+
+class _Where:
+    """Finds the line of a rule (by its `[[kind]]` header) and of a key inside it."""
+
+    def __init__(self, path: str, text: str) -> None:
+        import re
+
+        self.path = path
+        self.lines = text.splitlines()
+        self.headers: dict[str, list[int]] = {}
+        header = re.compile(r"^\s*\[\[\s*([A-Za-z_-]+)\s*\]\]")
+        for no, line in enumerate(self.lines, 1):
+            m = header.match(line)
+            if m:
+                self.headers.setdefault(m.group(1), []).append(no)
+
+    def rule(self, kind: str, index: int, key: str | None = None) -> str:
+        starts = self.headers.get(kind, [])
+        if index >= len(starts):
+            return self.path
+        start = starts[index]
+        if key is not None:
+            end = len(self.lines)
+            for later in (n for lines in self.headers.values() for n in lines):
+                if start < later < end:
+                    end = later
+            for no in range(start + 1, end + 1):
+                text = self.lines[no - 1].lstrip()
+                if text.startswith((key + " ", key + "=", f'"{key}"')):
+                    return f"{self.path}:{no}"
+        return f"{self.path}:{start}"
+
+    def key(self, table: str, key: str) -> str:
+        in_table = False
+        for no, line in enumerate(self.lines, 1):
+            s = line.strip()
+            if s.startswith("["):
+                in_table = s.strip("[] ") == table
+            elif in_table and s.startswith((key + " ", key + "=")):
+                return f"{self.path}:{no}"
+        return self.path
+
+
+def parse_duration(value: object, what: str) -> float:
+    """'120s', '2m', '1h', '1d', '500ms' or a number of seconds; names the bad value."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what}: expected a duration like '120s', got {value!r}")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError(f"{what}: duration must not be negative, got {value!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{what}: expected a duration like '120s', got {value!r}")
+    text = value.strip().lower()
+    for suffix, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86400.0)):
+        if text.endswith(suffix):
+            number = text[: -len(suffix)].strip()
+            break
+    else:
+        number, factor = text, 1.0
+    try:
+        seconds = float(number) * factor
+    except ValueError:
+        raise ValueError(f"{what}: expected a duration like '120s', got {value!r}") from None
+    if not number or seconds < 0 or seconds != seconds or seconds == float("inf"):
+        raise ValueError(f"{what}: expected a duration like '120s', got {value!r}")
+    return seconds
+
+
+def _type_name(t: object) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(_type_name(x) for x in t)
+    return {
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+        bool: "true/false",
+        int: "an integer",
+    }.get(
+        t,  # type: ignore[call-overload]
+        str(t),
+    )
+
+
+def _check_table(
+    layer: dict[str, Any], name: str, schema: dict[str, Any], where: _Where, into: dict[str, Any]
+) -> None:
+    table = layer.get(name)
+    if table is None:
+        return
+    if not isinstance(table, dict):
+        raise PolicyError(f"{where.path}: [{name}] must be a table")
+    for key, value in table.items():
+        loc = where.key(name, key)
+        kind = schema.get(key)
+        if kind is None:
+            known = ", ".join(sorted(schema))
+            raise PolicyError(f"{loc}: [{name}]: unknown key '{key}' (known: {known})")
+        if kind == "duration":
+            try:
+                value = parse_duration(value, f"[{name}] {key}")
+            except ValueError as exc:
+                raise PolicyError(f"{loc}: {exc}") from None
+        elif isinstance(kind, tuple) and all(isinstance(k, str) for k in kind):
+            if value not in kind:
+                choices = " or ".join(repr(k) for k in kind)
+                raise PolicyError(f"{loc}: [{name}] {key} must be {choices}, got {value!r}")
+        elif kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise PolicyError(f"{loc}: [{name}] {key} must be a number, got {value!r}")
+            value = float(value)
+        elif isinstance(value, bool) and kind is int or not isinstance(value, kind):
+            raise PolicyError(f"{loc}: [{name}] {key} must be {_type_name(kind)}, got {value!r}")
+        if kind is int and value < 0:
+            raise PolicyError(f"{loc}: [{name}] {key} must not be negative, got {value!r}")
+        into[key] = value
+
+
+def _str_list(value: object, loc: str, what: str, *, empty_ok: bool = True) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyError(f"{loc}: {what} must be a list of strings")
+    if not empty_ok and not value:
+        raise PolicyError(f"{loc}: {what} must not be empty")
+    if any(not v.strip() for v in value):
+        raise PolicyError(f"{loc}: {what} has an empty entry")
+    return list(value)
+
+
+def compile_pattern(text: str) -> list[tuple[str, ...]]:
+    from .wildcard import is_glob
+
+    try:
+        words = _split(text)
+    except ValueError as exc:
+        raise ValueError(f"pattern {text!r}: {exc}") from None
+    if not words:
+        raise ValueError("empty pattern")
+    if words[0] == "**":
+        raise ValueError(f"pattern {text!r}: the program cannot be '**'")
+    tokens: list[tuple[str, ...]] = []
+    for i, word in enumerate(words):
+        if word == "**":
+            tokens.append(("S",))
+        elif is_glob(word):
+            tokens.append(("G", word))
+        else:
+            tokens.append(("L", os.path.normpath(word) if i == 0 and "/" in word else word))
+    return tokens
+
+
+def _split(text: str) -> list[str]:
+    from .tokenize import split_words
+
+    return split_words(text)
+
+
+def _compile_programs(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str, Any]:
+    merged: dict[str, dict[str, Any]] = {}
+    for path, layer, text in layers:
+        table = layer.get("programs")
+        if table is None:
+            continue
+        where = _Where(path, text)
+        if not isinstance(table, dict):
+            raise PolicyError(f"{path}: [programs] must be a table of programs")
+        for name, spec in table.items():
+            loc = where.path
+            if not isinstance(spec, dict):
+                raise PolicyError(f"{loc}: [programs.{name}] must be a table")
+            into = merged.setdefault(name, {"equivalent": {}})
+            for key, value in spec.items():
+                kloc = where.key(f"programs.{name}", key)
+                kind = _PROGRAM_KEYS.get(key)
+                if kind is None:
+                    known = ", ".join(sorted(_PROGRAM_KEYS))
+                    raise PolicyError(
+                        f"{kloc}: [programs.{name}]: unknown key '{key}' (known: {known})"
+                    )
+                if key in _PROGRAM_LISTS:
+                    items = _str_list(value, kloc, f"[programs.{name}] {key}")
+                    into[key] = list(dict.fromkeys([*into.get(key, []), *items]))
+                elif key == "equivalent":
+                    if not isinstance(value, dict):
+                        raise PolicyError(f"{kloc}: [programs.{name}] equivalent must be a table")
+                    for canon, aliases in value.items():
+                        into["equivalent"][canon] = _str_list(
+                            aliases, kloc, f"[programs.{name}] equivalent.{canon}"
+                        )
+                elif isinstance(value, bool) and kind is int or not isinstance(value, kind):
+                    raise PolicyError(
+                        f"{kloc}: [programs.{name}] {key} must be {_type_name(kind)}, got {value!r}"
+                    )
+                elif key == "sha256" and (
+                    len(value) != 64 or any(c not in "0123456789abcdef" for c in value.lower())
+                ):
+                    raise PolicyError(f"{kloc}: [programs.{name}] sha256 must be 64 hex digits")
+                else:
+                    into[key] = value.lower() if key == "sha256" else value
+    compiled: dict[str, Any] = {}
+    for name, spec in merged.items():
+        aliases = {a: canon for canon, al in spec.pop("equivalent").items() for a in al}
+        out: dict[str, Any] = {"aliases": aliases}
+        for key, value in spec.items():
+            out[key] = frozenset(value) if key in _PROGRAM_LISTS and key != "names" else value
+        compiled[name] = out
+        for other in spec.get("names", []):
+            compiled.setdefault(other, out)
+    return compiled
+
+
+def _compile_flag(flag: str, aliases: dict[str, str]) -> tuple[str, str | None]:
+    opt, eq, glob = flag.partition("=")
+    if not opt.startswith("-") or opt == "-":
+        raise ValueError(f"flag {flag!r} must start with '-'")
+    return aliases.get(opt, opt), (glob.lower() if eq else None)
+
+
+def _compile_rule(
+    kind: str, index: int, raw: object, where: _Where, programs: dict[str, Any]
+) -> dict[str, Any]:
+    loc = where.rule(kind, index)
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{loc}: [[{kind}]] entries must be tables")
+    rid = raw.get("id")
+    label = f"[[{kind}]] rule {rid!r}" if isinstance(rid, str) else f"[[{kind}]] rule #{index + 1}"
+    for key, value in raw.items():
+        kloc = where.rule(kind, index, key)
+        expected = _RULE_KEYS.get(key)
+        if expected is None:
+            known = ", ".join(sorted(_RULE_KEYS))
+            raise PolicyError(f"{kloc}: {label}: unknown key '{key}' (known: {known})")
+        if not isinstance(value, expected):
+            raise PolicyError(
+                f"{kloc}: {label}: {key} must be {_type_name(expected)}, got {value!r}"
+            )
+    if not isinstance(rid, str) or not rid.strip():
+        raise PolicyError(f"{loc}: {label}: missing 'id'")
+    if "match" not in raw:
+        raise PolicyError(f"{loc}: {label}: missing 'match'")
+    mloc = where.rule(kind, index, "match")
+    match = raw["match"]
+    texts = [match] if isinstance(match, str) else _str_list(match, mloc, f"{label}: match")
+    if not texts:
+        raise PolicyError(f"{mloc}: {label}: match must not be empty")
+    patterns = []
+    for text in texts:
+        try:
+            patterns.append(compile_pattern(text))
+        except ValueError as exc:
+            raise PolicyError(f"{mloc}: {label}: {exc}") from None
+    flags: list[tuple[str, str | None]] = []
+    if "flags" in raw:
+        floc = where.rule(kind, index, "flags")
+        for flag in _str_list(raw["flags"], floc, f"{label}: flags", empty_ok=False):
+            prog = patterns[0][0]
+            spec = programs.get(prog[1]) if prog[0] == "L" else None
+            try:
+                flags.append(_compile_flag(flag, spec["aliases"] if spec else {}))
+            except ValueError as exc:
+                raise PolicyError(f"{floc}: {label}: {exc}") from None
+    contains = []
+    if "contains" in raw:
+        cloc = where.rule(kind, index, "contains")
+        import re
+
+        for expr in _str_list(raw["contains"], cloc, f"{label}: contains", empty_ok=False):
+            try:
+                re.compile(expr)
+            except re.error as exc:
+                raise PolicyError(f"{cloc}: {label}: bad regex {expr!r}: {exc}") from None
+            contains.append(expr)
+    lists = {}
+    for key in ("agents", "examples", "not_examples"):
+        lists[key] = _str_list(raw.get(key, []), where.rule(kind, index, key), f"{label}: {key}")
+    for key in ("examples", "not_examples"):
+        for example in lists[key]:
+            try:
+                _split(example)
+            except ValueError as exc:
+                eloc = where.rule(kind, index, key)
+                raise PolicyError(f"{eloc}: {label}: {key} {example!r}: {exc}") from None
+    return {
+        "kind": kind,
+        "id": rid,
+        "match": texts,
+        "patterns": patterns,
+        "exact": [all(t[0] == "L" for t in p) for p in patterns],
+        "flags": flags,
+        "contains": contains,
+        "reason": raw.get("reason", ""),
+        "origin": loc,
+        **lists,
+    }
+
+
+def compile_layers(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str, Any]:
+    """Validate and merge layers [(path, parsed TOML, text)] into the compiled policy."""
+    settings = dict(DEFAULT_SETTINGS)
+    audit = dict(DEFAULT_AUDIT)
+    anomalies = dict(DEFAULT_ANOMALIES)
+    for path, layer, text in layers:
+        where = _Where(path, text)
+        for key in layer:
+            if key not in _TOP_LEVEL:
+                known = ", ".join(sorted(_TOP_LEVEL))
+                raise PolicyError(f"{where.path}: unknown top-level key '{key}' (known: {known})")
+        _check_table(layer, "settings", _SETTINGS, where, settings)
+        _check_table(layer, "audit", _AUDIT, where, audit)
+        _check_table(layer, "anomalies", _ANOMALIES, where, anomalies)
+    programs = _compile_programs(layers)
+
+    rules: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
+    for path, layer, text in layers:
+        where = _Where(path, text)
+        for kind in RULE_KINDS:
+            entries = layer.get(kind, [])
+            if not isinstance(entries, list):
+                raise PolicyError(f"{path}: '{kind}' must be an array of tables: [[{kind}]]")
+            for i, raw in enumerate(entries):
+                rule = _compile_rule(kind, i, raw, where, programs)
+                if rule["id"] in seen:
+                    raise PolicyError(
+                        f"{rule['origin']}: duplicate rule id '{rule['id']}' "
+                        f"(first defined at {seen[rule['id']]})"
+                    )
+                seen[rule["id"]] = rule["origin"]
+                rules.append(rule)
+    # Order: rules keep layer order within a kind, so the first match is the one reported.
+    index: dict[str, Any] = {}
+    for kind in RULE_KINDS:
+        by_name: dict[str, list[int]] = {}
+        wild: list[int] = []
+        for i, rule in enumerate(rules):
+            if rule["kind"] != kind:
+                continue
+            heads = {p[0] for p in rule["patterns"]}
+            if any(h[0] != "L" or "/" in h[1] for h in heads):
+                wild.append(i)
+            else:
+                for h in heads:
+                    lst = by_name.setdefault(h[1], [])
+                    if not lst or lst[-1] != i:
+                        lst.append(i)
+        index[kind] = (by_name, wild)
+
+    try:  # TEMP until shellspec lands
+        from . import shellspec
+    except ImportError:
+        shell: dict[str, Any] = {}
+    else:
+        shell = shellspec.compile(
+            [
+                (p, {k: layer[k] for k in ("wrappers", "shell") if k in layer})
+                for p, layer, _ in layers
+            ]
+        )
+    return {
+        "settings": settings,
+        "audit": audit,
+        "anomalies": anomalies,
+        "programs": programs,
+        "rules": rules,
+        "index": index,
+        "shell": shell,
+    }
