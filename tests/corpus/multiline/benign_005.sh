@@ -1,0 +1,3 @@
+# source: own (a newline inside double quotes is data)
+echo "first line
+second line: rm -rf /"

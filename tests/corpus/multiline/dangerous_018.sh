@@ -1,0 +1,3 @@
+# source: own (trap set on one line, fires at exit)
+trap 'rm -rf ~/project' EXIT
+ls
