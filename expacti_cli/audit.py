@@ -46,6 +46,18 @@ def entry_hash(canonical: str, key: bytes | None = None) -> str:
     return hmac.new(key, data, "sha256").hexdigest()
 
 
+def read_key(path: str) -> bytes:
+    """The HMAC key of a keyed log: the key file's bytes, surrounding whitespace removed."""
+    try:
+        with open(os.path.expanduser(path), "rb") as f:
+            key = f.read().strip()
+    except OSError as exc:
+        raise AuditError(f"cannot read the audit key file {path}: {exc.strerror}") from exc
+    if not key:
+        raise AuditError(f"the audit key file {path} is empty")
+    return key
+
+
 def canonical(entry: dict[str, Any]) -> str:
     """The text hashed for an entry: every field but `hash`, canonically encoded."""
     if "hash" in entry:

@@ -1,0 +1,669 @@
+"""`guard audit`: list, verify, summarise, suggest, replay and report. Thin over the core.
+
+The core (`auditread`, `auditverify`, `auditstats`, `auditreport`) returns plain results; this
+module parses options, calls it, and renders with rich (imported inside the functions that draw)
+or as JSON/CSV. Errors are `GuardError`s, turned into exit statuses by the main command.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from .. import auditread, paths
+from ..errors import AuditDataError, UsageError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_DECISION_STYLE = {"allowed": "green", "approved": "cyan", "denied": "bold red"}
+CSV_FIELDS = [
+    "ts",
+    "id",
+    "agent",
+    "session",
+    "user",
+    "host",
+    "cwd",
+    "mode",
+    "decision",
+    "decided_by",
+    "rule",
+    "reason",
+    "irreversible",
+    "anomalies",
+    "reviewer",
+    "latency_ms",
+    "command",
+]
+
+
+# --- shared options ----------------------------------------------------------------------------
+
+
+def _audit_log_option(f: Any) -> Any:
+    return click.option(
+        "--audit-log",
+        "audit_log",
+        type=click.Path(dir_okay=False),
+        envvar="GUARD_AUDIT_LOG",
+        help="The audit log (default: audit.jsonl in the state dir; env GUARD_AUDIT_LOG).",
+    )(f)
+
+
+_FILTERS = [
+    click.option("--agent", help="Only this agent (glob)."),
+    click.option("--session", help="Only this session (glob)."),
+    click.option(
+        "--decision",
+        type=click.Choice(auditread.DECISIONS),
+        help="Only entries with this decision.",
+    ),
+    click.option("--rule", help="Only entries decided by this rule id (glob)."),
+    click.option("--irreversible", is_flag=True, default=None, help="Only irreversible ones."),
+    click.option("--since", metavar="WHEN", help="From WHEN: 30m, 2h, 7d ago, or an ISO date."),
+    click.option("--until", metavar="WHEN", help="Before WHEN (same forms as --since)."),
+    click.option("--grep", metavar="TEXT", help="Only commands containing TEXT (any case)."),
+]
+
+
+def _filter_options(f: Any) -> Any:
+    for option in reversed(_FILTERS):
+        f = option(f)
+    return f
+
+
+def _filter(opts: dict[str, Any]) -> auditread.Filter:
+    return auditread.Filter.from_options(
+        agent=opts.get("agent"),
+        session=opts.get("session"),
+        decision=opts.get("decision"),
+        rule=opts.get("rule"),
+        irreversible=opts.get("irreversible") or None,
+        since=opts.get("since"),
+        until=opts.get("until"),
+        grep=opts.get("grep"),
+    )
+
+
+def _log_path(ctx: click.Context, given: str | None) -> str:
+    if given:
+        return given
+    obj = ctx.obj
+    if isinstance(obj, dict) and obj.get("audit_log"):
+        return str(obj["audit_log"])
+    return paths.audit_log()
+
+
+def _require_log(path: str) -> None:
+    from .. import audit as audit_mod
+
+    if not audit_mod.log_files(path):
+        raise AuditDataError(f"audit: no audit log at {path}")
+
+
+def _warn_problems(problems: auditread.Problems) -> None:
+    if not problems.count:
+        return
+    first = problems.first[0]
+    more = f" (and {problems.count - 1} more)" if problems.count > 1 else ""
+    click.echo(
+        f"guard: audit: {problems.count} unreadable line(s) skipped: "
+        f"{first.file}:{first.line}: {first.detail}{more}",
+        err=True,
+    )
+
+
+def _safe(text: object) -> str:
+    """Text from the log, with control characters shown as escapes: an agent must not be able
+    to move the cursor or recolour the terminal of whoever reads the log."""
+    s = "" if text is None else str(text)
+    if s.isprintable():
+        return s
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"
+
+
+def _bar(value: int, maximum: int, width: int = 20) -> str:
+    if maximum <= 0:
+        return ""
+    filled = round(width * value / maximum)
+    return "█" * filled + "·" * (width - filled)
+
+
+# --- guard audit (list) ------------------------------------------------------------------------
+
+
+@click.group(
+    "audit",
+    invoke_without_command=True,
+    context_settings=CONTEXT,
+    epilog="Subcommands: verify, summary, suggest, replay, report.",
+)
+@_audit_log_option
+@_filter_options
+@click.option("-n", "--limit", default=20, show_default=True, help="Show the last N (0: all).")
+@click.option("--json", "fmt", flag_value="json", help="JSON lines, one entry each.")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row.")
+@click.option("-f", "--follow", is_flag=True, help="Then keep printing new entries.")
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    /,
+    audit_log: str | None,
+    limit: int,
+    fmt: str | None,
+    follow: bool,
+    **filters: Any,
+) -> None:
+    """Read the audit log: the last entries, or a subcommand.
+
+    \b
+    guard audit --agent claude-code --since 2h
+    guard audit --decision denied --json
+    guard audit verify
+    guard audit summary
+    """
+    ctx.obj = {"audit_log": audit_log}
+    if ctx.invoked_subcommand is not None:
+        return
+    if limit < 0:
+        raise UsageError(f"invalid --limit {limit}: give 0 (all) or more")
+    path = _log_path(ctx, audit_log)
+    flt = _filter(filters)
+    if not follow:
+        _require_log(path)
+    problems = auditread.Problems()
+    source: Any = (
+        auditread.tail(path, limit, flt, problems)
+        if limit
+        else auditread.read_log(path, flt, problems)  # streamed: --limit 0 exports everything
+    )
+    if fmt == "json":
+        _print_json_lines(source)
+    elif fmt == "csv":
+        _print_csv(source)
+    else:
+        _print_table(list(source), path)
+    _warn_problems(problems)
+    if follow:
+        _follow(path, flt, fmt)
+
+
+def _print_json_lines(records: Any) -> None:
+    out = sys.stdout
+    for record in records:
+        out.write(json.dumps(record.entry, separators=(",", ":")) + "\n")
+    out.flush()
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        value = ";".join(str(v) for v in value)
+    text = _safe(value)
+    # A cell starting with = + - @ runs as a formula in spreadsheets (CSV injection): an agent
+    # chooses its commands, so neutralise them with a leading apostrophe (OWASP's advice).
+    if text[:1] in ("=", "+", "-", "@"):
+        text = "'" + text
+    return text
+
+
+def _print_csv(records: Any, header: bool = True) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    if header:
+        writer.writerow(CSV_FIELDS)
+    for record in records:
+        writer.writerow([_csv_cell(record.entry.get(k)) for k in CSV_FIELDS])
+
+
+def _print_table(records: list[auditread.Record], path: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console()
+    if not records:
+        console.print(Text(f"no matching entries in {path}"))
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("agent", overflow="fold")
+    table.add_column("decision", no_wrap=True, min_width=8)
+    table.add_column("by", overflow="fold")
+    table.add_column("rule", overflow="fold")
+    table.add_column("command", overflow="fold", ratio=1)  # never cut: fold it
+    for record in records:
+        e = record.entry
+        decision = str(e.get("decision", ""))
+        command = Text(_safe(e.get("command", "")))
+        if e.get("irreversible"):
+            command = Text("IRREVERSIBLE ", style="bold magenta") + command
+        table.add_row(
+            Text(_safe(e.get("ts", ""))[:19].replace("T", " ")),
+            Text(_safe(e.get("agent", ""))),
+            Text(decision, style=_DECISION_STYLE.get(decision, "")),
+            Text(_safe(e.get("reviewer") or e.get("decided_by") or "")),
+            Text(_safe(e.get("rule") or "-")),
+            command,
+        )
+    console.print(table)
+
+
+def _follow(path: str, flt: auditread.Filter, fmt: str | None) -> None:
+    problems = auditread.Problems()
+    seen = 0
+    try:
+        for record in auditread.follow(path, flt, problems):
+            if fmt == "json":
+                _print_json_lines([record])
+            elif fmt == "csv":
+                _print_csv([record], header=False)
+                sys.stdout.flush()
+            else:
+                _print_table([record], path)
+            if problems.count > seen:
+                _warn_problems(problems)
+                seen = problems.count
+    except KeyboardInterrupt:
+        return
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+def resolve_key(key_file: str | None, policy_path: str | None) -> bytes | None:
+    """--key-file, else GUARD_AUDIT_KEY_FILE (click reads it), else the policy's [audit]."""
+    from .. import audit as audit_mod
+
+    if not key_file:
+        from .. import policy as policy_mod
+
+        key_file = str(policy_mod.load(policy_path).audit.get("key_file") or "") or None
+    return audit_mod.read_key(key_file) if key_file else None
+
+
+@audit.command(context_settings=CONTEXT)
+@_audit_log_option
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False),
+    envvar="GUARD_AUDIT_KEY_FILE",
+    help="The HMAC key of a keyed log (default: the policy's [audit] key_file).",
+)
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), envvar="GUARD_POLICY")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def verify(
+    ctx: click.Context,
+    /,
+    audit_log: str | None,
+    key_file: str | None,
+    policy_path: str | None,
+    as_json: bool,
+) -> None:
+    """Check the hash chain: exit 0 if intact, 65 at the first break (edit, gap, ...)."""
+    from .. import auditverify
+
+    path = _log_path(ctx, audit_log)
+    _require_log(path)
+    result = auditverify.verify(path, resolve_key(key_file, policy_path))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif result.ok:
+        keyed = ", keyed" if result.keyed else ""
+        click.echo(
+            f"audit: ok: {result.entries} entries in {len(result.files)} file(s), "
+            f"chain intact{keyed}; head {result.last_hash}"
+        )
+    else:
+        click.echo(f"audit: {result.breaks} broken stretch(es) in {result.entries} entries")
+    if not result.ok and result.first_break is not None:
+        b = result.first_break
+        raise AuditDataError(f"audit: broken at {b.file}:{b.line} ({b.kind}): {b.detail}")
+
+
+# --- summary -----------------------------------------------------------------------------------
+
+
+@audit.command(context_settings=CONTEXT)
+@_audit_log_option
+@_filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--top", default=10, show_default=True, help="Rows in the top-N tables.")
+@click.pass_context
+def summary(
+    ctx: click.Context, /, audit_log: str | None, as_json: bool, top: int, **filters: Any
+) -> None:
+    """Counts by decision, agent, rule and reviewer; approval rate; review latency."""
+    from .. import auditstats
+
+    path = _log_path(ctx, audit_log)
+    _require_log(path)
+    flt = _filter(filters)
+    result = auditstats.summarize(path, None if flt.empty else flt, top=top)
+    _warn_problems(result.problems)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    _render_summary(result, top)
+
+
+def _counts_table(title: str, rows: dict[str, Any], top: int) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left", box=None, header_style="bold")
+    table.add_column("name")
+    for name in ("total", "allowed", "approved", "denied", "approval"):
+        table.add_column(name, justify="right")
+    table.add_column("")
+    maximum = max((c.total for c in rows.values()), default=0)
+    for name, c in list(rows.items())[:top]:
+        table.add_row(
+            Text(_safe(name)),
+            str(c.total),
+            str(c.allowed),
+            str(c.approved),
+            str(c.denied),
+            _rate(c.approval_rate),
+            Text(_bar(c.total, maximum), style="cyan"),
+        )
+    if len(rows) > top:
+        table.caption = f"{len(rows) - top} more not shown (--top)"
+    return table
+
+
+def _render_summary(s: Any, top: int) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console()
+    period = f"{s.first_ts} .. {s.last_ts}" if s.first_ts else "empty"
+    console.print(Text(f"{s.entries} entries, {period}", style="bold"))
+    decisions = Table(title="decisions", title_justify="left", box=None, header_style="bold")
+    decisions.add_column("decision")
+    decisions.add_column("count", justify="right")
+    decisions.add_column("")
+    d = s.decisions
+    for name, value in (("allowed", d.allowed), ("approved", d.approved), ("denied", d.denied)):
+        decisions.add_row(
+            Text(name, style=_DECISION_STYLE[name]),
+            str(value),
+            Text(_bar(value, s.entries), style=_DECISION_STYLE[name]),
+        )
+    console.print(decisions)
+    lat = s.latency
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value / 1000:.1f}s"
+
+    console.print(
+        f"approval rate (reviewer decisions): {_rate(s.approval_rate)}   "
+        f"review latency over {lat.get('count', 0)} reviews: "
+        f"p50 {ms(lat.get('p50'))}  p90 {ms(lat.get('p90'))}  p99 {ms(lat.get('p99'))}"
+    )
+    console.print(_counts_table("agents", s.agents, top))
+    console.print(_counts_table("rules", s.rules, top))
+    if s.reviewers:
+        console.print(_counts_table("reviewers", s.reviewers, top))
+    if s.top_denials:
+        t = Table(title="top denials", title_justify="left", box=None, header_style="bold")
+        for name in ("count", "command", "rule", "reason"):
+            t.add_column(name, justify="right" if name == "count" else "left")
+        for den in s.top_denials:
+            t.add_row(str(den.count), Text(_safe(den.command)), _safe(den.rule), _safe(den.reason))
+        console.print(t)
+    if s.irreversible:
+        t = Table(
+            title=f"irreversible operations: {s.irreversible}",
+            title_justify="left",
+            box=None,
+            header_style="bold",
+        )
+        t.add_column("approved by")
+        t.add_column("count", justify="right")
+        for who, n in s.irreversible_by_approver.items():
+            t.add_row(Text(_safe(who)), str(n))
+        console.print(t)
+
+
+# --- suggest -----------------------------------------------------------------------------------
+
+
+@audit.command(context_settings=CONTEXT)
+@_audit_log_option
+@_filter_options
+@click.option("--min", "min_approvals", default=3, show_default=True, help="Approvals needed.")
+@click.option(
+    "--min-denials", default=3, show_default=True, help="Denials that make a scope warning."
+)
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), envvar="GUARD_POLICY")
+@click.option("--apply", is_flag=True, help="Ask once, then add the rules to the user policy.")
+@click.option("--yes", is_flag=True, help="With --apply: do not ask.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def suggest(
+    ctx: click.Context,
+    /,
+    *,
+    audit_log: str | None,
+    min_approvals: int,
+    min_denials: int,
+    policy_path: str | None,
+    apply: bool,
+    yes: bool,
+    as_json: bool,
+    **filters: Any,
+) -> None:
+    """Whitelist rules for what humans approve again and again; warn of over-broad scopes."""
+    from .. import auditstats
+
+    if min_approvals < 1 or min_denials < 1:
+        raise UsageError("--min and --min-denials must be at least 1")
+    path = _log_path(ctx, audit_log)
+    _require_log(path)
+    programs, taken = _policy_knowledge(policy_path)
+    flt = _filter(filters)
+    result = auditstats.suggest(
+        path,
+        None if flt.empty else flt,
+        min_approvals=min_approvals,
+        min_denials=min_denials,
+        programs=programs,
+        taken_ids=taken,
+    )
+    _warn_problems(result.problems)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        _render_suggestions(result, min_approvals)
+    if apply and result.suggestions:
+        _apply(result.suggestions, policy_path or paths.user_policy(), yes)
+
+
+def _policy_knowledge(policy_path: str | None) -> tuple[dict[str, Any] | None, set[str]]:
+    """The programs spec (for generalising) and the rule ids in use, from the policy."""
+    from .. import policy as policy_mod
+
+    pol = policy_mod.load(policy_path)
+    ids = {str(r["id"] if isinstance(r, dict) else getattr(r, "id", "")) for r in pol.rules}
+    return pol.programs, ids
+
+
+def _render_suggestions(result: Any, min_approvals: int) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console()
+    if not result.suggestions:
+        console.print(
+            f"no suggestions: no pattern approved {min_approvals}+ times and never denied"
+        )
+    else:
+        t = Table(title="suggested [[allow]] rules", title_justify="left", box=None)
+        for name in ("id", "pattern", "approvals", "agents", "example"):
+            t.add_column(name, header_style="bold")
+        for s in result.suggestions:
+            t.add_row(
+                _safe(s.rule_id),
+                Text(_safe(s.pattern), style="green"),
+                str(s.approvals),
+                _safe(", ".join(s.agents)),
+                Text(_safe(s.examples[0] if s.examples else "")),
+            )
+        console.print(t)
+    for w in result.warnings:
+        rules = ", ".join(w.rules) or "the default"
+        console.print(
+            Text(f"scope too broad? {w.pattern}", style="yellow")
+            + Text(
+                f": denied {w.denials} times by reviewers; sent to review by {_safe(rules)}"
+                + (f"; reasons: {_safe('; '.join(w.reasons))}" if w.reasons else "")
+            )
+        )
+    if result.irreversible_skipped:
+        console.print(
+            "never proposed (irreversible): " + _safe(", ".join(result.irreversible_skipped))
+        )
+
+
+def _apply(suggestions: list[Any], policy_file: str, yes: bool) -> None:
+    from ..policy_edit import add_allow_rule
+
+    if not yes and not click.confirm(
+        f"Add {len(suggestions)} [[allow]] rule(s) to {policy_file}?", default=False
+    ):
+        click.echo("nothing written")
+        return
+    for s in suggestions:
+        rule_id = add_allow_rule(
+            policy_file,
+            s.rule_id,
+            [s.pattern],
+            comment=f"suggested by guard audit suggest: approved {s.approvals} times, never denied",
+        )
+        click.echo(f"added [[allow]] {rule_id}: {s.pattern}")
+
+
+# --- replay ------------------------------------------------------------------------------------
+
+
+@audit.command(context_settings=CONTEXT)
+@_audit_log_option
+@_filter_options
+@click.option(
+    "--policy",
+    "policy_path",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True),
+    help="The policy to replay the log against.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def replay(
+    ctx: click.Context, /, audit_log: str | None, policy_path: str, as_json: bool, **filters: Any
+) -> None:
+    """What would another policy have decided? Transitions like allow->review, with examples."""
+    from .. import auditstats
+    from .. import policy as policy_mod
+
+    path = _log_path(ctx, audit_log)
+    _require_log(path)
+    pol = policy_mod.load(policy_path)
+    flt = _filter(filters)
+    result = auditstats.replay(path, pol, None if flt.empty else flt)
+    _warn_problems(result.problems)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console()
+    console.print(
+        f"{result.entries} entries replayed against {policy_path}: "
+        f"{result.unchanged} unchanged, {result.changed} changed"
+        + (f", {result.skipped} skipped" if result.skipped else "")
+        + (f", {result.errors} errors" if result.errors else "")
+    )
+    if result.transitions:
+        t = Table(box=None, header_style="bold")
+        for name in ("change", "count", "example"):
+            t.add_column(name, justify="right" if name == "count" else "left")
+        for tr in result.transitions:
+            example = tr.examples[0]["command"] if tr.examples else ""
+            t.add_row(f"{tr.before} -> {tr.after}", str(tr.count), Text(_safe(example)))
+        console.print(t)
+    for message in result.error_examples:
+        console.print(Text(_safe(message), style="red"))
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+@audit.command(context_settings=CONTEXT)
+@_audit_log_option
+@_filter_options
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@click.option("--key-file", type=click.Path(dir_okay=False), envvar="GUARD_AUDIT_KEY_FILE")
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), envvar="GUARD_POLICY")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    /,
+    *,
+    audit_log: str | None,
+    fmt: str,
+    output: str | None,
+    key_file: str | None,
+    policy_path: str | None,
+    **filters: Any,
+) -> None:
+    """A compliance report for a period (Markdown, or one self-contained HTML file)."""
+    from .. import auditreport
+
+    path = _log_path(ctx, audit_log)
+    _require_log(path)
+    flt = _filter(filters)
+    text = auditreport.report(
+        path,
+        fmt=fmt,
+        flt=None if flt.empty else flt,
+        key=resolve_key(key_file, policy_path),
+        since=flt.since,
+        until=flt.until,
+    )
+    if output:
+        _write_file(output, text)
+        click.echo(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+def _write_file(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+__all__ = ["audit", "resolve_key"]
