@@ -1,4 +1,17 @@
-"""Finding the real program and replacing guard with it."""
+"""Finding the real program and replacing guard with it.
+
+In shim mode guard runs under a program's name (`rm`, `git`) from a shim directory placed first
+on PATH, and must find the real program further down PATH without ever finding itself again:
+a loop would re-run guard forever. A candidate is passed over (`which(skip_shims=True)`) when
+
+- its directory holds the shim marker `.guard-shims` (seen through a symlinked directory too,
+  so the same shim directory twice on PATH or under another name is skipped every time),
+- it resolves (symlinks followed) to a file inside a shim directory (a stray `git` link
+  pointing at another shim directory's `git`),
+- it resolves to one of guard's own executables (the running launcher, `GUARD_EXECUTABLE`), or
+- it is a guard launcher by content (any installation's `bin/guard`, `expacti_cli/__main__.py`,
+  or a script shim): two guard installations shimming each other cannot ping-pong either.
+"""
 
 from __future__ import annotations
 
@@ -7,49 +20,88 @@ import sys
 
 from .errors import ProgramNotExecutable, ProgramNotFound
 
+SHIM_MARKER = ".guard-shims"
+# Every guard launcher (bin/guard, __main__.py, script shims) imports this module by name.
+LAUNCHER_SIGNATURE = b"expacti_cli.entry"
+_SNIFF_BYTES = 4096
+
 
 def guard_executables() -> list[str]:
-    """Files that are guard itself: a PATH entry holding one of these is a shim directory."""
-    own = [os.path.realpath(sys.argv[0])] if sys.argv and sys.argv[0] else []
+    """Files that are guard itself (real paths): a PATH candidate resolving to one is a shim."""
+    own: list[str] = []
+    if sys.argv and sys.argv[0] and sys.argv[0] != "-c":
+        # Under a shim, argv[0] is the shim's path; its real path is the launcher.
+        own.append(os.path.realpath(sys.argv[0]))
     env = os.environ.get("GUARD_EXECUTABLE")
     if env:
         own.append(os.path.realpath(env))
+    own.append(os.path.realpath(os.path.join(os.path.dirname(__file__), "__main__.py")))
     return own
 
 
-SHIM_MARKER = ".guard-shims"
-
-
 def is_shim_dir(directory: str) -> bool:
-    """A directory guard filled with shims carries a marker file."""
-    return os.path.exists(os.path.join(directory, SHIM_MARKER))
+    """A directory guard filled with shims carries a marker file (visible through symlinks)."""
+    return os.path.lexists(os.path.join(directory, SHIM_MARKER))
+
+
+def is_guard_launcher(path: str) -> bool:
+    """Whether the file at `path` is a guard launcher (a small script importing guard's entry).
+
+    Only the first few KiB are read: a launcher names the entry module near its top, and a
+    large binary that happens to contain the bytes further in is not a launcher.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    is_script = head.startswith(b"#!") or path.endswith(".py")
+    return is_script and LAUNCHER_SIGNATURE in head
+
+
+def is_shim(candidate: str, own: list[str] | None = None) -> bool:
+    """Whether running `candidate` would run guard again (see the module docstring)."""
+    if is_shim_dir(os.path.dirname(candidate) or "."):
+        return True
+    real = os.path.realpath(candidate)
+    if real in (guard_executables() if own is None else own):
+        return True
+    if is_shim_dir(os.path.dirname(real)):
+        return True
+    return is_guard_launcher(real)
 
 
 def which(program: str, *, skip_shims: bool = False) -> str:
     """The executable `program` resolves to, as execvp would find it. Raises ProgramNotFound.
 
-    With `skip_shims`, PATH directories that hold guard's shims, and files that are guard
-    itself, are passed over: a shim never finds itself (no loops).
+    With `skip_shims`, candidates that would run guard again (see `is_shim`) are passed over:
+    a shim never finds itself or another shim, whatever the PATH (no loops).
     """
     if "/" in program:
         if not os.path.exists(program):
             raise ProgramNotFound(f"guard: {program}: no such file")
         if not os.access(program, os.X_OK) or os.path.isdir(program):
             raise ProgramNotExecutable(f"guard: {program}: not executable")
+        if skip_shims and is_shim(program):
+            raise ProgramNotFound(
+                f"guard: {program}: is guard itself or one of its shims, not a program to run"
+            )
         return program
     own = guard_executables() if skip_shims else []
-    for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        directory = directory or "."
-        candidate = os.path.join(directory, program)
+    skipped = 0
+    for entry in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(entry or ".", program)
         if not os.path.isfile(candidate) or not os.access(candidate, os.X_OK):
             continue
-        if skip_shims:
-            if is_shim_dir(directory):
-                continue
-            real = os.path.realpath(candidate)
-            if any(real == o for o in own):
-                continue
+        if skip_shims and is_shim(candidate, own):
+            skipped += 1
+            continue
         return candidate
+    if skipped:
+        raise ProgramNotFound(
+            f"guard: {program}: command not found on PATH (only guard's own shims are "
+            "named so; the real program is not installed or not on PATH after the shims)"
+        )
     raise ProgramNotFound(f"guard: {program}: command not found on PATH")
 
 

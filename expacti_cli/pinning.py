@@ -22,9 +22,16 @@ def file_sha256(path: str) -> str:
 
 
 def check(policy: Policy, called: str, resolved: str) -> None:
-    """Raise Denied when the program found is not the one the policy pins."""
-    spec = policy.programs.get(os.path.basename(called))
-    if not spec:
+    """Raise Denied when the program found is not the one the policy pins.
+
+    `path` is compared after resolving symlinks on both sides; `sha256` is the digest of the
+    file that would be executed (the resolved target, not a link to it).
+    """
+    name = os.path.basename(called)
+    spec = policy.programs.get(name)
+    if not spec or name in spec.get("names", ()):
+        # Other names sharing a spec (`names = ["podman"]` under [programs.docker]) share its
+        # option knowledge, not its binary: a pin names one file.
         return
     pinned = spec.get("path")
     if pinned and os.path.realpath(resolved) != os.path.realpath(pinned):
