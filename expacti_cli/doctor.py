@@ -284,7 +284,7 @@ def _check_access(checks: list[Check], user_policy: str, log: str) -> None:
                 "this user can write guard's own files: "
                 + "; ".join(exposed)
                 + ". An agent running as this user could rewrite its rules or its log: run "
-                "the agent as another Unix user (docs/deploying.md)",
+                "the agent as another Unix user (README: Deploying guard)",
             )
         )
     else:
