@@ -36,7 +36,8 @@ def _usage(message: str) -> int:
 
 
 def _is_guard_name(name: str) -> bool:
-    return name in ("guard", "__main__.py", "guard.py") or name.startswith(("python", "guard-"))
+    # Not "python*": a shim named python3 must act as a shim (`python3 -c CODE` is not `guard -c`).
+    return name in ("guard", "__main__.py", "guard.py") or name.startswith("guard-")
 
 
 def main(argv: list[str] | None = None) -> int:

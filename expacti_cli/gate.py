@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from . import agentstate, anomaly, audit, execute, identity
+from . import agentstate, anomaly, audit, execute, identity, wildcard
 from . import policy as policy_mod
 from .decide import ALLOW, DENY, REVIEW, Decision, decide_argv, decide_line
 from .errors import ExitCode, GuardError, PolicyError
@@ -112,7 +112,13 @@ def uses_shell_analysis(policy: Policy, argv: list[str]) -> bool:
     if not argv:
         return False
     name = os.path.basename(argv[0])
-    return name in policy.shell.get("wrappers", {}) or name in policy.shell.get("analyse", ())
+    spec = policy.shell
+    # Other names of a wrapper (`sh`, `dash`, `zsh` for bash; globs) count as the wrapper.
+    if name in spec.get("wrapper_names", {}) or any(
+        wildcard.match(glob, name) for glob, _ in spec.get("wrapper_globs", ())
+    ):
+        return True
+    return name in spec.get("wrappers", {}) or name in spec.get("analyse", ())
 
 
 def evaluate(policy: Policy, req: Request) -> Decision:
@@ -167,7 +173,10 @@ def _deny_line(req: Request, decision: Decision, outcome: Outcome) -> str:
         hint = "guard failed closed; a human should check `guard doctor`"
     else:
         hint = "a human can change the policy (guard policy show) if this is wrong"
-    return f"guard: denied: {what} ({rule}: {why}) - {hint}"
+    line = f"guard: denied: {what} ({rule}: {why}) - {hint}"
+    if not line.isprintable():  # one line, and no terminal escapes from the agent's arguments
+        line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+    return line
 
 
 def _entry(
@@ -225,7 +234,7 @@ def _write_audit(req: Request, policy: Policy | None, entry: dict[str, Any]) -> 
     key = None
     key_file = os.environ.get("GUARD_AUDIT_KEY_FILE") or settings.get("key_file")
     if key_file:
-        key = read_key(key_file)
+        key = audit.read_key(key_file)
     audit.append(
         req.audit_path or paths.audit_log(),
         entry,
@@ -235,17 +244,27 @@ def _write_audit(req: Request, policy: Policy | None, entry: dict[str, Any]) -> 
     )
 
 
-def read_key(path: str) -> bytes:
-    from .errors import AuditError
+def audit_entry(
+    req: Request,
+    decision: Decision,
+    decision_word: str,
+    outcome: Outcome,
+    *,
+    started: float,
+    program: str | None = None,
+) -> dict[str, Any]:
+    """The audit entry for a decision, as the gate writes it (public for hook mode)."""
+    return _entry(req, decision, decision_word, outcome, started, program)
 
-    try:
-        with open(os.path.expanduser(path), "rb") as f:
-            key = f.read().strip()
-    except OSError as exc:
-        raise AuditError(f"cannot read the audit key file {path}: {exc.strerror}") from exc
-    if not key:
-        raise AuditError(f"the audit key file {path} is empty")
-    return key
+
+def write_audit(req: Request, policy: Policy | None, entry: dict[str, Any]) -> None:
+    """Append `entry` to the request's audit log (public for hook mode). Raises AuditError."""
+    _write_audit(req, policy, entry)
+
+
+def targets(policy: Policy, decision: Decision, req: Request) -> list[str]:
+    """The anomaly targets a decision names (public for hook mode)."""
+    return _targets(policy, decision, req)
 
 
 def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
@@ -264,6 +283,8 @@ def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
         from . import prompt
 
         return prompt.ask(tty_fd, policy, req, decision, agentstate.read(req.agent)["recent"])
+    except KeyboardInterrupt:  # SIGINT while the prompt waits: a denial, recorded as one
+        return Outcome(False, "reviewer", message="review interrupted (SIGINT)")
     finally:
         os.close(tty_fd)
 
@@ -300,7 +321,8 @@ def run(req: Request) -> int:
                 decision.reason = f"{decision.reason}; anomaly: {decision.anomalies[0]}"
         if decision.verdict != DENY and req.line is None:
             try:
-                program = execute.which(req.argv[0], skip_shims=req.mode == "shim")
+                # Prefix mode too: checked just now, a shim would check (and ask) twice.
+                program = execute.which(req.argv[0], skip_shims=True)
                 from . import pinning
 
                 pinning.check(policy, req.argv[0], program)

@@ -14,8 +14,8 @@ APP = "expacti-cli"
 
 
 def _xdg(var: str, fallback: str) -> str:
-    base = os.environ.get(var, "").strip()
-    if not base:
+    base = os.environ.get(var, "")
+    if not os.path.isabs(base):  # unset, empty or relative: ignored, as by platformdirs
         base = os.path.expanduser(fallback)
     return os.path.join(base, APP)
 

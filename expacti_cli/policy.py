@@ -209,6 +209,8 @@ def parse_duration(value: object, what: str) -> float:
     if isinstance(value, (int, float)):
         if value < 0:
             raise ValueError(f"{what}: duration must not be negative, got {value!r}")
+        if value != value or value == float("inf"):  # TOML has `nan` and `inf`
+            raise ValueError(f"{what}: expected a finite duration, got {value!r}")
         return float(value)
     if not isinstance(value, str):
         raise ValueError(f"{what}: expected a duration like '120s', got {value!r}")
@@ -350,6 +352,11 @@ def _compile_programs(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str
                 elif isinstance(value, bool) and kind is int or not isinstance(value, kind):
                     raise PolicyError(
                         f"{kloc}: [programs.{name}] {key} must be {_type_name(kind)}, got {value!r}"
+                    )
+                elif key == "target_positional" and value < 0:
+                    raise PolicyError(
+                        f"{kloc}: [programs.{name}] target_positional must not be negative, "
+                        f"got {value!r}"
                     )
                 elif key == "sha256" and (
                     len(value) != 64 or any(c not in "0123456789abcdef" for c in value.lower())

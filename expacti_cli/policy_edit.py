@@ -72,7 +72,9 @@ def add_allow_rule(
             "id": rule_id,
             "match": patterns if len(patterns) > 1 else patterns[0],
         }
-        block = tomli_w.dumps({"allow": [rule]})
+        # `[[allow]]` spelled out: tomli_w writes a short array of tables inline
+        # (`allow = [{...}]`), which after another table would become one of its keys.
+        block = "[[allow]]\n" + tomli_w.dumps(rule)
         if comment:
             block = "".join(f"# {line}\n" for line in comment.splitlines()) + block
         if text and not text.endswith("\n"):

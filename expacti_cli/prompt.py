@@ -65,6 +65,8 @@ class Terminal:
         new = termios.tcgetattr(self.fd)
         new[3] &= ~termios.ISIG  # Ctrl-C arrives as a byte, not a signal to the agent
         new[3] |= termios.ICANON | termios.ECHO
+        # ...and ends the line, so the read returns it at once instead of waiting for Enter.
+        new[6][termios.VEOL] = b"\x03"
         buf = b""
         try:
             termios.tcsetattr(self.fd, termios.TCSADRAIN, new)
@@ -86,6 +88,15 @@ def _console(fd: int) -> Any:
     return Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
 
 
+def visible(text: str) -> str:
+    """Agent-controlled text as the reviewer must see it: control and invisible characters
+    (ESC, CR, newline, bidi overrides...) shown as escapes, so a command cannot hide or
+    rewrite itself on the reviewer's terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def render(
     console: Any, req: Request, decision: Decision, recent: list[Any], timeout: float
 ) -> None:
@@ -102,13 +113,14 @@ def render(
     body = Table.grid(padding=(0, 1))
     body.add_column(style="dim", justify="right")
     body.add_column()
-    body.add_row("command", Syntax(req.command, "bash", theme="ansi_dark", word_wrap=True))
-    body.add_row("agent", Text(f"{req.agent}   session {req.session}"))
-    body.add_row("cwd", Text(req.cwd))
+    shown = visible(req.command)
+    body.add_row("command", Syntax(shown, "bash", theme="ansi_dark", word_wrap=True))
+    body.add_row("agent", Text(visible(f"{req.agent}   session {req.session}")))
+    body.add_row("cwd", Text(visible(req.cwd)))
     rule = decision.rule or "(no rule: policy default)"
-    body.add_row("why", Text(f"{rule}: {decision.reason}"))
+    body.add_row("why", Text(visible(f"{rule}: {decision.reason}")))
     for flag in decision.anomalies:
-        body.add_row("anomaly", Text(flag, style="bold magenta"))
+        body.add_row("anomaly", Text(visible(flag), style="bold magenta"))
     needing = [p for p in decision.parts if p.verdict != "allow"]
     if len(decision.parts) > 1:
         for part in decision.parts:
@@ -119,9 +131,9 @@ def render(
             }
             word, style = mark[part.verdict]
             label = Text(f"{word:>6} ", style=f"bold {style}")
-            label.append(part.text or " ".join(part.argv))
+            label.append(visible(part.text or " ".join(part.argv)))
             if part in needing:
-                label.append(f"  <- {part.rule}: {part.reason}", style="dim")
+                label.append(visible(f"  <- {part.rule}: {part.reason}"), style="dim")
             body.add_row("part", label)
     if recent:
         lines = Text()
@@ -130,7 +142,7 @@ def render(
                 lines.append("\n")
             stamp = time.strftime("%H:%M:%S", time.localtime(when))
             lines.append(f"{stamp} {verdict:<8} ", style="dim")
-            lines.append(command[:120])
+            lines.append(visible(command[:120]))
         body.add_row("recent", lines)
     console.print(
         Panel(body, title=head, border_style="red" if decision.irreversible else "yellow")
@@ -196,13 +208,20 @@ def _remember(
     suggestions: list[str],
     reviewer: str,
 ) -> Outcome:
+    from rich.text import Text
+
     from . import paths, policy_edit
     from .errors import GuardError
 
     chosen = []
     for suggestion in suggestions:
+        # Text, not markup: the pattern's `[...]` globs (and agent-chosen names) show as written.
         console.print(
-            f"pattern to whitelist [bold]{suggestion}[/] (Enter keeps it, or type another): ",
+            Text.assemble(
+                "pattern to whitelist ",
+                (visible(suggestion), "bold"),
+                " (Enter keeps it, or type another): ",
+            ),
             end="",
         )
         typed = term.line()
@@ -213,11 +232,11 @@ def _remember(
             target, None, chosen, comment=f"remembered by {reviewer}"
         )
     except GuardError as exc:
-        console.print(f"[red]could not save the rule: {exc.message}[/red] (approved once)")
+        console.print(Text(f"could not save the rule: {exc.message}", "red"), "(approved once)")
         return Outcome(
             True, "reviewer", reviewer=reviewer, message="approved once (remember failed)"
         )
-    console.print(f"[green]approved; rule {rule_id} added to {target}[/green]")
+    console.print(Text(f"approved; rule {rule_id} added to {target}", "green"))
     return Outcome(
         True,
         "reviewer",

@@ -32,18 +32,19 @@ def render_decision(decision: Decision, *, as_json: bool) -> None:
     if decision.irreversible:
         head.append("  IRREVERSIBLE", style="bold white on red")
     out.print(head)
-    out.print(f"rule:    {decision.rule or '(none: policy default)'}")
-    out.print(f"reason:  {decision.reason}")
+    # Rules, reasons and patterns are plain text: `[abc]` in a glob is not rich markup.
+    out.print(f"rule:    {decision.rule or '(none: policy default)'}", markup=False)
+    out.print(f"reason:  {decision.reason}", markup=False)
     if decision.pattern:
-        out.print(f"pattern: {decision.pattern}")
+        out.print(f"pattern: {decision.pattern}", markup=False)
     if decision.parts:
         table = Table("verdict", "part", "rule", "reason", box=None, pad_edge=False)
         for part in decision.parts:
             table.add_row(
                 Text(part.verdict, style=_STYLE[part.verdict]),
-                part.text or " ".join(part.argv),
-                part.rule or "-",
-                part.reason,
+                Text(part.text or " ".join(part.argv)),
+                Text(part.rule or "-"),
+                Text(part.reason),
             )
         out.print(table)
 
@@ -63,19 +64,24 @@ def render_policy(policy: Policy, *, as_json: bool) -> None:
         click.echo(json.dumps({"settings": policy.settings, "rules": rows}, indent=2))
         return
     from rich.table import Table
+    from rich.text import Text
 
     out = console()
     out.print("[bold]settings[/bold]: " + ", ".join(f"{k}={v}" for k, v in policy.settings.items()))
     table = Table("kind", "id", "match", "from", box=None, pad_edge=False)
     for r in rows:
-        table.add_row(r["kind"], r["id"], " | ".join(r["match"]), r["origin"])
+        table.add_row(
+            Text(r["kind"]), Text(r["id"]), Text(" | ".join(r["match"])), Text(r["origin"])
+        )
     out.print(table)
 
 
 def render_policy_test(result: PolicyTestResult) -> None:
+    from rich.text import Text
+
     out = console()
     for problem in result.problems:
-        out.print(f"[red]FAIL[/red] {problem}")
+        out.print(Text("FAIL", style="red") + Text(f" {problem}"))
     status = "[green]ok[/green]" if result.ok else f"[red]{len(result.problems)} problem(s)[/red]"
     out.print(
         f"{status}: {result.rules} rules, {result.examples} examples, {len(result.files)} layers"

@@ -17,7 +17,7 @@ def _parse_class(pattern: str, i: int) -> tuple[int, bool, list[tuple[str, str]]
     """Parse `[...]` at pattern[i] == '['. Return (index after ']', negated, ranges)."""
     j = i + 1
     negated = False
-    if j < len(pattern) and pattern[j] in "!^":
+    if j < len(pattern) and pattern[j] == "!":  # as fnmatch: `[^...]` is literal `^`
         negated = True
         j += 1
     ranges: list[tuple[str, str]] = []

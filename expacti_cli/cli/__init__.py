@@ -96,7 +96,9 @@ def init(force: bool, policy_path: str | None) -> None:
 
     target = policy_path or paths.user_policy()
     if os.path.exists(target) and not force:
-        raise GuardError(f"{target} already exists (use --force to overwrite)")
+        from ..errors import UsageError
+
+        raise UsageError(f"{target} already exists (use --force to overwrite)")
     paths.ensure_dir(os.path.dirname(os.path.abspath(target)))
     _atomic_write(target, STARTER_POLICY)
     click.echo(f"wrote {target}")
@@ -139,7 +141,9 @@ def policy_test(policy_path: str | None) -> None:
 
     files, explicit = policy_mod.source_files(policy_path)
     if explicit and not os.path.exists(files[-1]):
-        raise GuardError(f"{files[-1]}: policy file not found")
+        from ..errors import PolicyError
+
+        raise PolicyError(f"{files[-1]}: policy file not found")
     result = run_policy_test(files)
     render_policy_test(result)
     if not result.ok:
