@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-FORMAT = 4
+FORMAT = 5
 
 
 def stamp(files: list[str]) -> tuple[tuple[Any, ...], ...]:

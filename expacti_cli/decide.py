@@ -176,11 +176,17 @@ def decide_argv(
     )
 
 
+def _weight(d: Decision) -> tuple[int, bool, bool]:
+    # Among equally strict parts the most telling one speaks for the line: an irreversible
+    # rule before another rule, a rule before the policy default.
+    return (_RANK[d.verdict], d.irreversible, d.rule is not None)
+
+
 def strictest(parts: list[Decision]) -> Decision:
     """The first part with the highest verdict (deny > review > allow)."""
     best = parts[0]
     for part in parts[1:]:
-        if _RANK[part.verdict] > _RANK[best.verdict]:
+        if _weight(part) > _weight(best):
             best = part
     return best
 

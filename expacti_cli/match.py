@@ -56,9 +56,9 @@ def pattern_match(pattern: list[Token], cmd: Command) -> bool:
     return args_match(pattern[1:], cmd.args)
 
 
-def _flags_hold(rule: dict[str, Any], cmd: Command) -> bool:
-    for flag, glob in rule["flags"]:
-        if flag in cmd.flags:
+def _flags_hold(entries: list[tuple[str, str | None]], present: set[str], cmd: Command) -> bool:
+    for flag, glob in entries:
+        if flag in present:
             if glob is None:
                 return True
             for value in cmd.values.get(flag, ()):
@@ -87,7 +87,9 @@ def matched_pattern(rule: dict[str, Any], cmd: Command, *, exact_only: bool = Fa
             break
     else:
         return None
-    if rule["flags"] and not _flags_hold(rule, cmd):
+    if rule["flags"] and not _flags_hold(rule["flags"], cmd.flags, cmd):
+        return None
+    if rule["global_flags"] and not _flags_hold(rule["global_flags"], cmd.global_flags, cmd):
         return None
     if rule["contains"] and not _contains_holds(rule, cmd):
         return None

@@ -17,12 +17,13 @@ if TYPE_CHECKING:
     from typing import Any
 
 RULE_KINDS = ("deny", "irreversible", "review", "allow")
-COMPILED_FORMAT = 3
+COMPILED_FORMAT = 4
 
 _RULE_KEYS = {
     "id": str,
     "match": (str, list),
     "flags": list,
+    "global_flags": list,
     "contains": list,
     "reason": str,
     "agents": list,
@@ -416,14 +417,16 @@ def _compile_rule(
             patterns.append(compile_pattern(text))
         except ValueError as exc:
             raise PolicyError(f"{mloc}: {label}: {exc}") from None
-    flags: list[tuple[str, str | None]] = []
-    if "flags" in raw:
-        floc = where.rule(kind, index, "flags")
-        for flag in _str_list(raw["flags"], floc, f"{label}: flags", empty_ok=False):
-            prog = patterns[0][0]
-            spec = programs.get(prog[1]) if prog[0] == "L" else None
+    prog = patterns[0][0]
+    spec = programs.get(prog[1]) if prog[0] == "L" else None
+    flag_lists: dict[str, list[tuple[str, str | None]]] = {"flags": [], "global_flags": []}
+    for key, compiled in flag_lists.items():
+        if key not in raw:
+            continue
+        floc = where.rule(kind, index, key)
+        for flag in _str_list(raw[key], floc, f"{label}: {key}", empty_ok=False):
             try:
-                flags.append(_compile_flag(flag, spec["aliases"] if spec else {}))
+                compiled.append(_compile_flag(flag, spec["aliases"] if spec else {}))
             except ValueError as exc:
                 raise PolicyError(f"{floc}: {label}: {exc}") from None
     contains = []
@@ -453,7 +456,8 @@ def _compile_rule(
         "match": texts,
         "patterns": patterns,
         "exact": [all(t[0] == "L" for t in p) for p in patterns],
-        "flags": flags,
+        "flags": flag_lists["flags"],
+        "global_flags": flag_lists["global_flags"],
         "contains": contains,
         "reason": raw.get("reason", ""),
         "origin": loc,

@@ -36,7 +36,7 @@ def program_path(program: str) -> str:
 class Command:
     """One invocation as the matcher sees it."""
 
-    __slots__ = ("args", "argv", "flags", "globals", "name", "path", "spec", "values")
+    __slots__ = ("args", "argv", "flags", "global_flags", "globals", "name", "path", "spec", "values")
 
     def __init__(self, argv: list[str], programs: dict[str, Spec] | None = None) -> None:
         self.argv = argv
@@ -45,7 +45,8 @@ class Command:
         self.spec: Spec | None = programs.get(self.name) if programs else None
         self.flags: set[str] = set()
         self.values: dict[str, list[str]] = {}
-        self.globals: list[str] = []
+        self.globals: list[str] = []  # the global options' words, as given
+        self.global_flags: set[str] = set()  # the options seen before the subcommand
         spec = self.spec
         rest = argv[1:]
         if spec is not None and (spec.get("global_options") or spec.get("global_flags")):
@@ -54,6 +55,12 @@ class Command:
         self._collect_flags(rest, spec)
 
     def _strip_globals(self, rest: list[str], spec: Spec) -> list[str]:
+        before = set(self.flags)
+        rest = self._strip(rest, spec)
+        self.global_flags = self.flags - before
+        return rest
+
+    def _strip(self, rest: list[str], spec: Spec) -> list[str]:
         value_opts = spec.get("global_options") or _EMPTY
         i = 0
         while i < len(rest):
