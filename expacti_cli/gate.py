@@ -107,18 +107,24 @@ def _user() -> str:
         return os.environ.get("USER", str(os.getuid()))
 
 
+# Programs the shell analysis knows more about than the rules do: wrappers run another command,
+# interpreters run inline code, clients must not be fed hidden input, writers write files.
+_ANALYSED_KINDS = ("wrapper", "interpreter", "client", "writer")
+
+
 def uses_shell_analysis(policy: Policy, argv: list[str]) -> bool:
-    """Prefix mode hands wrappers and shells (`sudo ...`, `bash -c ...`) to the shell analysis."""
+    """Prefix mode hands programs the shell catalogue knows (`sudo`, `sh -c`, `python3 -c`,
+    `psql`, `tee`) to the shell analysis, so it decides them exactly as `guard -c` would."""
     if not argv:
         return False
     name = os.path.basename(argv[0])
     spec = policy.shell
-    # Other names of a wrapper (`sh`, `dash`, `zsh` for bash; globs) count as the wrapper.
-    if name in spec.get("wrapper_names", {}) or any(
-        wildcard.match(glob, name) for glob, _ in spec.get("wrapper_globs", ())
-    ):
-        return True
-    return name in spec.get("wrappers", {}) or name in spec.get("analyse", ())
+    for kind in _ANALYSED_KINDS:
+        if name in spec.get(f"{kind}_names", {}) or any(
+            wildcard.match(glob, name) for glob, _ in spec.get(f"{kind}_globs", ())
+        ):
+            return True
+    return False
 
 
 def evaluate(policy: Policy, req: Request) -> Decision:
@@ -274,6 +280,10 @@ def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
     except OSError:
         tty_fd = -1
     if tty_fd < 0:
+        from . import reviewqueue
+
+        if reviewqueue.console_live():
+            return _console_review(policy, req, decision)
         if policy.settings["when_no_reviewer"] == "allow" and not decision.irreversible:
             return Outcome(
                 True, "no_reviewer", message="approved: no reviewer (when_no_reviewer = allow)"
@@ -287,6 +297,34 @@ def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
         return Outcome(False, "reviewer", message="review interrupted (SIGINT)")
     finally:
         os.close(tty_fd)
+
+
+def _console_review(policy: Policy, req: Request, decision: Decision) -> Outcome:
+    """Ask the reviewer console (`guard review`) through the review queue."""
+    from . import reviewqueue
+
+    timeout = float(policy.settings["review_timeout"])
+    deadline = time.time() + timeout
+    recent = agentstate.read(req.agent)["recent"]
+    try:
+        request_id = reviewqueue.submit(reviewqueue.request_for(req, decision, recent, deadline))
+    except (OSError, ValueError) as exc:
+        return Outcome(False, "no_reviewer", message=f"cannot queue the review: {exc}")
+    sys.stderr.write(f"guard: waiting for a reviewer in guard review (timeout {timeout:g}s)\n")
+    sys.stderr.flush()
+    try:
+        answer = reviewqueue.wait_answer(request_id, deadline)
+    except KeyboardInterrupt:
+        return Outcome(False, "reviewer", message="review interrupted (SIGINT)")
+    finally:
+        reviewqueue.withdraw(request_id)
+    if answer is None:
+        if time.time() >= deadline:
+            return Outcome(False, "timeout", message=f"no answer within {timeout:g}s")
+        return Outcome(False, "no_reviewer", message="the reviewer console closed before answering")
+    return Outcome(
+        answer["approved"], "reviewer", reviewer=answer["reviewer"], message=answer["message"]
+    )
 
 
 def run(req: Request) -> int:

@@ -516,17 +516,11 @@ def compile_layers(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str, A
                         lst.append(i)
         index[kind] = (by_name, wild)
 
-    try:  # TEMP until shellspec lands
-        from . import shellspec
-    except ImportError:
-        shell: dict[str, Any] = {}
-    else:
-        shell = shellspec.compile(
-            [
-                (p, {k: layer[k] for k in ("wrappers", "shell") if k in layer})
-                for p, layer, _ in layers
-            ]
-        )
+    from . import shellspec
+
+    shell = shellspec.compile(
+        [(p, {k: layer[k] for k in ("wrappers", "shell") if k in layer}) for p, layer, _ in layers]
+    )
     return {
         "settings": settings,
         "audit": audit,

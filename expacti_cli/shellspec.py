@@ -1,0 +1,360 @@
+"""Validate and compile the shell-analysis catalogue: `[wrappers.NAME]` and `[shell]` tables.
+
+The catalogue is data (policies/shell.toml, user layers on top); `shell.analyse` reads only
+the compiled form returned here. That form holds nothing but dicts, lists, tuples, str, int,
+float, bool and None, so the policy cache can store it with `marshal`.
+
+Layering: a later `[wrappers.NAME]` (or `[shell.interpreters.NAME]`, `clients`, `writers`)
+replaces the earlier entry of the same table name; other `[shell]` lists extend, scalars override.
+"""
+
+from __future__ import annotations
+
+from expacti_cli.errors import PolicyError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# Option kinds. Each key of a catalogue entry on the left lists options of the kind on the right.
+# "value"-like kinds take an argument (attached `-uroot`, `--user=root`, or the next word).
+_TAKES_VALUE = ("value", "split", "string", "code", "end", "replace")
+_ATTACHED = ("attached", "attached_replace")
+OPTION_KEYS = {
+    "flags": "flag",  # no argument
+    "value_options": "value",  # one argument
+    "attached_options": "attached",  # an argument only when attached: xargs -i[R], perl -i[ext]
+    "stop_options": "stop",  # nothing runs: `command -v`, `sudo -l`
+    "split_options": "split",  # argument split into more arguments: `env -S STRING`
+    "string_options": "string",  # argument is a shell line: `su -c STRING`, `flock -c STRING`
+    "script_flags": "script",  # first positional is a shell line: `bash -c STRING`
+    "stdin_flags": "stdin",  # script read from stdin in place of a command: `bash -s`, `sudo -s`
+    "argv_flags": "argv",  # the rest is an argv, not a joined string: `watch -x`
+    "code_options": "code",  # argument is inline program code: `python -c`, `perl -e`
+    "end_options": "end",  # argument ends the options, the rest are plain arguments: `python -m`
+    "info_options": "info",  # prints something and runs no program: `--version`
+    "replace_options": "replace",  # argument is a replacement token: `xargs -I R`
+    "attached_replace_options": "attached_replace",  # `xargs -i[R]` (default `{}`)
+}
+
+_WRAPPER_RUN = ("argv", "shell", "remote", "joined", "embedded")
+_NO_COMMAND = ("nothing", "reads-stdin", "reads-redirected-stdin")
+
+_WRAPPER_KEYS = {
+    **dict.fromkeys(OPTION_KEYS, "strlist"),
+    "names": "strlist",
+    "run": "str",
+    "clusters": "bool",
+    "plus_options": "bool",
+    "numeric_flags": "bool",
+    "positionals": "int",
+    "options_after_positionals": "bool",
+    "assignments": "bool",
+    "subcommand": "str",
+    "consumes_stdin": "bool",
+    "no_command": "str",
+    "terminators": "strlist",
+    "embedded_options": "strlist",
+    "embedded_terminators": "strlist",
+    "replace": "str",
+    "description": "str",
+}
+
+_INTERPRETER_KEYS = {
+    **dict.fromkeys(OPTION_KEYS, "strlist"),
+    "names": "strlist",
+    "clusters": "bool",
+    "stdin_script": "str",
+    "stdin_without_script": "bool",
+    "code_subcommands": "strlist",
+    "program_positional": "bool",
+    "program_file_options": "strlist",
+    "unsafe_code": "strlist",
+    "description": "str",
+}
+
+_CLIENT_KEYS = {"names": "strlist", "stdin_args": "strlist", "description": "str"}
+
+_WRITER_KEYS = {
+    "names": "strlist",
+    "files": "str",
+    "file_options": "strlist",
+    "file_prefixes": "strlist",
+    "value_options": "strlist",
+    "description": "str",
+}
+_WRITER_FILES = ("none", "positional", "last")
+
+_LIMITS = {
+    "max_depth": (1, 64),
+    "max_nesting": (8, 400),
+    "max_bytes": (1024, 16 * 1024 * 1024),
+    "max_nodes": (100, 10_000_000),
+    "max_words": (1, 1_000_000),
+}
+_SHELL_LISTS = (
+    "sensitive_paths",
+    "safe_paths",
+    "eval",
+    "source",
+    "trap",
+    "alias",
+    "code_variables",
+    "loader_variables",
+)
+_SHELL_TABLES = {
+    "interpreters": _INTERPRETER_KEYS,
+    "clients": _CLIENT_KEYS,
+    "writers": _WRITER_KEYS,
+}
+
+# Placeholders a sensitive path may start with, expanded at analysis time (shell._expand_path).
+PATH_PLACEHOLDERS = (
+    "HOME",
+    "GUARD_CONFIG_DIR",
+    "GUARD_STATE_DIR",
+    "GUARD_CACHE_DIR",
+    "GUARD_POLICY",
+    "GUARD_AUDIT_LOG",
+    "GUARD_AGENTS_FILE",
+    "GUARD_SHIM_DIR",
+    "GUARD_REVIEW_DIR",
+    "GUARD_BUILTIN_POLICIES",
+)
+
+DEFAULTS: dict[str, Any] = {
+    "max_depth": 8,
+    "max_nesting": 120,
+    "max_bytes": 262_144,
+    "max_nodes": 200_000,
+    "max_words": 4096,
+    "max_seconds": 3.0,
+    **dict.fromkeys(_SHELL_LISTS, ()),
+}
+
+
+def _check_type(origin: str, where: str, key: str, value: Any, kind: str) -> None:
+    bad = ""
+    if kind == "strlist":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            bad = "a list of strings"
+        elif any(not v for v in value):
+            bad = "a list of non-empty strings"
+    elif kind == "str" and (not isinstance(value, str) or not value):
+        bad = "a non-empty string"
+    elif kind == "bool" and not isinstance(value, bool):
+        bad = "true or false"
+    elif kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        bad = "a non-negative integer"
+    if bad:
+        raise PolicyError(f"{origin}: {where}: {key!r} must be {bad}, not {value!r}")
+
+
+def _check_table(origin: str, where: str, table: Any, keys: dict[str, str]) -> None:
+    if not isinstance(table, dict):
+        raise PolicyError(f"{origin}: {where}: must be a table, not {type(table).__name__}")
+    for key, value in table.items():
+        if key not in keys:
+            raise PolicyError(f"{origin}: {where}: unknown key {key!r}")
+        _check_type(origin, where, key, value, keys[key])
+
+
+def _options(origin: str, where: str, table: dict[str, Any]) -> dict[str, str]:
+    """All options of an entry as one {option: kind} map; an option may have one kind only."""
+    options: dict[str, str] = {}
+    for key, kind in OPTION_KEYS.items():
+        for opt in table.get(key, ()):
+            if not (opt.startswith(("-", "+")) and len(opt) > 1) and opt != "-":
+                raise PolicyError(f"{origin}: {where}: {key}: {opt!r} is not an option")
+            if opt in options and options[opt] != kind:
+                raise PolicyError(
+                    f"{origin}: {where}: option {opt!r} is listed as both "
+                    f"{options[opt]!r} and {kind!r}"
+                )
+            options[opt] = kind
+    return options
+
+
+def _names(name: str, table: dict[str, Any]) -> list[str]:
+    return [name, *[n for n in table.get("names", ()) if n != name]]
+
+
+def _compile_wrapper(origin: str, name: str, table: Any) -> dict[str, Any]:
+    where = f"[wrappers.{name}]"
+    _check_table(origin, where, table, _WRAPPER_KEYS)
+    run = table.get("run", "argv")
+    if run not in _WRAPPER_RUN:
+        raise PolicyError(f"{origin}: {where}: 'run' must be one of {', '.join(_WRAPPER_RUN)}")
+    no_command = table.get("no_command", "nothing")
+    if no_command not in _NO_COMMAND:
+        raise PolicyError(
+            f"{origin}: {where}: 'no_command' must be one of {', '.join(_NO_COMMAND)}"
+        )
+    if run == "embedded" and not table.get("embedded_options"):
+        raise PolicyError(f"{origin}: {where}: run = 'embedded' needs 'embedded_options'")
+    return {
+        "names": _names(name, table),
+        "run": run,
+        "options": _options(origin, where, table),
+        "clusters": table.get("clusters", True),
+        "plus_options": table.get("plus_options", False),
+        "numeric_flags": table.get("numeric_flags", False),
+        "positionals": table.get("positionals", 0),
+        "options_after_positionals": table.get("options_after_positionals", False),
+        "assignments": table.get("assignments", False),
+        "subcommand": table.get("subcommand"),
+        "consumes_stdin": table.get("consumes_stdin", False),
+        "no_command": no_command,
+        "terminators": list(table.get("terminators", ())),
+        "embedded_options": list(table.get("embedded_options", ())),
+        "embedded_terminators": list(table.get("embedded_terminators", (";", "+"))),
+        "replace": table.get("replace", "{}"),
+    }
+
+
+def _compile_interpreter(origin: str, name: str, table: Any) -> dict[str, Any]:
+    where = f"[shell.interpreters.{name}]"
+    _check_table(origin, where, table, _INTERPRETER_KEYS)
+    return {
+        "names": _names(name, table),
+        "options": _options(origin, where, table),
+        "clusters": table.get("clusters", True),
+        "stdin_script": table.get("stdin_script"),
+        "stdin_without_script": table.get("stdin_without_script", True),
+        "code_subcommands": list(table.get("code_subcommands", ())),
+        "program_positional": table.get("program_positional", False),
+        "program_file_options": list(table.get("program_file_options", ())),
+        "unsafe_code": list(table.get("unsafe_code", ())),
+    }
+
+
+def _compile_client(origin: str, name: str, table: Any) -> dict[str, Any]:
+    where = f"[shell.clients.{name}]"
+    _check_table(origin, where, table, _CLIENT_KEYS)
+    return {
+        "names": _names(name, table),
+        "stdin_args": [tuple(s.split()) for s in table.get("stdin_args", ())],
+    }
+
+
+def _compile_writer(origin: str, name: str, table: Any) -> dict[str, Any]:
+    where = f"[shell.writers.{name}]"
+    _check_table(origin, where, table, _WRITER_KEYS)
+    files = table.get("files", "none")
+    if files not in _WRITER_FILES:
+        raise PolicyError(f"{origin}: {where}: 'files' must be one of {', '.join(_WRITER_FILES)}")
+    return {
+        "names": _names(name, table),
+        "files": files,
+        "file_options": list(table.get("file_options", ())),
+        "file_prefixes": list(table.get("file_prefixes", ())),
+        "value_options": list(table.get("value_options", ())),
+    }
+
+
+def _check_path_pattern(origin: str, pattern: str) -> None:
+    where = "[shell]: sensitive/safe path"
+    if pattern.startswith("$"):
+        head = pattern[1:].split("/", 1)[0].replace("{", "").replace("}", "").partition(".")[0]
+        if head not in PATH_PLACEHOLDERS:
+            raise PolicyError(
+                f"{origin}: {where} {pattern!r}: unknown placeholder ${head} "
+                f"(known: {', '.join('$' + p for p in PATH_PLACEHOLDERS)})"
+            )
+    elif not pattern.startswith(("/", "~/", "**/")) and pattern != "~":
+        raise PolicyError(
+            f"{origin}: {where} {pattern!r}: must start with '/', '~/', '**/' or a $GUARD_* "
+            "placeholder"
+        )
+
+
+def _index(entries: dict[str, dict[str, Any]]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Program name -> entry name, exact names first; names with glob characters go to a list."""
+    exact: dict[str, str] = {}
+    globs: list[tuple[str, str]] = []
+    for entry_name, entry in entries.items():
+        for n in entry["names"]:
+            if any(c in n for c in "*?["):
+                globs.append((n, entry_name))
+            else:
+                exact[n] = entry_name
+    return exact, globs
+
+
+def compile(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Merge and validate the catalogue layers; return the marshal-able compiled spec."""
+    wrappers: dict[str, dict[str, Any]] = {}
+    tables: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in _SHELL_TABLES}
+    shell: dict[str, Any] = dict(DEFAULTS)
+    for key in _SHELL_LISTS:
+        shell[key] = []
+    compilers = {
+        "interpreters": _compile_interpreter,
+        "clients": _compile_client,
+        "writers": _compile_writer,
+    }
+    for origin, layer in layers:
+        if not isinstance(layer, dict):
+            raise PolicyError(f"{origin}: shell catalogue layer must be a table")
+        for key in layer:
+            if key not in ("wrappers", "shell"):
+                raise PolicyError(f"{origin}: unknown shell catalogue table {key!r}")
+        raw_wrappers = layer.get("wrappers")
+        if raw_wrappers is not None:
+            if not isinstance(raw_wrappers, dict):
+                raise PolicyError(f"{origin}: [wrappers]: must be a table of tables")
+            for name, table in raw_wrappers.items():
+                wrappers[name] = _compile_wrapper(origin, name, table)
+        raw_shell = layer.get("shell")
+        if raw_shell is None:
+            continue
+        if not isinstance(raw_shell, dict):
+            raise PolicyError(f"{origin}: [shell]: must be a table")
+        for key, value in raw_shell.items():
+            if key in _SHELL_TABLES:
+                if not isinstance(value, dict):
+                    raise PolicyError(f"{origin}: [shell.{key}]: must be a table of tables")
+                for name, table in value.items():
+                    tables[key][name] = compilers[key](origin, name, table)
+            elif key in _SHELL_LISTS:
+                _check_type(origin, "[shell]", key, value, "strlist")
+                if key in ("sensitive_paths", "safe_paths"):
+                    for pattern in value:
+                        _check_path_pattern(origin, pattern)
+                shell[key] += [v for v in value if v not in shell[key]]
+            elif key in _LIMITS:
+                _check_type(origin, "[shell]", key, value, "int")
+                low, high = _LIMITS[key]
+                if not low <= value <= high:
+                    raise PolicyError(
+                        f"{origin}: [shell]: {key!r} must be between {low} and {high}, not {value}"
+                    )
+                shell[key] = value
+            elif key == "max_seconds":
+                if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+                    raise PolicyError(
+                        f"{origin}: [shell]: 'max_seconds' must be a positive number, not {value!r}"
+                    )
+                shell[key] = float(value)
+            else:
+                raise PolicyError(f"{origin}: [shell]: unknown key {key!r}")
+    spec: dict[str, Any] = {"shell": shell, "wrappers": wrappers}
+    spec["wrapper_names"], spec["wrapper_globs"] = _index(wrappers)
+    for key, entries in tables.items():
+        spec[key] = entries
+        spec[key[:-1] + "_names"], spec[key[:-1] + "_globs"] = _index(entries)
+    return spec
+
+
+def load_builtin_spec() -> dict[str, Any]:
+    """Compile the shipped catalogue (policies/shell.toml) alone."""
+    import os
+    import tomllib
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "policies", "shell.toml")
+    with open(path, "rb") as f:
+        try:
+            data = tomllib.load(f)
+        except tomllib.TOMLDecodeError as e:
+            raise PolicyError(f"{path}: {e}") from None
+    return compile([(path, {k: data[k] for k in ("wrappers", "shell") if k in data})])
