@@ -65,11 +65,15 @@ def record(
             seen[t] = seen.get(t, 0) + 1
         if len(seen) > TARGETS:  # keep the most used
             state["targets"] = dict(sorted(seen.items(), key=lambda kv: -kv[1])[:TARGETS])
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(marshal.dumps(state))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        # Rewritten in place under the lock: no temp file to create and rename on every
+        # command. A crash mid-write leaves a file `read` rejects, which costs only history.
+        data = marshal.dumps(state)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+            os.ftruncate(fd, len(data))
+        finally:
+            os.close(fd)
     except OSError:
         pass
     finally:

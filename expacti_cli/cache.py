@@ -3,23 +3,25 @@
 The stamp holds (path, mtime_ns, size, inode) of every source, or (path, None) for a missing
 one, so creating, editing, replacing or deleting a policy file invalidates it. A cache file
 that is corrupt, from another version or for other sources is rebuilt, never trusted: its
-payload carries a SHA-256 that is checked before `marshal.loads`.
+payload carries a CRC-32 that is checked before `marshal.loads` (a checksum against torn or
+damaged files, not a signature: whoever can write the cache can write the policy too, see the
+threat model).
 """
 
 from __future__ import annotations
 
 import marshal
 import os
+import zlib
 
 from . import __version__, paths
-from .audit import _sha256
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-FORMAT = 5
+FORMAT = 7
 
 
 def stamp(files: list[str]) -> tuple[tuple[Any, ...], ...]:
@@ -35,6 +37,8 @@ def stamp(files: list[str]) -> tuple[tuple[Any, ...], ...]:
 
 
 def cache_file(files: list[str]) -> str:
+    from .audit import _sha256
+
     key = _sha256("\0".join(files).encode("utf-8", "surrogateescape"))[:24]
     return os.path.join(paths.cache_dir(), f"policy-{key}.marshal")
 
@@ -61,8 +65,8 @@ def _read(target: str, current: tuple[tuple[Any, ...], ...]) -> dict[str, Any] |
             blob = f.read()
     except OSError:
         return None
-    digest, payload = blob[:64], blob[64:]
-    if digest != _sha256(payload).encode("ascii"):
+    digest, payload = blob[:8], blob[8:]
+    if len(blob) < 8 or digest != b"%08x" % zlib.crc32(payload):
         return None
     try:
         fmt, version, data = marshal.loads(payload)
@@ -78,7 +82,7 @@ def _read(target: str, current: tuple[tuple[Any, ...], ...]) -> dict[str, Any] |
 def _write(target: str, data: dict[str, Any]) -> None:
     """Best effort: a cache that cannot be written only costs speed."""
     payload = marshal.dumps((FORMAT, __version__, data))
-    blob = _sha256(payload).encode("ascii") + payload
+    blob = b"%08x" % zlib.crc32(payload) + payload
     directory = os.path.dirname(target)
     tmp = f"{target}.{os.getpid()}.tmp"
     try:

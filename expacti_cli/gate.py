@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from . import agentstate, anomaly, audit, execute, identity, wildcard
+from . import agentstate, anomaly, audit, execute, identity
 from . import policy as policy_mod
 from .decide import ALLOW, DENY, REVIEW, Decision, decide_argv, decide_line
 from .errors import ExitCode, GuardError, PolicyError
@@ -107,24 +107,10 @@ def _user() -> str:
         return os.environ.get("USER", str(os.getuid()))
 
 
-# Programs the shell analysis knows more about than the rules do: wrappers run another command,
-# interpreters run inline code, clients must not be fed hidden input, writers write files.
-_ANALYSED_KINDS = ("wrapper", "interpreter", "client", "writer")
-
-
 def uses_shell_analysis(policy: Policy, argv: list[str]) -> bool:
     """Prefix mode hands programs the shell catalogue knows (`sudo`, `sh -c`, `python3 -c`,
     `psql`, `tee`) to the shell analysis, so it decides them exactly as `guard -c` would."""
-    if not argv:
-        return False
-    name = os.path.basename(argv[0])
-    spec = policy.shell
-    for kind in _ANALYSED_KINDS:
-        if name in spec.get(f"{kind}_names", {}) or any(
-            wildcard.match(glob, name) for glob, _ in spec.get(f"{kind}_globs", ())
-        ):
-            return True
-    return False
+    return bool(argv) and policy.analysed(os.path.basename(argv[0]))
 
 
 def evaluate(policy: Policy, req: Request) -> Decision:

@@ -71,37 +71,168 @@ DEFAULT_ANOMALIES: dict[str, Any] = {
 }
 
 
-class Policy:
-    """The compiled, merged policy. Rules are dicts (see `compile_layers`)."""
+# Programs the shell analysis knows more about than the rules do: wrappers run another command,
+# interpreters run inline code, clients must not be fed hidden input, writers write files.
+ANALYSED_KINDS = ("wrapper", "interpreter", "client", "writer")
+_RUNTIME_DROPS = ("examples", "not_examples")  # only `guard policy test` reads them
 
-    __slots__ = ("anomalies", "audit", "data", "index", "programs", "rules", "settings", "shell")
+
+def pack(data: dict[str, Any]) -> dict[str, Any]:
+    """The runtime form of a compiled policy, as cached.
+
+    Rules, program knowledge and the shell catalogue are kept as marshal blobs, one per program
+    name, so a decision unmarshals only what concerns its program: its cost does not grow with
+    the number of rules (DESIGN.md, Speed).
+    """
+    import marshal
+
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    wild: list[dict[str, Any]] = []
+    for seq, full in enumerate(data["rules"]):
+        rule = {k: v for k, v in full.items() if k not in _RUNTIME_DROPS}
+        rule["seq"] = seq
+        heads = {p[0] for p in rule["patterns"]}
+        if any(h[0] != "L" or "/" in h[1] for h in heads):
+            wild.append(rule)
+        else:
+            for head in sorted({h[1] for h in heads}):
+                by_name.setdefault(head, []).append(rule)
+    shell = data["shell"]
+    names: set[str] = set()
+    globs: list[str] = []
+    for kind in ANALYSED_KINDS:
+        names.update(shell.get(f"{kind}_names", {}))
+        globs.extend(glob for glob, _ in shell.get(f"{kind}_globs", ()))
+    return {
+        "packed": True,
+        "settings": data["settings"],
+        "audit": data["audit"],
+        "anomalies": data["anomalies"],
+        "rule_blobs": {name: marshal.dumps(rules) for name, rules in by_name.items()},
+        "wild_blob": marshal.dumps(wild),
+        "program_blobs": {name: marshal.dumps(spec) for name, spec in data["programs"].items()},
+        "shell_blob": marshal.dumps(shell),
+        "analysed": (frozenset(names), tuple(globs)),
+        "stamp": data.get("stamp", ()),
+    }
+
+
+class Programs:
+    """What the catalogue knows about each program, unpacked on first use (a read-only mapping)."""
+
+    __slots__ = ("_blobs", "_seen")
+
+    def __init__(self, blobs: dict[str, bytes]) -> None:
+        self._blobs = blobs
+        self._seen: dict[str, Any] = {}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        spec = self._seen.get(name)
+        if spec is None:
+            blob = self._blobs.get(name)
+            if blob is None:
+                return default
+            import marshal
+
+            spec = self._seen[name] = marshal.loads(blob)
+        return spec
+
+    def __getitem__(self, name: str) -> Any:
+        spec = self.get(name)
+        if spec is None:
+            raise KeyError(name)
+        return spec
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._blobs
+
+    def __iter__(self) -> Any:
+        return iter(self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def keys(self) -> Any:
+        return self._blobs.keys()
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(name, self[name]) for name in self._blobs]
+
+    def values(self) -> list[Any]:
+        return [self[name] for name in self._blobs]
+
+
+class Policy:
+    """The compiled, merged policy (see `compile_layers` and `pack`). Rules are dicts."""
+
+    __slots__ = ("_by_name", "_shell", "_wild", "anomalies", "audit", "data", "programs", "settings")
 
     def __init__(self, data: dict[str, Any]) -> None:
+        if not data.get("packed"):
+            data = pack(data)
         self.data = data
         self.settings: dict[str, Any] = data["settings"]
         self.audit: dict[str, Any] = data["audit"]
         self.anomalies: dict[str, Any] = data["anomalies"]
-        self.programs: dict[str, Any] = data["programs"]
-        self.rules: list[dict[str, Any]] = data["rules"]
-        self.index: dict[str, Any] = data["index"]
-        self.shell: dict[str, Any] = data["shell"]
+        self.programs = Programs(data["program_blobs"])
+        self._by_name: dict[str, list[dict[str, Any]]] = {}
+        self._wild: list[dict[str, Any]] | None = None
+        self._shell: dict[str, Any] | None = None
 
     @property
     def sources(self) -> list[str]:
         return [s[0] for s in self.data["stamp"] if s[1] is not None]
 
+    @property
+    def shell(self) -> dict[str, Any]:
+        """The compiled shell catalogue (`shellspec.compile`)."""
+        if self._shell is None:
+            import marshal
+
+            self._shell = marshal.loads(self.data["shell_blob"])
+        return self._shell
+
+    def analysed(self, name: str) -> bool:
+        """Does the shell catalogue know this program (wrapper, interpreter, client, writer)?"""
+        names, globs = self.data["analysed"]
+        if name in names:
+            return True
+        if globs:
+            from .wildcard import match
+
+            return any(match(glob, name) for glob in globs)
+        return False
+
+    def _named(self, name: str) -> list[dict[str, Any]]:
+        rules = self._by_name.get(name)
+        if rules is None:
+            import marshal
+
+            blob = self.data["rule_blobs"].get(name)
+            rules = self._by_name[name] = marshal.loads(blob) if blob else []
+        return rules
+
+    def _wildcard(self) -> list[dict[str, Any]]:
+        if self._wild is None:
+            import marshal
+
+            self._wild = marshal.loads(self.data["wild_blob"])
+        return self._wild
+
     def candidates(self, kind: str, name: str) -> list[dict[str, Any]]:
         """Rules of one kind that could match a program called `name`, in layer order."""
-        by_name, wild = self.index[kind]
-        found = by_name.get(name)
-        if found is None:
-            idx = wild
-        elif not wild:
-            idx = found
-        else:
-            idx = sorted(found + wild)
-        rules = self.rules
-        return [rules[i] for i in idx]
+        named = [r for r in self._named(name) if r["kind"] == kind]
+        wild = [r for r in self._wildcard() if r["kind"] == kind]
+        if named and wild:
+            return sorted(named + wild, key=lambda r: r["seq"])
+        return named or wild
+
+    @property
+    def rules(self) -> list[dict[str, Any]]:
+        """Every rule, in layer order."""
+        every = {r["seq"]: r for name in self.data["rule_blobs"] for r in self._named(name)}
+        every.update((r["seq"], r) for r in self._wildcard())
+        return [every[seq] for seq in sorted(every)]
 
 
 # ---------------------------------------------------------------- locating the sources
@@ -131,7 +262,7 @@ def load(path: str | None = None) -> Policy:
     user = files[-1]
     if explicit and not os.path.exists(user):
         raise PolicyError(f"{user}: policy file not found")
-    return Policy(cache.load_or_compile(files, compile_files))
+    return Policy(cache.load_or_compile(files, lambda fs: pack(compile_files(fs))))
 
 
 # ---------------------------------------------------------------- compiling
@@ -498,24 +629,6 @@ def compile_layers(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str, A
                     )
                 seen[rule["id"]] = rule["origin"]
                 rules.append(rule)
-    # Order: rules keep layer order within a kind, so the first match is the one reported.
-    index: dict[str, Any] = {}
-    for kind in RULE_KINDS:
-        by_name: dict[str, list[int]] = {}
-        wild: list[int] = []
-        for i, rule in enumerate(rules):
-            if rule["kind"] != kind:
-                continue
-            heads = {p[0] for p in rule["patterns"]}
-            if any(h[0] != "L" or "/" in h[1] for h in heads):
-                wild.append(i)
-            else:
-                for h in heads:
-                    lst = by_name.setdefault(h[1], [])
-                    if not lst or lst[-1] != i:
-                        lst.append(i)
-        index[kind] = (by_name, wild)
-
     from . import shellspec
 
     shell = shellspec.compile(
@@ -527,6 +640,5 @@ def compile_layers(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str, A
         "anomalies": anomalies,
         "programs": programs,
         "rules": rules,
-        "index": index,
         "shell": shell,
     }
