@@ -33,8 +33,14 @@ match = ["true", "git status **", "ls **"]
 
 def _time(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False)
+    proc = subprocess.run(
+        cmd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{cmd} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
@@ -53,9 +59,15 @@ def main() -> None:
         policy = os.path.join(tmp, "policy.toml")
         with open(policy, "w") as f:
             f.write(POLICY % opts.fsync)
-        env = {**os.environ, "GUARD_POLICY": policy, "GUARD_CONFIG_DIR": f"{tmp}/c",
-               "GUARD_STATE_DIR": f"{tmp}/s", "GUARD_CACHE_DIR": f"{tmp}/k",
-               "GUARD_AUDIT_LOG": f"{tmp}/audit.jsonl", "GUARD_AGENT": "bench"}
+        env = {
+            **os.environ,
+            "GUARD_POLICY": policy,
+            "GUARD_CONFIG_DIR": f"{tmp}/c",
+            "GUARD_STATE_DIR": f"{tmp}/s",
+            "GUARD_CACHE_DIR": f"{tmp}/k",
+            "GUARD_AUDIT_LOG": f"{tmp}/audit.jsonl",
+            "GUARD_AGENT": "bench",
+        }
         true = shutil.which("true") or "/bin/true"
         cases = {
             "true": [true],
@@ -76,8 +88,10 @@ def main() -> None:
     base = med["python -c pass"]
     print(f"rounds: {opts.rounds}, audit fsync: {opts.fsync}, python: {sys.version.split()[0]}")
     for name, ms in med.items():
-        print(f"  {name:<32} {ms:8.1f} ms   {ms / base:5.2f}x python -c pass"
-              f"   {ms / med['true']:6.1f}x true")
+        print(
+            f"  {name:<32} {ms:8.1f} ms   {ms / base:5.2f}x python -c pass"
+            f"   {ms / med['true']:6.1f}x true"
+        )
     print(f"guard -- true / python -c pass = {med['guard -- true'] / base:.2f} (target <= 1.5)")
     ratio = med["guard -c 'git status && ls'"] / base
     print(f"guard -c 'git status && ls' / python -c pass = {ratio:.2f} (target <= 2.5)")

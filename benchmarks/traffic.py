@@ -56,14 +56,18 @@ def main() -> None:
             missed.append(row["cmd"])
     elapsed = time.perf_counter() - start
     n = len(rows)
-    print(f"lines: {n}, decided in {elapsed:.2f}s = {n / elapsed:,.0f} decisions/s "
-          f"({elapsed / n * 1e6:,.0f} us per line)")
+    print(
+        f"lines: {n}, decided in {elapsed:.2f}s = {n / elapsed:,.0f} decisions/s "
+        f"({elapsed / n * 1e6:,.0f} us per line)"
+    )
     for verdict in ("allow", "review", "deny"):
         print(f"  {verdict:<7} {verdicts_pct(verdicts, verdict, n)}")
     benign = sum(1 for r in rows if not r.get("dangerous_guess"))
     false_reviews = sum(reasons.values())
-    print(f"false reviews: {false_reviews} of {benign} lines not guessed dangerous "
-          f"({false_reviews / max(benign, 1):.1%}); top reasons:")
+    print(
+        f"false reviews: {false_reviews} of {benign} lines not guessed dangerous "
+        f"({false_reviews / max(benign, 1):.1%}); top reasons:"
+    )
     for reason, count in reasons.most_common(15):
         print(f"  {count:6}  {reason}")
     guessed = n - benign

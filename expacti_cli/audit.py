@@ -106,8 +106,8 @@ def last_hash_in(path: str) -> str | None:
             text = chunk.decode("ascii", "replace")
             lines = text.split("\n")
             # lines[0] may be cut; the others are complete if followed by a newline.
-            for line in reversed(lines[1:] if start else lines):
-                line = line.rstrip("\r")
+            for raw in reversed(lines[1:] if start else lines):
+                line = raw.rstrip("\r")
                 if len(line) >= _TAIL_LEN and line.endswith('"}'):
                     tail = line[-_TAIL_LEN:]
                     digest = tail[len(_HASH_TAIL) : -2]

@@ -20,7 +20,7 @@ import math
 import os
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -549,7 +549,7 @@ def suggest(
     *,
     min_approvals: int = 3,
     min_denials: int = 3,
-    programs: dict[str, Any] | None = None,
+    programs: Mapping[str, Any] | None = None,
     taken_ids: Iterable[str] = (),
 ) -> Suggestions:
     """Whitelist proposals and over-broad-scope warnings, from what reviewers decided."""

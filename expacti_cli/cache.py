@@ -25,7 +25,7 @@ FORMAT = 7
 
 
 def stamp(files: list[str]) -> tuple[tuple[Any, ...], ...]:
-    out = []
+    out: list[tuple[Any, ...]] = []
     for path in files:
         try:
             st = os.stat(path)

@@ -23,7 +23,7 @@ def _read() -> dict[str, tuple[str, str]]:
     for line in lines:
         if not line.strip() or line.startswith("#"):
             continue
-        name, digest, status = (line.split("\t") + ["", ""])[:3]
+        name, digest, status = ([*line.split("\t"), "", ""])[:3]
         agents[name] = (digest, status)
     return agents
 

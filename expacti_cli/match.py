@@ -82,8 +82,9 @@ def matched_pattern(rule: dict[str, Any], cmd: Command, *, exact_only: bool = Fa
 
     `exact_only` considers only patterns without wildcards (they name one exact command).
     """
-    for pattern, text, exact in zip(rule["patterns"], rule["match"], rule["exact"], strict=True):
+    for pattern, source, exact in zip(rule["patterns"], rule["match"], rule["exact"], strict=True):
         if (exact or not exact_only) and pattern_match(pattern, cmd):
+            text = source
             break
     else:
         return None

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import os
 
+# `_collections_abc` is loaded by every interpreter at start; `collections.abc` would import
+# the whole `collections` package on the hot path.
+from _collections_abc import Mapping
+
 from . import paths
 from .errors import PolicyError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 RULE_KINDS = ("deny", "irreversible", "review", "allow")
 COMPILED_FORMAT = 4
 
-_RULE_KEYS = {
+_RULE_KEYS: dict[str, Any] = {
     "id": str,
     "match": (str, list),
     "flags": list,
@@ -45,7 +50,7 @@ _ANOMALIES = {
     "min_hour_share": float,
 }
 _PROGRAM_LISTS = ("names", "global_options", "global_flags", "value_options", "targets")
-_PROGRAM_KEYS = {
+_PROGRAM_KEYS: dict[str, Any] = {
     **{k: list for k in _PROGRAM_LISTS},
     "equivalent": dict,
     "clusters": bool,
@@ -117,7 +122,13 @@ def pack(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class Programs:
+if TYPE_CHECKING:
+    _SpecMapping = Mapping[str, Any]
+else:  # subscripting needs `typing` at run time
+    _SpecMapping = Mapping
+
+
+class Programs(_SpecMapping):
     """What the catalogue knows about each program, unpacked on first use (a read-only mapping)."""
 
     __slots__ = ("_blobs", "_seen")
@@ -146,26 +157,26 @@ class Programs:
     def __contains__(self, name: object) -> bool:
         return name in self._blobs
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[str]:
         return iter(self._blobs)
 
     def __len__(self) -> int:
         return len(self._blobs)
 
-    def keys(self) -> Any:
-        return self._blobs.keys()
-
-    def items(self) -> list[tuple[str, Any]]:
-        return [(name, self[name]) for name in self._blobs]
-
-    def values(self) -> list[Any]:
-        return [self[name] for name in self._blobs]
-
 
 class Policy:
     """The compiled, merged policy (see `compile_layers` and `pack`). Rules are dicts."""
 
-    __slots__ = ("_by_name", "_shell", "_wild", "anomalies", "audit", "data", "programs", "settings")
+    __slots__ = (
+        "_by_name",
+        "_shell",
+        "_wild",
+        "anomalies",
+        "audit",
+        "data",
+        "programs",
+        "settings",
+    )
 
     def __init__(self, data: dict[str, Any]) -> None:
         if not data.get("packed"):
@@ -347,12 +358,9 @@ def parse_duration(value: object, what: str) -> float:
     if not isinstance(value, str):
         raise ValueError(f"{what}: expected a duration like '120s', got {value!r}")
     text = value.strip().lower()
-    for suffix, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86400.0)):
-        if text.endswith(suffix):
-            number = text[: -len(suffix)].strip()
-            break
-    else:
-        number, factor = text, 1.0
+    units = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86400.0))
+    suffix, factor = next(((s, f) for s, f in units if text.endswith(s)), ("", 1.0))
+    number = text[: len(text) - len(suffix)].strip()
     try:
         seconds = float(number) * factor
     except ValueError:
@@ -365,16 +373,14 @@ def parse_duration(value: object, what: str) -> float:
 def _type_name(t: object) -> str:
     if isinstance(t, tuple):
         return " or ".join(_type_name(x) for x in t)
-    return {
+    names: dict[object, str] = {
         str: "a string",
         list: "a list",
         dict: "a table",
         bool: "true/false",
         int: "an integer",
-    }.get(
-        t,  # type: ignore[call-overload]
-        str(t),
-    )
+    }
+    return names.get(t, str(t))
 
 
 def _check_table(
@@ -385,7 +391,8 @@ def _check_table(
         return
     if not isinstance(table, dict):
         raise PolicyError(f"{where.path}: [{name}] must be a table")
-    for key, value in table.items():
+    for key, given in table.items():
+        value = given
         loc = where.key(name, key)
         kind = schema.get(key)
         if kind is None:
@@ -404,7 +411,7 @@ def _check_table(
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise PolicyError(f"{loc}: [{name}] {key} must be a number, got {value!r}")
             value = float(value)
-        elif isinstance(value, bool) and kind is int or not isinstance(value, kind):
+        elif (isinstance(value, bool) and kind is int) or not isinstance(value, kind):
             raise PolicyError(f"{loc}: [{name}] {key} must be {_type_name(kind)}, got {value!r}")
         if kind is int and value < 0:
             raise PolicyError(f"{loc}: [{name}] {key} must not be negative, got {value!r}")
@@ -481,7 +488,7 @@ def _compile_programs(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str
                         into["equivalent"][canon] = _str_list(
                             aliases, kloc, f"[programs.{name}] equivalent.{canon}"
                         )
-                elif isinstance(value, bool) and kind is int or not isinstance(value, kind):
+                elif (isinstance(value, bool) and kind is int) or not isinstance(value, kind):
                     raise PolicyError(
                         f"{kloc}: [programs.{name}] {key} must be {_type_name(kind)}, got {value!r}"
                     )

@@ -6,7 +6,7 @@ STARTER_POLICY = """\
 
 [settings]
 default = "review"            # review | deny: what happens to commands no rule matches
-when_no_reviewer = "deny"     # deny | allow: a review with nobody to ask (irreversible: always deny)
+when_no_reviewer = "deny"     # deny | allow, when nobody can be asked (irreversible: always deny)
 review_timeout = "120s"       # an unanswered prompt denies after this long
 require_identity = false      # true: every agent needs `guard agent add NAME` and its token
 

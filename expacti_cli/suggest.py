@@ -13,12 +13,13 @@ import shlex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 _GLOB_CHARS = "*?["
 
 
-def _spec(program: str, programs: dict[str, Any] | None) -> dict[str, Any] | None:
+def _spec(program: str, programs: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not programs:
         return None
     spec = programs.get(program)
@@ -70,7 +71,7 @@ def quote_token(token: str) -> str:
     return shlex.quote(token)
 
 
-def generalise(argv: list[str], programs: dict[str, Any] | None = None) -> str:
+def generalise(argv: list[str], programs: Mapping[str, Any] | None = None) -> str:
     """A whitelist pattern covering `argv` and its siblings.
 
     `["git", "log", "-n", "5"]` -> `git log **`; `["ls", "-la"]` -> `ls **`;

@@ -12,6 +12,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
     Spec = dict[str, Any]
@@ -36,9 +37,19 @@ def program_path(program: str) -> str:
 class Command:
     """One invocation as the matcher sees it."""
 
-    __slots__ = ("args", "argv", "flags", "global_flags", "globals", "name", "path", "spec", "values")
+    __slots__ = (
+        "args",
+        "argv",
+        "flags",
+        "global_flags",
+        "globals",
+        "name",
+        "path",
+        "spec",
+        "values",
+    )
 
-    def __init__(self, argv: list[str], programs: dict[str, Spec] | None = None) -> None:
+    def __init__(self, argv: list[str], programs: Mapping[str, Spec] | None = None) -> None:
         self.argv = argv
         self.path = program_path(argv[0]) if argv else ""
         self.name = os.path.basename(self.path)
@@ -65,7 +76,7 @@ class Command:
         i = 0
         while i < len(rest):
             tok = rest[i]
-            if tok == "--" or tok == "-" or not tok.startswith("-"):
+            if tok in {"--", "-"} or not tok.startswith("-"):
                 break
             opt, eq, value = tok.partition("=")
             if tok in value_opts:

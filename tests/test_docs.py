@@ -18,8 +18,13 @@ BLOCK = re.compile(r"(<!-- help: guard(?P<args>[^>]*?) -->\n```text\n)(?P<body>.
 
 
 def _help(args: str) -> str:
-    result = CliRunner().invoke(main, [*args.split(), "--help"], prog_name="guard",
-                                catch_exceptions=False, terminal_width=100)
+    result = CliRunner().invoke(
+        main,
+        [*args.split(), "--help"],
+        prog_name="guard",
+        catch_exceptions=False,
+        terminal_width=100,
+    )
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -34,13 +39,18 @@ def test_readme_help_blocks_match_the_cli() -> None:
         text = new
         blocks = list(BLOCK.finditer(text))
     for m in blocks:
-        assert m.group("body") == _help(m.group("args")), f"README block for guard{m.group('args')} is stale"
+        assert m.group("body") == _help(m.group("args")), (
+            f"README block for guard{m.group('args')} is stale"
+        )
 
 
 def test_readme_quick_start_is_two_commands() -> None:
     text = README.read_text()
     quick = text.split("## Quick start", 1)[1].split("```console", 1)[1].split("```", 1)[0]
     commands = re.findall(r"^\$ (.+)$", quick, re.M)
-    assert commands == ["pip install . && guard -- git status", "pip install '.[test]' && python -m pytest -q"]
+    assert commands == [
+        "pip install . && guard -- git status",
+        "pip install '.[test]' && python -m pytest -q",
+    ]
     ci = (README.parent / ".ci" / "run").read_text()
     assert "python -m pytest -q" in ci

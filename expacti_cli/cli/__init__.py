@@ -22,7 +22,9 @@ class Group(click.Group):
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(
             "guard",
-            "[OPTIONS] [--] PROGRAM [ARGS]...\n       guard -c 'LINE'\n       guard COMMAND [ARGS]...",
+            "[OPTIONS] [--] PROGRAM [ARGS]...\n"
+            "       guard -c 'LINE'\n"
+            "       guard COMMAND [ARGS]...",
         )
 
 

@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -496,7 +497,7 @@ def suggest(
         _apply(result.suggestions, policy_path or paths.user_policy(), yes)
 
 
-def _policy_knowledge(policy_path: str | None) -> tuple[dict[str, Any] | None, set[str]]:
+def _policy_knowledge(policy_path: str | None) -> tuple[Mapping[str, Any] | None, set[str]]:
     """The programs spec (for generalising) and the rule ids in use, from the policy."""
     from .. import policy as policy_mod
 
