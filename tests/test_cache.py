@@ -3,6 +3,7 @@ change"): used on the second call, never stale, never trusted when corrupt."""
 
 from __future__ import annotations
 
+import glob
 import os
 import stat
 import subprocess
@@ -147,7 +148,9 @@ def test_corrupt_cache_in_a_real_run(write_policy, tool_bin, marker):
     """A cache file replaced by one compiled for another policy is not taken for this one."""
     write_policy("[[deny]]\nid = 'no-tool'\nmatch = 'tool **'\n")
     assert run_guard("--", "tool", str(marker)).returncode == 77
-    target = _cache_file()
+    # The installed guard keys its cache by its own copy of the catalogue, which is not this
+    # source tree's in a non-editable install: take the one file that run wrote.
+    (target,) = glob.glob(os.path.join(os.environ["GUARD_CACHE_DIR"], "policy-*.marshal"))
     with open(target, "rb") as f:
         blob = bytearray(f.read())
     blob[100:110] = b"\x00" * 10
