@@ -1006,6 +1006,11 @@ class _Analyser:
                 self.line(value, ctx.depth + 1, [*via, "$" + name], None, owner=part)
         elif name in self.sh["loader_variables"]:
             self.concern("code-variable", f"{name} makes {prog} load code from elsewhere", part)
+        elif name in self.sh["shell_variables"] and part is None:
+            # Set for one command only, these change nothing the line shows (the command's
+            # words are expanded before the assignment); set in the shell, every later
+            # expansion splits or resolves differently.
+            self.concern("code-variable", f"{name} changes how the shell expands later words")
 
     # -- redirections ----------------------------------------------------------------------
 
@@ -1452,9 +1457,17 @@ class _Analyser:
                     ctx.calling.discard(argv[0])
             return
         self.analysis.parts.append(part)
+        if argv[0] in _RESERVED:
+            self.concern(
+                "cannot-analyse",
+                f"the shell keyword {argv[0]!r} where a command name should be: parsers disagree",
+                part,
+            )
         for name, value in env:
             self.code_variable(name, value, ctx, via=via, stdin=stdin, part=part, prog=prog)
         sh = self.sh
+        if prog in sh["coproc"]:
+            self.coproc(words, ctx, via, stdin, part=part, prog=prog)
         if prog in sh["eval"]:
             self.eval(words, ctx, via, stdin, part=part, prog=prog)
         elif prog in sh["source"]:
@@ -1495,6 +1508,31 @@ class _Analyser:
             self.concern("dynamic-command", f"{prog} of dynamic text", part)
             return
         self.line(" ".join(w.value for w in args), ctx.depth + 1, [*via, prog], stdin, owner=part)
+
+    def coproc(
+        self,
+        words: list[_Word],
+        ctx: _Ctx,
+        via: list[str],
+        stdin: str | None,
+        *,
+        part: Part,
+        prog: str,
+    ) -> None:
+        """`coproc CMD ARGS` runs CMD in the background; `coproc [NAME] { ...; }` runs a
+        compound command, which tree-sitter reads as words: analyse what follows the keyword
+        as a command and send the line to review."""
+        rest = words[1:]
+        for k in (0, 1):
+            if len(rest) > k and rest[k].static and rest[k].value in _RESERVED:
+                self.concern(
+                    "cannot-analyse", f"{prog} with a compound command: parsers disagree", part
+                )
+                rest = rest[k + 1 :]
+                break
+        if rest:
+            text = self.words_text(ctx, rest)
+            self.run(rest, ctx, [*via, prog], stdin, assignments=[], env=[], concerns=[], text=text)
 
     def trap(self, words: list[_Word], ctx: _Ctx, via: list[str], part: Part, prog: str) -> None:
         args = words[1:]
@@ -1545,7 +1583,9 @@ class _Analyser:
                     if entry["program_positional"]:
                         code(words[i].value, "program text")
                 break
-            if entry["stdin_script"] is not None and a == entry["stdin_script"]:
+            if (entry["stdin_script"] is not None and a == entry["stdin_script"]) or (
+                not a.startswith("-") and self.stdin_path(a)
+            ):
                 self.concern(
                     "opaque-code", f"{prog} reads its program from {stdin or 'stdin'}", part
                 )
@@ -1599,6 +1639,7 @@ class _Analyser:
     def writer(self, entry: dict[str, Any], words: list[_Word], part: Part) -> None:
         files: list[_Word] = []
         positionals: list[_Word] = []
+        present: set[str] = set()
         i, n = 1, len(words)
         ended = False
         while i < n:
@@ -1616,8 +1657,29 @@ class _Analyser:
                     elif i < n:
                         files.append(words[i])
                         i += 1
+                    present.add(name)
                 elif a in entry["value_options"]:
+                    present.add(a)
                     i += 1
+                elif entry["clusters"] and not a.startswith("--"):
+                    # -qO FILE, -oFILE, -ni: short options in one word, getopt style.
+                    for k in range(1, len(a)):
+                        opt = "-" + a[k]
+                        present.add(opt)
+                        if opt in entry["file_options"] or opt in entry["value_options"]:
+                            attached = a[k + 1 :]
+                            if attached:
+                                value_word = _Word(attached, True)
+                            elif i < n:
+                                value_word = words[i]
+                                i += 1
+                            else:
+                                break
+                            if opt in entry["file_options"]:
+                                files.append(value_word)
+                            break
+                else:
+                    present.add(name)
                 continue
             if w.static:
                 prefix = next((p for p in entry["file_prefixes"] if a.startswith(p)), None)
@@ -1625,6 +1687,17 @@ class _Analyser:
                     files.append(_Word(a[len(prefix) :], True))
                     continue
             positionals.append(w)
+        if entry["only_with"]:
+            # GNU getopt_long takes any unambiguous prefix: `--in-pl` is --in-place.
+            held = any(
+                opt in present
+                or any(p.startswith("--") and len(p) > 2 and opt.startswith(p) for p in present)
+                for opt in entry["only_with"]
+            )
+            if not held:
+                return
+        if entry["script_options"] and not present.intersection(entry["script_options"]):
+            positionals = positionals[1:]  # the first operand is the script (sed 's/a/b/' f)
         if entry["files"] == "positional":
             files += positionals
         elif entry["files"] == "last" and len(positionals) >= 2:
@@ -1656,10 +1729,10 @@ class _Analyser:
     ) -> None:
         n = len(words)
         i = 1
-        if entry["subcommand"] is not None:
-            if n < 2 or not words[1].static or words[1].value != entry["subcommand"]:
+        if entry["subcommands"]:
+            i = _subcommand(entry, words)
+            if i < 0:
                 return
-            i = 2
         inner_via = [*via, prog]
         inner_stdin = None if entry["consumes_stdin"] else stdin
         if entry["run"] == "embedded":
@@ -1781,6 +1854,8 @@ class _Analyser:
         if run == "argv":
             if rest:
                 text = self.words_text(ctx, rest)
+                if entry["fills"]:
+                    rest, replace = _fill(rest, replace)
                 self.run(
                     rest,
                     ctx,
@@ -1805,12 +1880,26 @@ class _Analyser:
                         prog=prog,
                         subst=subst or replace,
                     )
+                else:
+                    self.concern(
+                        "opaque-code",
+                        f"{prog} -c without a command string: its code comes from arguments "
+                        "added at run time",
+                        part,
+                    )
                 return
             if not stdin_flag and rest:
                 if entry["positionals"]:
                     self.concern("wrapper-option", f"{prog}: arguments passed on to a shell", part)
                 elif not rest[0].static:
                     self.concern("opaque-code", f"{prog} runs a script from {rest[0].value}", part)
+                elif self.stdin_path(rest[0].value):
+                    self.concern(
+                        "opaque-code",
+                        f"{prog} reads the commands it runs from {stdin or 'stdin'} "
+                        f"({rest[0].value})",
+                        part,
+                    )
                 return
         elif run in ("remote", "joined") and rest:
             if any(not w.static for w in rest):
@@ -1925,6 +2014,13 @@ class _Analyser:
             pattern = os.path.normpath(pattern)
         return pattern.split("/")
 
+    def stdin_path(self, path: str) -> bool:
+        """Is `path` the standard input or another inherited descriptor (`/dev/stdin`)?"""
+        if not path.startswith("/"):
+            return False
+        segs = os.path.normpath(path).split("/")
+        return any(_path_match(p.split("/"), segs) for p in self.sh["stdin_paths"])
+
     def sensitive(self, path: str) -> str | None:
         """The sensitive pattern a write to `path` hits, or None."""
         if path.startswith("~"):
@@ -1962,6 +2058,33 @@ class _Span:
         self.end_byte = end
         self.children = children
 
+
+# Shell reserved words: bash never runs a command by these names (unquoted), so one seen as a
+# command name means tree-sitter read the line differently from bash.
+_RESERVED = frozenset(
+    (
+        "{",
+        "}",
+        "!",
+        "[[",
+        "]]",
+        "if",
+        "then",
+        "elif",
+        "else",
+        "fi",
+        "case",
+        "esac",
+        "for",
+        "select",
+        "while",
+        "until",
+        "do",
+        "done",
+        "in",
+        "function",
+    )
+)
 
 _NO_PART = Part([], "", [], [])  # marks "a part will be made": assignment() defers checks
 
@@ -2076,6 +2199,56 @@ def _mask(src: bytes, braces: bool) -> bytes:
         if backslash or (brace and nxt not in b" \t\n;&|()<>}"):
             out[k] = 0x5F
     return bytes(out)
+
+
+def _skip_globals(entry: dict[str, Any], words: list[_Word], i: int) -> int:
+    """Index of the first word at or after i that is not a global option (or its value)."""
+    values = entry["global_options"]
+    n = len(words)
+    while i < n:
+        w = words[i]
+        a = w.value
+        if not w.static or not a.startswith("-") or a in ("-", "--"):
+            break
+        if a in values:
+            i += 2
+        else:  # --opt=value, -Hvalue, or a flag
+            i += 1
+    return i
+
+
+def _subcommand(entry: dict[str, Any], words: list[_Word]) -> int:
+    """Index after the entry's subcommand (`docker exec`, `docker compose -f x run`), global
+    options allowed before each of its words; -1 when the command is not that subcommand."""
+    for sub in entry["subcommands"]:
+        i = 1
+        for part in sub:
+            i = _skip_globals(entry, words, i)
+            if i >= len(words) or not words[i].static or words[i].value != part:
+                break
+            i += 1
+        else:
+            return i
+    return -1
+
+
+def _fill(words: list[_Word], replace: str | None) -> tuple[list[_Word], str | None]:
+    """The command a wrapper completes with words from its input (xargs), as rules see it:
+    each such word is `{}` (find's notation): the replace string normalised to it, or one
+    dynamic `{}` word appended."""
+    if replace is None:
+        return [*words, _Word("{}", False, split=True)], None
+    if replace == "{}":
+        return words, replace
+    out = []
+    for w in words:
+        if w.static and replace in w.value:
+            filled = _Word(w.value.replace(replace, "{}"), True, w.start, w.end)
+            filled.glob = w.glob
+            out.append(filled)
+        else:
+            out.append(w)
+    return out, "{}"
 
 
 def _split_words(text: str) -> list[str] | None:

@@ -51,7 +51,10 @@ _WRAPPER_KEYS = {
     "options_after_positionals": "bool",
     "assignments": "bool",
     "subcommand": "str",
+    "subcommands": "strlist",
+    "global_options": "strlist",
     "consumes_stdin": "bool",
+    "fills": "bool",
     "no_command": "str",
     "terminators": "strlist",
     "embedded_options": "strlist",
@@ -81,6 +84,9 @@ _WRITER_KEYS = {
     "file_options": "strlist",
     "file_prefixes": "strlist",
     "value_options": "strlist",
+    "clusters": "bool",
+    "only_with": "strlist",
+    "script_options": "strlist",
     "description": "str",
 }
 _WRITER_FILES = ("none", "positional", "last")
@@ -101,6 +107,9 @@ _SHELL_LISTS = (
     "alias",
     "code_variables",
     "loader_variables",
+    "shell_variables",
+    "stdin_paths",
+    "coproc",
 )
 _SHELL_TABLES = {
     "interpreters": _INTERPRETER_KEYS,
@@ -202,8 +211,14 @@ def _compile_wrapper(origin: str, name: str, table: Any) -> dict[str, Any]:
         "positionals": table.get("positionals", 0),
         "options_after_positionals": table.get("options_after_positionals", False),
         "assignments": table.get("assignments", False),
-        "subcommand": table.get("subcommand"),
+        "subcommands": [
+            sub.split()
+            for sub in [*table.get("subcommands", ()), table.get("subcommand", "")]
+            if sub
+        ],
+        "global_options": list(table.get("global_options", ())),
         "consumes_stdin": table.get("consumes_stdin", False),
+        "fills": table.get("fills", False),
         "no_command": no_command,
         "terminators": list(table.get("terminators", ())),
         "embedded_options": list(table.get("embedded_options", ())),
@@ -249,6 +264,9 @@ def _compile_writer(origin: str, name: str, table: Any) -> dict[str, Any]:
         "file_options": list(table.get("file_options", ())),
         "file_prefixes": list(table.get("file_prefixes", ())),
         "value_options": list(table.get("value_options", ())),
+        "clusters": table.get("clusters", False),
+        "only_with": list(table.get("only_with", ())),
+        "script_options": list(table.get("script_options", ())),
     }
 
 

