@@ -12,7 +12,7 @@ A line is as strict as its strictest part: deny > review > allow.
 
 from __future__ import annotations
 
-from .match import agent_applies, matched_pattern
+from .match import DYNAMIC, agent_applies, matched_pattern
 from .tokenize import Command
 
 TYPE_CHECKING = False
@@ -191,14 +191,49 @@ def strictest(parts: list[Decision]) -> Decision:
     return best
 
 
+def could_become_stricter(
+    policy: Policy, argv: list[str], dynamic: tuple[int, ...] | list[int], agent: str
+) -> tuple[dict[str, Any], str] | None:
+    """A deny or irreversible rule that would match for SOME run-time value of the dynamic
+    words (`x=-rf; rm $x /`): each stands for any argument and any option. (`[[review]]` rules
+    are left out: `git diff $(git merge-base a b)` could be `--ext-diff` in theory, and sending
+    every such line to a human would teach reviewers to approve without reading.)"""
+    probe = [DYNAMIC if i in dynamic else word for i, word in enumerate(argv)]
+    cmd = Command(probe, policy.programs)
+    for kind in ("deny", "irreversible"):
+        hit = _first(policy, kind, cmd, agent)
+        if hit:
+            return hit
+    return None
+
+
+def _decide_part(policy: Policy, part: Any, agent: str) -> Decision:
+    text = part.text or " ".join(part.argv)
+    decision = decide_argv(policy, part.argv, agent, part.concerns, text)
+    dynamic = getattr(part, "dynamic", ())
+    if decision.verdict == ALLOW and dynamic and part.argv:
+        hit = could_become_stricter(policy, part.argv, dynamic, agent)
+        if hit:
+            rule, pattern = hit
+            words = ", ".join(part.argv[i] for i in dynamic)
+            return Decision(
+                REVIEW,
+                rule["id"],
+                f"{words} is known only at run time and could make this: "
+                f"{rule['reason'] or rule['kind']}",
+                argv=part.argv,
+                text=text,
+                irreversible=rule["kind"] == "irreversible",
+                pattern=pattern,
+            )
+    return decision
+
+
 def decide_line(
     policy: Policy, analysis: Analysis, agent: str = "anonymous", line: str = ""
 ) -> Decision:
     """The verdict on a shell line: each simple command decided, the strictest wins."""
-    parts = [
-        decide_argv(policy, p.argv, agent, p.concerns, p.text or " ".join(p.argv))
-        for p in analysis.parts
-    ]
+    parts = [_decide_part(policy, p, agent) for p in analysis.parts]
     parts.extend(Decision(REVIEW, c.id, c.reason, text=line) for c in analysis.concerns)
     if not parts:
         if line.strip() and not all(

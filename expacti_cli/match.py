@@ -18,7 +18,14 @@ if TYPE_CHECKING:
     Token = tuple[str, ...]
 
 
+# Stands for an argument known only at run time (`$x`, `$(cmd)`): it may be any word, any flag.
+# argv can never hold a NUL byte, so no real argument is mistaken for it.
+DYNAMIC = "\0dynamic\0"
+
+
 def _token(tok: Token, word: str) -> bool:
+    if word == DYNAMIC:
+        return True
     if tok[0] == "L":
         return tok[1] == word
     return wildcard.match(tok[1], word)
@@ -56,7 +63,11 @@ def pattern_match(pattern: list[Token], cmd: Command) -> bool:
     return args_match(pattern[1:], cmd.args)
 
 
-def _flags_hold(entries: list[tuple[str, str | None]], present: set[str], cmd: Command) -> bool:
+def _flags_hold(
+    entries: list[tuple[str, str | None]], present: set[str], cmd: Command, dynamic: bool
+) -> bool:
+    if dynamic:
+        return True  # a run-time value could be any of these options
     for flag, glob in entries:
         if flag in present:
             if glob is None:
@@ -70,6 +81,8 @@ def _flags_hold(entries: list[tuple[str, str | None]], present: set[str], cmd: C
 def _contains_holds(rule: dict[str, Any], cmd: Command) -> bool:
     import re  # only rules with `contains` (SQL text) pay for it
 
+    if DYNAMIC in cmd.argv:
+        return True
     for expr in rule["contains"]:
         rx = re.compile(expr, re.IGNORECASE)
         if any(rx.search(arg) for arg in cmd.argv[1:]):
@@ -88,9 +101,13 @@ def matched_pattern(rule: dict[str, Any], cmd: Command, *, exact_only: bool = Fa
             break
     else:
         return None
-    if rule["flags"] and not _flags_hold(rule["flags"], cmd.flags, cmd):
+    if rule["flags"] and not _flags_hold(rule["flags"], cmd.flags, cmd, DYNAMIC in cmd.argv):
         return None
-    if rule["global_flags"] and not _flags_hold(rule["global_flags"], cmd.global_flags, cmd):
+    # A run-time word can be a global option only where global options stand.
+    dynamic_global = DYNAMIC in cmd.globals or (bool(cmd.args) and cmd.args[0] == DYNAMIC)
+    if rule["global_flags"] and not _flags_hold(
+        rule["global_flags"], cmd.global_flags, cmd, dynamic_global
+    ):
         return None
     if rule["contains"] and not _contains_holds(rule, cmd):
         return None

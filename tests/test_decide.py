@@ -262,3 +262,40 @@ def test_prefix_mode_looks_inside_every_shell_name(write_policy, shell):
     d = check(policy_mod.load(), argv=[shell, "-c", "rm -rf /srv/app"])
     assert d.verdict == "review"
     assert d.irreversible
+
+
+# ---- words known only at run time ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "x=-rf; rm $x /tmp/project",
+        'rm "$FLAGS" build',
+        "git push origin $REF",
+        "git $SUB --force",
+        "kill -9 $(cat pids)",
+    ],
+)
+def test_a_run_time_word_that_could_make_it_irreversible_is_reviewed(line, tmp_path, monkeypatch):
+    from expacti_cli import check, policy
+
+    path = tmp_path / "all.toml"
+    path.write_text('[[allow]]\nid = "every-program"\nmatch = "* **"\n')
+    monkeypatch.setenv("GUARD_CACHE_DIR", str(tmp_path / "cache"))
+    decision = check.check(policy.load(str(path)), line=line)
+    assert decision.verdict == "review", (line, decision)
+    assert decision.irreversible
+    assert "known only at run time" in decision.reason
+
+
+@pytest.mark.parametrize(
+    "line", ["ls $DIR", 'echo "$HOME"', "kubectl get pods -n $NS", "git diff $(git merge-base a b)"]
+)
+def test_run_time_words_that_cannot_make_it_irreversible_stay_allowed(line, tmp_path, monkeypatch):
+    from expacti_cli import check, policy
+
+    path = tmp_path / "all.toml"
+    path.write_text('[[allow]]\nid = "every-program"\nmatch = "* **"\n')
+    monkeypatch.setenv("GUARD_CACHE_DIR", str(tmp_path / "cache"))
+    assert check.check(policy.load(str(path)), line=line).verdict == "allow", line
