@@ -23,6 +23,21 @@ from expacti_cli import audit
 # The installed launcher (bin/guard), next to the interpreter of this venv.
 GUARD = os.path.join(os.path.dirname(sys.executable), "guard")
 PYTHON = sys.executable
+# PATH as pytest was started with (before any fixture puts a directory of its own first).
+SYSTEM_PATH = os.environ.get("PATH", os.defpath)
+
+# Every variable that moves one of guard's files (paths.py). guard_env sets all but
+# GUARD_POLICY, which it removes: a test that wants one names it (`policy_file`).
+GUARD_PATH_VARS = (
+    "GUARD_CONFIG_DIR",
+    "GUARD_STATE_DIR",
+    "GUARD_CACHE_DIR",
+    "GUARD_AUDIT_LOG",
+    "GUARD_POLICY",
+    "GUARD_AGENTS_FILE",
+    "GUARD_SHIM_DIR",
+    "GUARD_REVIEW_DIR",
+)
 
 # Variables that would make a test depend on the calling environment.
 _UNSET = (
@@ -35,6 +50,7 @@ _UNSET = (
     "GUARD_AUDIT_KEY_FILE",
     "GUARD_REVIEWER",
     "GUARD_EXECUTABLE",
+    "GUARD_BIN",  # the examples' name for the launcher
     "NO_COLOR",
     "FORCE_COLOR",
 )
@@ -56,6 +72,21 @@ class GuardEnv:
     @property
     def user_policy(self) -> Path:
         return self.config_dir / "policy.toml"
+
+
+class GuardSetup:
+    """A base for a test file's own setup of guard run as real processes: guard_env's files
+    under short names, the policy file guard reads, and the variables a test adds for guard."""
+
+    def __init__(self, root: Path, guard_env: GuardEnv, policy: Path) -> None:
+        self.root = root
+        self.policy = policy
+        self.log = guard_env.audit_log
+        self.shims = guard_env.shim_dir
+        self.env: dict[str, str] = {}  # set for guard on top of this process's environment
+
+    def entries(self) -> list[dict[str, Any]]:
+        return audit_entries(self.log)
 
 
 @pytest.fixture(autouse=True)
@@ -104,25 +135,43 @@ def write_policy(guard_env: GuardEnv) -> Any:
     return write
 
 
-def run_guard(
-    *args: str,
+@pytest.fixture
+def policy_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tmp_path/policy.toml, named by GUARD_POLICY for this test (not yet written)."""
+    path = tmp_path / "policy.toml"
+    monkeypatch.setenv("GUARD_POLICY", str(path))
+    return path
+
+
+def _process_env(env: dict[str, str] | None, path: str | None) -> dict[str, str]:
+    """This process's environment (guard_env's paths), with `env` on top and PATH set to
+    `path` when given."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    if path is not None:
+        full_env["PATH"] = path
+    return full_env
+
+
+def run_process(
+    argv: list[str],
+    *,
     env: dict[str, str] | None = None,
+    path: str | None = None,
     cwd: Path | str | None = None,
     input: str | None = None,
     timeout: float = 30,
-    executable: str = GUARD,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed guard as a real process with no controlling terminal.
+    """Run a program (guard, a shim, an agent's script) as a real process with no controlling
+    terminal.
 
     `start_new_session=True` detaches it from any terminal pytest has, so a review has nobody
     to ask (`/dev/tty` cannot be opened) exactly as for an agent running in the background.
     """
-    full_env = dict(os.environ)
-    if env:
-        full_env.update(env)
     return subprocess.run(
-        [executable, *args],
-        env=full_env,
+        argv,
+        env=_process_env(env, path),
         cwd=cwd,
         input=input,
         stdin=None if input is not None else subprocess.DEVNULL,
@@ -132,6 +181,38 @@ def run_guard(
         timeout=timeout,
         start_new_session=True,
         check=False,
+    )
+
+
+def run_guard(
+    *args: str,
+    env: dict[str, str] | None = None,
+    path: str | None = None,
+    cwd: Path | str | None = None,
+    input: str | None = None,
+    timeout: float = 30,
+    executable: str = GUARD,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed guard as a real process with no controlling terminal (run_process)."""
+    return run_process(
+        [executable, *args], env=env, path=path, cwd=cwd, input=input, timeout=timeout
+    )
+
+
+def spawn_guard(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | str | None = None
+) -> subprocess.Popen[str]:
+    """Start the installed guard like run_guard, without waiting: an agent with no terminal
+    whose answer comes later (stdout and stderr piped; the caller waits and reaps it)."""
+    return subprocess.Popen(
+        [GUARD, *args],
+        env=_process_env(env, None),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -186,8 +267,14 @@ def compile_policy(text: str, path: str = "test-policy.toml") -> Any:
     return policy.Policy(data)
 
 
-TOOL_SCRIPT = """#!/bin/sh
-# tool FILE [STATUS]: create FILE (proof that it ran), say so, exit with STATUS
+def write_script(path: Path, body: str) -> Path:
+    """An executable shell script at `path`: `#!/bin/sh`, then `body`."""
+    path.write_text("#!/bin/sh\n" + body, encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+TOOL_SCRIPT = """# tool FILE [STATUS]: create FILE (proof that it ran), say so, exit with STATUS
 touch "$1"
 echo "tool ran: $1"
 exit "${2:-0}"
@@ -203,12 +290,10 @@ def tool_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory.mkdir()
     scripts = {
         "tool": TOOL_SCRIPT,
-        "relay": "#!/bin/sh\ncat\n",
-        "check": '#!/bin/sh\necho "the program called check ran: $*"\n',
+        "relay": "cat\n",
+        "check": 'echo "the program called check ran: $*"\n',
     }
     for name, body in scripts.items():
-        path = directory / name
-        path.write_text(body)
-        path.chmod(0o755)
+        write_script(directory / name, body)
     monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ.get('PATH', os.defpath)}")
     return directory

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-GUARD = os.path.join(os.path.dirname(sys.executable), "guard")
-SYSTEM_PATH = os.environ.get("PATH", os.defpath)
+from conftest import SYSTEM_PATH, GuardEnv, GuardSetup, run_guard, write_script
 
 POLICY = """
 [[allow]]
@@ -22,48 +18,22 @@ match = ["mytool **"]
 """
 
 
-class DoctorEnv:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.policy = root / "config" / "policy.toml"
-        self.policy.parent.mkdir()
-        self.policy.write_text(textwrap.dedent(POLICY), encoding="utf-8")
-        self.log = root / "state" / "audit.jsonl"
-        self.shims = root / "shims"
+class DoctorEnv(GuardSetup):
+    """The user policy (named by GUARD_POLICY) allowing `mytool`, a bin dir with a real one."""
+
+    def __init__(self, root: Path, guard_env: GuardEnv, policy: Path) -> None:
+        super().__init__(root, guard_env, policy)
         self.bin = root / "bin"
         self.bin.mkdir()
-        tool = self.bin / "mytool"
-        tool.write_text("#!/bin/sh\necho real\n")
-        tool.chmod(0o755)
-        self.env = {
-            **os.environ,
-            "GUARD_CONFIG_DIR": str(root / "config"),
-            "GUARD_STATE_DIR": str(root / "state"),
-            "GUARD_CACHE_DIR": str(root / "cache"),
-            "GUARD_POLICY": str(self.policy),
-            "GUARD_AUDIT_LOG": str(self.log),
-            "GUARD_SHIM_DIR": str(self.shims),
-            "GUARD_AGENTS_FILE": str(root / "config" / "agents.toml"),
-            "GUARD_REVIEW_DIR": str(root / "reviews"),
-            "PATH": SYSTEM_PATH,
-        }
-        for var in ("GUARD_AGENT", "GUARD_AGENT_TOKEN", "GUARD_SESSION", "GUARD_AUDIT_KEY_FILE"):
-            self.env.pop(var, None)
+        write_script(self.bin / "mytool", "echo real\n")
 
     def run(self, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = dict(self.env)
-        if path is not None:
-            env["PATH"] = path
-        return subprocess.run(
-            [GUARD, *args],
-            env=env,
+        return run_guard(
+            *args,
+            env=self.env,
+            path=SYSTEM_PATH if path is None else path,
             cwd=self.root,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
             timeout=60,
-            start_new_session=True,
-            check=False,
         )
 
     def healthy_setup(self) -> str:
@@ -85,13 +55,12 @@ def fails(report: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture
-def doctor_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DoctorEnv:
-    env = DoctorEnv(tmp_path)
-    for key in ("GUARD_CONFIG_DIR", "GUARD_STATE_DIR", "GUARD_CACHE_DIR", "GUARD_POLICY"):
-        monkeypatch.setenv(key, env.env[key])
-    monkeypatch.setenv("GUARD_AUDIT_LOG", env.env["GUARD_AUDIT_LOG"])
-    monkeypatch.setenv("GUARD_SHIM_DIR", env.env["GUARD_SHIM_DIR"])
-    return env
+def doctor_env(
+    tmp_path: Path, guard_env: GuardEnv, write_policy: Any, monkeypatch: pytest.MonkeyPatch
+) -> DoctorEnv:
+    policy = write_policy(POLICY)  # the user policy in guard_env's config dir
+    monkeypatch.setenv("GUARD_POLICY", str(policy))
+    return DoctorEnv(tmp_path, guard_env, policy)
 
 
 def test_healthy_setup_exits_0_and_says_where_things_are(doctor_env: DoctorEnv) -> None:

@@ -7,15 +7,15 @@ import os
 import shlex
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import GUARD, SYSTEM_PATH, GuardEnv, GuardSetup, run_process
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-BIN = os.path.dirname(sys.executable)  # where the installed `guard` launcher lives
+BIN = os.path.dirname(GUARD)  # where the installed `guard` launcher lives
 
 POLICY = """
 [[allow]]
@@ -29,59 +29,30 @@ reason = "frobnicate corrupts the index"
 """
 
 
-class ExampleEnv:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+class ExampleEnv(GuardSetup):
+    """A policy (GUARD_POLICY), a work dir, and `guard` found by name as the examples call it."""
+
+    def __init__(self, root: Path, guard_env: GuardEnv, policy: Path) -> None:
+        super().__init__(root, guard_env, policy)
         self.work = root / "work"
         self.work.mkdir()
-        self.policy = root / "policy.toml"
-        self.policy.write_text(textwrap.dedent(POLICY), encoding="utf-8")
-        self.log = root / "state" / "audit.jsonl"
-        self.shims = root / "shims"
-        self.env = {
-            **os.environ,
-            "GUARD_CONFIG_DIR": str(root / "config"),
-            "GUARD_STATE_DIR": str(root / "state"),
-            "GUARD_CACHE_DIR": str(root / "cache"),
-            "GUARD_POLICY": str(self.policy),
-            "GUARD_AUDIT_LOG": str(self.log),
-            "GUARD_SHIM_DIR": str(self.shims),
-            "GUARD_AGENTS_FILE": str(root / "config" / "agents.toml"),
-            "GUARD_REVIEW_DIR": str(root / "reviews"),
-            # `guard` by name, as the examples call it: the venv's launcher first on PATH
-            "PATH": os.pathsep.join([BIN, os.environ.get("PATH", os.defpath)]),
-        }
-        for var in ("GUARD_AGENT", "GUARD_AGENT_TOKEN", "GUARD_SESSION", "GUARD_BIN"):
-            self.env.pop(var, None)
+        # `guard` by name, as the examples call it: the venv's launcher first on PATH
+        self.path = os.pathsep.join([BIN, SYSTEM_PATH])
 
     def run(
         self, argv: list[str], *, stdin: str | None = None, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            argv,
-            env=self.env,
-            cwd=self.work,
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            start_new_session=True,  # headless: a review has nobody to ask
-            check=False,
+        return run_process(
+            argv, env=self.env, path=self.path, cwd=self.work, input=stdin, timeout=timeout
         )
-
-    def entries(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
 
 
 @pytest.fixture
-def example_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ExampleEnv:
-    env = ExampleEnv(tmp_path)
-    for key in ("GUARD_CONFIG_DIR", "GUARD_STATE_DIR", "GUARD_CACHE_DIR", "GUARD_POLICY"):
-        monkeypatch.setenv(key, env.env[key])
-    monkeypatch.setenv("GUARD_AUDIT_LOG", env.env["GUARD_AUDIT_LOG"])
-    monkeypatch.setenv("GUARD_SHIM_DIR", env.env["GUARD_SHIM_DIR"])
-    return env
+def example_env(
+    tmp_path: Path, guard_env: GuardEnv, policy_file: Path, write_policy: Any
+) -> ExampleEnv:
+    write_policy(POLICY, policy_file)
+    return ExampleEnv(tmp_path, guard_env, policy_file)
 
 
 def test_every_example_has_a_readme() -> None:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-GUARD = os.path.join(os.path.dirname(sys.executable), "guard")
+from conftest import GuardEnv, GuardSetup, run_guard
 
 POLICY = """
 [[allow]]
@@ -26,50 +22,17 @@ reason = "frobnicate corrupts the index"
 """
 
 
-class HookEnv:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.policy = root / "policy.toml"
-        self.log = root / "state" / "audit.jsonl"
-        self.policy.write_text(textwrap.dedent(POLICY), encoding="utf-8")
-        self.env = {
-            **os.environ,
-            "GUARD_CONFIG_DIR": str(root / "config"),
-            "GUARD_STATE_DIR": str(root / "state"),
-            "GUARD_CACHE_DIR": str(root / "cache"),
-            "GUARD_POLICY": str(self.policy),
-            "GUARD_AUDIT_LOG": str(self.log),
-            "GUARD_SHIM_DIR": str(root / "shims"),
-            "GUARD_AGENTS_FILE": str(root / "config" / "agents.toml"),
-            "GUARD_REVIEW_DIR": str(root / "reviews"),
-        }
-        for var in ("GUARD_AGENT", "GUARD_AGENT_TOKEN", "GUARD_SESSION"):
-            self.env.pop(var, None)
+class HookEnv(GuardSetup):
+    """A policy (GUARD_POLICY); calls the hook as Claude Code does."""
 
     def call(self, stdin: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [GUARD, "hook", "claude-code"],
-            input=stdin,
-            env=self.env,
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            start_new_session=True,
-            check=False,
-        )
-
-    def entries(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
+        return run_guard("hook", "claude-code", input=stdin, env=self.env, cwd=self.root)
 
 
 @pytest.fixture
-def hook_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HookEnv:
-    env = HookEnv(tmp_path)
-    for key in ("GUARD_CONFIG_DIR", "GUARD_STATE_DIR", "GUARD_CACHE_DIR", "GUARD_POLICY"):
-        monkeypatch.setenv(key, env.env[key])
-    monkeypatch.setenv("GUARD_AUDIT_LOG", env.env["GUARD_AUDIT_LOG"])
-    return env
+def hook_env(tmp_path: Path, guard_env: GuardEnv, policy_file: Path, write_policy: Any) -> HookEnv:
+    write_policy(POLICY, policy_file)
+    return HookEnv(tmp_path, guard_env, policy_file)
 
 
 def payload(command: str, tool: str = "Bash", **extra: Any) -> str:

@@ -8,6 +8,7 @@ import sys
 
 import platformdirs
 import pytest
+from conftest import GUARD_PATH_VARS
 
 from expacti_cli import paths
 
@@ -16,22 +17,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 APP = "expacti-cli"
-GUARD_VARS = (
-    "GUARD_CONFIG_DIR",
-    "GUARD_STATE_DIR",
-    "GUARD_CACHE_DIR",
-    "GUARD_AUDIT_LOG",
-    "GUARD_POLICY",
-    "GUARD_AGENTS_FILE",
-    "GUARD_SHIM_DIR",
-    "GUARD_REVIEW_DIR",
-)
 XDG_VARS = ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 
 
 @pytest.fixture
 def no_overrides(monkeypatch, tmp_path):
-    for var in GUARD_VARS + XDG_VARS:
+    for var in GUARD_PATH_VARS + XDG_VARS:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
@@ -70,7 +61,7 @@ def test_empty_or_relative_xdg_is_ignored_like_platformdirs(no_overrides, monkey
 
 
 def test_guard_variables_override(no_overrides, monkeypatch, tmp_path):
-    values = {var: str(tmp_path / var.lower()) for var in GUARD_VARS}
+    values = {var: str(tmp_path / var.lower()) for var in GUARD_PATH_VARS}
     for var, value in values.items():
         monkeypatch.setenv(var, value)
     assert paths.config_dir() == values["GUARD_CONFIG_DIR"]

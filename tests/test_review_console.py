@@ -18,23 +18,13 @@ from typing import Any
 
 import pexpect
 import pytest
-from conftest import GUARD, audit_entries, run_guard
+from conftest import GUARD, GUARD_PATH_VARS, audit_entries, run_guard, spawn_guard
 
 from expacti_cli import reviewqueue
 
 TIMEOUT = 10
 KEYS = " quit ?"  # the end of the console's keys line, printed just before a key is read
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
-GUARD_VARS = (
-    "GUARD_CONFIG_DIR",
-    "GUARD_STATE_DIR",
-    "GUARD_CACHE_DIR",
-    "GUARD_AUDIT_LOG",
-    "GUARD_POLICY",
-    "GUARD_REVIEW_DIR",
-    "GUARD_SHIM_DIR",
-    "GUARD_AGENTS_FILE",
-)
 
 
 def plain(text: str) -> str:
@@ -60,15 +50,16 @@ class ConsoleEnv:
 
     def agent(self, marker: Path, agent: str = "bot-1") -> subprocess.Popen[str]:
         """`guard -- tool MARKER` as an agent with no terminal (`tool` is unknown: review)."""
-        proc = subprocess.Popen(
-            [GUARD, "--agent", agent, "--session", f"s-{agent}", "--", "tool", str(marker)],
+        proc = spawn_guard(
+            "--agent",
+            agent,
+            "--session",
+            f"s-{agent}",
+            "--",
+            "tool",
+            str(marker),
             env=self.env,
             cwd=self.tmp,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
         )
         self.children.append(proc)
         return proc
@@ -152,15 +143,13 @@ def denied_line(stderr: str) -> str:
 
 
 @pytest.fixture
-def console_env(tmp_path: Path, guard_env: Any, tool_bin: Path) -> Any:
-    env = dict(os.environ)  # guard_env (autouse) and tool_bin set these for this test only
-    env["GUARD_POLICY"] = str(tmp_path / "policy.toml")
+def console_env(tmp_path: Path, guard_env: Any, tool_bin: Path, policy_file: Path) -> Any:
+    env = dict(os.environ)  # guard_env (autouse), tool_bin and policy_file set these for this test
     env["COLUMNS"] = "200"
     env["TERM"] = "xterm"
     env.pop("GUARD_REVIEWER", None)
-    for var in GUARD_VARS:
+    for var in GUARD_PATH_VARS:
         assert Path(env[var]).is_relative_to(tmp_path), var
-    os.environ["GUARD_POLICY"] = env["GUARD_POLICY"]  # restored by guard_env's monkeypatch
     ce = ConsoleEnv(tmp_path, env)
     ce.policy("10s")
     yield ce
@@ -252,15 +241,7 @@ def test_irreversible_request_shows_badge_and_recent_commands(console_env, tmp_p
     )
     console = console_env.live_console()
     marker = tmp_path / "wipe.marker"
-    proc = subprocess.Popen(
-        [GUARD, "--agent", "bot-1", "--", "tool", str(marker), "--wipe"],
-        env=console_env.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc = spawn_guard("--agent", "bot-1", "--", "tool", str(marker), "--wipe", env=console_env.env)
     console_env.children.append(proc)
     screen = console.wait_for_keys()
     assert "IRREVERSIBLE" in screen

@@ -9,14 +9,11 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
-
-GUARD = os.path.join(os.path.dirname(sys.executable), "guard")
-SYSTEM_PATH = os.environ.get("PATH", os.defpath)
+from conftest import GUARD, SYSTEM_PATH, GuardEnv, GuardSetup, run_process, write_script
 
 POLICY = """
 [[allow]]
@@ -36,42 +33,20 @@ reason = "deletes a tree"
 """
 
 
-class ShimEnv:
-    """Every guard path in tmp_path, a policy, a bin dir with a real `mytool`, a shim dir."""
+class ShimEnv(GuardSetup):
+    """A policy (GUARD_POLICY), a bin dir with a real `mytool`, and helpers."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.policy = root / "policy.toml"
-        self.log = root / "state" / "audit.jsonl"
-        self.shims = root / "shims"
+    def __init__(self, root: Path, guard_env: GuardEnv, policy: Path, write: Any) -> None:
+        super().__init__(root, guard_env, policy)
         self.bin = root / "bin"
         self.bin.mkdir()
-        self.env = {
-            **os.environ,
-            "GUARD_CONFIG_DIR": str(root / "config"),
-            "GUARD_STATE_DIR": str(root / "state"),
-            "GUARD_CACHE_DIR": str(root / "cache"),
-            "GUARD_POLICY": str(self.policy),
-            "GUARD_AUDIT_LOG": str(self.log),
-            "GUARD_SHIM_DIR": str(self.shims),
-            "GUARD_AGENTS_FILE": str(root / "config" / "agents.toml"),
-            "GUARD_REVIEW_DIR": str(root / "reviews"),
-            "PATH": SYSTEM_PATH,
-        }
-        for var in ("GUARD_AGENT", "GUARD_AGENT_TOKEN", "GUARD_SESSION", "GUARD_EXECUTABLE"):
-            self.env.pop(var, None)
+        self._write = write
         self.write_policy(POLICY)
         # The real program: says where it runs from and exits 3.
-        self.tool = self.script(self.bin / "mytool", 'echo "real mytool $*"\nexit 3\n')
+        self.tool = write_script(self.bin / "mytool", 'echo "real mytool $*"\nexit 3\n')
 
     def write_policy(self, text: str) -> None:
-        self.policy.write_text(textwrap.dedent(text), encoding="utf-8")
-
-    @staticmethod
-    def script(path: Path, body: str) -> Path:
-        path.write_text("#!/bin/sh\n" + body, encoding="utf-8")
-        path.chmod(0o755)
-        return path
+        self._write(text, self.policy)
 
     def run(
         self,
@@ -81,19 +56,12 @@ class ShimEnv:
         cwd: Path | None = None,
         timeout: float = 20,
     ) -> subprocess.CompletedProcess[str]:
-        env = dict(self.env)
-        if path is not None:
-            env["PATH"] = path
-        return subprocess.run(
+        return run_process(
             argv,
-            env=env,
+            env=self.env,
+            path=SYSTEM_PATH if path is None else path,
             cwd=cwd or self.root,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
             timeout=timeout,
-            start_new_session=True,  # no controlling terminal: reviews have nobody to ask
-            check=False,
         )
 
     def guard(self, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -105,21 +73,13 @@ class ShimEnv:
         assert done.returncode == 0, done.stderr
         return target
 
-    def entries(self) -> list[dict[str, object]]:
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
-
     def pathvar(self, *dirs: Path | str) -> str:
         return os.pathsep.join([*map(str, dirs), SYSTEM_PATH])
 
 
 @pytest.fixture
-def shim_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ShimEnv:
-    env = ShimEnv(tmp_path)
-    for key in ("GUARD_CONFIG_DIR", "GUARD_STATE_DIR", "GUARD_CACHE_DIR", "GUARD_POLICY"):
-        monkeypatch.setenv(key, env.env[key])
-    monkeypatch.setenv("GUARD_AUDIT_LOG", env.env["GUARD_AUDIT_LOG"])
-    monkeypatch.setenv("GUARD_SHIM_DIR", env.env["GUARD_SHIM_DIR"])
-    return env
+def shim_env(tmp_path: Path, guard_env: GuardEnv, policy_file: Path, write_policy: Any) -> ShimEnv:
+    return ShimEnv(tmp_path, guard_env, policy_file, write_policy)
 
 
 # ---------------------------------------------------------------- guard shims ...
@@ -339,7 +299,7 @@ def test_script_allowed_by_policy_is_stopped_at_its_rm(shim_env: ShimEnv) -> Non
     shim_env.install("rm")
     victim = shim_env.root / "victim"
     (victim / "sub").mkdir(parents=True)
-    script = shim_env.script(shim_env.root / "script.sh", 'rm -rf "$1"\n')
+    script = write_script(shim_env.root / "script.sh", 'rm -rf "$1"\n')
     done = shim_env.run(
         [GUARD, "--", "./script.sh", str(victim)], path=shim_env.pathvar(shim_env.shims)
     )
@@ -383,7 +343,7 @@ def _pin(shim_env: ShimEnv, **keys: str) -> None:
 
 
 def test_pinned_path_mismatch_refuses(shim_env: ShimEnv) -> None:
-    elsewhere = shim_env.script(shim_env.root / "mytool-pinned", "exit 0\n")
+    elsewhere = write_script(shim_env.root / "mytool-pinned", "exit 0\n")
     _pin(shim_env, path=str(elsewhere))
     shim_env.install("mytool")
     done = shim_env.run(["mytool"], path=shim_env.pathvar(shim_env.shims, shim_env.bin))
