@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 import time
 
+from .wildcard import match as wildcard_match
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -354,56 +356,13 @@ def _is_assignment(word: str) -> bool:
 # Globs (no `re`: see ARCHITECTURE.md, Speed)
 
 
-def _glob(pat: str, s: str) -> bool:
-    """fnmatch-style match of one name: *, ?, [...] (with ! or ^ negation)."""
-    p = i = 0
-    star_p, star_i = -1, 0
-    while i < len(s):
-        if p < len(pat):
-            c = pat[p]
-            if c == "*":
-                star_p, star_i = p, i
-                p += 1
-                continue
-            if c == "[":
-                end = pat.find("]", p + 2)
-                if end > 0:
-                    body = pat[p + 1 : end]
-                    neg = body[:1] in ("!", "^")
-                    if neg:
-                        body = body[1:]
-                    hit = False
-                    k = 0
-                    while k < len(body):
-                        if k + 2 < len(body) and body[k + 1] == "-":
-                            hit = hit or body[k] <= s[i] <= body[k + 2]
-                            k += 3
-                        else:
-                            hit = hit or body[k] == s[i]
-                            k += 1
-                    if hit != neg:
-                        p, i = end + 1, i + 1
-                        continue
-                elif s[i] == "[":
-                    p, i = p + 1, i + 1
-                    continue
-            elif c == "?" or c == s[i]:
-                p, i = p + 1, i + 1
-                continue
-        if star_p < 0:
-            return False
-        p, star_i = star_p + 1, star_i + 1
-        i = star_i
-    return all(c == "*" for c in pat[p:])
-
-
 def _path_match(pat: list[str], segs: list[str]) -> bool:
     """Match path segments; a `**` segment matches any number (zero included) of segments."""
     if not pat:
         return not segs
     if pat[0] == "**":
         return any(_path_match(pat[1:], segs[k:]) for k in range(len(segs) + 1))
-    return bool(segs) and _glob(pat[0], segs[0]) and _path_match(pat[1:], segs[1:])
+    return bool(segs) and wildcard_match(pat[0], segs[0]) and _path_match(pat[1:], segs[1:])
 
 
 def _name_lookup(spec: dict[str, Any], kind: str, prog: str) -> dict[str, Any] | None:
@@ -413,7 +372,7 @@ def _name_lookup(spec: dict[str, Any], kind: str, prog: str) -> dict[str, Any] |
     name = spec[kind + "_names"].get(prog)
     if name is None:
         for pattern, entry_name in spec[kind + "_globs"]:
-            if _glob(pattern, prog):
+            if wildcard_match(pattern, prog):
                 name = entry_name
                 break
         else:
