@@ -97,8 +97,10 @@ def main() -> None:
     line = med["guard -c 'git status && ls'"]
     print(f"guard -c 'git status && ls' / python -c pass = {line / base:.2f} (target <= 2.5)")
     own = line - med["bash -c 'git status && ls'"]
-    print(f"  of which guard's own part (less the bash line itself): {own:.1f} ms = "
-          f"{own / base:.2f}x python -c pass")
+    print(
+        f"  of which guard's own part (less the bash line itself): {own:.1f} ms = "
+        f"{own / base:.2f}x python -c pass"
+    )
 
 
 if __name__ == "__main__":
