@@ -108,68 +108,39 @@ def decide_argv(
         return Decision(REVIEW, None, "empty command name: cannot analyse", argv=argv, text=text)
     cmd = Command(argv, policy.programs)
 
+    def ruled(verdict: str, hit: tuple[dict[str, Any], str], fallback: str) -> Decision:
+        rule, pattern = hit
+        return Decision(
+            verdict,
+            rule["id"],
+            rule["reason"] or fallback,
+            argv=argv,
+            text=text,
+            irreversible=rule["kind"] == "irreversible",
+            pattern=pattern,
+        )
+
     hit = _first(policy, "deny", cmd, agent)
     if hit:
-        rule, pattern = hit
-        return Decision(
-            DENY,
-            rule["id"],
-            rule["reason"] or "denied by policy",
-            argv=argv,
-            text=text,
-            pattern=pattern,
-        )
+        return ruled(DENY, hit, "denied by policy")
     hit = _first(policy, "irreversible", cmd, agent)
     if hit:
-        rule, pattern = hit
-        return Decision(
-            REVIEW,
-            rule["id"],
-            rule["reason"] or "irreversible",
-            argv=argv,
-            text=text,
-            irreversible=True,
-            pattern=pattern,
-        )
+        return ruled(REVIEW, hit, "irreversible")
 
     hit = _first(policy, "review", cmd, agent)
     if hit or concerns:
         exact = _first(policy, "allow", cmd, agent, exact_only=True)
         if hit and not exact:
-            rule, pattern = hit
-            return Decision(
-                REVIEW,
-                rule["id"],
-                rule["reason"] or "needs review",
-                argv=argv,
-                text=text,
-                pattern=pattern,
-            )
+            return ruled(REVIEW, hit, "needs review")
         for concern in concerns:
             if not (concern.overridable and exact):
                 return Decision(REVIEW, concern.id, concern.reason, argv=argv, text=text)
         if exact:
-            rule, pattern = exact
-            return Decision(
-                ALLOW,
-                rule["id"],
-                rule["reason"] or "whitelisted (exact)",
-                argv=argv,
-                text=text,
-                pattern=pattern,
-            )
+            return ruled(ALLOW, exact, "whitelisted (exact)")
 
     hit = _first(policy, "allow", cmd, agent)
     if hit:
-        rule, pattern = hit
-        return Decision(
-            ALLOW,
-            rule["id"],
-            rule["reason"] or "whitelisted",
-            argv=argv,
-            text=text,
-            pattern=pattern,
-        )
+        return ruled(ALLOW, hit, "whitelisted")
     default = policy.settings["default"]
     return Decision(
         default, None, f"no rule matches (policy default: {default})", argv=argv, text=text

@@ -56,6 +56,16 @@ def policy_option(f: Any) -> Any:
     )(f)
 
 
+def audit_log_option(f: Any) -> Any:
+    return click.option(
+        "--audit-log",
+        "audit_path",
+        type=click.Path(dir_okay=False),
+        envvar="GUARD_AUDIT_LOG",
+        help="The audit log (default: audit.jsonl in the state dir; env GUARD_AUDIT_LOG).",
+    )(f)
+
+
 @main.command(context_settings={**CONTEXT, "ignore_unknown_options": True})
 @policy_option
 @click.option("--agent", envvar="GUARD_AGENT", default="anonymous", show_default=True)

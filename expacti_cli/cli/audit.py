@@ -18,6 +18,7 @@ import click
 
 from .. import auditread, paths
 from ..errors import AuditDataError, UsageError
+from . import audit_log_option
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _DECISION_STYLE = {"allowed": "green", "approved": "cyan", "denied": "bold red"}
@@ -43,16 +44,6 @@ CSV_FIELDS = [
 
 
 # --- shared options ----------------------------------------------------------------------------
-
-
-def _audit_log_option(f: Any) -> Any:
-    return click.option(
-        "--audit-log",
-        "audit_log",
-        type=click.Path(dir_okay=False),
-        envvar="GUARD_AUDIT_LOG",
-        help="The audit log (default: audit.jsonl in the state dir; env GUARD_AUDIT_LOG).",
-    )(f)
 
 
 _FILTERS = [
@@ -153,7 +144,7 @@ def _bar(value: int, maximum: int, width: int = 20) -> str:
     context_settings=CONTEXT,
     epilog="Subcommands: verify, summary, suggest, replay, report.",
 )
-@_audit_log_option
+@audit_log_option
 @_filter_options
 @click.option("-n", "--limit", default=20, show_default=True, help="Show the last N (0: all).")
 @click.option("--json", "fmt", flag_value="json", help="JSON lines, one entry each.")
@@ -163,7 +154,7 @@ def _bar(value: int, maximum: int, width: int = 20) -> str:
 def audit(
     ctx: click.Context,
     /,
-    audit_log: str | None,
+    audit_path: str | None,
     limit: int,
     fmt: str | None,
     follow: bool,
@@ -177,12 +168,12 @@ def audit(
     guard audit verify
     guard audit summary
     """
-    ctx.obj = {"audit_log": audit_log}
+    ctx.obj = {"audit_log": audit_path}
     if ctx.invoked_subcommand is not None:
         return
     if limit < 0:
         raise UsageError(f"invalid --limit {limit}: give 0 (all) or more")
-    path = _log_path(ctx, audit_log)
+    path = _log_path(ctx, audit_path)
     flt = _filter(filters)
     if not follow:
         _require_log(path)
@@ -299,7 +290,7 @@ def resolve_key(key_file: str | None, policy_path: str | None) -> bytes | None:
 
 
 @audit.command(context_settings=CONTEXT)
-@_audit_log_option
+@audit_log_option
 @click.option(
     "--key-file",
     type=click.Path(dir_okay=False),
@@ -312,7 +303,7 @@ def resolve_key(key_file: str | None, policy_path: str | None) -> bytes | None:
 def verify(
     ctx: click.Context,
     /,
-    audit_log: str | None,
+    audit_path: str | None,
     key_file: str | None,
     policy_path: str | None,
     as_json: bool,
@@ -320,7 +311,7 @@ def verify(
     """Check the hash chain: exit 0 if intact, 65 at the first break (edit, gap, ...)."""
     from .. import auditverify
 
-    path = _log_path(ctx, audit_log)
+    path = _log_path(ctx, audit_path)
     _require_log(path)
     result = auditverify.verify(path, resolve_key(key_file, policy_path))
     if as_json:
@@ -342,18 +333,18 @@ def verify(
 
 
 @audit.command(context_settings=CONTEXT)
-@_audit_log_option
+@audit_log_option
 @_filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--top", default=10, show_default=True, help="Rows in the top-N tables.")
 @click.pass_context
 def summary(
-    ctx: click.Context, /, audit_log: str | None, as_json: bool, top: int, **filters: Any
+    ctx: click.Context, /, audit_path: str | None, as_json: bool, top: int, **filters: Any
 ) -> None:
     """Counts by decision, agent, rule and reviewer; approval rate; review latency."""
     from .. import auditstats
 
-    path = _log_path(ctx, audit_log)
+    path = _log_path(ctx, audit_path)
     _require_log(path)
     flt = _filter(filters)
     result = auditstats.summarize(path, None if flt.empty else flt, top=top)
@@ -447,7 +438,7 @@ def _render_summary(s: Any, top: int) -> None:
 
 
 @audit.command(context_settings=CONTEXT)
-@_audit_log_option
+@audit_log_option
 @_filter_options
 @click.option("--min", "min_approvals", default=3, show_default=True, help="Approvals needed.")
 @click.option(
@@ -462,7 +453,7 @@ def suggest(
     ctx: click.Context,
     /,
     *,
-    audit_log: str | None,
+    audit_path: str | None,
     min_approvals: int,
     min_denials: int,
     policy_path: str | None,
@@ -476,7 +467,7 @@ def suggest(
 
     if min_approvals < 1 or min_denials < 1:
         raise UsageError("--min and --min-denials must be at least 1")
-    path = _log_path(ctx, audit_log)
+    path = _log_path(ctx, audit_path)
     _require_log(path)
     programs, taken = _policy_knowledge(policy_path)
     flt = _filter(filters)
@@ -565,7 +556,7 @@ def _apply(suggestions: list[Any], policy_file: str, yes: bool) -> None:
 
 
 @audit.command(context_settings=CONTEXT)
-@_audit_log_option
+@audit_log_option
 @_filter_options
 @click.option(
     "--policy",
@@ -577,13 +568,13 @@ def _apply(suggestions: list[Any], policy_file: str, yes: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def replay(
-    ctx: click.Context, /, audit_log: str | None, policy_path: str, as_json: bool, **filters: Any
+    ctx: click.Context, /, audit_path: str | None, policy_path: str, as_json: bool, **filters: Any
 ) -> None:
     """What would another policy have decided? Transitions like allow->review, with examples."""
     from .. import auditstats
     from .. import policy as policy_mod
 
-    path = _log_path(ctx, audit_log)
+    path = _log_path(ctx, audit_path)
     _require_log(path)
     pol = policy_mod.load(policy_path)
     flt = _filter(filters)
@@ -618,7 +609,7 @@ def replay(
 
 
 @audit.command(context_settings=CONTEXT)
-@_audit_log_option
+@audit_log_option
 @_filter_options
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
@@ -629,7 +620,7 @@ def report(
     ctx: click.Context,
     /,
     *,
-    audit_log: str | None,
+    audit_path: str | None,
     fmt: str,
     output: str | None,
     key_file: str | None,
@@ -639,7 +630,7 @@ def report(
     """A compliance report for a period (Markdown, or one self-contained HTML file)."""
     from .. import auditreport
 
-    path = _log_path(ctx, audit_log)
+    path = _log_path(ctx, audit_path)
     _require_log(path)
     flt = _filter(filters)
     text = auditreport.report(

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import CONTEXT, policy_option
+from . import CONTEXT, audit_log_option, policy_option
 
 _MARK = {"ok": "ok  ", "info": "    ", "warn": "WARN", "fail": "FAIL"}
 _COLOUR = {"ok": "green", "warn": "yellow", "fail": "red"}
@@ -15,13 +15,7 @@ _COLOUR = {"ok": "green", "warn": "yellow", "fail": "red"}
 
 @click.command(context_settings=CONTEXT)
 @policy_option
-@click.option(
-    "--audit-log",
-    "audit_path",
-    envvar="GUARD_AUDIT_LOG",
-    type=click.Path(dir_okay=False),
-    help="Audit log (default: audit.jsonl in the state dir).",
-)
+@audit_log_option
 @click.option("--dir", "shim_dir", type=click.Path(file_okay=False), help="Shim directory.")
 @click.option(
     "--path", "search_path", metavar="PATH", help="Check this PATH (the agent's) instead of ours."

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import CONTEXT, policy_option
+from . import CONTEXT, audit_log_option, policy_option
 
 
 @click.group(context_settings=CONTEXT)
@@ -22,13 +22,7 @@ def hook() -> None:
 
 @hook.command("claude-code")
 @policy_option
-@click.option(
-    "--audit-log",
-    "audit_path",
-    envvar="GUARD_AUDIT_LOG",
-    type=click.Path(dir_okay=False),
-    help="Audit log (default: audit.jsonl in the state dir).",
-)
+@audit_log_option
 def claude_code_cmd(policy_path: str | None, audit_path: str | None) -> None:
     """Claude Code PreToolUse hook for the Bash tool: reads the hook JSON on stdin.
 
