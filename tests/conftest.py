@@ -154,6 +154,17 @@ def _process_env(env: dict[str, str] | None, path: str | None) -> dict[str, str]
     return full_env
 
 
+def imported(stderr: str) -> set[str]:
+    """Module names from `python -X importtime` output."""
+    names = set()
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "imported package":
+                names.add(name)
+    return names
+
+
 def run_process(
     argv: list[str],
     *,

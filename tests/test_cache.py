@@ -6,10 +6,9 @@ from __future__ import annotations
 import glob
 import os
 import stat
-import subprocess
 
 import pytest
-from conftest import GUARD, PYTHON, run_guard
+from conftest import GUARD, PYTHON, imported, run_guard, run_process
 
 from expacti_cli import cache
 from expacti_cli import policy as policy_mod
@@ -17,21 +16,8 @@ from expacti_cli.decide import decide_argv
 
 
 def _imports_of_guard_run(*args: str) -> tuple[int, set[str]]:
-    result = subprocess.run(
-        [PYTHON, "-X", "importtime", GUARD, *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        check=False,
-        timeout=60,
-    )
-    names = {
-        line.rsplit("|", 1)[1].strip()
-        for line in result.stderr.splitlines()
-        if line.startswith("import time:")
-    }
-    return result.returncode, names
+    result = run_process([PYTHON, "-X", "importtime", GUARD, *args], timeout=60)
+    return result.returncode, imported(result.stderr)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import GUARD, PYTHON
+from conftest import GUARD, PYTHON, imported, run_process
 
 import expacti_cli
 
@@ -32,32 +32,12 @@ COSTLY = (
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(expacti_cli.__file__)))
 
 
-def imported(stderr: str) -> set[str]:
-    """Module names from `python -X importtime` output."""
-    names = set()
-    for line in stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            name = line.rsplit("|", 1)[1].strip()
-            if name != "imported package":
-                names.add(name)
-    return names
-
-
 def _families(names: set[str], roots: tuple[str, ...]) -> set[str]:
     return {n for n in names if n.split(".", 1)[0] in roots}
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,
-        check=False,
-        timeout=60,
-    )
+    return run_process(args, env=env, timeout=60)
 
 
 @pytest.fixture
