@@ -78,14 +78,44 @@ def _flags_hold(
     return False
 
 
-def _contains_holds(rule: dict[str, Any], cmd: Command) -> bool:
-    import re  # only rules with `contains` (SQL text) pay for it
+_REGEXES: dict[str, Any] = {}
 
+
+def contains_regex(expr: str) -> Any:
+    """A `contains` expression compiled by RE2 (linear time: no catastrophic backtracking on
+    agent-controlled text), case-insensitive. Raises ValueError naming RE2's complaint."""
+    rx = _REGEXES.get(expr)
+    if rx is None:
+        import re2  # only rules with `contains` (SQL text, sed scripts) pay for it
+
+        options = re2.Options()
+        options.case_sensitive = False
+        options.log_errors = False  # RE2 would print its own line on stderr
+        try:
+            rx = _REGEXES[expr] = re2.compile(expr, options)
+        except re2.error as exc:
+            detail = exc.args[0] if exc.args else exc
+            if isinstance(detail, bytes):
+                detail = detail.decode("utf-8", "replace")
+            raise ValueError(f"RE2 cannot compile it: {detail}") from None
+    return rx
+
+
+def _search(rx: Any, arg: str) -> bool:
+    try:
+        return rx.search(arg) is not None
+    except UnicodeEncodeError:  # an argument with undecodable bytes (surrogate escapes)
+        return (
+            rx.search(arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")) is not None
+        )
+
+
+def _contains_holds(rule: dict[str, Any], cmd: Command) -> bool:
     if DYNAMIC in cmd.argv:
         return True
     for expr in rule["contains"]:
-        rx = re.compile(expr, re.IGNORECASE)
-        if any(rx.search(arg) for arg in cmd.argv[1:]):
+        rx = contains_regex(expr)
+        if any(_search(rx, arg) for arg in cmd.argv[1:]):
             return True
     return False
 
@@ -115,5 +145,11 @@ def matched_pattern(rule: dict[str, Any], cmd: Command, *, exact_only: bool = Fa
 
 
 def agent_applies(rule: dict[str, Any], agent: str) -> bool:
+    expires = rule.get("expires")
+    if expires:
+        import time  # built in: costs nothing
+
+        if time.time() >= expires:
+            return False  # an expired rule (a remembered one, say) no longer applies
     agents = rule["agents"]
     return not agents or any(wildcard.match(a, agent) for a in agents)

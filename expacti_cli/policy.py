@@ -34,6 +34,8 @@ _RULE_KEYS: dict[str, Any] = {
     "agents": list,
     "examples": list,
     "not_examples": list,
+    "expires": str,  # RFC 3339 UTC time after which the rule no longer applies
+    "learned": dict,  # who remembered the rule, when, from which command (policy_edit)
 }
 _SETTINGS = {
     "default": ("review", "deny"),
@@ -570,12 +572,12 @@ def _compile_rule(
     contains = []
     if "contains" in raw:
         cloc = where.rule(kind, index, "contains")
-        import re
+        from .match import contains_regex
 
         for expr in _str_list(raw["contains"], cloc, f"{label}: contains", empty_ok=False):
             try:
-                re.compile(expr)
-            except re.error as exc:
+                contains_regex(expr)
+            except ValueError as exc:
                 raise PolicyError(f"{cloc}: {label}: bad regex {expr!r}: {exc}") from None
             contains.append(expr)
     lists = {}
@@ -588,7 +590,13 @@ def _compile_rule(
             except ValueError as exc:
                 eloc = where.rule(kind, index, key)
                 raise PolicyError(f"{eloc}: {label}: {key} {example!r}: {exc}") from None
+    expires = _expiry(raw.get("expires"), where.rule(kind, index, "expires"), label)
+    learned = raw.get("learned", {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in learned.items()):
+        raise PolicyError(f"{where.rule(kind, index, 'learned')}: {label}: learned holds strings")
     return {
+        "expires": expires,
+        "learned": learned,
         "kind": kind,
         "id": rid,
         "match": texts,
@@ -601,6 +609,24 @@ def _compile_rule(
         "origin": loc,
         **lists,
     }
+
+
+def _expiry(value: str | None, loc: str, label: str) -> float:
+    """`expires = "2026-12-01T00:00:00Z"` as epoch seconds; 0.0 when the rule never expires."""
+    if value is None:
+        return 0.0
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise PolicyError(
+            f"{loc}: {label}: expires must be an RFC 3339 time with a zone, e.g. "
+            f"2026-12-01T00:00:00Z, got {value!r}"
+        )
+    return when.timestamp()
 
 
 def compile_layers(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str, Any]:
