@@ -1,0 +1,177 @@
+"""The effect corpus (issue 8): protected effects are reviewed even when the program is
+whitelisted; harmless lookalikes using the same programs are allowed.
+
+The policy is exactly tests/effects/whitelist.toml: `PROG **` for the ~100 programs agents use
+most, on top of the built-in catalogue. A dangerous line must be caught by what guard knows the
+command does (its effects, the line's state, bash's evaluation sinks), never by its program
+missing from the whitelist. Cases and their sources: tests/effects/README.md. Nothing is run.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from corpus_loader import load as load_bypass_corpus
+from effects_loader import KINDS, WHITELIST, classes, load
+
+from expacti_cli import check, policy
+
+CLASSES = (
+    "bash-sinks",
+    "code-from-network",
+    "exfiltration",
+    "irreversible",
+    "privilege",
+    "production-change",
+    "reads-secret",
+    "runs-code",
+    "self-tamper",
+    "writes-path",
+)
+MIN_CASES = 25  # per class and kind
+MIN_ALLOWED_SHARE = 0.97  # of each class's lookalikes
+
+# Programs of the existing bypass corpus (tests/corpus) that the effect whitelist does not
+# name. That corpus is tested with every program of a line whitelisted (its README), so
+# test_existing_corpus_keeps_its_verdicts adds these, and only these, to whitelist.toml.
+EXISTING_CORPUS_EXTRA = (
+    "read compgen nice nohup time stdbuf ionice command builtin help journalctl ss timedatectl"
+)
+
+
+def _load_policy(path: Path, cache: Path) -> policy.Policy:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GUARD_CACHE_DIR", str(cache))
+    try:
+        return policy.load(str(path))
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def whitelist(tmp_path_factory: pytest.TempPathFactory) -> policy.Policy:
+    return _load_policy(WHITELIST, tmp_path_factory.mktemp("effects") / "cache")
+
+
+def _cases(kind: str) -> list[tuple[str, str, str]]:
+    return [(cls, line, label) for cls in classes() for line, label in load(cls, kind)]
+
+
+DANGEROUS = _cases("dangerous")
+LOOKALIKES = _cases("lookalike")
+
+
+def _not_allowed_why(decision: object) -> list[tuple[str, object, str]]:
+    parts = getattr(decision, "parts", None) or [decision]
+    return [(p.text, p.rule, p.reason) for p in parts if p.verdict != "allow"]
+
+
+# ---------------------------------------------------------------- the corpus itself
+
+
+def test_every_class_of_the_issue_has_a_corpus_file() -> None:
+    assert tuple(classes()) == CLASSES
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_class_is_large_enough(cls: str, kind: str) -> None:
+    assert len(load(cls, kind)) >= MIN_CASES, f"{cls}: fewer than {MIN_CASES} {kind} cases"
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_each_class_names_its_sources(cls: str) -> None:
+    text = (WHITELIST.parent / f"{cls}.txt").read_text(encoding="utf-8")
+    sources = [line for line in text.split("\n") if line.startswith("# source:")]
+    assert len(sources) >= 5, f"{cls}.txt: every group names the documentation it was written from"
+
+
+def test_no_line_is_both_dangerous_and_a_lookalike() -> None:
+    both = {line for _, line, _ in DANGEROUS} & {line for _, line, _ in LOOKALIKES}
+    assert not both
+
+
+def test_the_whitelist_is_prog_star_star_for_about_ninety_programs() -> None:
+    with open(WHITELIST, "rb") as f:
+        rules = tomllib.load(f)["allow"]
+    patterns = [rule["match"] for rule in rules]
+    assert all(p.endswith(" **") and " " not in p[:-3] for p in patterns), patterns
+    programs = {p[:-3] for p in patterns}
+    assert len(programs) == len(patterns) >= 85
+    for name in ("git", "kubectl", "aws", "psql", "curl", "npm", "bash", "sudo", "crontab"):
+        assert name in programs
+
+
+# ---------------------------------------------------------------- the verdicts
+
+
+@pytest.mark.parametrize(
+    ("cls", "line", "label"), DANGEROUS, ids=[label for _, _, label in DANGEROUS]
+)
+def test_dangerous_line_is_never_allowed(
+    whitelist: policy.Policy, cls: str, line: str, label: str
+) -> None:
+    decision = check.check(whitelist, line=line)
+    assert decision.verdict in ("review", "deny"), f"{cls} {label}: allowed: {line!r}"
+
+
+@pytest.mark.parametrize(
+    ("cls", "line", "label"), LOOKALIKES, ids=[label for _, _, label in LOOKALIKES]
+)
+def test_lookalike_is_allowed(whitelist: policy.Policy, cls: str, line: str, label: str) -> None:
+    decision = check.check(whitelist, line=line)
+    assert decision.verdict == "allow", (
+        f"{cls} {label}: {decision.verdict}: {line!r}: {_not_allowed_why(decision)}"
+    )
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_at_least_97_percent_of_each_class_lookalikes_are_allowed(
+    whitelist: policy.Policy, cls: str
+) -> None:
+    cases = load(cls, "lookalike")
+    refused = [
+        (label, line)
+        for line, label in cases
+        if check.check(whitelist, line=line).verdict != "allow"
+    ]
+    allowed = len(cases) - len(refused)
+    assert cases and allowed / len(cases) >= MIN_ALLOWED_SHARE, (
+        f"{cls}: {allowed}/{len(cases)} lookalikes allowed; not allowed: {refused}"
+    )
+
+
+# ---------------------------------------------------------------- the existing corpus
+
+
+@pytest.fixture(scope="module")
+def whitelist_for_existing_corpus(tmp_path_factory: pytest.TempPathFactory) -> policy.Policy:
+    root = tmp_path_factory.mktemp("effects-existing")
+    extra = "".join(
+        f'\n[[allow]]\nid = "existing-corpus-{name}"\nmatch = "{name} **"\n'
+        for name in EXISTING_CORPUS_EXTRA.split()
+    )
+    path = root / "policy.toml"
+    path.write_text(WHITELIST.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return _load_policy(path, root / "cache")
+
+
+def test_existing_corpus_keeps_its_verdicts_under_the_program_whitelist(
+    whitelist_for_existing_corpus: policy.Policy,
+) -> None:
+    """tests/corpus is tested under `* **` (test_corpus.py); here under per-program rules,
+    where a wildcard allows a program's ordinary effects only."""
+    allowed_dangerous = [
+        (label, line)
+        for line, label in load_bypass_corpus("dangerous")
+        if check.check(whitelist_for_existing_corpus, line=line).verdict == "allow"
+    ]
+    refused_benign = [
+        (label, line)
+        for line, label in load_bypass_corpus("benign")
+        if check.check(whitelist_for_existing_corpus, line=line).verdict != "allow"
+    ]
+    assert not allowed_dangerous, f"dangerous lines allowed: {allowed_dangerous}"
+    assert not refused_benign, f"benign lines not allowed: {refused_benign}"
