@@ -365,14 +365,7 @@ def compile(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
 
 
 def load_builtin_spec() -> dict[str, Any]:
-    """Compile the shipped catalogue (policies/shell.toml) alone."""
-    import os
-    import tomllib
+    """Compile the shipped catalogue alone: the program grammars and policies/shell.toml."""
+    from expacti_cli import policy
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "policies", "shell.toml")
-    with open(path, "rb") as f:
-        try:
-            data = tomllib.load(f)
-        except tomllib.TOMLDecodeError as e:
-            raise PolicyError(f"{path}: {e}") from None
-    return compile([(path, {k: data[k] for k in ("wrappers", "shell") if k in data})])
+    return policy.compile_files(policy.builtin_files())["shell"]

@@ -1,0 +1,362 @@
+"""Validate program grammars and derive the views their readers need.
+
+A grammar is one TOML table per program (`grammar/programs/*.toml`, or `[grammar.NAME]` in a
+policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the same):
+
+  names            other names of the same program (`oc` for kubectl)
+  doc              where the grammar was read from (man page, --help, reference page)
+  clusters         `-abc` means `-a -b -c` (default true); plus_options, numeric_flags
+  [X.global]       role = [options]: options before the subcommand
+  [X.options]      role = [options]: options anywhere
+  [X.equivalent]   canonical option = [other spellings] (rule flag checks)
+  [X.keys."-o"]    role = [KEY globs]: the value of a `keyval` option is KEY=VALUE
+  [X.env]          role = [VARIABLES] the program reads
+  operands         roles of the operands in order; a role ending in "..." repeats
+  [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options}
+  effect, bare     an effect of every call / of a call without operands
+  runs             globs of files in the working directory the program runs as code
+  targets, target_positional   what names the target (anomalies)
+  [X.wrapper] [X.interpreter] [X.client] [X.writer]   how the shell analysis treats it
+
+Roles say what a value IS; the effect model turns them into effects. The views returned here
+hold only marshal-able data (dicts, lists, tuples, str, int, bool).
+"""
+
+from __future__ import annotations
+
+from ..errors import PolicyError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# Roles of an option, and what the shell analysis calls them (shellspec.OPTION_KEYS kinds).
+# Roles the analysis has no kind for take a value and are "value" to it.
+WALKER_KIND = {
+    "flag": "flag",
+    "value": "value",
+    "attached": "attached",
+    "stop": "stop",
+    "split": "split",
+    "command": "string",
+    "script-flag": "script",
+    "stdin": "stdin",
+    "argv": "argv",
+    "code": "code",
+    "end": "end",
+    "info": "info",
+    "replace": "replace",
+    "attached-replace": "attached_replace",
+}
+# Roles that describe what a value is, for the effect model.
+EFFECT_ROLES = {
+    "read": "a path the program reads",
+    "write": "a path the program writes, creates or removes",
+    "dir": "a directory the program works in (relative paths resolve against it)",
+    "keyfile": "a key or credential file the program reads",
+    "config": "a configuration file the program reads (it can make it run code)",
+    "host": "a host the program connects to",
+    "url": "a URL the program fetches from or sends to",
+    "remote": "a repository or remote location (a URL or HOST:PATH sends data there)",
+    "sql": "SQL text the program runs",
+    "target": "a target name (namespace, context, profile)",
+    "keyval": "KEY=VALUE; the role of VALUE is given by [X.keys.OPTION]",
+    "data": "data sent to a host; @FILE sends the file",
+    "upload": "a path whose content is sent to a host",
+    "secret": "a credential given on the command line",
+    "mode": "a permission mode (chmod)",
+    "package": "a package to install; a URL, VCS or path form fetches code",
+    "program-file": "a file of program text the interpreter runs",
+    "runs": "a file the program runs as code",
+    "link": "the target of a link the program creates",
+    "varname": "a variable name whose value the program prints",
+    "words": "words of the program's own command language (redis-cli, mongo)",
+}
+ROLES = frozenset(WALKER_KIND) | frozenset(EFFECT_ROLES)
+NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info"})
+# Effects a grammar may declare for a program or subcommand.
+EFFECTS = {
+    "read": "reads only (local or remote state)",
+    "local": "ordinary local work",
+    "change": "changes remote or production state",
+    "secret": "prints or exposes a secret",
+    "privilege": "changes permissions, users or privileges",
+    "network-code": "downloads code and runs it",
+    "persist": "changes configuration that later runs code",
+    "send": "sends local data to a host",
+    "fetch": "downloads data from a host",
+    "runs-files": "runs code from files in the working directory",
+    "tamper": "stops, removes or reconfigures guard",
+}
+_TOP_KEYS = {
+    "names": "strlist",
+    "doc": "str",
+    "clusters": "bool",
+    "plus_options": "bool",
+    "numeric_flags": "bool",
+    "targets": "strlist",
+    "target_positional": "int",
+    "operands": "strlist",
+    "effect": "str",
+    "bare": "str",
+    "runs": "strlist",
+    "global": "roles",
+    "options": "roles",
+    "equivalent": "table",
+    "keys": "table",
+    "env": "roles",
+    "commands": "table",
+    "wrapper": "table",
+    "interpreter": "table",
+    "client": "table",
+    "writer": "table",
+}
+_COMMAND_KEYS = {"effect": "str", "operands": "strlist", "runs": "strlist", "options": "roles"}
+_WRAPPER_ONLY = (
+    "run",
+    "positionals",
+    "options_after_positionals",
+    "assignments",
+    "subcommand",
+    "subcommands",
+    "consumes_stdin",
+    "fills",
+    "no_command",
+    "terminators",
+    "embedded_options",
+    "embedded_terminators",
+    "replace",
+)
+_INTERPRETER_ONLY = (
+    "stdin_script",
+    "stdin_without_script",
+    "code_subcommands",
+    "program_positional",
+    "unsafe_code",
+)
+_WRITER_ONLY = ("files", "file_prefixes", "only_with", "script_options")
+
+
+class _Checker:
+    def __init__(self, origin: str, name: str) -> None:
+        self.origin = origin
+        self.where = f"[grammar.{name}]"
+
+    def fail(self, what: str) -> None:
+        raise PolicyError(f"{self.origin}: {self.where}: {what}")
+
+    def typed(self, key: str, value: Any, kind: str) -> None:
+        ok = {
+            "strlist": isinstance(value, list) and all(isinstance(v, str) and v for v in value),
+            "str": isinstance(value, str) and bool(value),
+            "bool": isinstance(value, bool),
+            "int": isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+            "table": isinstance(value, dict),
+            "roles": isinstance(value, dict),
+        }[kind]
+        if not ok:
+            self.fail(f"{key!r} must be {kind.replace('strlist', 'a list of strings')}")
+
+    def roles(self, key: str, table: dict[str, Any], options: bool) -> dict[str, str]:
+        """{role: [names]} -> {name: role}; every name has one role."""
+        out: dict[str, str] = {}
+        for role, names in table.items():
+            if role not in ROLES:
+                self.fail(f"{key}: unknown role {role!r} (known: {', '.join(sorted(ROLES))})")
+            self.typed(f"{key}.{role}", names, "strlist")
+            for n in names:
+                if options and not (n.startswith(("-", "+")) and len(n) > 1) and n != "-":
+                    self.fail(f"{key}.{role}: {n!r} is not an option")
+                if n in out and out[n] != role:
+                    self.fail(f"{key}: {n!r} has two roles, {out[n]!r} and {role!r}")
+                out[n] = role
+        return out
+
+    def operand_roles(self, key: str, roles: list[str]) -> list[str]:
+        repeats = 0
+        for r in roles:
+            base = r.removesuffix("...")
+            if base not in ROLES:
+                self.fail(f"{key}: unknown operand role {r!r}")
+            repeats += r.endswith("...")
+        if repeats > 1:
+            self.fail(f"{key}: at most one operand role may repeat ('...')")
+        return list(roles)
+
+    def effect(self, key: str, value: str) -> str:
+        if value not in EFFECTS:
+            self.fail(f"{key}: unknown effect {value!r} (known: {', '.join(EFFECTS)})")
+        return value
+
+
+def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
+    """Validate one program's table; return the effect-model view of it."""
+    c = _Checker(origin, name)
+    if not isinstance(table, dict):
+        c.fail("must be a table")
+    for key, value in table.items():
+        if key not in _TOP_KEYS:
+            c.fail(f"unknown key {key!r} (known: {', '.join(_TOP_KEYS)})")
+        c.typed(key, value, _TOP_KEYS[key])
+    options = c.roles("options", table.get("options", {}), True)
+    global_ = c.roles("global", table.get("global", {}), True)
+    keys: dict[str, dict[str, str]] = {}
+    for opt, roles in table.get("keys", {}).items():
+        if options.get(opt, global_.get(opt)) != "keyval":
+            c.fail(f"keys.{opt}: {opt!r} is not a 'keyval' option of this program")
+        c.typed(f"keys.{opt}", roles, "table")
+        keys[opt] = {k.lower(): r for k, r in c.roles(f"keys.{opt}", roles, False).items()}
+    commands: dict[str, dict[str, Any]] = {}
+    for sub, spec in table.get("commands", {}).items():
+        if isinstance(spec, str):
+            spec = {"effect": spec}
+        c.typed(f"commands.{sub}", spec, "table")
+        for k, v in spec.items():
+            if k not in _COMMAND_KEYS:
+                c.fail(f"commands.{sub}: unknown key {k!r} (known: {', '.join(_COMMAND_KEYS)})")
+            c.typed(f"commands.{sub}.{k}", v, _COMMAND_KEYS[k])
+        commands[sub] = {
+            "effect": c.effect(f"commands.{sub}", spec["effect"]) if "effect" in spec else None,
+            "operands": c.operand_roles(f"commands.{sub}", spec["operands"])
+            if "operands" in spec
+            else None,
+            "runs": list(spec.get("runs", ())),
+            "options": c.roles(f"commands.{sub}.options", spec.get("options", {}), True),
+        }
+    return {
+        "names": [name, *[n for n in table.get("names", ()) if n != name]],
+        "clusters": table.get("clusters", True),
+        "options": options,
+        "global": global_,
+        "keys": keys,
+        "env": c.roles("env", table.get("env", {}), False),
+        "operands": c.operand_roles("operands", table.get("operands", [])),
+        "commands": commands,
+        "effect": c.effect("effect", table["effect"]) if "effect" in table else None,
+        "bare": c.effect("bare", table["bare"]) if "bare" in table else None,
+        "runs": list(table.get("runs", ())),
+    }
+
+
+def _by_kind(roles: dict[str, str], kinds: dict[str, str]) -> dict[str, list[str]]:
+    """{option: role} -> {catalogue key: [options]} for the shell-analysis catalogue."""
+    out: dict[str, list[str]] = {}
+    for opt, role in roles.items():
+        key = kinds.get(WALKER_KIND.get(role, "value"))
+        if key:
+            out.setdefault(key, []).append(opt)
+    return out
+
+
+def _analysis_tables(name: str, table: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
+    """The [wrappers]/[shell.*] catalogue entries this program's grammar implies."""
+    from ..shellspec import OPTION_KEYS
+
+    key_of = {kind: key for key, kind in OPTION_KEYS.items()}
+    names = view["names"][1:]
+    out: dict[str, Any] = {}
+    roles = view["options"]
+    if "wrapper" in table:
+        entry = {k: v for k, v in table["wrapper"].items()}
+        entry.update(_by_kind(roles, key_of))
+        value_globals = [o for o, r in view["global"].items() if r not in NO_VALUE]
+        if value_globals:
+            entry["global_options"] = value_globals
+        for k in ("clusters", "plus_options", "numeric_flags"):
+            if k in table:
+                entry[k] = table[k]
+        out["wrappers"] = {name: {"names": names, **entry}}
+    if "interpreter" in table:
+        entry = dict(table["interpreter"])
+        entry.update(_by_kind(roles, key_of))
+        files = [o for o, r in roles.items() if r == "program-file"]
+        if files:
+            entry["program_file_options"] = files
+        if "clusters" in table:
+            entry["clusters"] = table["clusters"]
+        out["interpreters"] = {name: {"names": names, **entry}}
+    if "client" in table:
+        out["clients"] = {name: {"names": names, **table["client"]}}
+    if "writer" in table:
+        entry = dict(table["writer"])
+        writes = [o for o, r in roles.items() if r == "write"]
+        values = [o for o, r in roles.items() if r not in NO_VALUE and r != "write"]
+        if writes:
+            entry["file_options"] = writes
+        if values:
+            entry["value_options"] = values
+        entry["clusters"] = table.get("clusters", True)
+        out["writers"] = {name: {"names": names, **entry}}
+    return out
+
+
+def _matcher_table(table: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
+    """The [programs.NAME] entry the rule matcher reads (tokenize.Command)."""
+    out: dict[str, Any] = {}
+    names = [n for n in view["names"][1:] if not is_glob(n)]
+    if names:
+        out["names"] = names
+    g = view["global"]
+    if g:
+        out["global_options"] = [o for o, r in g.items() if r not in NO_VALUE]
+        out["global_flags"] = [o for o, r in g.items() if r in NO_VALUE]
+    values = [o for o, r in view["options"].items() if r not in NO_VALUE and "attached" not in r]
+    if values:
+        out["value_options"] = values
+    for k in ("equivalent", "clusters", "targets", "target_positional"):
+        if k in table:
+            out[k] = table[k]
+    return out
+
+
+def expand(origin: str, grammar: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One layer's `grammar` table -> (policy layer keys it implies, effect views by name)."""
+    if not isinstance(grammar, dict):
+        raise PolicyError(f"{origin}: [grammar] must be a table of programs")
+    layer: dict[str, Any] = {"programs": {}, "wrappers": {}, "shell": {}}
+    views: dict[str, Any] = {}
+    for name, table in grammar.items():
+        view = _check(origin, name, table)
+        for k in _WRAPPER_ONLY:
+            if k in table.get("interpreter", {}) or k in table.get("writer", {}):
+                raise PolicyError(f"{origin}: [grammar.{name}]: {k!r} belongs in [.wrapper]")
+        matcher = _matcher_table(table, view)
+        if matcher:
+            layer["programs"][name] = matcher
+        for key, entries in _analysis_tables(name, table, view).items():
+            if key == "wrappers":
+                layer["wrappers"].update(entries)
+            else:
+                layer["shell"].setdefault(key, {}).update(entries)
+        views[name] = view
+    return layer, views
+
+
+def is_glob(name: str) -> bool:
+    return any(c in name for c in "*?[")
+
+
+def index(views: dict[str, Any]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Program name (and every other name) -> the grammar that describes it; glob names
+    (`python3.*`) apart, in order."""
+    exact: dict[str, str] = {}
+    globs: list[tuple[str, str]] = []
+    for name, view in views.items():
+        for n in view["names"]:
+            if is_glob(n):
+                globs.append((n, name))
+            else:
+                exact.setdefault(n, name)
+        exact[name] = name
+    return exact, globs
+
+
+def builtin_files() -> list[str]:
+    import os
+
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
+    try:
+        names = sorted(n for n in os.listdir(here) if n.endswith(".toml"))
+    except OSError as exc:
+        raise PolicyError(f"cannot read the built-in grammars {here}: {exc}") from exc
+    return [os.path.join(here, n) for n in names]
