@@ -43,13 +43,21 @@ def cache_file(files: list[str]) -> str:
     return os.path.join(paths.cache_dir(), f"policy-{key}.marshal")
 
 
+# The compiled form of 10,000 rules is a few MB: a larger cache file is not ours.
+MAX_CACHE_BYTES = 64 * 1024 * 1024
+
+
 def load_or_compile(
-    files: list[str], compile_files: Callable[[list[str]], dict[str, Any]]
+    files: list[str],
+    compile_files: Callable[[list[str]], dict[str, Any]],
+    valid: Callable[[dict[str, Any]], bool] | None = None,
 ) -> dict[str, Any]:
+    """The compiled sources, from the cache when it is current and `valid(data)` accepts its
+    shape (a hand-made or foreign cache is stale, never trusted), else compiled afresh."""
     current = stamp(files)
     target = cache_file(files)
     data = _read(target, current)
-    if data is not None:
+    if data is not None and (valid is None or valid(data)):
         return data
     data = compile_files(files)
     data["stamp"] = current
@@ -60,10 +68,12 @@ def load_or_compile(
 
 
 def _read(target: str, current: tuple[tuple[Any, ...], ...]) -> dict[str, Any] | None:
-    try:
-        with open(target, "rb") as f:
-            blob = f.read()
-    except OSError:
+    from .errors import GuardError
+    from .safefile import read_bytes
+
+    try:  # a FIFO, device or huge file in its place is stale too: never block on it
+        blob = read_bytes(target, "policy cache", MAX_CACHE_BYTES)
+    except (OSError, GuardError):
         return None
     digest, payload = blob[:8], blob[8:]
     if len(blob) < 8 or digest != b"%08x" % zlib.crc32(payload):

@@ -51,6 +51,42 @@ _ANOMALIES = {
     "rate_window": "duration",
     "min_hour_share": float,
 }
+# Sane ranges of numeric settings: (table, key) -> (low, high, also allowed, unit). A value out
+# of range would break guard later (an overflowing timeout, a division by zero, NaN compares).
+_RANGES: dict[tuple[str, str], tuple[float, float, float | None, str]] = {
+    ("settings", "review_timeout"): (0.1, 86400.0, None, " seconds"),
+    ("audit", "max_bytes"): (1024, 2**40, 0, " bytes (0: never rotate)"),
+    ("anomalies", "min_history"): (1, 1_000_000, None, ""),
+    ("anomalies", "max_rate"): (1, 1_000_000, 0, " (0: no rate limit)"),
+    ("anomalies", "rate_window"): (0.001, 7 * 86400.0, None, " seconds"),
+    ("anomalies", "min_hour_share"): (0.0, 1.0, None, ""),
+}
+
+
+def _out_of_range(table: str, key: str, value: object) -> str | None:
+    """Why a setting's value is out of its sane range, or None."""
+    bounds = _RANGES.get((table, key))
+    if bounds is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    low, high, also, unit = bounds
+    if value == also or low <= value <= high:  # NaN fails both comparisons
+        return None
+    also_text = f" or {also:g}" if also is not None else ""
+    return f"[{table}] {key} must be between {low:g} and {high:g}{also_text}{unit}, got {value!r}"
+
+
+def in_range(
+    settings: dict[str, Any], audit: dict[str, Any], anomalies: dict[str, Any]
+) -> str | None:
+    """The first setting out of its sane range, or None (checks a cached compiled policy)."""
+    for table, values in (("settings", settings), ("audit", audit), ("anomalies", anomalies)):
+        for key, value in values.items():
+            why = _out_of_range(table, key, value)
+            if why:
+                return why
+    return None
+
+
 _PROGRAM_LISTS = ("names", "global_options", "global_flags", "value_options", "targets")
 _PROGRAM_KEYS: dict[str, Any] = {
     **{k: list for k in _PROGRAM_LISTS},
@@ -60,7 +96,16 @@ _PROGRAM_KEYS: dict[str, Any] = {
     "path": str,
     "sha256": str,
 }
-_TOP_LEVEL = {"settings", "audit", "anomalies", "programs", "wrappers", "shell", *RULE_KINDS}
+_TOP_LEVEL = {
+    "settings",
+    "audit",
+    "anomalies",
+    "grammar",
+    "programs",
+    "wrappers",
+    "shell",
+    *RULE_KINDS,
+}
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "default": "review",
@@ -118,10 +163,23 @@ def pack(data: dict[str, Any]) -> dict[str, Any]:
         "rule_blobs": {name: marshal.dumps(rules) for name, rules in by_name.items()},
         "wild_blob": marshal.dumps(wild),
         "program_blobs": {name: marshal.dumps(spec) for name, spec in data["programs"].items()},
+        "grammar_blobs": _grammar_blobs(data.get("grammar", {})),
         "shell_blob": marshal.dumps(shell),
         "analysed": (frozenset(names), tuple(globs)),
         "stamp": data.get("stamp", ()),
     }
+
+
+def _grammar_blobs(views: dict[str, Any]) -> dict[str, bytes]:
+    """One marshal blob per program name (every other name too) -> that program's grammar."""
+    import marshal
+
+    from .grammar.schema import index
+
+    exact, globs = index(views)
+    blobs = {name: marshal.dumps(views[entry]) for name, entry in exact.items()}
+    blobs["*globs*"] = marshal.dumps(globs)  # not a program name: `*` is never a basename
+    return blobs
 
 
 if TYPE_CHECKING:
@@ -176,6 +234,7 @@ class Policy:
         "anomalies",
         "audit",
         "data",
+        "grammars",
         "programs",
         "settings",
     )
@@ -188,6 +247,7 @@ class Policy:
         self.audit: dict[str, Any] = data["audit"]
         self.anomalies: dict[str, Any] = data["anomalies"]
         self.programs = Programs(data["program_blobs"])
+        self.grammars = Programs(data.get("grammar_blobs", {}))
         self._by_name: dict[str, list[dict[str, Any]]] = {}
         self._wild: list[dict[str, Any]] | None = None
         self._shell: dict[str, Any] | None = None
@@ -252,6 +312,13 @@ class Policy:
 
 
 def builtin_files() -> list[str]:
+    """The program grammars, then the built-in catalogue, in layer order."""
+    from .grammar.schema import builtin_files as grammar_files
+
+    return [*grammar_files(), *_catalogue_files()]
+
+
+def _catalogue_files() -> list[str]:
     directory = paths.builtin_policies()
     try:
         names = sorted(n for n in os.listdir(directory) if n.endswith(".toml"))
@@ -275,34 +342,113 @@ def load(path: str | None = None) -> Policy:
     user = files[-1]
     if explicit and not os.path.exists(user):
         raise PolicyError(f"{user}: policy file not found")
-    return Policy(cache.load_or_compile(files, lambda fs: pack(compile_files(fs))))
+    try:
+        data = cache.load_or_compile(files, lambda fs: pack(compile_files(fs)), packed_shape_ok)
+    except RecursionError:  # a value nested deeper than the checks below can walk
+        raise PolicyError(f"{user}: values nested too deeply") from None
+    return Policy(data)
+
+
+def _typed(table: object, defaults: dict[str, Any]) -> bool:
+    if not isinstance(table, dict) or set(table) != set(defaults):
+        return False
+    for key, default in defaults.items():
+        value = table[key]
+        if type(value) is not type(default):
+            return False
+    return True
+
+
+_PACKED_TYPES = {
+    "rule_blobs": dict,
+    "wild_blob": bytes,
+    "program_blobs": dict,
+    "shell_blob": bytes,
+    "analysed": tuple,
+    "stamp": tuple,
+}
+
+
+def packed_shape_ok(data: dict[str, Any]) -> bool:
+    """Does a cached compiled policy have every key, each of the expected type? (The cache
+    checks a CRC against damage; this catches a hand-made or older cache: it is recompiled.)"""
+    if data.get("packed") is not True:
+        return False
+    if any(not isinstance(data.get(k), t) for k, t in _PACKED_TYPES.items()):
+        return False
+    for blobs in (data["rule_blobs"], data["program_blobs"]):
+        if not all(isinstance(k, str) and isinstance(v, bytes) for k, v in blobs.items()):
+            return False
+    analysed = data["analysed"]
+    if len(analysed) != 2 or not isinstance(analysed[0], frozenset):
+        return False
+    return (
+        _typed(data.get("settings"), DEFAULT_SETTINGS)
+        and _typed(data.get("audit"), DEFAULT_AUDIT)
+        and _typed(data.get("anomalies"), DEFAULT_ANOMALIES)
+        and in_range(data["settings"], data["audit"], data["anomalies"]) is None
+    )
 
 
 # ---------------------------------------------------------------- compiling
 
 
+# A policy of 10,000 rules is about 1 MB; anything past this bound is not a policy.
+MAX_POLICY_BYTES = 16 * 1024 * 1024
+
+
 def read_layer(path: str) -> tuple[dict[str, Any], str]:
     import tomllib
 
+    from .safefile import read_text
+
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        text = read_text(path, "policy file", MAX_POLICY_BYTES, PolicyError)
     except FileNotFoundError:
         return {}, ""
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: invalid TOML: {exc}") from exc
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise PolicyError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
 
 
 def compile_files(files: list[str]) -> dict[str, Any]:
-    return compile_layers([(f, *read_layer(f)) for f in files])
+    from .grammar.schema import builtin_files as grammar_files
+
+    grammars = set(grammar_files())
+    layers = []
+    for f in files:
+        layer, text = read_layer(f)
+        layers.append((f, {"grammar": layer} if f in grammars else layer, text))
+    return compile_layers(layers)
+
+
+def _expand_grammars(
+    layers: list[tuple[str, dict[str, Any], str]],
+) -> tuple[list[tuple[str, dict[str, Any], str]], dict[str, Any]]:
+    """Each layer's [grammar.NAME] tables -> the [programs]/[wrappers]/[shell] tables they imply
+    (merged under the layer's own), and the effect-model view of every program."""
+    from .grammar.schema import expand
+
+    out = []
+    views: dict[str, Any] = {}
+    for path, layer, text in layers:
+        if "grammar" not in layer:
+            out.append((path, layer, text))
+            continue
+        implied, found = expand(path, layer["grammar"])
+        views.update(found)
+        merged = {k: v for k, v in layer.items() if k != "grammar"}
+        for key in ("programs", "wrappers"):
+            merged[key] = {**implied[key], **merged.get(key, {})}
+        shell = dict(merged.get("shell", {}))
+        for key, entries in implied["shell"].items():
+            shell[key] = {**entries, **shell.get(key, {})}
+        merged["shell"] = shell
+        out.append((path, merged, text))
+    return out, views
 
 
 class _Where:
@@ -417,6 +563,9 @@ def _check_table(
             raise PolicyError(f"{loc}: [{name}] {key} must be {_type_name(kind)}, got {value!r}")
         if kind is int and value < 0:
             raise PolicyError(f"{loc}: [{name}] {key} must not be negative, got {value!r}")
+        why = _out_of_range(name, key, value)
+        if why:
+            raise PolicyError(f"{loc}: {why}")
         into[key] = value
 
 
@@ -631,6 +780,7 @@ def _expiry(value: str | None, loc: str, label: str) -> float:
 
 def compile_layers(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str, Any]:
     """Validate and merge layers [(path, parsed TOML, text)] into the compiled policy."""
+    layers, grammars = _expand_grammars(layers)
     settings = dict(DEFAULT_SETTINGS)
     audit = dict(DEFAULT_AUDIT)
     anomalies = dict(DEFAULT_ANOMALIES)
@@ -672,6 +822,7 @@ def compile_layers(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str, A
         "audit": audit,
         "anomalies": anomalies,
         "programs": programs,
+        "grammar": grammars,
         "rules": rules,
         "shell": shell,
     }

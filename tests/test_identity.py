@@ -21,8 +21,8 @@ match = "tool **"
 """
 
 
-def add_agent(name: str) -> str:
-    result = CliRunner().invoke(main, ["agent", "add", name], catch_exceptions=False)
+def add_agent(name: str, *options: str) -> str:
+    result = CliRunner().invoke(main, ["agent", "add", *options, name], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     tokens = [ln for ln in result.stdout.splitlines() if ln.startswith("gat_")]
     assert len(tokens) == 1, result.output
@@ -104,10 +104,10 @@ def test_revoked_agent_is_denied_even_without_require_identity(
     assert as_agent("other", None, marker) == 0
 
 
-def test_re_adding_an_agent_rotates_its_token(guard_env, write_policy, tool_bin, marker):
+def test_rotating_an_agent_replaces_its_token(guard_env, write_policy, tool_bin, marker):
     write_policy(POLICY)
     old = add_agent("bot")
-    new = add_agent("bot")
+    new = add_agent("bot", "--rotate")
     assert as_agent("bot", old, marker) == 77
     assert as_agent("bot", new, marker) == 0
 

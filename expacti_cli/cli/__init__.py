@@ -164,19 +164,34 @@ def policy_test(policy_path: str | None) -> None:
 
 @main.group(context_settings=CONTEXT)
 def agent() -> None:
-    """Per-agent identities: add, revoke, list."""
+    """Per-agent identities: add, revoke, enable, list."""
 
 
 @agent.command("add")
+@click.option("--rotate", is_flag=True, help="Replace the token of an existing agent.")
 @click.argument("name")
-def agent_add(name: str) -> None:
-    """Issue a secret for NAME (shown once: give it to that agent as GUARD_AGENT_TOKEN)."""
+def agent_add(name: str, rotate: bool) -> None:
+    """Issue a secret for a new agent NAME (shown once: give it to that agent as
+    GUARD_AGENT_TOKEN). An existing name is refused unless --rotate is given."""
     from .. import identity
 
-    token = identity.add(name)
-    click.echo(f"agent {name} added. Its token (shown once):")
+    token = identity.add(name, rotate=rotate)
+    _show_token(name, "given a new token" if rotate else "added", token)
+
+
+def _show_token(name: str, what: str, token: str) -> None:
+    click.echo(f"agent {name} {what}. Its token (shown once):")
     click.echo(token)
     click.echo(f"run the agent with GUARD_AGENT={name} GUARD_AGENT_TOKEN=<token>", err=True)
+
+
+@agent.command("enable")
+@click.argument("name")
+def agent_enable(name: str) -> None:
+    """Re-activate the revoked agent NAME with a new token (the old one stays refused)."""
+    from .. import identity
+
+    _show_token(name, "re-activated", identity.enable(name))
 
 
 @agent.command("revoke")
