@@ -46,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     if not _is_guard_name(invoked):
         return _run_shim(invoked, argv[1:])
     args = argv[1:]
+    if args[:1] == ["hook"]:  # on every tool call of an agent: no click (integrations/hooks)
+        from .integrations.hooks import fast_main
+
+        code = fast_main(args[1:])
+        if code is not None:
+            return code
     if not args or args[0] in SUBCOMMANDS or args[0] in ("-h", "--help", "--version"):
         from .cli import run_cli
 

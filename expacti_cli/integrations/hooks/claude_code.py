@@ -1,0 +1,84 @@
+"""Claude Code: `guard hook claude-code` as a command hook (https://code.claude.com/docs/en/hooks).
+
+Wire it for PreToolUse (matcher "Bash"), and for PostToolUse, PostToolUseFailure and
+PermissionDenied (matcher "Bash") to learn the outcome of the reviews it hands to Claude Code.
+
+- PreToolUse on Bash: exit 0 and `{"hookSpecificOutput": {"hookEventName": "PreToolUse",
+  "permissionDecision": "allow"|"deny"|"ask", "permissionDecisionReason": ...}}`. "ask" is
+  guard's review: Claude Code's own permission prompt asks the human; the audit log says
+  `deferred` until the post-tool event tells what happened.
+- PreToolUse on any other tool: "ask", saying guard judges only Bash (Claude Code has no
+  "no opinion" value but silence, and silence would let it run unjudged).
+- PostToolUse / PostToolUseFailure on Bash (the tool started: the human approved) and
+  PermissionDenied (denied): the deferred entry is resolved; exit 0, no output.
+- Input guard cannot read: exit 2, the reason on stderr (a blocking error for PreToolUse).
+"""
+
+from __future__ import annotations
+
+from .core import ASK, Call, HookResult, Judgement, text_field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+NAME = "claude-code"
+REVIEW = ASK
+BLOCK = 2  # "Exit 2 means a blocking error": PreToolUse blocks the tool call, stderr is why
+SHELL_TOOL = "Bash"
+_RESOLVING = {"PostToolUse": "ran", "PostToolUseFailure": "ran", "PermissionDenied": "refused"}
+
+
+def malformed(why: str) -> HookResult:
+    return HookResult(BLOCK, stderr=f"guard: hook {NAME}: malformed hook input ({why}); blocked\n")
+
+
+def _answer(decision: str, reason: str) -> HookResult:
+    import json
+
+    body = {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": decision,
+            "permissionDecisionReason": reason,
+        }
+    }
+    return HookResult(0, stdout=json.dumps(body) + "\n")
+
+
+def render(call: Call, judgement: Judgement) -> HookResult:
+    return _answer(judgement.verdict, judgement.reason)
+
+
+def parse(data: dict[str, Any]) -> Call | HookResult:
+    event = text_field(data, "hook_event_name")
+    if event is None:
+        return malformed("hook_event_name is missing or not a string")
+    tool = data.get("tool_name")
+    if not isinstance(tool, str):
+        return malformed("tool_name is missing or not a string")
+    if event == "PreToolUse" and tool != SHELL_TOOL:
+        return _answer(
+            "ask",
+            f"guard: review: guard judges only the {SHELL_TOOL} tool; {tool[:100]} is yours "
+            "to decide (narrow the hook's matcher to Bash to stop this question)",
+        )
+    if event not in ("PreToolUse", *_RESOLVING) or tool != SHELL_TOOL:
+        return HookResult(
+            0,
+            stderr=f"guard: hook {NAME}: {event[:100]} on {tool[:100]}: "
+            "nothing for guard to decide\n",
+        )
+    tool_input = data.get("tool_input")
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    if not isinstance(command, str):
+        return malformed("tool_input.command is missing or not a string")
+    return Call(
+        "decide" if event == "PreToolUse" else _RESOLVING[event],
+        command,
+        event=event,
+        tool=tool,
+        session=text_field(data, "session_id"),
+        cwd=text_field(data, "cwd"),
+        call_id=text_field(data, "tool_use_id"),
+    )

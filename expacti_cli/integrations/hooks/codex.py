@@ -1,0 +1,78 @@
+"""Codex CLI: `guard hook codex` as a PreToolUse command hook on the Bash tool.
+
+Contract (https://developers.openai.com/codex/hooks): Claude-Code-shaped JSON on stdin
+(`session_id`, `cwd`, `hook_event_name`, `tool_name`, `tool_input.command`, `tool_use_id`,
+`turn_id`); Codex enforces `hookSpecificOutput.permissionDecision: "deny"` (with its reason) and
+exit 2 (stderr as the reason). "allow" and "ask" are parsed but not enforced, so guard never
+sends them: an allowed command gets no output (Codex's own approval policy and sandbox still
+apply), and a command under review goes to guard's reviewer console (`guard review`) within the
+budget, then is denied unless a human approves it there.
+
+PreToolUse for a tool guard does not judge (apply_patch, MCP tools) is denied with a message to
+narrow the matcher: Codex cannot hand it to a human from a hook.
+"""
+
+from __future__ import annotations
+
+from .core import DENIED, Call, HookResult, Judgement, text_field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+NAME = "codex"
+REVIEW = "console"
+BLOCK = 2
+SHELL_TOOL = "Bash"
+
+
+def malformed(why: str) -> HookResult:
+    return HookResult(BLOCK, stderr=f"guard: hook {NAME}: malformed hook input ({why}); blocked\n")
+
+
+def _deny(reason: str) -> HookResult:
+    import json
+
+    body = {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "deny",
+            "permissionDecisionReason": reason,
+        }
+    }
+    return HookResult(0, stdout=json.dumps(body) + "\n")
+
+
+def render(call: Call, judgement: Judgement) -> HookResult:
+    if judgement.verdict == DENIED:
+        return _deny(judgement.reason)
+    return HookResult(0)  # allowed (or approved in guard review): Codex's normal flow
+
+
+def parse(data: dict[str, Any]) -> Call | HookResult:
+    event = text_field(data, "hook_event_name")
+    if event is None:
+        return malformed("hook_event_name is missing or not a string")
+    if event != "PreToolUse":
+        return HookResult(0)  # post-tool and lifecycle events: nothing to decide
+    tool = data.get("tool_name")
+    if not isinstance(tool, str):
+        return malformed("tool_name is missing or not a string")
+    if tool != SHELL_TOOL:
+        return _deny(
+            f"guard: denied: guard judges only the {SHELL_TOOL} tool, not {tool[:100]}; a human "
+            "should narrow the PreToolUse hook's matcher to Bash"
+        )
+    tool_input = data.get("tool_input")
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    if not isinstance(command, str):
+        return malformed("tool_input.command is missing or not a string")
+    return Call(
+        "decide",
+        command,
+        event=event,
+        tool=tool,
+        session=text_field(data, "session_id"),
+        cwd=text_field(data, "cwd"),
+        call_id=text_field(data, "tool_use_id"),
+    )

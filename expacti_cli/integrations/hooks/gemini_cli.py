@@ -1,0 +1,78 @@
+"""Gemini CLI: `guard hook gemini-cli` as a BeforeTool command hook on `run_shell_command`.
+
+Contract (https://geminicli.com/docs/hooks/reference): JSON on stdin (`hook_event_name`,
+`tool_name`, `tool_input`, `cwd`, `session_id`, ...), only JSON on stdout, exit 0 with
+`{"decision": "allow"}` or `{"decision": "deny", "reason": ...}` (the reason goes to the agent
+as a tool error); exit 2 blocks with stderr as the reason; any other exit is a warning and the
+tool runs. The documented decisions have no "ask": a command under review goes to guard's own
+reviewer console (`guard review`) within the budget, and is denied when nobody answers.
+
+A BeforeTool call for another tool is denied with a message to narrow the matcher: guard cannot
+judge it and the contract has no way to hand it to a human.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .core import DENIED, Call, HookResult, Judgement, text_field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+NAME = "gemini-cli"
+REVIEW = "console"
+BLOCK = 2  # "System Block. The action is blocked; stderr is used as the rejection reason."
+SHELL_TOOL = "run_shell_command"
+
+
+def malformed(why: str) -> HookResult:
+    return HookResult(BLOCK, stderr=f"guard: hook {NAME}: malformed hook input ({why}); blocked\n")
+
+
+def _json(body: dict[str, Any]) -> HookResult:
+    import json
+
+    return HookResult(0, stdout=json.dumps(body) + "\n")
+
+
+def render(call: Call, judgement: Judgement) -> HookResult:
+    if judgement.verdict == DENIED:
+        return _json({"decision": "deny", "reason": judgement.reason})
+    return _json({"decision": "allow", "reason": judgement.reason})
+
+
+def parse(data: dict[str, Any]) -> Call | HookResult:
+    event = text_field(data, "hook_event_name")
+    if event is None:
+        return malformed("hook_event_name is missing or not a string")
+    if event != "BeforeTool":
+        return _json({})  # after-tool and lifecycle events: nothing to decide
+    tool = data.get("tool_name")
+    if not isinstance(tool, str):
+        return malformed("tool_name is missing or not a string")
+    if tool != SHELL_TOOL:
+        return _json(
+            {
+                "decision": "deny",
+                "reason": f"guard: denied: guard judges only {SHELL_TOOL}, not {tool[:100]}; "
+                "a human should narrow the BeforeTool hook's matcher to run_shell_command",
+            }
+        )
+    tool_input = data.get("tool_input")
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    if not isinstance(command, str):
+        return malformed("tool_input.command is missing or not a string")
+    cwd = text_field(data, "cwd")
+    dir_path = tool_input.get("dir_path") if isinstance(tool_input, dict) else None
+    if isinstance(dir_path, str) and dir_path:
+        cwd = os.path.join(cwd or "", dir_path)  # absolute, or relative to the workspace
+    return Call(
+        "decide",
+        command,
+        event=event,
+        tool=tool,
+        session=text_field(data, "session_id"),
+        cwd=cwd,
+    )
