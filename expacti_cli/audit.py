@@ -4,17 +4,31 @@ Format (DESIGN.md, Audit log): each line is the canonical JSON of the entry (sor
 compact, ASCII; see `jsonline`) with `prev` set to the previous entry's hash, then the field
 `hash` appended last: `hash = sha256(canonical)` (or HMAC-SHA256 with the key in keyed mode).
 The first entry ever has `prev = GENESIS`. Because `hash` is the last field, the writer finds
-the previous hash by reading only the tail of the file: its cost does not grow with the log.
+the previous hash by reading only the end of the file, whatever the size of the last entry.
 
 Rotation: when the live file reaches `max_bytes` it is renamed to `<log>.<NNNNNN>` (numbers
-grow with age order: higher is newer) and the chain continues into the new live file.
+grow with age order: higher is newer) and the chain continues into the new live file. A log
+that cannot be renamed (append-only, `chattr +a`) keeps growing, with a warning: the entry is
+already written, so the command it allows must run.
 Writers serialise on `<log>.lock` with flock, so concurrent guards never interleave lines.
+
+Faults: the log must be a regular file (not a symlink, FIFO or device: opened without blocking
+and checked with fstat). A write that fails or comes up short (full disk) is rolled back to
+the previous size under the lock, so the chain stays verifiable and the command is denied.
+
+Keys: a keyed writer whose previous entry is not keyed with its key first writes an
+`audit-key-on` event (HMAC'd with the new key), so `verify` knows where the keyed stretch
+starts, and says that a log is keyed when it has no key to check it with.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
+import sys
+import time
 
 from . import jsonline
 from .errors import AuditError
@@ -24,8 +38,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 GENESIS = "0" * 64
-_HASH_TAIL = '"hash":"'
+KEY_EVENT = "audit-key-on"  # the event that starts a keyed stretch
+REPAIR_EVENT = "audit-repair"  # written by `guard audit repair`
+_HASH_TAIL = b'"hash":"'
 _TAIL_LEN = len(_HASH_TAIL) + 64 + 2  # "hash":"<64 hex>"}
+_HEX = b"0123456789abcdef"
+_KEY_MAX = 64 * 1024  # a key file larger than this is not a key
+_SCAN = 64 * 1024  # bytes read per step when looking backwards for a line start
+
+# open(2) flags: never follow a symlink to the log, never block on a FIFO or device.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_SAFE = _NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
 def _sha256(data: bytes) -> str:
@@ -46,13 +69,66 @@ def entry_hash(canonical: str, key: bytes | None = None) -> str:
     return hmac.new(key, data, "sha256").hexdigest()
 
 
+def key_id(key: bytes) -> str:
+    """A short public name for a key (says which key, reveals nothing of it)."""
+    return _sha256(b"expacti-guard audit key id\0" + key)[:16]
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a regular file"
+
+
+def open_regular(
+    path: str, flags: int, what: str = "the audit log", *, follow: bool = False
+) -> int:
+    """Open `path` as a regular file, or raise AuditError naming it and what it is instead.
+
+    Never blocks (a FIFO or a device answers at once) and, unless `follow`, never follows a
+    symlink: a log that is a link to /dev/null or /dev/stdout would discard every entry.
+    """
+    extra = _SAFE if not follow else _SAFE & ~_NOFOLLOW
+    try:
+        fd = os.open(path, flags | extra, 0o600)
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+        if exc.errno in (errno.ELOOP, errno.ENXIO):  # a symlink (O_NOFOLLOW); a FIFO, no reader
+            try:
+                problem = f"it is {_kind(os.lstat(path).st_mode)}, not a regular file"
+            except OSError:
+                pass
+        raise AuditError(f"cannot use {what} {path}: {problem}") from exc
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise AuditError(f"cannot use {what} {path}: it is {_kind(mode)}, not a regular file")
+    return fd
+
+
 def read_key(path: str) -> bytes:
     """The HMAC key of a keyed log: the key file's bytes, surrounding whitespace removed."""
+    path = os.path.expanduser(path)
+    fd = open_regular(path, os.O_RDONLY, "the audit key file", follow=True)  # secrets: links ok
     try:
-        with open(os.path.expanduser(path), "rb") as f:
-            key = f.read().strip()
+        key = os.read(fd, _KEY_MAX + 1)
     except OSError as exc:
         raise AuditError(f"cannot read the audit key file {path}: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+    if len(key) > _KEY_MAX:
+        raise AuditError(f"the audit key file {path} is larger than {_KEY_MAX} bytes: not a key")
+    key = key.strip()
     if not key:
         raise AuditError(f"the audit key file {path} is empty")
     return key
@@ -84,57 +160,135 @@ def rotated_files(path: str) -> list[str]:
 def log_files(path: str) -> list[str]:
     """Every file of the log in chain order: rotated parts oldest first, then the live file."""
     files = rotated_files(path)
-    if os.path.exists(path):
+    if os.path.lexists(path):
         files.append(path)
     return files
 
 
+# --- finding the end of the chain --------------------------------------------------------------
+
+
+def _is_hex64(s: bytes) -> bool:
+    return len(s) == 64 and all(c in _HEX for c in s)
+
+
+def _pread(fd: int, n: int, offset: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = os.pread(fd, n - len(data), offset + len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _newline_before(fd: int, end: int) -> int:
+    """The offset of the last newline before `end`, or -1 (reads backwards, any distance)."""
+    step = _SCAN
+    while end > 0:
+        start = max(0, end - step)
+        found = _pread(fd, end - start, start).rfind(b"\n")
+        if found >= 0:
+            return start + found
+        end = start
+        step = min(step * 2, 1 << 22)
+    return -1
+
+
+def last_entry(fd: int, size: int) -> tuple[str, int, int] | None:
+    """(hash, start, end) of the last intact entry in an open file of `size` bytes.
+
+    An intact entry is a line that ends with `"hash":"<64 hex>"}` (the writer's format);
+    `end` excludes its newline. Lines after it (torn or corrupt) are skipped, whatever their
+    size: only their newlines are looked for, so the cost is the length of the damage.
+    """
+    end = size
+    if size and _pread(fd, 1, size - 1) == b"\n":
+        end = size - 1
+    while end > 0:
+        if end >= _TAIL_LEN:
+            tail = _pread(fd, _TAIL_LEN, end - _TAIL_LEN)
+            digest = tail[len(_HASH_TAIL) : -2]
+            if tail.startswith(_HASH_TAIL) and tail.endswith(b'"}') and _is_hex64(digest):
+                return digest.decode("ascii"), _newline_before(fd, end) + 1, end
+        end = _newline_before(fd, end)
+    return None
+
+
 def last_hash_in(path: str) -> str | None:
-    """The hash of the last complete entry in one file, reading only its tail."""
+    """The hash of the last complete entry in one file, whatever the size of that entry."""
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
+        fd = open_regular(path, os.O_RDONLY)
+    except AuditError:
+        if not os.path.lexists(path):
+            return None
+        raise
     try:
-        size = os.fstat(fd).st_size
-        step = 4096
-        end = size
-        while end > 0:
-            start = max(0, end - step)
-            os.lseek(fd, start, os.SEEK_SET)
-            chunk = os.read(fd, end - start + _TAIL_LEN)
-            text = chunk.decode("ascii", "replace")
-            lines = text.split("\n")
-            # lines[0] may be cut; the others are complete if followed by a newline.
-            for raw in reversed(lines[1:] if start else lines):
-                line = raw.rstrip("\r")
-                if len(line) >= _TAIL_LEN and line.endswith('"}'):
-                    tail = line[-_TAIL_LEN:]
-                    digest = tail[len(_HASH_TAIL) : -2]
-                    if tail.startswith(_HASH_TAIL) and _is_hex64(digest):
-                        return digest
-            if end - start < step or size - start > (1 << 20):
-                break  # nothing intact in the last MiB: the chain is broken there anyway
-            end = start + len(lines[0])
-            step *= 2
-        return None
+        found = last_entry(fd, os.fstat(fd).st_size)
+        return found[0] if found else None
     finally:
         os.close(fd)
 
 
-def _is_hex64(s: str) -> bool:
-    return len(s) == 64 and all(c in "0123456789abcdef" for c in s)
-
-
-def _previous_hash(path: str) -> str:
-    found = last_hash_in(path)
+def _previous(path: str, fd: int, size: int) -> tuple[str, int, int, int]:
+    """(hash, fd, start, end) of the entry the next one chains to: in the live file, else in
+    the newest rotated part that has one (a new live file after rotation). fd is -1 for
+    GENESIS; when it is not the live file's `fd`, the caller closes it."""
+    found = last_entry(fd, size)
     if found is not None:
-        return found
+        return found[0], fd, found[1], found[2]
     for older in reversed(rotated_files(path)):
-        found = last_hash_in(older)
+        other = open_regular(older, os.O_RDONLY, "the rotated audit log")
+        found = last_entry(other, os.fstat(other).st_size)
         if found is not None:
-            return found
-    return GENESIS
+            return found[0], other, found[1], found[2]
+        os.close(other)
+    return GENESIS, -1, 0, 0
+
+
+def _keyed_with(key: bytes, fd: int, start: int, end: int, digest: str) -> bool:
+    """Was the entry at [start, end) hashed with `key`? (Reads that whole line, once.)"""
+    if fd < 0:
+        return False
+    line = _pread(fd, end - start, start)
+    body = line[: -(_TAIL_LEN + 1)]  # without `,"hash":"<64 hex>"}`
+    try:
+        return entry_hash(body.decode("ascii") + "}", key) == digest
+    except UnicodeDecodeError:
+        return False
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def lock(path: str, exclusive: bool = True) -> int:
+    """Take the writers' lock of the log (blocking); close the returned fd to release it."""
+    try:
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
+    fd = open_regular(path + ".lock", os.O_WRONLY | os.O_CREAT, "the audit lock file")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    except OSError as exc:
+        os.close(fd)
+        raise AuditError(f"cannot lock the audit log {path}: {exc.strerror}") from exc
+    return fd
+
+
+def _refuse_special(path: str) -> None:
+    """Refuse a log that exists and is not a regular file before creating anything beside it."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise AuditError(f"cannot use the audit log {path}: {exc.strerror}") from exc
+    if not stat.S_ISREG(mode):
+        raise AuditError(
+            f"cannot use the audit log {path}: it is {_kind(mode)}, not a regular file"
+        )
 
 
 def append(
@@ -145,46 +299,116 @@ def append(
     max_bytes: int = 0,
     fsync: bool = True,
 ) -> dict[str, Any]:
-    """Append one entry (adding `prev` and `hash`) and return it. Raises AuditError."""
+    """Append one entry (adding `prev` and `hash`) and return it. Raises AuditError, in which
+    case nothing of the entry is left in the log (the command must not run)."""
+    _refuse_special(path)
+    lock_fd = lock(path)
     try:
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        lock_fd = os.open(path + ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
-    try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        entry["prev"] = _previous_hash(path)
-        text = canonical(entry)
-        entry["hash"] = entry_hash(text, key)
-        line = text[:-1] + ',"hash":"' + entry["hash"] + '"}\n'
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            size = os.fstat(fd).st_size
-            if size and _ends_without_newline(path, size):
-                line = "\n" + line  # never glue a new entry onto a torn last line
-            data = line.encode("ascii")
-            written = os.write(fd, data)
-            if written != len(data):
-                raise OSError(28, "short write (disk full?)")
-            if fsync:
-                os.fsync(fd)
-            size += written
-        finally:
-            os.close(fd)
-        if max_bytes and size >= max_bytes:
-            _rotate(path)
-        return entry
-    except OSError as exc:
-        raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
+        return append_locked(path, entry, key=key, max_bytes=max_bytes, fsync=fsync)
     finally:
         os.close(lock_fd)  # closing releases the flock
 
 
-def _ends_without_newline(path: str, size: int) -> bool:
-    with open(path, "rb") as f:
-        f.seek(size - 1)
-        return f.read(1) != b"\n"
+def append_locked(
+    path: str,
+    entry: dict[str, Any],
+    *,
+    key: bytes | None = None,
+    max_bytes: int = 0,
+    fsync: bool = True,
+) -> dict[str, Any]:
+    """`append` for a caller that already holds the lock (`guard audit repair`)."""
+    fd = open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
+    try:
+        size = os.fstat(fd).st_size
+        prev, prev_fd, start, end = _previous(path, fd, size)
+        try:
+            marker = key is not None and not _keyed_with(key, prev_fd, start, end, prev)
+        finally:
+            if prev_fd not in (fd, -1):
+                os.close(prev_fd)
+        data = ""
+        if size and _pread(fd, 1, size - 1) != b"\n":
+            data = "\n"  # never glue a new entry onto a torn last line
+        if marker:
+            assert key is not None
+            event = new_event(KEY_EVENT, keyid=key_id(key), reason="audit key turned on")
+            event_line, prev = _seal(event, prev, key)
+            data += event_line
+        line, _ = _seal(entry, prev, key)
+        _write_all(path, fd, size, (data + line).encode("ascii"), fsync)
+        size += len(data) + len(line)
+    finally:
+        os.close(fd)
+    if max_bytes and size >= max_bytes:
+        try:
+            _rotate(path)
+        except OSError as exc:  # the entry is written: its command runs; say why it grows
+            sys.stderr.write(
+                f"guard: warning: cannot rotate the audit log {path} ({exc.strerror}); "
+                "still appending to it\n"
+            )
+    return entry
+
+
+def _seal(entry: dict[str, Any], prev: str, key: bytes | None) -> tuple[str, str]:
+    """(the line for `entry` chained after `prev`, its hash); sets entry's prev and hash."""
+    entry.pop("hash", None)
+    entry["prev"] = prev
+    text = canonical(entry)
+    entry["hash"] = entry_hash(text, key)
+    return text[:-1] + ',"hash":"' + entry["hash"] + '"}\n', entry["hash"]
+
+
+def _write_all(path: str, fd: int, size: int, data: bytes, fsync: bool) -> None:
+    """Write `data` at the end, or roll the file back to `size` and raise AuditError."""
+    done = 0
+    try:
+        while done < len(data):
+            written = os.write(fd, data[done:])
+            if written <= 0:
+                raise OSError(28, "No space left on device")
+            done += written
+        if fsync:
+            os.fsync(fd)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        try:
+            os.ftruncate(fd, size)  # the chain stays as it was: verify still passes
+        except OSError as undo:
+            raise AuditError(
+                f"cannot write the audit log {path}: {why}; the partial entry could not be "
+                f"removed ({undo.strerror}): `guard audit repair` records it"
+            ) from exc
+        raise AuditError(
+            f"cannot write the audit log {path}: {why} (nothing was recorded)"
+        ) from exc
+
+
+def new_event(event: str, **fields: Any) -> dict[str, Any]:
+    """An entry that records something guard did to its own log (not a decision)."""
+    now = time.time()
+    ms = int(now * 1000) % 1000
+    entry: dict[str, Any] = {
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{ms:03d}Z",
+        "id": f"{int(now * 1000):012x}{os.urandom(8).hex()}",
+        "event": event,
+        "agent": "guard",
+        "user": _user(),
+        "host": os.uname().nodename,
+        "command": f"({event})",
+    }
+    entry.update(fields)
+    return entry
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (KeyError, ImportError):
+        return os.environ.get("USER", str(os.getuid()))
 
 
 def _rotate(path: str) -> None:

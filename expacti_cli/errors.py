@@ -11,8 +11,10 @@ class ExitCode:
     OK = 0
     USAGE = 64  # EX_USAGE: bad command line
     DATAERR = 65  # EX_DATAERR: bad input data (unreadable or broken audit log)
+    NOINPUT = 66  # EX_NOINPUT: a keyed audit log and no key to verify it with
     SOFTWARE = 70  # EX_SOFTWARE: internal error (the command did not run)
     CANTCREAT = 73  # EX_CANTCREAT: cannot write state (audit log, policy)
+    IOERR = 74  # EX_IOERR: torn audit lines (interrupted writes; guard audit repair)
     NOPERM = 77  # EX_NOPERM: denied
     CONFIG = 78  # EX_CONFIG: invalid policy or configuration
     NOT_EXECUTABLE = 126
