@@ -808,7 +808,7 @@ def test_layers_override_and_extend() -> None:
         "wrappers": {"sudo": {"value_options": ["-u"]}, "mywrap": {"value_options": ["-q"]}},
         "shell": {"sensitive_paths": ["/srv/prod/**"], "max_depth": 3},
     }
-    path = os.path.join(os.path.dirname(shell.__file__), "policies", "shell.toml")
+    path = os.path.join(os.path.dirname(shellspec.__file__), "policies", "shell.toml")
     import tomllib
 
     with open(path, "rb") as f:

@@ -1,6 +1,6 @@
 """Plain lines (`git status && ls`) are analysed without tree-sitter, and exactly as with it.
 
-The fast path (shell._analyse_plain) must never make an analysis the full path would not: on
+The fast path (shell.plain.analyse_plain) must never make an analysis the full path would not: on
 generated lines, from the plain subset and from around its edges (quotes, `$`, `&`, `#`,
 newlines, reserved words, assignments, tight budgets), both paths give equal parts and
 concerns. And a plain line really does not load tree-sitter, while any other line does.
@@ -19,6 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from expacti_cli import shell, shellspec
+from expacti_cli.shell import plain as fastpath
+from expacti_cli.shell import syntax
 
 SPEC = shellspec.load_builtin_spec()
 SETTINGS = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -30,7 +32,7 @@ OPERATORS = ["&&", "||", ";", "|"]
 # Bash reserved words, tree-sitter-bash keywords and other grammar tokens made of word
 # characters: as command names and as arguments.
 KEYWORDS = [
-    *sorted(shell._RESERVED),
+    *sorted(syntax.RESERVED),
     *("time", "coproc", "export", "declare", "typeset", "local", "readonly", "unset"),
     *("unsetenv", "test", "-a", "-o", "A", "E", "K", "L", "P", "Q", "U", "a", "k", "u", "end"),
     *("%", "%%", ":", ":-", ":=", ":+", "+", "++", "+=", "-", "--", "-=", "/", "//", "..", "@"),
@@ -171,8 +173,8 @@ def test_the_generated_lines_mostly_take_the_fast_path() -> None:
     @given(plain_lines())
     def count(line: str) -> None:
         seen["lines"] += 1
-        seen["plain"] += shell._plain(line) is not None
-        seen["analysed"] += shell._analyse_plain(line, SPEC) is not None
+        seen["plain"] += fastpath.commands_of(line) is not None
+        seen["analysed"] += fastpath.analyse_plain(line, SPEC, os.getcwd()) is not None
 
     count()
     assert seen["plain"] > seen["lines"] * 0.4, seen
@@ -192,8 +194,8 @@ def test_the_generated_lines_mostly_take_the_fast_path() -> None:
     ],
 )
 def test_plain_lines_take_the_fast_path(line: str) -> None:
-    assert shell._plain(line) is not None
-    assert shell._analyse_plain(line, SPEC) is not None
+    assert fastpath.commands_of(line) is not None
+    assert fastpath.analyse_plain(line, SPEC, os.getcwd()) is not None
     fast, full = both(line)
     assert fast == full
 
@@ -242,7 +244,7 @@ def test_plain_lines_take_the_fast_path(line: str) -> None:
     ],
 )
 def test_other_lines_take_the_full_path(line: str) -> None:
-    assert shell._plain(line) is None
+    assert fastpath.commands_of(line) is None
     fast, full = both(line)
     assert fast == full
 
@@ -253,8 +255,8 @@ def test_other_lines_take_the_full_path(line: str) -> None:
 )
 def test_nested_shell_strings_fall_back_to_the_full_path(line: str) -> None:
     """A nested shell string is parsed by tree-sitter: the plain analysis gives up on it."""
-    assert shell._plain(line) is not None
-    assert shell._analyse_plain(line, SPEC) is None
+    assert fastpath.commands_of(line) is not None
+    assert fastpath.analyse_plain(line, SPEC, os.getcwd()) is None
     fast, full = both(line)
     assert fast == full
     assert any(p.via for p in shell.analyse(line, SPEC).parts)
@@ -262,7 +264,7 @@ def test_nested_shell_strings_fall_back_to_the_full_path(line: str) -> None:
 
 def test_a_pipe_into_a_client_is_still_hidden_input() -> None:
     a = shell.analyse("echo x | redis-cli", SPEC)
-    assert shell._analyse_plain("echo x | redis-cli", SPEC) is not None
+    assert fastpath.analyse_plain("echo x | redis-cli", SPEC, os.getcwd()) is not None
     assert [c.id for c in a.parts[1].concerns] == ["hidden-input"]
     assert shell.analyse("redis-cli && echo x", SPEC).parts[0].concerns == []
 
@@ -317,7 +319,7 @@ def _operator_lines(count: int) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("count", range(1, shell._PLAIN_MAX_OPS + 1))
+@pytest.mark.parametrize("count", range(1, fastpath.PLAIN_MAX_OPS + 1))
 def test_every_operator_sequence_groups_as_with_tree_sitter(count: int) -> None:
     lines = _operator_lines(count)
     if count > 6:  # every 5th, 21st, 87th of the 4**count lines; all of them below
@@ -329,7 +331,7 @@ def test_every_operator_sequence_groups_as_with_tree_sitter(count: int) -> None:
 
 def _tree_sitter_stdin(line: str) -> list[str | None]:
     """The stdin the full path gives each command of a clean list/pipeline tree."""
-    root = shell._parser().parse(line.encode()).root_node
+    root = syntax.parser().parse(line.encode()).root_node
     assert not root.has_error, line
     out: list[str | None] = []
 
@@ -347,18 +349,18 @@ def _tree_sitter_stdin(line: str) -> list[str | None]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("count", range(7, shell._PLAIN_MAX_OPS + 1))
+@pytest.mark.parametrize("count", range(7, fastpath.PLAIN_MAX_OPS + 1))
 def test_every_long_operator_sequence_groups_as_in_tree_sitter(count: int) -> None:
     """All of the longer sequences, faster: tree-sitter's grouping against the plain one."""
     names = "bcdefghij"
     for ops in itertools.product(OPERATORS, repeat=count):
         line = "a" + "".join(op + names[k] for k, op in enumerate(ops))
-        commands = shell._plain(line)
+        commands = fastpath.commands_of(line)
         if commands is not None:
             plain = ["pipe" if piped else None for _, piped in commands]
             assert plain == _tree_sitter_stdin(line), line
 
 
 def test_more_operators_take_the_full_path() -> None:
-    assert shell._plain(" && ".join(["ls"] * (shell._PLAIN_MAX_OPS + 1))) is not None
-    assert shell._plain(" && ".join(["ls"] * (shell._PLAIN_MAX_OPS + 2))) is None
+    assert fastpath.commands_of(" && ".join(["ls"] * (fastpath.PLAIN_MAX_OPS + 1))) is not None
+    assert fastpath.commands_of(" && ".join(["ls"] * (fastpath.PLAIN_MAX_OPS + 2))) is None

@@ -1,0 +1,292 @@
+"""What one simple command does, as far as the shell analysis goes: make its `Part`, then look
+into the code it runs (eval, trap, coproc, functions, interpreters, wrappers), the input it
+reads unseen (clients) and the files it writes (writers). Knowledge about programs is the
+catalogue's (spec.py); this module only applies it.
+"""
+
+from __future__ import annotations
+
+from . import walk, wrappers
+from .model import Part
+from .options import options, written_files
+from .syntax import RESERVED
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .frame import Frame
+    from .lexer import Word
+    from .session import Session
+
+NO_PART = Part([], "", [], [])  # marks "a part will be made": assignment() defers checks
+
+
+def code_variable(
+    s: Session, name: str, value: str | None, fr: Frame, *, part: Part | None, prog: str
+) -> None:
+    """A variable set for `prog` (part) or in the shell (part None) that runs or loads code."""
+    if name in s.spec["code_variables"]:
+        s.concern("code-variable", f"{name} holds a command line run by {prog}", part)
+        if value is None:
+            s.concern("dynamic-command", f"{name} is set to a dynamic command line", part)
+        elif value:
+            inner = fr.but(via=[*fr.via, "$" + name], stdin=None)
+            walk.line(s, value, inner, fr.depth + 1, owner=part)
+    elif name in s.spec["loader_variables"]:
+        s.concern("code-variable", f"{name} makes {prog} load code from elsewhere", part)
+    elif name in s.spec["shell_variables"] and part is None:
+        # Set for one command only, these change nothing the line shows (the command's
+        # words are expanded before the assignment); set in the shell, every later
+        # expansion splits or resolves differently.
+        s.concern("code-variable", f"{name} changes how the shell expands later words")
+
+
+def run(
+    s: Session,
+    words: list[Word],
+    fr: Frame,
+    *,
+    assignments: list[str],
+    env: list[tuple[str, str | None]],
+    concerns: list[tuple[str, str]],
+    text: str,
+    top: bool = False,
+    subst: str | None = None,
+) -> None:
+    """One simple command: make its part, then look into what it runs. `top`: the command
+    as written in the line (so a function of that name may be what it calls); `subst`: the
+    replace string its words are filled in with by a wrapper (`xargs -I R`)."""
+    s.budget.tick()
+    argv = [w.value for w in words]
+    dynamic = tuple(k for k, w in enumerate(words) if not w.static)
+    part = Part(argv, text, assignments, list(fr.via), dynamic)
+    for c in concerns:
+        s.concern(c[0], c[1], part)
+    head = words[0]
+    if not head.static or head.glob:
+        s.concern("dynamic-command", f"dynamic command name {head.value}", part)
+        s.add_part(part, fr)
+        return
+    if top and "/" not in argv[0] and argv[0] in fr.source.functions:
+        call_function(s, argv[0], part, fr)
+        return
+    s.add_part(part, fr)
+    prog = argv[0].rsplit("/", 1)[-1] if "/" in argv[0].rstrip("/") else argv[0]
+    if argv[0] in RESERVED:
+        s.concern(
+            "cannot-analyse",
+            f"the shell keyword {argv[0]!r} where a command name should be: parsers disagree",
+            part,
+        )
+    for name, value in env:
+        code_variable(s, name, value, fr, part=part, prog=prog)
+    builtin(s, prog, words, fr, part)
+    catalogued(s, prog, words, fr, part, subst)
+
+
+def call_function(s: Session, name: str, part: Part, fr: Frame) -> None:
+    """A call of a function defined in the line: analyse its body (once per call chain)."""
+    body, unconditional = fr.source.functions[name]
+    if not unconditional:
+        s.add_part(part, fr)  # the call may reach a program of that name instead
+    else:
+        for moved in part.concerns:  # no part for the call: keep them for the line
+            s.concern(moved.id, moved.reason)
+    source = fr.source
+    if name not in source.calling:
+        source.calling.add(name)
+        source.called.add(name)
+        try:
+            walk.stmt(s, body, fr)
+        finally:
+            source.calling.discard(name)
+
+
+def builtin(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> None:
+    """Shell builtins that run code: coproc, eval, source, trap, alias."""
+    spec = s.spec
+    if prog in spec["coproc"]:
+        coproc(s, words, fr, part=part, prog=prog)
+    if prog in spec["eval"]:
+        eval_(s, words, fr, part=part, prog=prog)
+    elif prog in spec["source"]:
+        if len(words) > 1:
+            s.concern("opaque-code", f"{prog} runs the file {words[1].value} in the shell", part)
+    elif prog in spec["trap"]:
+        trap(s, words, fr, part, prog)
+    elif prog in spec["alias"] and any("=" in w.value for w in words[1:]):
+        s.concern("opaque-code", "defines an alias", part)
+
+
+def catalogued(
+    s: Session, prog: str, words: list[Word], fr: Frame, part: Part, subst: str | None
+) -> None:
+    """What the catalogue says of `prog` as an interpreter, client, writer and wrapper."""
+    spec = s.spec
+    entry = spec.entry("interpreter", prog)
+    if entry is not None:
+        interpreter(s, entry, words, part, fr.stdin, prog)
+    entry = spec.entry("client", prog)
+    if entry is not None and fr.stdin is not None:
+        client(s, entry, [w.value for w in words], part, fr.stdin, prog)
+    entry = spec.entry("writer", prog)
+    if entry is not None:
+        writer(s, entry, words, part, fr)
+    entry = spec.entry("wrapper", prog)
+    if entry is not None:
+        wrappers.wrapper(s, entry, words, fr, part=part, prog=prog, subst=subst)
+
+
+def eval_(s: Session, words: list[Word], fr: Frame, *, part: Part, prog: str) -> None:
+    args = words[1:]
+    if not args:
+        return
+    s.concern("opaque-code", f"{prog} runs its arguments as shell code", part)
+    if any(not w.static for w in args):
+        s.concern("dynamic-command", f"{prog} of dynamic text", part)
+        return
+    text = " ".join(w.value for w in args)
+    walk.line(s, text, fr.but(via=[*fr.via, prog]), fr.depth + 1, owner=part)
+
+
+def coproc(s: Session, words: list[Word], fr: Frame, *, part: Part, prog: str) -> None:
+    """`coproc CMD ARGS` runs CMD in the background; `coproc [NAME] { ...; }` runs a
+    compound command, which tree-sitter reads as words: analyse what follows the keyword
+    as a command and send the line to review."""
+    rest = words[1:]
+    for k in (0, 1):
+        if len(rest) > k and rest[k].static and rest[k].value in RESERVED:
+            s.concern("cannot-analyse", f"{prog} with a compound command: parsers disagree", part)
+            rest = rest[k + 1 :]
+            break
+    if rest:
+        text = words_text(fr, rest)
+        inner = fr.but(via=[*fr.via, prog])
+        run(s, rest, inner, assignments=[], env=[], concerns=[], text=text)
+
+
+def trap(s: Session, words: list[Word], fr: Frame, part: Part, prog: str) -> None:
+    args = words[1:]
+    if args and args[0].static and args[0].value == "--":
+        args = args[1:]
+    if not args or (args[0].static and args[0].value in ("-", "", "-p", "-l", "-P")):
+        return
+    if len(args) == 1 and args[0].static and args[0].value.isdigit():
+        return  # `trap 2` resets signal 2
+    s.concern("opaque-code", f"{prog} sets a command to run later", part)
+    if not args[0].static:
+        s.concern("dynamic-command", f"{prog} with a dynamic command", part)
+        return
+    inner = fr.but(via=[*fr.via, prog], stdin=None)
+    walk.line(s, args[0].value, inner, fr.depth + 1, owner=part)
+
+
+def words_text(fr: Frame, words: list[Word]) -> str:
+    """The source text of some words of a command (their values when not from the source)."""
+    from .lexer import quote
+
+    if words and all(w.start >= 0 for w in words):
+        return fr.source.span(words[0].start, words[-1].end)
+    return " ".join(w.value if not w.static else quote(w.value) for w in words)
+
+
+# -- catalogue: interpreters, clients, writers ------------------------------------------------
+
+
+def interpreter(
+    s: Session,
+    entry: dict[str, Any],
+    words: list[Word],
+    part: Part,
+    stdin: str | None,
+    prog: str,
+) -> None:
+    """Does this interpreter run inline code, or read its program from stdin?"""
+    unsafe = entry["unsafe_code"]
+
+    def code(text: str, how: str) -> None:
+        if unsafe and not any(u in text for u in unsafe):
+            return
+        s.concern("opaque-code", f"{prog} runs inline code ({how})", part)
+
+    has_program = False
+    i, n = 1, len(words)
+    while i < n:
+        w = words[i]
+        a = w.value
+        if not w.static:
+            if entry["program_positional"] and not has_program:
+                code(a, "dynamic program")
+                s.concern("opaque-code", f"{prog} runs a dynamic program", part)
+            has_program = True
+            break
+        if a == "--":
+            i += 1
+            if i < n and not has_program:
+                has_program = True
+                if entry["program_positional"]:
+                    code(words[i].value, "program text")
+            break
+        if (entry["stdin_script"] is not None and a == entry["stdin_script"]) or (
+            not a.startswith("-") and s.paths.is_stdin(a)
+        ):
+            s.concern("opaque-code", f"{prog} reads its program from {stdin or 'stdin'}", part)
+            return
+        if a.startswith("-") and len(a) > 1:
+            parsed = options(entry, words, i, lenient=True)
+            if parsed is None:
+                i += 1  # unknown options of interpreters are taken as flags
+                continue
+            events, i = parsed
+            for opt, kind, value in events:
+                if kind == "code":
+                    has_program = True
+                    code(value.value if value is not None else "", opt)
+                elif kind in ("end", "info"):
+                    return
+                elif opt in entry["program_file_options"]:
+                    has_program = True
+            continue
+        if entry["code_subcommands"] and not has_program:
+            if a in entry["code_subcommands"]:
+                s.concern("opaque-code", f"{prog} {a} runs inline code", part)
+            return
+        if entry["program_positional"] and not has_program:
+            code(a, "program text")
+        has_program = True
+        break
+    if not has_program and entry["stdin_without_script"]:
+        s.concern(
+            "opaque-code",
+            f"{prog} without a script reads its program from {stdin or 'stdin'}",
+            part,
+        )
+
+
+def client(
+    s: Session, entry: dict[str, Any], argv: list[str], part: Part, stdin: str, prog: str
+) -> None:
+    """A client (psql, redis-cli) reading commands from a pipe or file the reviewer can't see."""
+    if entry["stdin_args"]:
+        hit = False
+        for seq in entry["stdin_args"]:
+            k = len(seq)
+            if any(tuple(argv[j : j + k]) == tuple(seq) for j in range(1, len(argv) - k + 1)):
+                hit = True
+                break
+        if not hit:
+            return
+    s.concern("hidden-input", f"{prog} reads input from {stdin} the reviewer cannot see", part)
+
+
+def writer(s: Session, entry: dict[str, Any], words: list[Word], part: Part, fr: Frame) -> None:
+    """The files a writer (tee, sed -i, curl -o) writes: sensitive or dynamic ones are
+    concerns."""
+    for f in written_files(entry, words):
+        if not f.static:
+            s.concern("dynamic-redirect", f"writes to a dynamic path {f.value}", part)
+            continue
+        matched = s.paths.hit(f.value, fr.state.cwd)
+        if matched:
+            s.concern("sensitive-write", f"writes to {f.value} (sensitive path {matched})", part)

@@ -1,0 +1,123 @@
+"""Sensitive paths: does a write to this path hit one of the catalogue's patterns?
+
+Patterns are path globs (`~/.bashrc`, `**/.git/config`, `$GUARD_POLICY`); `**` matches any
+number of segments. One helper, `SensitivePaths.hit`, answers for every writer (redirections,
+`tee`, `sed -i`, ...), resolving a relative path against the line's tracked working directory.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..wildcard import match as wildcard_match
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .spec import Spec
+
+
+def path_match(pat: list[str], segs: list[str]) -> bool:
+    """Match path segments; a `**` segment matches any number (zero included) of segments."""
+    if not pat:
+        return not segs
+    if pat[0] == "**":
+        return any(path_match(pat[1:], segs[k:]) for k in range(len(segs) + 1))
+    return bool(segs) and wildcard_match(pat[0], segs[0]) and path_match(pat[1:], segs[1:])
+
+
+def placeholder(name: str) -> str:
+    """The location a `$NAME` pattern stands for (guard's own files), or "" if unknown."""
+    from expacti_cli import paths
+
+    if name == "HOME":
+        return os.path.expanduser("~")
+    getter = {
+        "GUARD_CONFIG_DIR": paths.config_dir,
+        "GUARD_STATE_DIR": paths.state_dir,
+        "GUARD_CACHE_DIR": paths.cache_dir,
+        "GUARD_POLICY": paths.user_policy,
+        "GUARD_AUDIT_LOG": paths.audit_log,
+        "GUARD_AGENTS_FILE": paths.agents_file,
+        "GUARD_SHIM_DIR": paths.shim_dir,
+        "GUARD_REVIEW_DIR": paths.review_dir,
+        "GUARD_BUILTIN_POLICIES": paths.builtin_policies,
+    }.get(name)
+    return os.path.abspath(getter()) if getter is not None else ""
+
+
+def resolve(path: str, cwd: str | None, home: str) -> str | None:
+    """`path` made absolute and normal (`~` is home, relative is under cwd); None when it is
+    relative and the working directory is unknown."""
+    if path == "~" or path.startswith("~/"):
+        path = home + path[1:]
+    elif path.startswith("~"):
+        path = os.path.expanduser(path)
+    if not os.path.isabs(path):
+        if cwd is None:
+            return None
+        path = os.path.join(cwd, path)
+    return os.path.normpath(path)
+
+
+class SensitivePaths:
+    __slots__ = ("_home", "_safe", "_sensitive", "_spec")
+
+    def __init__(self, spec: Spec, home: str) -> None:
+        self._spec = spec
+        self._home = home
+        self._sensitive: list[list[str]] | None = None
+        self._safe: list[list[str]] = []
+
+    def _patterns(self) -> tuple[list[list[str]], list[list[str]]]:
+        if self._sensitive is None:
+            self._sensitive = [p for p in map(self._expand, self._spec["sensitive_paths"]) if p]
+            self._safe = [p for p in map(self._expand, self._spec["safe_paths"]) if p]
+        return self._sensitive, self._safe
+
+    def _expand(self, pattern: str) -> list[str]:
+        if pattern == "~" or pattern.startswith("~/"):
+            pattern = self._home + pattern[1:]
+        elif pattern.startswith("$"):
+            head, sep, tail = pattern[1:].partition("/")
+            name, dot, suffix = head.replace("{", "").replace("}", "").partition(".")
+            base = placeholder(name)
+            if not base:
+                return []
+            pattern = os.path.normpath(base) + (dot + suffix) + sep + tail
+        if not pattern.startswith("**"):
+            pattern = os.path.normpath(pattern)
+        return pattern.split("/")
+
+    def is_stdin(self, path: str) -> bool:
+        """Is `path` the standard input or another inherited descriptor (`/dev/stdin`)?"""
+        if not path.startswith("/"):
+            return False
+        segs = os.path.normpath(path).split("/")
+        return any(path_match(p.split("/"), segs) for p in self._spec["stdin_paths"])
+
+    def hit(self, path: str, cwd: str | None) -> str | None:
+        """The sensitive pattern a write to `path` hits, or None. With the working directory
+        unknown, a relative path hits every pattern it could be the end of."""
+        sensitive, safe = self._patterns()
+        normal = resolve(path, cwd, self._home)
+        if normal is None:
+            segs = [s for s in os.path.normpath(path).split("/") if s != "."]
+            for p in sensitive:
+                if any(path_match(p[k:], segs) for k in range(1, len(p))):
+                    return "/".join(p)
+            return None
+        if any(path_match(p, normal.split("/")) for p in safe):
+            return None
+        candidates = [normal]
+        try:
+            real = os.path.realpath(normal)
+        except (OSError, ValueError):
+            real = normal
+        if real != normal and not any(path_match(p, real.split("/")) for p in safe):
+            candidates.append(real)
+        for c in candidates:
+            segs = c.split("/")
+            for p in sensitive:
+                if path_match(p, segs):
+                    return "/".join(p)
+        return None

@@ -1,0 +1,218 @@
+"""Redirections, here-documents and here-strings: what they feed a command and where it writes.
+
+A write to a sensitive path (resolved against the line's tracked working directory) or to a
+path known only at run time is a concern of the command; an input redirection changes what the
+command's stdin is (which decides, e.g., whether `bash` reads its program from a file).
+"""
+
+from __future__ import annotations
+
+from . import walk
+from .lexer import latin1_to_str
+from .syntax import EXPANSIONS, OUTPUT_OPS, SUBSTITUTIONS, TOKENS, WORDS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .frame import Frame
+    from .session import Session
+
+
+class Redirects:
+    """What the redirections of one statement do: the stdin they give it, words tree-sitter
+    hung on them (`extra`), concerns for the command, and statements tree-sitter nested in a
+    heredoc (`follow`, with their stdin)."""
+
+    __slots__ = ("concerns", "extra", "follow", "stdin")
+
+    def __init__(self, stdin: str | None) -> None:
+        self.stdin = stdin
+        self.extra: list[Any] = []
+        self.concerns: list[tuple[str, str]] = []
+        self.follow: list[tuple[Any, str | None]] = []
+
+
+def statement(s: Session, node: Any, fr: Frame) -> None:
+    """A redirected_statement: a body (command or compound) with redirections."""
+    body = None
+    found = []
+    fields = [node.field_name_for_child(k) for k in range(node.child_count)]
+    children = walk.split_at_newline(s, node, node.children, fr)
+    for idx, child in enumerate(children):
+        if fields[idx] == "body":
+            body = child
+        elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+            found.append(child)
+        elif (child.is_named and child.type != "comment") or (
+            not child.is_named and child.type not in TOKENS
+        ):
+            walk.bad(s, child, fr)
+    info = Redirects(fr.stdin)
+    for r in found:
+        redirect(s, r, fr, info)
+    if body is not None and body.type == "command":
+        walk.command(
+            s, body, fr.but(stdin=info.stdin), extra=info.extra, redirect_concerns=info.concerns
+        )
+    else:
+        if info.extra:
+            s.concern("parse-error", "arguments after a redirection of a compound command")
+        for c in info.concerns:
+            s.concern(c[0], c[1])
+        if body is not None:
+            walk.stmt_or_container(s, body, fr.but(stdin=info.stdin))
+    for follow, follow_stdin in info.follow:
+        walk.stmt_or_container(s, follow, fr.but(stdin=follow_stdin))
+
+
+def redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
+    s.budget.tick()
+    t = node.type
+    if t == "herestring_redirect":
+        for child in node.children:
+            if child.type in WORDS:
+                walk.words(s, child, fr)
+            elif child.is_named:
+                walk.bad(s, child, fr)
+        info.stdin = "a here-string"
+    elif t == "heredoc_redirect":
+        heredoc(s, node, fr, info)
+    elif t == "file_redirect":
+        file_redirect(s, node, fr, info)
+    else:
+        walk.bad(s, node, fr)
+
+
+def file_redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
+    op = ""
+    descriptor = None
+    destinations = []
+    for idx, child in enumerate(node.children):
+        field = node.field_name_for_child(idx)
+        if field == "descriptor":
+            descriptor = fr.text(child)
+        elif field == "destination":
+            destinations.append(child)
+        elif not child.is_named:
+            op = child.type
+        elif child.type != "comment":
+            walk.bad(s, child, fr)
+    if not destinations:
+        if op not in (">&-", "<&-"):  # closing a descriptor needs no target
+            walk.bad(s, node, fr)
+        return
+    destinations = walk.split_at_newline(s, node, destinations, fr)
+    target_node, extra = destinations[0], destinations[1:]
+    info.extra.extend(extra)  # tree-sitter hangs later arguments on the redirection
+    words = walk.words(s, target_node, fr, braces_=True, home=True)
+    target = words[0] if len(words) == 1 else None
+    if op in ("<", "<&") and descriptor in (None, "0"):
+        if target is not None and target.static and op == "<&" and target.value == "-":
+            info.stdin = None
+        elif target_node.type == "process_substitution":
+            info.stdin = "a process substitution"
+        else:
+            info.stdin = "a file" if op == "<" else "another file descriptor"
+        return
+    if op not in OUTPUT_OPS:
+        return
+    if (
+        op in (">&", "<&")
+        and target is not None
+        and target.static
+        and (target.value == "-" or target.value.isdigit())
+    ):
+        return  # duplicating or closing a descriptor
+    if target_node.type == "process_substitution":
+        return
+    if target is None or not target.static:
+        shown = fr.text(target_node)
+        info.concerns.append(("dynamic-redirect", f"writes to a dynamic path {shown}"))
+        return
+    matched = s.paths.hit(target.value, fr.state.cwd)
+    if matched:
+        info.concerns.append(
+            ("sensitive-write", f"writes to {target.value} (sensitive path {matched})")
+        )
+
+
+def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
+    quoted = False
+    for idx, child in enumerate(node.children):
+        t = child.type
+        field = node.field_name_for_child(idx)
+        if t == "heredoc_start":
+            quoted = any(c in fr.text(child) for c in "'\"\\")
+        elif t in ("file_redirect", "herestring_redirect"):
+            redirect(s, child, fr, info)
+        elif field == "argument" or (t in WORDS and field != "right"):
+            info.extra.append(child)
+        elif t == "heredoc_body":
+            if not quoted:
+                heredoc_body(s, child, fr)
+        elif t == "pipeline":
+            # `cat <<EOF | next`: tree-sitter puts the rest of the pipeline in here.
+            for sub in child.children:
+                if sub.is_named:
+                    info.follow.append((sub, "pipe"))
+                elif sub.type not in ("|", "|&"):
+                    walk.bad(s, sub, fr)
+        elif field == "right":
+            info.follow.append((child, fr.stdin))
+        elif t not in ("heredoc_end", "<<", "<<-", "&&", "||", ";", "&", "comment"):
+            walk.bad(s, child, fr)
+    info.stdin = "a heredoc"
+
+
+def heredoc_body(s: Session, node: Any, fr: Frame) -> None:
+    """An unquoted heredoc body expands like a double-quoted string: analyse the
+    substitutions tree-sitter found, and backticks (which it leaves as text) ourselves."""
+    body = bytearray(fr.source.src[node.start_byte : node.end_byte])
+    for child in node.children:
+        t = child.type
+        if t in SUBSTITUTIONS or t in EXPANSIONS:
+            walk.words(s, child, fr)
+            a, b = child.start_byte - node.start_byte, child.end_byte - node.start_byte
+            body[a:b] = b" " * (b - a)
+        elif t != "heredoc_content":
+            walk.bad(s, child, fr)
+    text = body.decode("latin-1")
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "$" and text.startswith("$(", i):
+            s.concern("cannot-analyse", "a command substitution in a heredoc")
+        elif c == "`":
+            end = _backtick_end(text, i + 1)
+            if end < 0:
+                s.concern("parse-error", "unterminated backtick in a heredoc")
+                return
+            code = latin1_to_str(_unescape_backtick(text[i + 1 : end]))
+            walk.line(s, code, fr, fr.depth + 1, share=True)
+            i = end
+        i += 1
+
+
+def _backtick_end(text: str, i: int) -> int:
+    """Index of the backtick closing one opened before text[i], or -1."""
+    n = len(text)
+    while i < n and text[i] != "`":
+        i += 2 if text[i] == "\\" and i + 1 < n and text[i + 1] in "`$\\" else 1
+    return i if i < n else -1
+
+
+def _unescape_backtick(body: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(body)
+    while i < n:
+        if body[i] == "\\" and i + 1 < n and body[i + 1] in "`$\\":
+            out.append(body[i + 1])
+            i += 2
+            continue
+        out.append(body[i])
+        i += 1
+    return "".join(out)

@@ -1,0 +1,275 @@
+"""tree-sitter-bash, loaded on first use, and what the walker knows about its node kinds.
+
+The two extension modules are loaded directly because the packages' __init__ pull in `typing`
+and `importlib.resources` (~15 ms) for nothing we use. Nothing here loads them at import time:
+plain lines (plain.py) never pay for tree-sitter.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_PARSER: Any = None
+
+
+def _load_binding(package: str) -> Any:
+    import sys
+
+    name = package + "._binding"
+    if name in sys.modules:
+        return sys.modules[name]
+    try:
+        from importlib.machinery import (
+            EXTENSION_SUFFIXES,
+            ExtensionFileLoader,
+            ModuleSpec,
+            PathFinder,
+        )
+
+        found = PathFinder.find_spec(package)
+        if found is None or not found.submodule_search_locations:
+            raise ImportError(package)
+        for base in found.submodule_search_locations:
+            for suffix in EXTENSION_SUFFIXES:
+                path = os.path.join(base, "_binding" + suffix)
+                if os.path.exists(path):
+                    loader = ExtensionFileLoader(name, path)
+                    module = loader.create_module(ModuleSpec(name, loader, origin=path))
+                    loader.exec_module(module)
+                    return module
+        raise ImportError(name)
+    except ImportError:
+        import importlib
+
+        return importlib.import_module(name)
+
+
+def parser() -> Any:
+    global _PARSER  # noqa: PLW0603 - one parser per process, built on first use
+    if _PARSER is None:
+        ts = _load_binding("tree_sitter")
+        bash = _load_binding("tree_sitter_bash")
+        _PARSER = ts.Parser(ts.Language(bash.language()))
+    return _PARSER
+
+
+STATEMENTS = frozenset(
+    {
+        "command",
+        "redirected_statement",
+        "pipeline",
+        "list",
+        "subshell",
+        "compound_statement",
+        "negated_command",
+        "if_statement",
+        "while_statement",
+        "for_statement",
+        "c_style_for_statement",
+        "case_statement",
+        "function_definition",
+        "declaration_command",
+        "unset_command",
+        "variable_assignment",
+        "variable_assignments",
+        "test_command",
+    }
+)
+# Nodes whose named children are statements (or words / expressions, dispatched by kind).
+CONTAINERS = frozenset(
+    {
+        "program",
+        "list",
+        "subshell",
+        "compound_statement",
+        "negated_command",
+        "if_statement",
+        "elif_clause",
+        "else_clause",
+        "while_statement",
+        "do_group",
+        "for_statement",
+        "c_style_for_statement",
+        "case_statement",
+        "case_item",
+    }
+)
+WORDS = frozenset(
+    {
+        "word",
+        "string",
+        "raw_string",
+        "ansi_c_string",
+        "translated_string",
+        "concatenation",
+        "simple_expansion",
+        "expansion",
+        "command_substitution",
+        "process_substitution",
+        "arithmetic_expansion",
+        "number",
+        "brace_expression",
+    }
+)
+# Inside [[ ]], (( )), for ((;;)), case patterns: only substitutions run.
+EXPRESSIONS = frozenset(
+    {
+        "binary_expression",
+        "unary_expression",
+        "ternary_expression",
+        "parenthesized_expression",
+        "postfix_expression",
+        "test_operator",
+        "regex",
+        "extglob_pattern",
+        "variable_name",
+        "special_variable_name",
+        "subscript",
+        "string_content",
+        "variable_assignment",
+        "array",
+        "file_descriptor",
+        "heredoc_content",
+        *WORDS,
+    }
+)
+SKIP = frozenset({"comment", "variable_name", "heredoc_start", "heredoc_end"})
+TOKENS = frozenset(
+    {
+        ";",
+        ";;",
+        ";&",
+        ";;&",
+        "&",
+        "&&",
+        "||",
+        "|",
+        "|&",
+        "\n",
+        "(",
+        ")",
+        "{",
+        "}",
+        "((",
+        "))",
+        "do",
+        "done",
+        "if",
+        "then",
+        "elif",
+        "else",
+        "fi",
+        "for",
+        "in",
+        "while",
+        "until",
+        "case",
+        "esac",
+        "select",
+        "function",
+        "!",
+        "[",
+        "]",
+        "[[",
+        "]]",
+        "=",
+        "export",
+        "declare",
+        "typeset",
+        "local",
+        "readonly",
+        "unset",
+        "unsetenv",
+    }
+)
+SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
+EXPANSIONS = frozenset({"simple_expansion", "expansion", "arithmetic_expansion"})
+OUTPUT_OPS = frozenset({">", ">>", ">|", "&>", "&>>", ">&", "&>|"})
+INPUT_OPS = frozenset({"<", "<&", "<&-", ">&-"})
+SPECIAL_PARAMS = "@*#?-$!0123456789_"
+NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_").__contains__
+METACHARS = " \t\n;&|()<>"
+
+# Shell reserved words: bash never runs a command by these names (unquoted), so one seen as a
+# command name means tree-sitter read the line differently from bash.
+RESERVED = frozenset(
+    (
+        "{",
+        "}",
+        "!",
+        "[[",
+        "]]",
+        "if",
+        "then",
+        "elif",
+        "else",
+        "fi",
+        "case",
+        "esac",
+        "for",
+        "select",
+        "while",
+        "until",
+        "do",
+        "done",
+        "in",
+        "function",
+    )
+)
+
+
+class Span:
+    """A word tree-sitter split in pieces, seen as one word node."""
+
+    __slots__ = ("children", "end_byte", "start_byte")
+    type = "translated_string"
+    is_named = True
+
+    def __init__(self, start: int, end: int, children: list[Any]) -> None:
+        self.start_byte = start
+        self.end_byte = end
+        self.children = children
+
+
+def decode(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
+
+
+def encode(s: str) -> bytes:
+    try:
+        return s.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "surrogatepass")
+
+
+HIGH_BYTES = bytes(range(128)) + b"%" * 128
+
+
+def mask(src: bytes, braces: bool) -> bytes:
+    """Same-length copy of src with "\\" after a newline (and, if braces, a "{" that starts a
+    word, not after "$") replaced by "_", a plain word character to tree-sitter."""
+    out = bytearray(src)
+    for k in range(len(out) - 1):
+        c, nxt = out[k], out[k + 1]
+        backslash = c == 0x5C and k > 0 and out[k - 1] == 0x0A and nxt != 0x0A
+        brace = braces and c == 0x7B and (k == 0 or out[k - 1] != 0x24)
+        if backslash or (brace and nxt not in b" \t\n;&|()<>}"):
+            out[k] = 0x5F
+    return bytes(out)
+
+
+def error_hint(root: Any) -> str:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            row, col = node.start_point
+            what = f"missing {node.type!r}" if node.is_missing else "syntax error"
+            return f"{what} at line {row + 1}, column {col + 1}"
+        if node.has_error:
+            stack.extend(reversed(node.children))
+    return "syntax error"

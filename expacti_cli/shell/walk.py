@@ -1,0 +1,450 @@
+"""The syntax walk: tree-sitter's tree of a line -> simple commands, in the order bash runs them.
+
+Every node kind is handled explicitly; an unknown kind, an ERROR or MISSING node, or a word
+where tree-sitter and bash would split or expand differently is a concern, never an allow.
+What a simple command does is commands.py's business; redirections are redirects.py's.
+"""
+
+from __future__ import annotations
+
+from . import commands, redirects
+from .frame import Frame, Source
+from .lexer import Lexer, Word, braces, has_glob, latin1_to_str
+from .model import Fallback, Unanalysable
+from .syntax import (
+    CONTAINERS,
+    EXPANSIONS,
+    EXPRESSIONS,
+    HIGH_BYTES,
+    SKIP,
+    STATEMENTS,
+    SUBSTITUTIONS,
+    TOKENS,
+    WORDS,
+    Span,
+    decode,
+    encode,
+    error_hint,
+    mask,
+    parser,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .model import Part
+    from .session import Session
+
+
+def line(
+    s: Session,
+    text: str,
+    fr: Frame,
+    depth: int,
+    *,
+    owner: Part | None = None,
+    share: bool = False,
+) -> None:
+    """Parse and walk one shell line (the top line or a nested shell string) at `depth`.
+    `owner`: the part running it (a too-deep string is its concern); `share`: it runs in the
+    frame's shell (its functions are the same)."""
+    if s.plain:
+        raise Fallback
+    if depth > s.spec["max_depth"]:
+        s.concern("too-deep", f"shell strings nested deeper than {s.spec['max_depth']}", owner)
+        return
+    src = encode(text)
+    s.budget.add_bytes(len(src))
+    root = _parse(src)
+    s.budget.expect_nodes(root.descendant_count)
+    if root.has_error:
+        where = " in a nested shell string" if depth else ""
+        s.concern("parse-error", f"the line does not parse{where}: {error_hint(root)}")
+    source = Source(src, depth, fr.source.functions if share else None)
+    inner = fr.but(source=source)
+    with s.budget.nested():
+        container(s, root, inner)
+        # Functions defined but never called are still analysed (conservative).
+        for name, (body, _) in list(source.functions.items()):
+            if name not in source.called:
+                source.called.add(name)
+                stmt(s, body, inner.but(stdin=None))
+
+
+def _parse(src: bytes) -> Any:
+    """tree-sitter parses a same-length view of `src` (offsets still index `src`, which the
+    lexer reads). Bytes >= 0x80 become "%": bash treats them as plain word characters (never
+    blanks, never part of a name), and tree-sitter-bash's scanner can crash on some of them
+    (`<>{` + U+E118C). Two spellings it misreads are masked when that makes the parse clean:
+    `\\rm` at the start of a line after a command (taken for an argument of that command) and
+    `{rm,-rf,/}` starting a command (taken for a brace group)."""
+    view = src if src.isascii() else src.translate(HIGH_BYTES)
+    root = parser().parse(view).root_node
+    if b"\n\\" in view:
+        retry = parser().parse(mask(view, braces=False)).root_node
+        if not retry.has_error:
+            root = retry
+    if root.has_error and b"{" in view:
+        retry = parser().parse(mask(view, braces=True)).root_node
+        if not retry.has_error:
+            root = retry
+    return root
+
+
+def bad(s: Session, node: Any, fr: Frame) -> None:
+    if node.type == "ERROR" or node.is_missing:
+        return  # reported once for the line as parse-error
+    s.concern(
+        "cannot-analyse",
+        f"shell syntax guard does not analyse: {node.type} {fr.text(node)[:60]!r}",
+    )
+
+
+def container(s: Session, node: Any, fr: Frame) -> None:
+    for child in node.children:
+        s.budget.tick()
+        t = child.type
+        if not child.is_named:
+            if t not in TOKENS:
+                bad(s, child, fr)
+            continue
+        if t in STATEMENTS:
+            stmt(s, child, fr)
+        elif t in CONTAINERS:
+            with s.budget.nested():
+                container(s, child, fr)
+        elif t in WORDS:
+            words(s, child, fr)
+        elif t in EXPRESSIONS:
+            expr(s, child, fr)
+        elif t in SKIP or t == "heredoc_body":
+            continue  # a misplaced heredoc_body belongs to an error already reported
+        else:
+            bad(s, child, fr)
+
+
+def stmt(s: Session, node: Any, fr: Frame) -> None:
+    s.budget.tick()
+    with s.budget.nested():
+        t = node.type
+        if t == "command":
+            command(s, node, fr, extra=[], redirect_concerns=[])
+        elif t == "redirected_statement":
+            redirects.statement(s, node, fr)
+        elif t == "pipeline":
+            pipeline(s, node, fr)
+        elif t == "function_definition":
+            function(s, node, fr)
+        elif t in ("declaration_command", "unset_command"):
+            declaration(s, node, fr)
+        elif t == "variable_assignment":
+            assignment(s, node, fr, part=None, texts=None)
+        elif t == "variable_assignments":
+            for child in node.children:
+                if child.type == "variable_assignment":
+                    assignment(s, child, fr, part=None, texts=None)
+                else:
+                    bad(s, child, fr)
+        elif t == "test_command":
+            expr(s, node, fr)
+        elif t in CONTAINERS:
+            container(s, node, fr)
+        else:
+            bad(s, node, fr)
+
+
+def stmt_or_container(s: Session, node: Any, fr: Frame) -> None:
+    if node.type in STATEMENTS or node.type in CONTAINERS:
+        stmt(s, node, fr)
+    elif node.type != "comment":
+        bad(s, node, fr)
+
+
+def pipeline(s: Session, node: Any, fr: Frame) -> None:
+    first = True
+    for child in node.children:
+        if child.is_named:
+            stmt_or_container(s, child, fr if first else fr.but(stdin="pipe"))
+            first = False
+        elif child.type not in ("|", "|&"):
+            bad(s, child, fr)
+
+
+def function(s: Session, node: Any, fr: Frame) -> None:
+    name_node = node.child_by_field_name("name")
+    body = node.child_by_field_name("body")
+    if name_node is None or body is None:
+        bad(s, node, fr)
+        return
+    name = fr.text(name_node)
+    # Only a definition at the top of the line surely exists when a later call runs;
+    # a call of a conditional definition may reach a program of that name instead.
+    unconditional = node.parent is not None and node.parent.type == "program"
+    fr.source.functions[name] = (body, unconditional)
+    fr.source.called.discard(name)
+
+
+def declaration(s: Session, node: Any, fr: Frame) -> None:
+    for child in node.children:
+        t = child.type
+        if not child.is_named:
+            if t not in TOKENS:
+                bad(s, child, fr)
+        elif t == "variable_assignment":
+            assignment(s, child, fr, part=None, texts=None)
+        elif t in WORDS:
+            words(s, child, fr)
+        elif t not in ("variable_name", "comment"):
+            bad(s, child, fr)
+
+
+def assignment(
+    s: Session, node: Any, fr: Frame, *, part: Part | None, texts: list[str] | None
+) -> tuple[str, str | None]:
+    """Analyse NAME=value: substitutions in the value run; returns (name, static value).
+    `part` None: a shell assignment, checked here; otherwise the command's, checked by it."""
+    name_node = node.child_by_field_name("name")
+    name = fr.text(name_node) if name_node is not None else ""
+    value: str | None = ""
+    for child in node.children:
+        if child == name_node or not child.is_named:
+            continue
+        if child.type in WORDS:
+            ws = words(s, child, fr, braces_=False)
+            value = ws[0].value if len(ws) == 1 and ws[0].static else None
+        elif child.type == "array":
+            value = None
+            for item in child.children:
+                if item.type in WORDS:
+                    words(s, item, fr)
+                elif item.is_named and item.type != "comment":
+                    bad(s, item, fr)
+        elif child.type == "subscript":
+            value = None
+            expr(s, child, fr)
+        else:
+            bad(s, child, fr)
+    if texts is not None:
+        texts.append(fr.text(node))
+    if part is None:
+        commands.code_variable(s, name, value, fr, part=None, prog="export")
+    return name, value
+
+
+# -- expressions and words ----------------------------------------------------------------
+
+
+def expr(s: Session, node: Any, fr: Frame) -> None:
+    """[[ ]], (( )), case patterns: run only the substitutions inside."""
+    with s.budget.nested():
+        for child in node.children:
+            s.budget.tick()
+            t = child.type
+            if t in SUBSTITUTIONS:
+                substitution(s, child, fr)
+            elif not child.is_named:
+                continue
+            elif t in EXPRESSIONS or t == "test_command":
+                if child.child_count:
+                    expr(s, child, fr)
+                elif t != "raw_string":
+                    text = fr.text(child)
+                    if "`" in text or "$(" in text:
+                        s.concern("cannot-analyse", f"a substitution in {text[:60]!r}")
+            else:
+                bad(s, child, fr)
+
+
+def substitution(s: Session, node: Any, fr: Frame) -> None:
+    """$(...), `...`, <(...), >(...): their commands run in this shell."""
+    if node.type == "process_substitution" and node.text[:1] == b">":
+        fr = fr.but(stdin="pipe")
+    with s.budget.nested():
+        for child in node.children:
+            s.budget.tick()
+            if child.is_named:
+                stmt_or_container(s, child, fr)
+            elif child.type not in TOKENS and child.type not in ("$(", "`", "<(", ">("):
+                bad(s, child, fr)
+
+
+def words(
+    s: Session, node: Any, fr: Frame, *, braces_: bool = True, home: bool = False
+) -> list[Word]:
+    """Resolve one word node to the words bash makes of it, running its substitutions."""
+    with s.budget.nested():
+        ranges = _expansions(s, node, fr)
+        text = fr.source.src[node.start_byte : node.end_byte].decode("latin-1")
+        try:
+            toks = Lexer(text, ranges, s.home if home else None).run()
+        except Unanalysable as e:
+            s.concern("cannot-analyse", f"{e}: {latin1_to_str(text)[:60]!r}")
+            return [Word(latin1_to_str(text), False, node.start_byte, node.end_byte, True)]
+        if any(k >= 2 for k, _ in toks):
+            split = any(k == 2 or (k == 3 and "@" in t) for k, t in toks)
+            return [Word(latin1_to_str(text), False, node.start_byte, node.end_byte, split)]
+        expanded = braces(toks, s.spec["max_words"]) if braces_ else [toks]
+        out = []
+        for toks_ in expanded:
+            if not toks_:
+                continue  # an unquoted word that expanded to nothing is removed
+            value = latin1_to_str("".join(t for _, t in toks_))
+            w = Word(value, True, node.start_byte, node.end_byte)
+            w.glob = has_glob(toks_)
+            out.append(w)
+        return out
+
+
+def _expansions(s: Session, node: Any, fr: Frame) -> list[tuple[int, int]]:
+    """Run the substitutions in a word; return the sorted byte ranges (relative to the word)
+    of its expansions and substitutions, which the lexer must find exactly there."""
+    ranges: list[tuple[int, int]] = []
+    base = node.start_byte
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        s.budget.tick()
+        t = cur.type
+        if t in SUBSTITUTIONS:
+            ranges.append((cur.start_byte - base, cur.end_byte - base))
+            substitution(s, cur, fr)
+            continue
+        if t in EXPANSIONS:
+            ranges.append((cur.start_byte - base, cur.end_byte - base))
+            expansion_inside(s, cur, fr)
+            continue
+        if cur.is_named and t not in WORDS and t != "string_content":
+            bad(s, cur, fr)
+        stack.extend(reversed(cur.children))
+    ranges.sort()
+    return ranges
+
+
+def expansion_inside(s: Session, node: Any, fr: Frame) -> None:
+    """${x:-$(cmd)}, $(( $(cmd) )): substitutions nested in an expansion run too."""
+    from .model import TooComplex
+
+    limit = s.budget.nesting_left()
+    stack = [(c, 1) for c in node.children]
+    while stack:
+        cur, depth = stack.pop()
+        s.budget.tick()
+        if depth > limit:
+            raise TooComplex(f"nested deeper than {s.budget.max_nesting} levels")
+        if cur.type in SUBSTITUTIONS:
+            substitution(s, cur, fr)
+        else:
+            stack.extend((c, depth + 1) for c in cur.children)
+
+
+# -- simple commands ------------------------------------------------------------------------
+
+
+class _Pieces:
+    """The children of one `command` node, sorted by what they are."""
+
+    __slots__ = ("assigns", "words")
+
+    def __init__(self) -> None:
+        self.assigns: list[Any] = []
+        self.words: list[Any] = []
+
+
+def command(
+    s: Session,
+    node: Any,
+    fr: Frame,
+    *,
+    extra: list[Any],
+    redirect_concerns: list[tuple[str, str]],
+) -> None:
+    info = redirects.Redirects(fr.stdin)
+    children = split_at_newline(s, node, node.children, fr)
+    pieces = _sort_children(s, node, children, fr, info)
+    word_nodes = [*pieces.words, *extra, *info.extra]
+    word_nodes.sort(key=lambda n: n.start_byte)
+    word_nodes = join_continued(word_nodes, fr)
+    concerns = list(redirect_concerns) + info.concerns
+    fr = fr.but(stdin=info.stdin)
+    texts: list[str] = []
+    env = [assignment(s, a, fr, part=commands.NO_PART, texts=texts) for a in pieces.assigns]
+    ws: list[Word] = []
+    for wn in word_nodes:
+        ws.extend(words(s, wn, fr))
+    for follow, follow_stdin in info.follow:
+        stmt_or_container(s, follow, fr.but(stdin=follow_stdin))
+    if not ws:
+        for c in concerns:
+            s.concern(c[0], c[1])
+        for name, value in env:
+            commands.code_variable(s, name, value, fr, part=None, prog="the shell")
+        return
+    end = max(children[-1].end_byte, *(w.end for w in ws))
+    text = fr.source.span(node.start_byte, end)
+    commands.run(s, ws, fr, assignments=texts, env=env, concerns=concerns, text=text, top=True)
+
+
+def _sort_children(
+    s: Session, node: Any, children: list[Any], fr: Frame, info: redirects.Redirects
+) -> _Pieces:
+    pieces = _Pieces()
+    merged = -1
+    for idx, child in enumerate(children):
+        t = child.type
+        field = node.field_name_for_child(idx)
+        if idx == merged:
+            continue
+        if t == "$" and idx + 1 < len(children) and children[idx + 1].type in WORDS:
+            nxt = children[idx + 1]
+            if nxt.start_byte == child.end_byte:
+                # $"..." (locale translation): tree-sitter splits it, sometimes with the
+                # text before the `$` in the `$` token: one word to bash.
+                pieces.words.append(Span(child.start_byte, nxt.end_byte, [nxt]))
+                merged = idx + 1
+                continue
+        if t == "variable_assignment" and field != "argument":
+            pieces.assigns.append(child)
+        elif t in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+            redirects.redirect(s, child, fr, info)
+        elif field == "name":
+            named = [c for c in child.children if c.is_named]
+            if len(named) != 1 or named[0].type not in WORDS:
+                bad(s, child, fr)
+                continue
+            pieces.words.append(named[0])
+        elif field == "argument" and t in WORDS:
+            pieces.words.append(child)
+        elif t != "comment":
+            bad(s, child, fr)
+    return pieces
+
+
+def split_at_newline(s: Session, node: Any, children: list[Any], fr: Frame) -> list[Any]:
+    """A newline ends a simple command, but tree-sitter sometimes reads on into the next
+    line. Flag that, analyse the rest as the separate command(s) bash sees, and return the
+    children before the newline."""
+    src = fr.source.src
+    for j in range(1, len(children)):
+        gap = src[children[j - 1].end_byte : children[j].start_byte]
+        if b"\n" in gap.replace(b"\\\n", b""):
+            s.concern("cannot-analyse", "a newline inside one command: parsers disagree")
+            rest = decode(src[children[j].start_byte : node.end_byte])
+            line(s, rest, fr, fr.depth, share=True)
+            return list(children[:j])
+    return list(children)
+
+
+def join_continued(nodes: list[Any], fr: Frame) -> list[Any]:
+    """`x\\<newline>y` is one word `xy` to bash; tree-sitter makes two of it."""
+    out: list[Any] = []
+    for node in nodes:
+        word = node
+        if out:
+            gap = fr.source.src[out[-1].end_byte : node.start_byte]
+            if not gap.replace(b"\\\n", b""):
+                prev = out.pop()
+                kids = list(prev.children) if isinstance(prev, Span) else [prev]
+                word = Span(prev.start_byte, node.end_byte, [*kids, node])
+        out.append(word)
+    return out
