@@ -316,17 +316,11 @@ def verify(
     result = auditverify.verify(path, resolve_key(key_file, policy_path))
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
-    elif result.ok:
-        keyed = ", keyed" if result.keyed else ""
-        click.echo(
-            f"audit: ok: {result.entries} entries in {len(result.files)} file(s), "
-            f"chain intact{keyed}; head {result.last_hash}"
-        )
     else:
-        click.echo(f"audit: {result.breaks} broken stretch(es) in {result.entries} entries")
-    if not result.ok and result.first_break is not None:
-        b = result.first_break
-        raise AuditDataError(f"audit: broken at {b.file}:{b.line} ({b.kind}): {b.detail}")
+        click.echo(auditverify.describe(result))
+    problem = auditverify.failure(result)
+    if problem is not None:
+        raise problem
 
 
 # --- summary -----------------------------------------------------------------------------------
@@ -657,5 +651,9 @@ def _write_file(path: str, text: str) -> None:
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
+
+from .audit_repair import repair  # noqa: E402 - registered here, defined in its own module
+
+audit.add_command(repair)
 
 __all__ = ["audit", "resolve_key"]
