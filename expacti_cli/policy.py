@@ -460,6 +460,8 @@ class _Where:
         self.path = path
         self.lines = text.splitlines()
         self.headers: dict[str, list[int]] = {}
+        self._all_headers: list[int] | None = None
+        self._rule_keys: dict[int, dict[str, int]] = {}
         header = re.compile(r"^\s*\[\[\s*([A-Za-z_-]+)\s*\]\]")
         for no, line in enumerate(self.lines, 1):
             m = header.match(line)
@@ -472,15 +474,29 @@ class _Where:
             return self.path
         start = starts[index]
         if key is not None:
-            end = len(self.lines)
-            for later in (n for lines in self.headers.values() for n in lines):
-                if start < later < end:
-                    end = later
+            no = self._keys_of(start).get(key)
+            if no is not None:
+                return f"{self.path}:{no}"
+        return f"{self.path}:{start}"
+
+    def _keys_of(self, start: int) -> dict[str, int]:
+        """The line of each key of the rule whose header is on line `start` (its lines are
+        scanned once: compile stays linear in the number of rules)."""
+        found = self._rule_keys.get(start)
+        if found is None:
+            import bisect
+
+            if self._all_headers is None:
+                self._all_headers = sorted(n for lines in self.headers.values() for n in lines)
+            after = bisect.bisect_right(self._all_headers, start)
+            end = self._all_headers[after] if after < len(self._all_headers) else len(self.lines)
+            found = self._rule_keys[start] = {}
             for no in range(start + 1, end + 1):
                 text = self.lines[no - 1].lstrip()
-                if text.startswith((key + " ", key + "=", f'"{key}"')):
-                    return f"{self.path}:{no}"
-        return f"{self.path}:{start}"
+                name = text.split("=", 1)[0].strip().strip('"') if "=" in text else ""
+                if name and name not in found:
+                    found[name] = no
+        return found
 
     def key(self, table: str, key: str) -> str:
         in_table = False

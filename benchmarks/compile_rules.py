@@ -1,0 +1,105 @@
+"""Cold policy compile time against the number of rules (issue 9: compile must be linear).
+
+    python benchmarks/compile_rules.py [--sizes 10,1000,10000] [--rounds 3]
+
+For each size, writes a user policy of that many generated rules (literal and glob patterns,
+flags, `contains`, agents, examples: the mix a grown whitelist has), then reports
+  compile: policy.compile_files + pack in this process (the work a cache miss pays),
+  cold:    `guard check -- true` through the installed launcher with an empty cache,
+  warm:    the same call again (the compiled cache is read),
+as the best of --rounds, and the cost per 1,000 rules so growth can be read off: linear growth
+keeps "per 1k rules" flat. Run it from the dev venv (`. .venv/bin/activate`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+PROGRAMS = ("git", "kubectl", "docker", "npm", "make", "ls", "cat", "psql", "tool", "cargo")
+
+
+def rules_toml(count: int) -> str:
+    """`count` rules of every kind, spread over programs, all with distinct ids."""
+    out = []
+    for i in range(count):
+        prog = PROGRAMS[i % len(PROGRAMS)]
+        kind = ("allow", "allow", "allow", "review", "deny")[i % 5]
+        out.append(f'[[{kind}]]\nid = "r{i}"\n')
+        if i % 3 == 0:
+            out.append(f'match = ["{prog} sub{i} **", "{prog} other{i} *"]\n')
+        elif i % 3 == 1:
+            out.append(f'match = "{prog} v{i}-* --opt=x"\nflags = ["--force", "-f"]\n')
+        else:
+            out.append(f'match = "{prog} exact{i} arg"\nagents = ["bot-*"]\n')
+        if i % 50 == 0:
+            out.append(f"contains = ['\\bdrop{i}\\b']\n")
+        out.append(f'reason = "generated rule {i}"\n')
+        if i % 10 == 0 and i % 3 == 0:
+            out.append(f'examples = ["{prog} sub{i} x"]\n')
+        out.append("\n")
+    return "".join(out)
+
+
+def _guard() -> str:
+    guard = os.path.join(os.path.dirname(sys.executable), "guard")
+    if os.path.exists(guard):
+        return guard
+    return shutil.which("guard") or sys.exit("guard is not installed next to this python")
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd} failed ({proc.returncode}): {proc.stderr[-500:]}")
+    return elapsed
+
+
+def measure(count: int, rounds: int, root: str) -> tuple[float, float, float]:
+    from expacti_cli import policy
+
+    path = os.path.join(root, f"policy-{count}.toml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(rules_toml(count))
+    files, _ = policy.source_files(path)
+    compile_s = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        policy.pack(policy.compile_files(files))
+        compile_s.append(time.perf_counter() - start)
+    env = {**os.environ, "GUARD_POLICY": path, "GUARD_CONFIG_DIR": root}
+    cold, warm = [], []
+    for r in range(rounds):
+        env["GUARD_CACHE_DIR"] = os.path.join(root, f"cache-{count}-{r}")  # empty: cold
+        cold.append(_run([_guard(), "check", "--", "true"], env))
+        warm.append(_run([_guard(), "check", "--", "true"], env))
+    return min(compile_s), min(cold), min(warm)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10,1000,10000")
+    parser.add_argument("--rounds", type=int, default=3)
+    opts = parser.parse_args()
+    sizes = [int(s) for s in opts.sizes.split(",")]
+    print(f"{'rules':>7} {'compile':>9} {'per 1k rules':>13} {'cold check':>11} {'warm check':>11}")
+    with tempfile.TemporaryDirectory() as root:
+        for count in sizes:
+            comp, cold, warm = measure(count, opts.rounds, root)
+            per_k = comp / count * 1000
+            print(f"{count:>7} {comp:>8.3f}s {per_k:>12.3f}s {cold:>10.3f}s {warm:>10.3f}s")
+    print(
+        "compile: compile_files + pack in-process; cold/warm: `guard check -- true`, best of "
+        f"{opts.rounds} (cold: empty cache dir; the catalogue's own rules are included)"
+    )
+
+
+if __name__ == "__main__":
+    main()
