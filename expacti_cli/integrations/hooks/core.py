@@ -44,7 +44,8 @@ MAX_INPUT = 10 * 1024 * 1024  # bytes of hook JSON read from stdin; more is refu
 MAX_COMMAND = 1024 * 1024  # a longer command line is denied unread (the kernel caps one
 #                            argument at 128 KiB anyway: `bash -c` could not run it)
 DEFAULT_BUDGET = 20.0  # seconds; the examples give the harness a 30 s timeout
-MARGIN = 1.0  # seconds kept back from the budget to write the answer
+MARGIN = 1.0  # seconds of the budget kept back to record and write a budget denial
+REVIEW_MARGIN = 0.5  # seconds a console review leaves the worker to record its answer
 ASK, ALLOWED, DENIED = "ask", "allow", "deny"
 
 
@@ -182,7 +183,7 @@ def run(harness: Harness, options: Options) -> HookResult:
         worker.send("result", _as_tuple(_answer(harness, options, worker)))
 
     try:
-        outcome = budget_mod.run(work, max(options.budget, 0.1))
+        outcome = budget_mod.run(work, max(options.budget - MARGIN, 0.1))
     except OSError as exc:  # cannot fork or pipe: decide here, without the watchdog
         return harness.malformed(f"guard cannot start its decision worker: {exc}")
     if outcome.result is not None:
@@ -201,7 +202,13 @@ def run(harness: Harness, options: Options) -> HookResult:
     )
     decision = Decision(DENY, "hook-budget", why)
     reason = deny_text(call.command, decision, "guard failed closed; a human should check it")
-    _audit_after_budget(harness, options, call, decision, outcome.audit)
+    try:  # bounded too: the log's lock may be what held the worker
+        budget_mod.run(
+            lambda _w: _audit_after_budget(harness, options, call, decision, outcome.audit),
+            MARGIN * 0.8,
+        )
+    except OSError:
+        pass
     return harness.render(call, Judgement(DENIED, reason))
 
 
@@ -225,7 +232,7 @@ def _answer(harness: Harness, options: Options, worker: budget_mod.Worker) -> Ho
     worker.send("call", call.as_dict())
     if call.kind != "decide":
         resolve(harness.NAME, call, options)
-        return HookResult(0)
+        return HookResult(0, stdout=getattr(harness, "AFTER_OUTPUT", ""))
     return harness.render(call, judge(harness, call, options, worker))
 
 
@@ -274,7 +281,7 @@ def judge(
 ) -> Judgement:
     """Decide one command, audit it, and say what the harness should do."""
     started = time.time()
-    deadline = started + options.budget - MARGIN
+    deadline = started + options.budget - MARGIN - REVIEW_MARGIN
     req = request_for(harness.NAME, call, options)
     policy = None
     try:
@@ -391,6 +398,7 @@ def _audit_after_budget(
     """
     if audit_settings is None:
         sys.stderr.write("guard: hook: the policy did not load within the budget; not audited\n")
+        sys.stderr.flush()  # a worker ends with os._exit
         return
 
     class _Settings:  # what gate.write_audit reads of a policy
@@ -404,6 +412,7 @@ def _audit_after_budget(
         gate.write_audit(req, _Settings(), entry)  # type: ignore[arg-type]
     except Exception as exc:  # the denial itself is what matters
         sys.stderr.write(f"guard: hook: cannot record the budget denial: {exc}\n")
+        sys.stderr.flush()  # a worker ends with os._exit
 
 
 # --- review through guard's own console (harnesses without "ask") --------------------------
@@ -491,5 +500,6 @@ def resolve(harness_name: str, call: Call, options: Options) -> bool:
         gate.write_audit(req, policy, entry)
     except Exception as exc:  # the command already ran or was refused
         sys.stderr.write(f"guard: hook: cannot record the answer to a deferred review: {exc}\n")
+        sys.stderr.flush()  # a worker ends with os._exit
         return False
     return True

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 NAME = "cursor"
 REVIEW = ASK
 BLOCK = 2  # exit 2: deny the action
+AFTER_OUTPUT = "{}\n"  # Cursor reads JSON from every hook, even when there is nothing to say
 
 
 def _json(body: dict[str, Any], exit_code: int = 0) -> HookResult:

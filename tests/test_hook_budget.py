@@ -1,0 +1,118 @@
+"""A hook answers within its budget whatever holds the decision (issue 9: "a hook must answer
+within its budget"), and fails closed in the harness's own terms when it cannot decide.
+
+The stuck part is real: another process holds the audit log's lock (a hung guard), so the
+decision worker blocks in `flock`; or a reviewer console is open but nobody answers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import GuardEnv
+from hook_support import ALLOWED, POLICY, REVIEWED, FakeConsole, HookEnv
+
+from expacti_cli import reviewqueue
+
+
+@pytest.fixture
+def make_env(tmp_path: Path, guard_env: GuardEnv, policy_file: Path, write_policy: Any) -> Any:
+    write_policy(POLICY, policy_file)
+
+    def make(harness: str) -> HookEnv:
+        return HookEnv(tmp_path, guard_env, policy_file, harness)
+
+    return make
+
+
+def _claude(command: str) -> str:
+    return json.dumps(
+        {
+            "session_id": "s",
+            "cwd": "/home/dev/demo",
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": command},
+            "tool_use_id": "toolu_1",
+        }
+    )
+
+
+def _gemini(command: str) -> str:
+    return json.dumps(
+        {
+            "session_id": "s",
+            "cwd": "/home/dev/demo",
+            "hook_event_name": "BeforeTool",
+            "tool_name": "run_shell_command",
+            "tool_input": {"command": command},
+        }
+    )
+
+
+def _hold_log_lock(log: Path) -> int:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(str(log) + ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_a_stuck_decision_is_denied_within_the_budget(make_env: Any) -> None:
+    env = make_env("claude-code")
+    fd = _hold_log_lock(env.log)
+    try:
+        started = time.monotonic()
+        done = env.call(_claude(ALLOWED), "--budget", "2")
+        elapsed = time.monotonic() - started
+    finally:
+        os.close(fd)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)["hookSpecificOutput"]
+    assert out["permissionDecision"] == "deny"
+    assert "no decision within the 2s budget" in out["permissionDecisionReason"]
+    assert elapsed < 2 + 1.0, elapsed  # the budget, plus starting Python
+
+
+def test_a_stuck_decision_is_denied_in_gemini_terms(make_env: Any) -> None:
+    env = make_env("gemini-cli")
+    fd = _hold_log_lock(env.log)
+    try:
+        done = env.call(_gemini(ALLOWED), "--budget", "1.5")
+    finally:
+        os.close(fd)
+    out = json.loads(done.stdout)
+    assert (done.returncode, out["decision"]) == (0, "deny")
+    assert "budget" in out["reason"]
+
+
+def test_a_console_that_never_answers_is_a_denial_within_the_budget(make_env: Any) -> None:
+    env = make_env("gemini-cli")
+    fd = reviewqueue.hold_console_lock()  # a console is open, nobody answers
+    try:
+        started = time.monotonic()
+        done = env.call(_gemini(REVIEWED), "--budget", "3")
+        elapsed = time.monotonic() - started
+    finally:
+        os.close(fd)
+    out = json.loads(done.stdout)
+    assert out["decision"] == "deny"
+    assert "timed out" in out["reason"]
+    assert elapsed < 3 + 1.0, elapsed
+    entry = env.entries()[-1]
+    assert (entry["decision"], entry["decided_by"]) == ("denied", "timeout")
+
+
+def test_a_console_answer_within_the_budget_is_used(make_env: Any) -> None:
+    env = make_env("gemini-cli")
+    console = FakeConsole(approve=True)
+    try:
+        done = env.call(_gemini(REVIEWED), "--budget", "5")
+    finally:
+        console.close()
+    assert json.loads(done.stdout)["decision"] == "allow"
