@@ -265,57 +265,10 @@ def targets(policy: Policy, decision: Decision, req: Request) -> list[str]:
 
 
 def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
-    """Ask a human on the controlling terminal; otherwise apply `when_no_reviewer`."""
-    try:
-        tty_fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-    except OSError:
-        tty_fd = -1
-    if tty_fd < 0:
-        from . import reviewqueue
+    """Ask a human (the session's earlier yes, the terminal or the console: `reviewroute`)."""
+    from . import reviewroute
 
-        if reviewqueue.console_live():
-            return _console_review(policy, req, decision)
-        if policy.settings["when_no_reviewer"] == "allow" and not decision.irreversible:
-            return Outcome(
-                True, "no_reviewer", message="approved: no reviewer (when_no_reviewer = allow)"
-            )
-        return Outcome(False, "no_reviewer")
-    try:
-        from . import prompt
-
-        return prompt.ask(tty_fd, policy, req, decision, agentstate.read(req.agent)["recent"])
-    except KeyboardInterrupt:  # SIGINT while the prompt waits: a denial, recorded as one
-        return Outcome(False, "reviewer", message="review interrupted (SIGINT)")
-    finally:
-        os.close(tty_fd)
-
-
-def _console_review(policy: Policy, req: Request, decision: Decision) -> Outcome:
-    """Ask the reviewer console (`guard review`) through the review queue."""
-    from . import reviewqueue
-
-    timeout = float(policy.settings["review_timeout"])
-    deadline = time.time() + timeout
-    recent = agentstate.read(req.agent)["recent"]
-    try:
-        request_id = reviewqueue.submit(reviewqueue.request_for(req, decision, recent, deadline))
-    except (OSError, ValueError) as exc:
-        return Outcome(False, "no_reviewer", message=f"cannot queue the review: {exc}")
-    sys.stderr.write(f"guard: waiting for a reviewer in guard review (timeout {timeout:g}s)\n")
-    sys.stderr.flush()
-    try:
-        answer = reviewqueue.wait_answer(request_id, deadline)
-    except KeyboardInterrupt:
-        return Outcome(False, "reviewer", message="review interrupted (SIGINT)")
-    finally:
-        reviewqueue.withdraw(request_id)
-    if answer is None:
-        if time.time() >= deadline:
-            return Outcome(False, "timeout", message=f"no answer within {timeout:g}s")
-        return Outcome(False, "no_reviewer", message="the reviewer console closed before answering")
-    return Outcome(
-        answer["approved"], "reviewer", reviewer=answer["reviewer"], message=answer["message"]
-    )
+    return reviewroute.review(policy, req, decision)
 
 
 def run(req: Request) -> int:

@@ -1,12 +1,27 @@
-"""Shell-style glob matching of one string (`*`, `?`, `[abc]`, `[!a-z]`), like fnmatchcase.
+"""Shell-style glob matching of one string (`*`, `?`, `[abc]`, `[!a-z]`), like fnmatchcase,
+and of a path's segments against segment globs with `**` (any number of segments).
 
 Written out because `fnmatch` imports `re` (~10 ms), which the allowed path cannot afford.
 A test compares it with `fnmatch.fnmatchcase` on generated inputs.
+
+Both matchers are the classic two-pointer algorithm: on a mismatch only the most recent `*`
+(or `**`) takes one more character (segment), never an earlier one. That is exact for globs (a
+later star can absorb whatever an earlier one would) and costs at most len(text) x len(pattern)
+steps, so a 1 MB agent-controlled argument against a policy glob stays linear in its length:
+no backtracking over every way to split it among the stars.
 """
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
 _SPECIAL = frozenset("*?[")
+
+# A compiled glob: one item per pattern position: "*" and "?" stand for themselves, a class is
+# (negated, ranges), a literal character c is "\0" + c. Cached: rules reuse few patterns.
+_COMPILED: dict[str, list[object]] = {}
 
 
 def is_glob(token: str) -> bool:
@@ -36,44 +51,94 @@ def _parse_class(pattern: str, i: int) -> tuple[int, bool, list[tuple[str, str]]
     return None  # no closing bracket: '[' is literal
 
 
+def _compile(pattern: str) -> list[object]:
+    items = _COMPILED.get(pattern)
+    if items is not None:
+        return items
+    items = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "[":
+            parsed = _parse_class(pattern, i)
+            if parsed is not None:
+                end, negated, ranges = parsed
+                items.append((negated, tuple(ranges)))
+                i = end
+                continue
+            items.append("\0[")  # a literal '[' (not to be confused with the class marker)
+        elif c == "*":
+            if not items or items[-1] != "*":  # `**` within one token is one star
+                items.append("*")
+        elif c == "?":
+            items.append("?")
+        else:
+            items.append("\0" + c)
+        i += 1
+    if len(_COMPILED) < 4096:
+        _COMPILED[pattern] = items
+    return items
+
+
+def _one(item: object, ch: str) -> bool:
+    if item == "?":
+        return True
+    if isinstance(item, tuple):
+        negated, ranges = item
+        return any(lo <= ch <= hi for lo, hi in ranges) != negated
+    return item[1] == ch  # type: ignore[index]
+
+
 def match(pattern: str, text: str) -> bool:
     """True if `text` matches the glob `pattern` entirely (case-sensitive)."""
+    items = _compile(pattern)
     p = t = 0
     star_p = star_t = -1
-    np, nt = len(pattern), len(text)
+    np, nt = len(items), len(text)
     while t < nt:
         if p < np:
-            c = pattern[p]
-            if c == "*":
+            item = items[p]
+            if item == "*":
                 star_p, star_t = p, t
                 p += 1
                 continue
-            if c == "?":
+            if _one(item, text[t]):
                 p += 1
                 t += 1
                 continue
-            if c == "[":
-                parsed = _parse_class(pattern, p)
-                if parsed is not None:
-                    end, negated, ranges = parsed
-                    ch = text[t]
-                    hit = any(lo <= ch <= hi for lo, hi in ranges)
-                    if hit != negated:
-                        p, t = end, t + 1
-                        continue
-                elif text[t] == "[":
-                    p += 1
-                    t += 1
-                    continue
-            elif c == text[t]:
+        if star_p < 0:
+            return False
+        star_t += 1  # the last `*` swallows one more character
+        p, t = star_p + 1, star_t
+    while p < np and items[p] == "*":
+        p += 1
+    return p == np
+
+
+def match_segments(
+    pattern: Sequence[str],
+    segments: Sequence[str],
+    segment_match: Callable[[str, str], bool] = match,
+) -> bool:
+    """Path segments against segment globs, where a `**` segment matches any number (zero
+    included) of segments: the same two-pointer walk as `match`, one level up."""
+    p = s = 0
+    star_p = star_s = -1
+    np, ns = len(pattern), len(segments)
+    while s < ns:
+        if p < np:
+            if pattern[p] == "**":
+                star_p, star_s = p, s
                 p += 1
-                t += 1
                 continue
-        if star_p >= 0:  # backtrack: let the last `*` swallow one more character
-            star_t += 1
-            p, t = star_p + 1, star_t
-            continue
-        return False
-    while p < np and pattern[p] == "*":
+            if segment_match(pattern[p], segments[s]):
+                p += 1
+                s += 1
+                continue
+        if star_p < 0:
+            return False
+        star_s += 1
+        p, s = star_p + 1, star_s
+    while p < np and pattern[p] == "**":
         p += 1
     return p == np
