@@ -7,8 +7,11 @@ Definitions (the README repeats them):
 - approval rate = approved / (approved + denied), counting only decisions taken by a reviewer;
 - review latency = `latency_ms` of the entries a reviewer decided; percentiles use the
   nearest-rank method (p50 of 1..100 is 50, p99 is 99);
-- suggestions: a generalised pattern (`suggest.generalise`) a human approved at least `min`
-  times and that was never denied (by a reviewer or a deny rule) and never irreversible;
+- suggestions: a generalised pattern (`suggest.generalise`, the same narrowing as "approve and
+  remember") a human approved at least `min` times (among the filtered entries) and that was
+  never denied (by a reviewer or a deny rule) and never irreversible anywhere in the whole log;
+  never one the policy already allows, nor one whose commands a rule or concern sent to review
+  (an allow rule would not lift it); scoped to the agents whose commands taught it;
 - scope warnings: a pattern reviewers denied at least `min_denials` times, naming the rules
   that sent it to review.
 """
@@ -20,13 +23,12 @@ import math
 import os
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import audit, auditread
 from .auditread import Problems
-from .suggest import generalise
 
 NO_RULE = "(default)"  # entries decided by the policy's default, with no rule id
 KEEP = 100  # examples kept per list (irreversible operations, anomalies, ...)
@@ -472,6 +474,7 @@ class Suggestion:
     agents: list[str]
     examples: list[str]
     sent_by: list[str]  # the rules that sent these commands to review
+    example_argvs: list[list[str]] = field(default_factory=list)  # for --apply's idempotence
 
 
 @dataclass
@@ -488,13 +491,18 @@ class Suggestions:
     suggestions: list[Suggestion] = field(default_factory=list)
     warnings: list[ScopeWarning] = field(default_factory=list)
     irreversible_skipped: list[str] = field(default_factory=list)  # patterns never proposed
+    already_allowed: list[str] = field(default_factory=list)  # the policy allows them already
     problems: Problems = field(default_factory=Problems)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "suggestions": [asdict(s) for s in self.suggestions],
+            "suggestions": [
+                {k: v for k, v in asdict(s).items() if k != "example_argvs"}
+                for s in self.suggestions
+            ],
             "warnings": [asdict(w) for w in self.warnings],
             "irreversible_skipped": self.irreversible_skipped,
+            "already_allowed": self.already_allowed,
             "unreadable_lines": self.problems.count,
         }
 
@@ -509,6 +517,7 @@ class _PatternStats:
     rules: Counter[str] = field(default_factory=Counter)
     denial_rules: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
+    argvs: list[list[str]] = field(default_factory=list)
     denied_examples: list[str] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
 
@@ -547,46 +556,21 @@ def suggest(
     path: str,
     flt: Callable[[dict[str, Any]], bool] | None = None,
     *,
+    policy: Any,
     min_approvals: int = 3,
     min_denials: int = 3,
-    programs: Mapping[str, Any] | None = None,
     taken_ids: Iterable[str] = (),
 ) -> Suggestions:
-    """Whitelist proposals and over-broad-scope warnings, from what reviewers decided."""
+    """Whitelist proposals and over-broad-scope warnings, from what reviewers decided.
+
+    Approvals count only in entries `flt` keeps; denials and irreversible verdicts veto a
+    pattern wherever they are in the log, so a filtered view never proposes what the whole
+    log has seen denied.
+    """
     stats: dict[str, _PatternStats] = {}
     problems = Problems()
-    for e in auditread.entries(path, flt, problems):
-        decision = e.get("decision")
-        by = e.get("decided_by")
-        human_ok = decision == "approved" and by == "reviewer"
-        denied = decision == "denied" and by in ("reviewer", "policy")
-        irreversible = e.get("irreversible") is True
-        if not (human_ok or denied or irreversible):
-            continue
-        for argv, rule in _reviewed_argvs(e):
-            try:
-                pattern = generalise(argv, programs)
-            except ValueError:
-                continue
-            st = stats.get(pattern)
-            if st is None:
-                st = stats[pattern] = _PatternStats()
-            st.irreversible = st.irreversible or irreversible
-            command = _command(e)
-            if human_ok:
-                st.approvals += 1
-                st.agents[str(e.get("agent"))] += 1
-                st.rules[rule] += 1
-                if len(st.examples) < 3 and command not in st.examples:
-                    st.examples.append(command)
-            elif denied:
-                st.denials += 1
-                if by == "reviewer":
-                    st.reviewer_denials += 1
-                    st.denial_rules[rule] += 1
-                    st.reasons[str(e.get("reason") or "")] += 1
-                    if len(st.denied_examples) < 3 and command not in st.denied_examples:
-                        st.denied_examples.append(command)
+    for e in auditread.entries(path, None, problems):
+        _tally(e, stats, policy, flt is None or flt(e))
     out = Suggestions(problems=problems)
     taken = set(taken_ids)
     ranked = sorted(stats.items(), key=lambda kv: (-kv[1].approvals, kv[0]))
@@ -596,14 +580,19 @@ def suggest(
         if st.irreversible:
             out.irreversible_skipped.append(pattern)
             continue
+        agents = [a for a, _ in st.agents.most_common()]
+        if NO_RULE not in st.rules or not _would_change(policy, st.argvs, agents):
+            out.already_allowed.append(pattern)
+            continue
         out.suggestions.append(
             Suggestion(
                 rule_id=_rule_id(pattern, taken),
                 pattern=pattern,
                 approvals=st.approvals,
-                agents=[a for a, _ in st.agents.most_common()],
+                agents=agents,
                 examples=st.examples,
                 sent_by=[r for r, _ in st.rules.most_common()],
+                example_argvs=st.argvs,
             )
         )
     for pattern, st in sorted(stats.items(), key=lambda kv: (-kv[1].reviewer_denials, kv[0])):
@@ -618,6 +607,60 @@ def suggest(
                 )
             )
     return out
+
+
+def _tally(e: dict[str, Any], stats: dict[str, _PatternStats], policy: Any, kept: bool) -> None:
+    decision = e.get("decision")
+    by = e.get("decided_by")
+    human_ok = kept and decision == "approved" and by == "reviewer"
+    denied = decision == "denied" and by in ("reviewer", "policy")
+    irreversible = e.get("irreversible") is True
+    if not (human_ok or denied or irreversible):
+        return
+    from .suggest import generalise
+
+    for argv, rule in _reviewed_argvs(e):
+        try:
+            pattern = generalise(policy, argv)
+        except ValueError:
+            continue
+        if pattern is None:
+            continue  # too long to remember: nothing to propose
+        st = stats.get(pattern)
+        if st is None:
+            st = stats[pattern] = _PatternStats()
+        st.irreversible = st.irreversible or irreversible
+        command = _command(e)
+        if human_ok:
+            st.approvals += 1
+            st.agents[str(e.get("agent"))] += 1
+            st.rules[rule] += 1
+            if len(st.examples) < 3 and command not in st.examples:
+                st.examples.append(command)
+            if len(st.argvs) < 3 and argv not in st.argvs:
+                st.argvs.append(argv)
+        elif denied:
+            st.denials += 1
+            if by == "reviewer":
+                st.reviewer_denials += 1
+                st.denial_rules[rule] += 1
+                st.reasons[str(e.get("reason") or "")] += 1
+                if len(st.denied_examples) < 3 and command not in st.denied_examples:
+                    st.denied_examples.append(command)
+
+
+def _would_change(policy: Any, argvs: list[list[str]], agents: list[str]) -> bool:
+    """Would an allow rule for these commands change anything? Not if the policy allows them
+    already, nor if a rule (review, irreversible, deny) decides them: a wildcard allow rule
+    never lifts those."""
+    from .decide import ALLOW, decide_argv
+
+    for argv in argvs:
+        for agent in agents:
+            d = decide_argv(policy, argv, agent)
+            if d.verdict != ALLOW and d.rule is None:
+                return True
+    return False
 
 
 # --- replay ------------------------------------------------------------------------------------

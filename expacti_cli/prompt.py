@@ -1,8 +1,10 @@
 """The human prompt, on the controlling terminal (/dev/tty, as sudo does).
 
-It works while the agent's own stdin/stdout are pipes. Keys: `y` approve once, `a` approve and
-remember (an editable suggested pattern becomes an [[allow]] rule), `n` or Enter deny (with an
-optional reason for the agent), Ctrl-C or EOF deny; `review_timeout` expiring denies.
+It works while the agent's own stdin/stdout are pipes. Keys: `y` approve once, `s` approve for
+this session (this exact command, in this directory, `sessions`), `a` approve and remember (an
+editable suggested pattern becomes an [[allow]] rule for this agent: `remember`), `f` show the
+whole command escaped with line numbers, `n` or Enter deny (with an optional reason for the
+agent), Ctrl-C or EOF deny; `review_timeout` expiring denies.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from .decide import Decision
     from .gate import Request
     from .policy import Policy
+
+    Pending = tuple[list[str], str]  # a part's argv, and the pattern suggested for it
 
 
 class _Timeout(Exception):
@@ -97,11 +101,32 @@ def visible(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def render(
-    console: Any, req: Request, decision: Decision, recent: list[Any], timeout: float
-) -> None:
+_MARKS = {
+    "allow": ("ok", "green"),
+    "review": ("REVIEW", "yellow"),
+    "deny": ("DENY", "red"),
+}
+
+
+def _part_row(part: Any) -> Any:
+    """One part of a line: its verdict, marked IRREVERSIBLE when it is, then why."""
+    from rich.text import Text
+
+    word, style = _MARKS.get(part.verdict, ("?", "red"))
+    label = Text(f"{word:>6} ", style=f"bold {style}")
+    if getattr(part, "irreversible", False):
+        label.append("IRREVERSIBLE", style="bold white on red")
+        label.append(" ")
+    label.append(visible(part.text or " ".join(part.argv)))
+    if part.verdict != "allow":
+        rule = part.rule or "no rule: policy default"
+        label.append(visible(f"  <- {rule}: {part.reason}"), style="dim")
+    return label
+
+
+def render(console: Any, req: Any, decision: Any, recent: list[Any], timeout: float) -> None:
+    """The review panel. Nothing is cut: long words fold onto the next line."""
     from rich.panel import Panel
-    from rich.syntax import Syntax
     from rich.table import Table
     from rich.text import Text
 
@@ -111,30 +136,18 @@ def render(
         head.append(" ")
     head.append("guard: review needed", style="bold yellow")
     body = Table.grid(padding=(0, 1))
-    body.add_column(style="dim", justify="right")
-    body.add_column()
-    shown = visible(req.command)
-    body.add_row("command", Syntax(shown, "bash", theme="ansi_dark", word_wrap=True))
+    body.add_column(style="dim", justify="right", no_wrap=True)
+    body.add_column(overflow="fold")
+    body.add_row("command", Text(visible(req.command), style="bold"))
     body.add_row("agent", Text(visible(f"{req.agent}   session {req.session}")))
     body.add_row("cwd", Text(visible(req.cwd)))
-    rule = decision.rule or "(no rule: policy default)"
+    rule = decision.rule or "no rule: policy default"
     body.add_row("why", Text(visible(f"{rule}: {decision.reason}")))
     for flag in decision.anomalies:
         body.add_row("anomaly", Text(visible(flag), style="bold magenta"))
-    needing = [p for p in decision.parts if p.verdict != "allow"]
     if len(decision.parts) > 1:
         for part in decision.parts:
-            mark = {
-                "allow": ("ok", "green"),
-                "review": ("REVIEW", "yellow"),
-                "deny": ("DENY", "red"),
-            }
-            word, style = mark[part.verdict]
-            label = Text(f"{word:>6} ", style=f"bold {style}")
-            label.append(visible(part.text or " ".join(part.argv)))
-            if part in needing:
-                label.append(visible(f"  <- {part.rule}: {part.reason}"), style="dim")
-            body.add_row("part", label)
+            body.add_row("part", _part_row(part))
     if recent:
         lines = Text()
         for i, (when, command, verdict) in enumerate(recent[-5:]):
@@ -142,7 +155,7 @@ def render(
                 lines.append("\n")
             stamp = time.strftime("%H:%M:%S", time.localtime(when))
             lines.append(f"{stamp} {verdict:<8} ", style="dim")
-            lines.append(visible(command[:120]))
+            lines.append(visible(command))
         body.add_row("recent", lines)
     console.print(
         Panel(body, title=head, border_style="red" if decision.irreversible else "yellow")
@@ -150,8 +163,22 @@ def render(
     console.print(f"[dim]times out in {timeout:g}s (deny)[/dim]")
 
 
-def remember_suggestions(policy: Policy, decision: Decision, argv: list[str]) -> list[str]:
-    """Patterns "approve and remember" may propose; empty when remembering is not allowed."""
+def show_full(console: Any, command: str) -> None:
+    """The whole command, escaped, one numbered row per line of its text (the `f` key)."""
+    from rich.text import Text
+
+    lines = command.split("\n")
+    width = len(str(len(lines)))
+    console.print(Text(f"the whole command ({len(command)} characters):", style="bold"))
+    for number, line in enumerate(lines, 1):
+        console.print(Text(f"{number:>{width}} | ", style="dim") + Text(visible(line)))
+    console.print(Text("(end of command)", style="dim"))
+
+
+def remember_suggestions(policy: Policy, decision: Any, argv: list[str]) -> list[Pending]:
+    """What "approve and remember" would whitelist: one (argv, suggested pattern) per part
+    under review; empty when remembering is not offered (irreversible, anomalies, a part a
+    rule or concern sent to review, or a part too long to remember)."""
     from .suggest import generalise
 
     if decision.irreversible or decision.anomalies:
@@ -160,7 +187,25 @@ def remember_suggestions(policy: Policy, decision: Decision, argv: list[str]) ->
     pending = [p for p in parts if p.verdict != "allow"]
     if not pending or any(p.rule is not None for p in pending):
         return []  # only commands that reached the default; rules and concerns stay reviewed
-    return [generalise(p.argv or argv, policy.programs) for p in pending]
+    found = []
+    for part in pending:
+        words = list(part.argv or argv)
+        if not words:
+            return []
+        pattern = generalise(policy, words)
+        if pattern is None:
+            return []
+        found.append((words, pattern))
+    return found
+
+
+def _keys_line(remember: bool, session: bool) -> str:
+    keys = "[bold]y[/] approve once"
+    if session:
+        keys += " · [bold]s[/] approve for this session"
+    if remember:
+        keys += " · [bold]a[/] approve and remember"
+    return keys + " · [bold]f[/] whole command · [bold]n[/]/Enter deny"
 
 
 def ask(fd: int, policy: Policy, req: Request, decision: Decision, recent: list[Any]) -> Outcome:
@@ -169,10 +214,8 @@ def ask(fd: int, policy: Policy, req: Request, decision: Decision, recent: list[
     console = _console(fd)
     render(console, req, decision, recent, timeout)
     suggestions = remember_suggestions(policy, decision, req.argv)
-    keys = "[bold]y[/] approve once"
-    if suggestions:
-        keys += " · [bold]a[/] approve and remember"
-    keys += " · [bold]n[/]/Enter deny"
+    session = not decision.irreversible
+    keys = _keys_line(bool(suggestions), session)
     reviewer = _reviewer()
     try:
         while True:
@@ -182,6 +225,10 @@ def ask(fd: int, policy: Policy, req: Request, decision: Decision, recent: list[
             if key == "y":
                 console.print("[green]approved once[/green]")
                 return Outcome(True, "reviewer", reviewer=reviewer, message="approved by reviewer")
+            if key == "f":
+                show_full(console, req.command)
+            if key == "s" and session:
+                return _for_session(console, req, reviewer)
             if key == "a" and suggestions:
                 return _remember(console, term, policy, req, suggestions, reviewer)
             if key in ("n", "\r", "\n"):
@@ -200,49 +247,52 @@ def ask(fd: int, policy: Policy, req: Request, decision: Decision, recent: list[
         return Outcome(False, "reviewer", reviewer=reviewer, message="review aborted (Ctrl-C/EOF)")
 
 
+def _for_session(console: Any, req: Request, reviewer: str) -> Outcome:
+    from . import sessions
+
+    try:
+        sessions.grant(req, reviewer)
+    except OSError as exc:
+        console.print(f"[red]could not save the session approval: {exc.strerror}[/red]")
+        return Outcome(True, "reviewer", reviewer=reviewer, message="approved once")
+    console.print(
+        "[green]approved for this session (this exact command, in this directory)[/green]"
+    )
+    return Outcome(True, "reviewer", reviewer=reviewer, message="approved for this session")
+
+
 def _remember(
     console: Any,
     term: Terminal,
     policy: Policy,
     req: Request,
-    suggestions: list[str],
+    suggestions: list[Pending],
     reviewer: str,
 ) -> Outcome:
     from rich.text import Text
 
-    from . import paths, policy_edit
+    from . import paths, remember
     from .errors import GuardError
 
-    chosen = []
-    for suggestion in suggestions:
-        # Text, not markup: the pattern's `[...]` globs (and agent-chosen names) show as written.
-        console.print(
-            Text.assemble(
-                "pattern to whitelist ",
-                (visible(suggestion), "bold"),
-                " (Enter keeps it, or type another): ",
-            ),
-            end="",
-        )
-        typed = term.line()
-        chosen.append(typed or suggestion)
+    choice = remember.choose(console, term.line, policy, req.agent, suggestions, req.audit_path)
+    if choice is None:
+        console.print(Text("nothing remembered; approved once", "yellow"))
+        return Outcome(True, "reviewer", reviewer=reviewer, message="approved once")
     target = req.policy_path or paths.user_policy()
     try:
-        rule_id = policy_edit.add_allow_rule(
-            target, None, chosen, comment=f"remembered by {reviewer}"
-        )
+        saved = remember.save(target, choice, reviewer, req.command)
     except GuardError as exc:
         console.print(Text(f"could not save the rule: {exc.message}", "red"), "(approved once)")
         return Outcome(
             True, "reviewer", reviewer=reviewer, message="approved once (remember failed)"
         )
-    console.print(Text(f"approved; rule {rule_id} added to {target}", "green"))
+    console.print(Text(saved, "green"))
     return Outcome(
         True,
         "reviewer",
         reviewer=reviewer,
         message="approved and remembered",
-        remembered=" | ".join(chosen),
+        remembered=" | ".join(choice.patterns),
     )
 
 

@@ -1,9 +1,20 @@
-"""The one place that turns a concrete command into a whitelist pattern.
+"""The one place that turns a concrete command into a whitelist pattern, and judges patterns.
 
 Used by "approve and remember" at the prompt and by `guard audit suggest`, so both propose the
-same rule for the same command. The pattern keeps the program and, for programs with
-subcommands, the subcommand, and lets everything after it vary: `git log -n 5` -> `git log **`.
-A human edits the proposal before it is written (prompt) or confirms it (suggest --apply).
+same rule for the same command. The proposal is the narrowest pattern that still generalises:
+
+- it keeps what defines the operation: the program, its subcommands (`git log`, `kubectl
+  rollout undo`), an interpreter's module or script (`python3 -m pytest`, `node build.js`);
+- an ordinary operation lets its arguments vary: `git log -n 5` -> `git log **`;
+- an operation that has protected effects somewhere in the catalogue (`rm`, `git push`,
+  `chmod`, `curl`) keeps every word literally: only that exact command is remembered;
+- shells, wrappers and inline code (`bash x.sh`, `sudo ...`, `python3 -c CODE`) are remembered
+  only as the exact command, never with a wildcard; a command too long to be a rule has no
+  proposal at all.
+
+What guard knows about a program's shape sits behind `program_kind` and `operation_words`,
+fed today from the policy (`[programs.*]`, the shell catalogue, the rules' first tokens) so a
+grammar package can take their place without touching the callers.
 """
 
 from __future__ import annotations
@@ -13,22 +24,197 @@ import shlex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from typing import Any
 
+    from .policy import Policy
+
 _GLOB_CHARS = "*?["
+MAX_EXACT = 300  # characters: a longer command is reviewed each time, not remembered exactly
+SHELLS = frozenset(
+    ("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "busybox")
+)
+# Shell builtins that change what later commands run or where they look (`hash -p`, `alias`,
+# `enable -f`, `source`): remembered only exactly, like a shell.
+SHELL_BUILTINS = frozenset(
+    (
+        "hash",
+        "alias",
+        "unalias",
+        "enable",
+        "source",
+        ".",
+        "eval",
+        "exec",
+        "builtin",
+        "command",
+        "trap",
+        "export",
+        "declare",
+        "typeset",
+        "set",
+        "shopt",
+        "unset",
+        "readonly",
+        "local",
+        "let",
+    )
+)
+_PROTECTING = ("deny", "irreversible", "review")
+KINDS = ("shell", "interpreter", "wrapper", "protected", "plain")
 
 
-def _spec(program: str, programs: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if not programs:
-        return None
-    spec = programs.get(program)
-    if spec is not None:
-        return dict(spec)
-    for other in programs.values():  # raw (uncompiled) specs list their other names
-        if isinstance(other, dict) and program in other.get("names", ()):
-            return dict(other)
-    return None
+# --- what guard knows about a program (the grammar's future seat) -----------------------------
+
+
+def program_kind(policy: Policy, name: str) -> str:
+    """ "shell" | "interpreter" | "wrapper" | "protected" | "plain" for a program's base name.
+
+    wrapper: runs the program named in its arguments whatever its subcommand (`sudo`, `env`,
+    `xargs`); programs that wrap only in some subcommands (`docker run`, `kubectl exec`) or
+    through options (`find -exec`) count as protected. protected: some deny, irreversible or
+    review rule names this program, or the shell catalogue knows it writes files or talks to a
+    database (writers, clients).
+    """
+    shell = policy.shell
+    if name in SHELLS or name in SHELL_BUILTINS:
+        return "shell"
+    if _family(shell, "interpreter", name):
+        return "interpreter"
+    wrapper = _wrapper_spec(policy, name)
+    if wrapper is not None and not wrapper.get("subcommands") and wrapper.get("run") != "embedded":
+        return "wrapper"
+    if wrapper is not None or _family(shell, "writer", name) or _family(shell, "client", name):
+        return "protected"
+    if _protecting_rules(policy, name):
+        return "protected"
+    return "plain"
+
+
+def _family(shell: dict[str, Any], kind: str, name: str) -> str | None:
+    """The catalogue entry (`[shell.interpreters.python]`...) a program name belongs to."""
+    from .wildcard import match
+
+    family = (shell.get(f"{kind}_names") or {}).get(name)
+    if family is None:
+        globs = shell.get(f"{kind}_globs") or ()
+        family = next((f for glob, f in globs if match(glob, name)), None)
+    return family
+
+
+def _wrapper_spec(policy: Policy, name: str) -> dict[str, Any] | None:
+    family = _family(policy.shell, "wrapper", name)
+    return policy.shell["wrappers"].get(family) if family else None
+
+
+def _protecting_rules(policy: Policy, name: str) -> list[list[str]]:
+    """The argument words of every deny/irreversible/review pattern whose program is `name`."""
+    from .wildcard import match
+
+    found = []
+    for kind in _PROTECTING:
+        for rule in policy.candidates(kind, name):
+            for text in rule["match"]:
+                words = text.split()
+                if words and match(words[0], name):
+                    found.append(words[1:])
+    return found
+
+
+def operation_words(policy: Policy, argv: list[str]) -> int:
+    """How many words after the program (and its global options) name the operation.
+
+    `git stash list` -> 2 when some rule of the policy spells `git stash ...`; `git log -n 5`
+    -> 1; `ls -la` -> 0. A word counts only if it reads like a subcommand, and a second or
+    third word only if the policy's rules name that deeper subcommand.
+    """
+    from .tokenize import Command
+
+    cmd = Command(argv, policy.programs)
+    args = cmd.args
+    if not args or not _is_subcommand(args[0]):
+        return 0
+    known = _rule_prefixes(policy, cmd.name)
+    n = 1
+    while n < min(len(args), 3) and _is_subcommand(args[n]) and tuple(args[: n + 1]) in known:
+        n += 1
+    if n == 1 and cmd.spec is None and (args[0],) not in known:
+        # A program guard knows nothing about: its first word may be a file name (`make
+        # test`, `pytest tests`); keep it only if it cannot be mistaken for one.
+        return 1 if "." not in args[0] else 0
+    return n
+
+
+def _rule_prefixes(policy: Policy, name: str) -> set[tuple[str, ...]]:
+    """Literal word prefixes (after the program) that the policy's rules spell out."""
+    from .wildcard import match
+
+    found: set[tuple[str, ...]] = set()
+    for kind in ("deny", "irreversible", "review", "allow"):
+        for rule in policy.candidates(kind, name):
+            for text in rule["match"]:
+                words = text.split()
+                if not words or not match(words[0], name):
+                    continue
+                lead: list[str] = []
+                for word in words[1:]:
+                    if any(c in word for c in _GLOB_CHARS) or word.startswith("-"):
+                        break
+                    lead.append(word)
+                    found.add(tuple(lead))
+    return found
+
+
+def operation_kind(policy: Policy, argv: list[str]) -> tuple[str, list[str]]:
+    """(kind, operation words) of one command: `program_kind` refined by its operation.
+
+    `docker run ...` is a wrapper though `docker` is not; `git log` is plain though `git`
+    has protected operations (`git push`); an operation is protected when a deny,
+    irreversible or review rule names it (`git push **`), or names the bare program
+    (`rm **`) and the command has no subcommand.
+    """
+    from .tokenize import Command
+
+    name = os.path.basename(argv[0].rstrip("/")) or argv[0]
+    kind = program_kind(policy, name)
+    cmd = Command(argv, policy.programs)
+    ops = cmd.args[: operation_words(policy, argv)]
+    if kind in ("shell", "interpreter", "wrapper", "plain"):
+        return kind, ops
+    wrapper = _wrapper_spec(policy, name)
+    if wrapper is not None:
+        for sub in wrapper.get("subcommands") or ():
+            if cmd.args[: len(sub)] == list(sub):
+                return "wrapper", ops
+        if wrapper.get("run") == "embedded":
+            return "protected", ops
+    shell = policy.shell
+    if _family(shell, "writer", name) or _family(shell, "client", name):
+        return "protected", ops
+    for words in _protecting_rules(policy, name):
+        if _names_operation(words, ops):
+            return "protected", ops
+    return "plain", ops
+
+
+def _names_operation(words: list[str], ops: list[str]) -> bool:
+    """Does a rule's argument words name this operation (or, with no operation, apply to
+    the bare program)? Rules that reach every operation only through flags (`git **` with
+    `--ext-diff`) stay in force against any allow rule, so they do not narrow learning."""
+    from .wildcard import match
+
+    if not ops:
+        return True
+    if not words or any(c in words[0] for c in _GLOB_CHARS) or words[0].startswith("-"):
+        return False
+    for word, op in zip(words, ops, strict=False):
+        if word == "**":
+            return True
+        if not match(word, op):
+            return False
+    return True
+
+
+# --- proposing -----------------------------------------------------------------------------------
 
 
 def _is_subcommand(word: str) -> bool:
@@ -41,29 +227,6 @@ def _is_subcommand(word: str) -> bool:
     )
 
 
-def _skip_globals(args: list[str], spec: dict[str, Any]) -> list[str]:
-    """Drop the options written before the subcommand (`-C DIR`, `--namespace=ns`, `-q`)."""
-    takes_value = set(spec.get("global_options", ()))
-    flags = set(spec.get("global_flags", ()))
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--" or not arg.startswith("-") or arg == "-":
-            break
-        name = arg.split("=", 1)[0]
-        if arg in takes_value:
-            i += 2
-        elif name in takes_value or name in flags:
-            i += 1  # --opt=value, or a flag
-        elif not arg.startswith("--") and any(
-            arg.startswith(opt) and len(opt) == 2 for opt in takes_value
-        ):
-            i += 1  # -Cvalue
-        else:
-            break  # an option guard knows nothing about: stop, generalise from here
-    return args[i:]
-
-
 def quote_token(token: str) -> str:
     """One literal token as a pattern word: glob characters escaped, then shell-quoted."""
     if any(c in token for c in _GLOB_CHARS):
@@ -71,23 +234,141 @@ def quote_token(token: str) -> str:
     return shlex.quote(token)
 
 
-def generalise(argv: list[str], programs: Mapping[str, Any] | None = None) -> str:
-    """A whitelist pattern covering `argv` and its siblings.
-
-    `["git", "log", "-n", "5"]` -> `git log **`; `["ls", "-la"]` -> `ls **`;
-    `["kubectl", "-n", "prod", "get", "pods"]` -> `kubectl get **` when `programs` (the
-    policy's `[programs.NAME]` specs) says `-n` is a global option taking a value.
-    The program is its base name (`/usr/bin/git` -> `git`), as patterns match it.
-    """
-    if not argv:
-        raise ValueError("cannot generalise an empty command")
+def exact(argv: list[str]) -> str | None:
+    """The pattern naming exactly this command (no wildcard), or None if too long for a rule."""
     program = os.path.basename(argv[0].rstrip("/")) or argv[0]
-    words = [quote_token(program)]
-    args = list(argv[1:])
-    spec = _spec(program, programs)
-    if spec is not None and (spec.get("global_options") or spec.get("global_flags")):
-        args = _skip_globals(args, spec)
-    if args and _is_subcommand(args[0]):
-        words.append(quote_token(args[0]))
-    words.append("**")
-    return " ".join(words)
+    text = " ".join(quote_token(w) for w in [program, *argv[1:]])
+    return text if len(text) <= MAX_EXACT else None
+
+
+def _interpreter_head(policy: Policy, argv: list[str]) -> list[str] | None:
+    """The words of an interpreter call up to its module or script (`python3 -X dev -m pytest`),
+    or None when it runs inline code, reads stdin, or names no file."""
+    spec = _interpreter_spec(policy, os.path.basename(argv[0]))
+    options = spec.get("options", {}) if spec else {}
+    i = 1
+    while i < len(argv):
+        word = argv[i]
+        role = options.get(word)
+        if role == "end":  # `-m MODULE`: the module defines the operation
+            return argv[: i + 2] if i + 1 < len(argv) and _is_module(argv[i + 1]) else None
+        if role == "value":
+            i += 2
+            continue
+        if role in ("code", "info") or word in ("-", "--"):
+            return None
+        if word.startswith("-"):
+            if any(word.startswith(o) and options[o] in ("code", "end") for o in options):
+                return None  # `-cCODE`, `-mpytest`: glued forms are spelled exactly
+            i += 1
+            continue
+        return argv[: i + 1] if _is_script(word) else None
+    return None
+
+
+def _interpreter_spec(policy: Policy, name: str) -> dict[str, object] | None:
+    from .wildcard import match
+
+    shell = policy.shell
+    family = shell.get("interpreter_names", {}).get(name)
+    if family is None:
+        family = next((f for g, f in shell.get("interpreter_globs", ()) if match(g, name)), None)
+    return shell.get("interpreters", {}).get(family) if family else None
+
+
+def _is_module(word: str) -> bool:
+    return bool(word) and all(c.isascii() and (c.isalnum() or c in "._") for c in word)
+
+
+def _is_script(word: str) -> bool:
+    return bool(word) and not any(c in word for c in "*?[$`\n") and word[0] != "-"
+
+
+def generalise(policy: Policy, argv: list[str]) -> str | None:
+    """The pattern "approve and remember" proposes for `argv`, or None when nothing may be
+    remembered (a command too long to whitelist exactly).
+
+    `git log -n 5` -> `git log **`; `python3 -m pytest -q tests/` -> `python3 -m pytest **`;
+    `rm build.log` -> `rm build.log`; `bash x.sh` -> `bash x.sh`.
+    """
+    if not argv or not argv[0]:
+        raise ValueError("cannot generalise an empty command")
+    kind, ops = operation_kind(policy, argv)
+    if kind == "interpreter":
+        head = _interpreter_head(policy, argv)
+        return _pattern(head[0], head[1:], wild=True) if head else exact(argv)
+    if kind != "plain":
+        return exact(argv)
+    return _pattern(argv[0], ops, wild=True)
+
+
+def _pattern(program: str, words: list[str], *, wild: bool) -> str:
+    name = os.path.basename(program.rstrip("/")) or program
+    return " ".join([quote_token(name), *(quote_token(w) for w in words), *(["**"] * wild)])
+
+
+# --- judging a pattern a human typed ----------------------------------------------------------
+
+
+def pattern_problem(policy: Policy, pattern: str, argv: list[str]) -> str | None:
+    """Why `pattern` may not be remembered for the command `argv` under review, or None.
+
+    Refused: a pattern that does not parse or does not match the command; one that does not
+    name its program literally; any wildcard for a shell, a wrapper or an operation with
+    protected effects; an interpreter with a wildcard before its module or script; a
+    wildcard in place of an ordinary operation's subcommand.
+    """
+    from .match import pattern_match
+    from .policy import compile_pattern
+    from .tokenize import Command
+
+    try:
+        tokens = compile_pattern(pattern)
+    except ValueError as exc:
+        return f"not a valid pattern: {exc}"
+    if tokens[0][0] != "L":
+        return "the pattern must name its program literally (no `*` or `**` in the first word)"
+    if not pattern_match(tokens, Command(argv, policy.programs)):
+        return "it does not match the command under review"
+    wild = [i for i, t in enumerate(tokens) if t[0] != "L"]
+    if not wild:
+        return None
+    kind, ops = operation_kind(policy, argv)
+    what = " ".join([tokens[0][1], *ops])
+    if kind in ("shell", "wrapper"):
+        return f"{what} runs other programs: only the exact command can be remembered"
+    if kind == "protected":
+        return f"{what} has protected effects: only the exact command can be remembered"
+    head = _interpreter_head(policy, argv) if kind == "interpreter" else None
+    if kind == "interpreter" and (head is None or wild[0] < len(head)):
+        return f"{what} runs code: the pattern must name the module or script literally"
+    if kind == "plain" and wild[0] <= len(ops):
+        return f"the pattern must spell out the operation `{what}`"
+    return None
+
+
+def broader_than(policy: Policy, pattern: str, suggestion: str | None) -> bool:
+    """Is `pattern` anything other than the suggestion or a narrowing of it (fewer wildcards
+    before the suggestion's own)? Such a pattern needs an explicit yes."""
+    if suggestion is None:
+        return True
+    if pattern.split() == suggestion.split():
+        return False
+    from .policy import compile_pattern
+
+    try:
+        mine, theirs = compile_pattern(pattern), compile_pattern(suggestion)
+    except ValueError:
+        return True
+    return _literal_prefix(mine) < _literal_prefix(theirs) or sum(t[0] != "L" for t in mine) > sum(
+        t[0] != "L" for t in theirs
+    )
+
+
+def _literal_prefix(tokens: list[tuple[str, ...]]) -> int:
+    n = 0
+    for tok in tokens:
+        if tok[0] != "L":
+            break
+        n += 1
+    return n

@@ -161,11 +161,16 @@ def test_suggest_and_apply(tmp_path: Path) -> None:
     assert "added [[allow]] allow-make-test" in result.output
     text = policy.read_text(encoding="utf-8")
     assert text.startswith("# my policy\n")  # appended, comments kept
-    assert tomllib.loads(text)["allow"] == [{"id": "allow-make-test", "match": "make test **"}]
+    assert tomllib.loads(text)["allow"] == [
+        {"id": "allow-make-test", "match": "make test **", "agents": ["claude"]}
+    ]
     assert os.stat(policy).st_mode & 0o777 == 0o600
-    # once whitelisted, the id is taken: a second run proposes a fresh id, never a clash
+    # once whitelisted, nothing is proposed again, and --apply adds nothing
     again = json.loads(run("suggest", "--audit-log", path, "--policy", str(policy), "--json"))
-    assert again["suggestions"][0]["rule_id"] == "allow-make-test-2"
+    assert again["suggestions"] == []
+    assert again["already_allowed"] == ["make test **"]
+    run("suggest", "--audit-log", path, "--policy", str(policy), "--apply", "--yes")
+    assert policy.read_text(encoding="utf-8") == text
 
 
 def test_replay_json(tmp_path: Path) -> None:

@@ -10,9 +10,7 @@ import pytest
 from audit_builder import approved, denied, entry, lines, rewrite, write
 
 from expacti_cli import auditread, auditstats, policy
-from expacti_cli.suggest import generalise
-
-KUBECTL = {"kubectl": {"global_options": ["-n", "--namespace", "--context"]}}
+from expacti_cli.suggest import generalise, pattern_problem
 
 
 @pytest.fixture
@@ -105,65 +103,149 @@ def test_parallel_summary_equals_sequential(
     assert par.problems.first[0].line == 6
 
 
+@pytest.fixture(scope="module")
+def builtin() -> policy.Policy:
+    """The built-in catalogue alone, as guard compiles it."""
+    return policy.Policy(policy.compile_files(policy.builtin_files()))
+
+
 @pytest.mark.parametrize(
-    ("argv", "programs", "pattern"),
+    ("argv", "pattern"),
     [
-        (["git", "log", "-n", "5"], None, "git log **"),
-        (["ls", "-la"], None, "ls **"),
-        (["/usr/bin/git", "status"], None, "git status **"),
-        (["kubectl", "-n", "prod", "get", "pods"], KUBECTL, "kubectl get **"),
-        (["kubectl", "--namespace=prod", "get", "pods"], KUBECTL, "kubectl get **"),
-        (["kubectl", "-nprod", "delete", "pod", "x"], KUBECTL, "kubectl delete **"),
-        (["kubectl", "-n", "prod", "get", "pods"], None, "kubectl **"),
-        (["python", "script.py"], None, "python **"),
-        (["my prog", "x"], None, "'my prog' x **"),
-        (["[", "-f", "x", "]"], None, "'[[]' **"),
+        (["git", "log", "-n", "5"], "git log **"),
+        (["ls", "-la"], "ls **"),
+        (["/usr/bin/git", "status"], "git status **"),
+        (["kubectl", "-n", "prod", "get", "pods"], "kubectl -n prod get pods"),
+        (["git", "stash", "list"], "git stash list **"),
+        (["python3", "-m", "pytest", "-q", "tests/"], "python3 -m pytest **"),
+        (["python", "script.py", "-v"], "python script.py **"),
+        (["npm", "test"], "npm test **"),
+        (["my prog", "x"], "'my prog' x **"),
+        (["[", "-f", "x", "]"], "'[[]' **"),
+        # protected effects, shells, wrappers, inline code: the exact command only
+        (["rm", "build.log"], "rm build.log"),
+        (["git", "push", "origin", "main"], "git push origin main"),
+        (["chmod", "+x", "a.sh"], "chmod +x a.sh"),
+        (["curl", "https://example.com"], "curl https://example.com"),
+        (["bash", "x.sh"], "bash x.sh"),
+        (["sudo", "apt", "update"], "sudo apt update"),
+        (["python3", "-c", "print(1)"], "python3 -c 'print(1)'"),
+        (["hash", "-r"], "hash -r"),
+        (["docker", "run", "alpine"], "docker run alpine"),
     ],
 )
-def test_generalise(argv: list[str], programs: Any, pattern: str) -> None:
-    assert generalise(argv, programs) == pattern
+def test_generalise(builtin: Any, argv: list[str], pattern: str) -> None:
+    assert generalise(builtin, argv) == pattern
 
 
-def test_generalise_with_the_builtin_catalogue() -> None:
-    pol = policy.load(None)
-    pattern = generalise(["kubectl", "-n", "prod", "get", "pods"], pol.programs)
-    assert pattern == "kubectl get **"
+def test_generalise_never_proposes_a_catch_all(builtin: Any) -> None:
+    """No `**` right after a shell, an interpreter, a wrapper or a protected program."""
+    for argv in (
+        ["python3", "-m", "pytest"],
+        ["python3", "x.py"],
+        ["node", "-e", "1"],
+        ["bash", "-c", "ls"],
+        ["sudo", "ls"],
+        ["env", "X=1", "ls"],
+        ["rm", "-f", "x"],
+        ["curl", "-o", "x", "http://h"],
+        ["sh", "script"],
+    ):
+        pattern = generalise(builtin, argv)
+        assert pattern is not None
+        assert pattern.split()[1:2] != ["**"], (argv, pattern)
 
 
-def test_suggest(tmp_path: Path) -> None:
-    es = [approved(["git", "log", "-n", str(i)], rule="review-git") for i in range(3)]
+def test_a_command_too_long_is_not_remembered(builtin: Any) -> None:
+    assert generalise(builtin, ["rm", "x" * 400]) is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "argv", "problem"),
+    [
+        ("python3 **", ["python3", "-m", "pytest", "-q"], "module or script"),
+        ("rm **", ["make", "-v"], "does not match"),
+        ("make **", ["make", "-v"], "protected effects"),
+        ("** x", ["ls", "x"], "program"),
+        ("* x", ["ls", "x"], "literally"),
+        ("git **", ["git", "log"], "operation"),
+        ("bash *", ["bash", "x.sh"], "runs other programs"),
+        ("sudo ls **", ["sudo", "ls"], "runs other programs"),
+        ("rm *.log", ["rm", "a.log"], "protected effects"),
+    ],
+)
+def test_typed_patterns_that_are_refused(
+    builtin: Any, pattern: str, argv: list[str], problem: str
+) -> None:
+    found = pattern_problem(builtin, pattern, argv)
+    assert found is not None and problem in found
+
+
+@pytest.mark.parametrize(
+    ("pattern", "argv"),
+    [
+        ("python3 -m pytest **", ["python3", "-m", "pytest", "-q"]),
+        ("git log **", ["git", "log", "-n", "3"]),
+        ("ls **", ["ls", "-la"]),
+        ("rm a.log", ["rm", "a.log"]),
+        ("bash x.sh", ["bash", "x.sh"]),
+    ],
+)
+def test_typed_patterns_that_are_accepted(builtin: Any, pattern: str, argv: list[str]) -> None:
+    assert pattern_problem(builtin, pattern, argv) is None
+
+
+def test_suggest(tmp_path: Path, builtin: Any) -> None:
+    es = [approved(["frob", "log", "-n", str(i)], rule=None) for i in range(3)]
     es += [approved(["npm", "test"]) for _ in range(3)] + [denied(["npm", "test", "--all"])]
     es += [approved(["rm", "-rf", "build"], irreversible=True, rule="rm-rf") for _ in range(3)]
-    es += [
-        denied(["kubectl", "-n", "prod", "delete", "pod", str(i)], rule="kube-write")
-        for i in range(3)
-    ]
-    es += [approved(["git", "push"]) for _ in range(2)]
+    es += [denied(["frob", "delete", str(i)], rule="kube-write") for i in range(3)]
+    es += [approved(["zork", "push"]) for _ in range(2)]
     es += [entry(["ls"]) for _ in range(5)]  # allowed by policy: nothing to suggest
     path = write(tmp_path / "audit.jsonl", es)
-    out = auditstats.suggest(path, programs=KUBECTL)
+    out = auditstats.suggest(path, policy=builtin)
     assert [(s.pattern, s.approvals, s.rule_id) for s in out.suggestions] == [
-        ("git log **", 3, "allow-git-log")
+        ("frob log **", 3, "allow-frob-log")
     ]
-    assert out.suggestions[0].sent_by == ["review-git"]
-    assert out.suggestions[0].examples == ["git log -n 0", "git log -n 1", "git log -n 2"]
-    assert out.irreversible_skipped == ["rm **"]
+    assert out.suggestions[0].agents == ["claude"]
+    assert out.suggestions[0].examples == ["frob log -n 0", "frob log -n 1", "frob log -n 2"]
+    assert out.irreversible_skipped == ["rm -rf build"]
     assert [(w.pattern, w.denials, w.rules) for w in out.warnings] == [
-        ("kubectl delete **", 3, ["kube-write"])
+        ("frob delete **", 3, ["kube-write"])
     ]
-    assert auditstats.suggest(path, min_approvals=2).suggestions[-1].pattern == "git push **"
-    taken = auditstats.suggest(path, taken_ids={"allow-git-log"})
-    assert taken.suggestions[0].rule_id == "allow-git-log-2"
+    two = auditstats.suggest(path, policy=builtin, min_approvals=2)
+    assert two.suggestions[-1].pattern == "zork push **"
+    taken = auditstats.suggest(path, policy=builtin, taken_ids={"allow-frob-log"})
+    assert taken.suggestions[0].rule_id == "allow-frob-log-2"
 
 
-def test_suggest_uses_the_parts_of_shell_lines(tmp_path: Path) -> None:
+def test_suggest_never_proposes_what_the_policy_allows_or_a_rule_reviews(
+    tmp_path: Path, builtin: Any
+) -> None:
+    es = [approved(["git", "log", "-n", str(i)]) for i in range(3)]  # allowed already
+    es += [approved(["eval", "x"], rule="shell-eval") for _ in range(3)]  # a rule reviews it
+    out = auditstats.suggest(write(tmp_path / "audit.jsonl", es), policy=builtin)
+    assert out.suggestions == []
+    assert "git log **" in out.already_allowed
+
+
+def test_suggest_vetoes_over_the_whole_log(tmp_path: Path, builtin: Any) -> None:
+    """A filter narrows what counts as approvals, never hides a denial elsewhere in the log."""
+    es = [approved(["frob", "x", str(i)], agent="a") for i in range(3)]
+    es += [denied(["frob", "x", "9"], agent="b")]
+    path = write(tmp_path / "audit.jsonl", es)
+    out = auditstats.suggest(path, auditread.Filter(agent="a"), policy=builtin)
+    assert out.suggestions == []
+
+
+def test_suggest_uses_the_parts_of_shell_lines(tmp_path: Path, builtin: Any) -> None:
     parts = [
         {"argv": ["git", "status"], "verdict": "allow", "rule": "git-read", "reason": ""},
-        {"argv": ["make", "all"], "verdict": "review", "rule": None, "reason": ""},
+        {"argv": ["frob", "all"], "verdict": "review", "rule": None, "reason": ""},
     ]
-    es = [approved(["bash", "-c", "git status && make all"], mode="shell", parts=parts)] * 3
-    out = auditstats.suggest(write(tmp_path / "audit.jsonl", es))
-    assert [s.pattern for s in out.suggestions] == ["make all **"]
+    es = [approved(["bash", "-c", "git status && frob all"], mode="shell", parts=parts)] * 3
+    out = auditstats.suggest(write(tmp_path / "audit.jsonl", es), policy=builtin)
+    assert [s.pattern for s in out.suggestions] == ["frob all **"]
 
 
 def test_recorded_verdicts() -> None:

@@ -270,6 +270,8 @@ def test_approve_and_remember_whitelists_the_command(
     screen = s.expect("Enter keeps it")
     assert "tool **" in screen  # the suggested pattern
     s.child.sendline("")
+    s.expect("lifetime")
+    s.child.sendline("")  # this agent only, never expiring
     s.expect(f"tool ran: {marker}")
     assert s.finish() == 0
 
@@ -278,6 +280,9 @@ def test_approve_and_remember_whitelists_the_command(
     assert 'review_timeout = "60s"  # keep this comment' in text
     layer = tomllib.loads(text)
     assert [r["match"] for r in layer["allow"]] == ["tool **"]
+    assert [r["agents"] for r in layer["allow"]] == [["anonymous"]]
+    assert layer["allow"][0]["learned"]["by"] == "alice"
+    assert layer["allow"][0]["learned"]["command"] == f"tool {marker}"
     assert layer["settings"] == {"review_timeout": "60s"}
     entry = last_entry(guard_env)
     assert entry["decision"] == "approved"
@@ -297,6 +302,8 @@ def test_remember_with_an_edited_pattern(spawn, marker, guard_env, pty_env, tmp_
     s.child.send("a")
     s.expect("Enter keeps it")
     s.child.sendline(f"tool {tmp_path}/[mot]*")  # brackets: a glob, not terminal markup
+    s.expect("lifetime")
+    s.child.sendline("")
     s.expect("added to")
     assert s.finish() == 0
     other = tmp_path / "other.marker"

@@ -11,7 +11,6 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -308,7 +307,8 @@ def verify(
     policy_path: str | None,
     as_json: bool,
 ) -> None:
-    """Check the hash chain: exit 0 if intact, 65 at the first break (edit, gap, ...)."""
+    """Check the hash chain: exit 0 if intact, 65 at the first break (edit, gap, ...),
+    74 if the only breaks are torn lines (`guard audit repair`), 66 keyed and no key."""
     from .. import auditverify
 
     path = _log_path(ctx, audit_path)
@@ -463,14 +463,17 @@ def suggest(
         raise UsageError("--min and --min-denials must be at least 1")
     path = _log_path(ctx, audit_path)
     _require_log(path)
-    programs, taken = _policy_knowledge(policy_path)
+    from .. import policy as policy_mod
+
+    pol = policy_mod.load(policy_path)
+    taken = {str(r["id"]) for r in pol.rules}
     flt = _filter(filters)
     result = auditstats.suggest(
         path,
         None if flt.empty else flt,
+        policy=pol,
         min_approvals=min_approvals,
         min_denials=min_denials,
-        programs=programs,
         taken_ids=taken,
     )
     _warn_problems(result.problems)
@@ -480,15 +483,6 @@ def suggest(
         _render_suggestions(result, min_approvals)
     if apply and result.suggestions:
         _apply(result.suggestions, policy_path or paths.user_policy(), yes)
-
-
-def _policy_knowledge(policy_path: str | None) -> tuple[Mapping[str, Any] | None, set[str]]:
-    """The programs spec (for generalising) and the rule ids in use, from the policy."""
-    from .. import policy as policy_mod
-
-    pol = policy_mod.load(policy_path)
-    ids = {str(r["id"] if isinstance(r, dict) else getattr(r, "id", "")) for r in pol.rules}
-    return pol.programs, ids
 
 
 def _render_suggestions(result: Any, min_approvals: int) -> None:
@@ -501,16 +495,16 @@ def _render_suggestions(result: Any, min_approvals: int) -> None:
             f"no suggestions: no pattern approved {min_approvals}+ times and never denied"
         )
     else:
-        t = Table(title="suggested [[allow]] rules", title_justify="left", box=None)
-        for name in ("id", "pattern", "approvals", "agents", "example"):
-            t.add_column(name, header_style="bold")
+        console.print(Text("suggested \\[[allow]] rules", style="bold"))
+        t = Table(box=None, pad_edge=False)
+        for name in ("pattern", "approvals", "agents", "id"):
+            t.add_column(name, header_style="bold", overflow="fold")
         for s in result.suggestions:
             t.add_row(
-                _safe(s.rule_id),
                 Text(_safe(s.pattern), style="green"),
                 str(s.approvals),
-                _safe(", ".join(s.agents)),
-                Text(_safe(s.examples[0] if s.examples else "")),
+                Text(_safe(", ".join(s.agents))),
+                Text(_safe(s.rule_id)),
             )
         console.print(t)
     for w in result.warnings:
@@ -524,12 +518,20 @@ def _render_suggestions(result: Any, min_approvals: int) -> None:
         )
     if result.irreversible_skipped:
         console.print(
-            "never proposed (irreversible): " + _safe(", ".join(result.irreversible_skipped))
+            Text("never proposed (irreversible): " + _safe(", ".join(result.irreversible_skipped)))
+        )
+    if result.already_allowed:
+        console.print(
+            Text(
+                f"not proposed: {len(result.already_allowed)} pattern(s) the policy already "
+                "allows or that a rule sends to review anyway"
+            )
         )
 
 
 def _apply(suggestions: list[Any], policy_file: str, yes: bool) -> None:
     from ..policy_edit import add_allow_rule
+    from ..remember import escape_glob
 
     if not yes and not click.confirm(
         f"Add {len(suggestions)} [[allow]] rule(s) to {policy_file}?", default=False
@@ -537,13 +539,19 @@ def _apply(suggestions: list[Any], policy_file: str, yes: bool) -> None:
         click.echo("nothing written")
         return
     for s in suggestions:
-        rule_id = add_allow_rule(
+        # Idempotent, also against a concurrent run: the check is made under the file's lock.
+        done = add_allow_rule(
             policy_file,
             s.rule_id,
             [s.pattern],
             comment=f"suggested by guard audit suggest: approved {s.approvals} times, never denied",
+            agents=[escape_glob(a) for a in s.agents],
+            covers=s.example_argvs,
         )
-        click.echo(f"added [[allow]] {rule_id}: {s.pattern}")
+        if done.added:
+            click.echo(f"added [[allow]] {done.rule_id}: {s.pattern}")
+        else:
+            click.echo(f"already allowed by {done.rule_id}: {s.pattern} (nothing added)")
 
 
 # --- replay ------------------------------------------------------------------------------------
