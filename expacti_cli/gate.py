@@ -114,7 +114,18 @@ def uses_shell_analysis(policy: Policy, argv: list[str]) -> bool:
 
 
 def evaluate(policy: Policy, req: Request) -> Decision:
-    """The policy's decision on the request (no anomalies, no review). Never raises."""
+    """The policy's decision on the request (no anomalies, no review). Never raises. A decision
+    that takes longer than the policy's `decision_budget` is a denial (budget.py)."""
+    from . import budget
+
+    seconds = policy.settings.get("decision_budget", budget.DEFAULT_SECONDS)
+    try:
+        return budget.run(seconds, _evaluate, policy, req)
+    except budget.Exceeded as exc:
+        return Decision(DENY, "decision-budget", f"{exc} (settings.decision_budget)")
+
+
+def _evaluate(policy: Policy, req: Request) -> Decision:
     try:
         if req.line is not None:
             from . import shell
