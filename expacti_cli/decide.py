@@ -19,6 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .effects.resolve import Context
     from .policy import Policy
     from .shell import Analysis, Concern
 
@@ -102,11 +103,79 @@ def decide_argv(
     agent: str = "anonymous",
     concerns: list[Concern] | tuple[Concern, ...] = (),
     text: str = "",
+    *,
+    part: Any = None,
+    effects: Context | None = None,
+    depth: int = 0,
 ) -> Decision:
-    """The policy's verdict on one simple command (before anomalies and review)."""
+    """The policy's verdict on one simple command (before anomalies and review): its rules,
+    then its effects (`effects/`): a protected effect no matching allow rule lifts, or a
+    command line in an option or variable that is not allowed itself, sends it to a human."""
     if not argv or not argv[0]:
         return Decision(REVIEW, None, "empty command name: cannot analyse", argv=argv, text=text)
     cmd = Command(argv, policy.programs)
+    decision = _by_rules(policy, cmd, argv, agent, concerns, text)
+    if decision.verdict == DENY:
+        return decision
+    from .effects import judge
+
+    ctx = effects if effects is not None else judge.context(policy)
+    return _by_effects(policy, cmd, decision, agent, ctx, part, depth)
+
+
+def _by_effects(
+    policy: Policy,
+    cmd: Command,
+    decision: Decision,
+    agent: str,
+    ctx: Context,
+    part: Any,
+    depth: int,
+) -> Decision:
+    from .effects import judge
+
+    worst: Decision | None = None
+    for effect in judge.effects_of(policy, cmd.argv, ctx, part, agent):
+        if effect.kind == "command":
+            nested = judge.nested_verdict(policy, effect.what, agent, depth)
+            if nested.verdict == ALLOW:
+                continue
+            why = Decision(
+                nested.verdict,
+                nested.rule,
+                f"runs the command line {effect.what!r}: {nested.reason}",
+                argv=cmd.argv,
+                text=decision.text,
+                irreversible=nested.irreversible,
+            )
+        elif effect.protected and not judge.lifted(policy, cmd, agent, effect):
+            why = Decision(
+                REVIEW,
+                f"protected:{effect.protected}",
+                effect.reason,
+                argv=cmd.argv,
+                text=decision.text,
+                irreversible=effect.protected == "irreversible",
+            )
+        else:
+            continue
+        if worst is None or _RANK[why.verdict] > _RANK[worst.verdict]:
+            worst = why
+    if worst is None:
+        return decision
+    if decision.verdict == ALLOW or worst.verdict == DENY or decision.rule is None:
+        return worst
+    return decision
+
+
+def _by_rules(
+    policy: Policy,
+    cmd: Command,
+    argv: list[str],
+    agent: str,
+    concerns: list[Concern] | tuple[Concern, ...],
+    text: str,
+) -> Decision:
 
     def ruled(verdict: str, hit: tuple[dict[str, Any], str], fallback: str) -> Decision:
         rule, pattern = hit
@@ -178,9 +247,13 @@ def could_become_stricter(
     return None
 
 
-def _decide_part(policy: Policy, part: Any, agent: str) -> Decision:
+def _decide_part(
+    policy: Policy, part: Any, agent: str, ctx: Context | None = None, depth: int = 0
+) -> Decision:
     text = part.text or " ".join(part.argv)
-    decision = decide_argv(policy, part.argv, agent, part.concerns, text)
+    decision = decide_argv(
+        policy, part.argv, agent, part.concerns, text, part=part, effects=ctx, depth=depth
+    )
     dynamic = getattr(part, "dynamic", ())
     if decision.verdict == ALLOW and dynamic and part.argv:
         hit = could_become_stricter(policy, part.argv, dynamic, agent)
@@ -201,10 +274,14 @@ def _decide_part(policy: Policy, part: Any, agent: str) -> Decision:
 
 
 def decide_line(
-    policy: Policy, analysis: Analysis, agent: str = "anonymous", line: str = ""
+    policy: Policy, analysis: Analysis, agent: str = "anonymous", line: str = "", depth: int = 0
 ) -> Decision:
-    """The verdict on a shell line: each simple command decided, the strictest wins."""
-    parts = [_decide_part(policy, p, agent) for p in analysis.parts]
+    """The verdict on a shell line: each simple command decided in order, with the line's
+    state (files written, links made), the strictest wins."""
+    from .effects import judge
+
+    ctx = judge.context(policy)
+    parts = [_decide_part(policy, p, agent, ctx, depth) for p in analysis.parts]
     parts.extend(Decision(REVIEW, c.id, c.reason, text=line) for c in analysis.concerns)
     if not parts:
         if line.strip() and not all(

@@ -55,6 +55,18 @@ def builtin_policies() -> str:
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "policies")
 
 
+def package_dir() -> str:
+    """guard's installed package (its code: a write there is self-tamper)."""
+    return os.path.dirname(os.path.abspath(__file__))
+
+
+def launcher() -> str:
+    """The `guard` launcher beside the running interpreter."""
+    import sys
+
+    return os.path.join(os.path.dirname(sys.executable), "guard")
+
+
 def audit_log() -> str:
     return os.environ.get("GUARD_AUDIT_LOG") or os.path.join(state_dir(), "audit.jsonl")
 

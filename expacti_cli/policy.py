@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
-RULE_KINDS = ("deny", "irreversible", "review", "allow")
+RULE_KINDS = ("deny", "irreversible", "protected", "review", "allow")
 COMPILED_FORMAT = 4
 
 _RULE_KEYS: dict[str, Any] = {
@@ -36,6 +36,7 @@ _RULE_KEYS: dict[str, Any] = {
     "not_examples": list,
     "expires": str,  # RFC 3339 UTC time after which the rule no longer applies
     "learned": dict,  # who remembered the rule, when, from which command (policy_edit)
+    "class": str,  # [[protected]]: the protected class (effects/model.py LIFT)
 }
 _SETTINGS = {
     "default": ("review", "deny"),
@@ -772,6 +773,17 @@ def _compile_rule(
             except ValueError as exc:
                 eloc = where.rule(kind, index, key)
                 raise PolicyError(f"{eloc}: {label}: {key} {example!r}: {exc}") from None
+    pclass = raw.get("class", "")
+    if (kind == "protected") != bool(pclass):
+        raise PolicyError(f"{loc}: {label}: 'class' is required for [[protected]] rules only")
+    if pclass:
+        from .effects.model import LIFT
+
+        if pclass not in LIFT:
+            raise PolicyError(
+                f"{where.rule(kind, index, 'class')}: {label}: unknown class {pclass!r} "
+                f"(known: {', '.join(LIFT)})"
+            )
     expires = _expiry(raw.get("expires"), where.rule(kind, index, "expires"), label)
     learned = raw.get("learned", {})
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in learned.items()):
@@ -788,6 +800,7 @@ def _compile_rule(
         "global_flags": flag_lists["global_flags"],
         "contains": contains,
         "reason": raw.get("reason", ""),
+        "class": pclass,
         "origin": loc,
         **lists,
     }

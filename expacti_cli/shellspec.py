@@ -110,6 +110,21 @@ _SHELL_LISTS = (
     "shell_variables",
     "stdin_paths",
     "coproc",
+    # The effect model's path and name classes (effects/paths.py).
+    "secret_paths",
+    "public_paths",
+    "tamper_paths",
+    "privileged_paths",
+    "secret_variables",
+    "metadata_hosts",
+)
+_PATH_LISTS = (
+    "sensitive_paths",
+    "safe_paths",
+    "secret_paths",
+    "public_paths",
+    "tamper_paths",
+    "privileged_paths",
 )
 _SHELL_TABLES = {
     "interpreters": _INTERPRETER_KEYS,
@@ -129,6 +144,8 @@ PATH_PLACEHOLDERS = (
     "GUARD_SHIM_DIR",
     "GUARD_REVIEW_DIR",
     "GUARD_BUILTIN_POLICIES",
+    "GUARD_PACKAGE_DIR",
+    "GUARD_LAUNCHER",
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -336,7 +353,7 @@ def compile(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                     tables[key][name] = compilers[key](origin, name, table)
             elif key in _SHELL_LISTS:
                 _check_type(origin, "[shell]", key, value, "strlist")
-                if key in ("sensitive_paths", "safe_paths"):
+                if key in _PATH_LISTS:
                     for pattern in value:
                         _check_path_pattern(origin, pattern)
                 shell[key] += [v for v in value if v not in shell[key]]

@@ -1,0 +1,112 @@
+"""Protected effects over rule verdicts: what a matching allow rule may lift, and what not.
+
+A wildcard allow rule (`kubectl **`) allows a program's ordinary effects only (DESIGN.md):
+production change, secret exposure, exfiltration and code from the network are lifted only by
+an allow rule that names the operation literally (`kubectl scale **`); persistence and code of
+unknown safety only by a rule naming the exact command; irreversible, self-tamper, privilege and
+the exfiltration of a secret by nothing. A command line given as an option or variable value
+(`GIT_PAGER`, `ssh -o ProxyCommand=`) is decided as a line of its own: harmless is harmless.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..match import agent_applies, matched_pattern
+from .model import LIFT, Effect
+from .paths import PathClasses
+from .resolve import Context, Line, resolve
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..policy import Policy
+    from ..tokenize import Command
+
+MAX_NESTED = 4
+_CLASSES: dict[int, PathClasses] = {}
+
+
+def context(policy: Policy, line: Line | None = None) -> Context:
+    shell = policy.shell["shell"]
+    classes = _CLASSES.get(id(shell))
+    if classes is None:
+        classes = _CLASSES[id(shell)] = PathClasses(shell)
+    return Context(policy.grammars, classes, line or Line())
+
+
+def _literal(pattern: list[tuple[str, ...]], anchor: tuple[str, ...]) -> bool:
+    """Does the pattern (after the program) name every anchor word literally?"""
+    literal = {tok[1] for tok in pattern[1:] if tok[0] == "L"}
+    return bool(anchor) and all(a in literal for a in anchor)
+
+
+def lifted(policy: Policy, cmd: Command, agent: str, effect: Effect) -> bool:
+    how = LIFT.get(effect.protected or "", "never")
+    if how == "never":
+        return False
+    for rule in policy.candidates("allow", cmd.name):
+        if not agent_applies(rule, agent):
+            continue
+        exact = how == "exact"
+        pattern = matched_pattern(rule, cmd, exact_only=exact)
+        if pattern is None:
+            continue
+        if exact:
+            return True
+        for compiled, text in zip(rule["patterns"], rule["match"], strict=False):
+            if text == pattern and _literal(compiled, effect.anchor):
+                return True
+    return False
+
+
+def _protected_rules(policy: Policy, cmd: Command, agent: str) -> list[Effect]:
+    found = []
+    for rule in policy.candidates("protected", cmd.name):
+        if not agent_applies(rule, agent):
+            continue
+        pattern = matched_pattern(rule, cmd)
+        if pattern is None:
+            continue
+        words = tuple(w for w in pattern.split()[1:] if "*" not in w and "?" not in w)
+        effect = Effect("rule", rule["reason"] or rule["id"], rule["class"], words)
+        found.append(effect)
+    return found
+
+
+def effects_of(
+    policy: Policy, argv: list[str], ctx: Context, part: Any = None, agent: str = "anonymous"
+) -> list[Effect]:
+    """Every effect of one simple command: the grammar's and the [[protected]] rules'."""
+    from ..tokenize import Command
+
+    cwd = getattr(part, "cwd", None) if part is not None else _cwd()
+    effects = resolve(
+        argv,
+        ctx,
+        cwd=cwd,
+        redirects=getattr(part, "redirects", []),
+        env=getattr(part, "env", None),
+    )
+    if argv:
+        effects += _protected_rules(policy, Command(argv, policy.programs), agent)
+    return effects
+
+
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def nested_verdict(policy: Policy, text: str, agent: str, depth: int) -> Any:
+    """Decide a command line found in an option or variable value as a line of its own."""
+    from .. import shell
+    from ..decide import REVIEW, Decision, decide_line
+
+    if depth >= MAX_NESTED:
+        return Decision(REVIEW, "too-deep", "command lines nested too deeply", text=text)
+    analysis = shell.analyse(text, policy.shell)
+    return decide_line(policy, analysis, agent, text, depth=depth + 1)

@@ -1,0 +1,72 @@
+"""Which class a path belongs to: secret, guard's own (tamper), privileged, persistence.
+
+The classes are data (`[shell]` lists in policies/protected.toml and shell.toml); matching is the
+shell analysis' one helper (`shell.paths.SensitivePaths`), so a relative path resolves against
+the line's tracked working directory and, when that is unknown, hits every pattern it could be
+the end of.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..shell.paths import SensitivePaths
+from ..wildcard import match as wildcard_match
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_CLASSES = {
+    # class: (patterns, exceptions)
+    "secret": ("secret_paths", "public_paths"),
+    "self-tamper": ("tamper_paths", "safe_paths"),
+    "privilege": ("privileged_paths", "safe_paths"),
+    "persistence": ("sensitive_paths", "safe_paths"),
+}
+
+
+class PathClasses:
+    __slots__ = ("_home", "_matchers", "_shell")
+
+    def __init__(self, shell: dict[str, Any]) -> None:
+        self._shell = shell
+        self._home = os.path.expanduser("~")
+        self._matchers: dict[str, SensitivePaths] = {}
+
+    def _matcher(self, cls: str) -> SensitivePaths:
+        m = self._matchers.get(cls)
+        if m is None:
+            hits, misses = _CLASSES[cls]
+            spec = {
+                "sensitive_paths": self._shell.get(hits, ()),
+                "safe_paths": self._shell.get(misses, ()),
+                "stdin_paths": (),
+            }
+            m = self._matchers[cls] = SensitivePaths(spec, self._home)  # type: ignore[arg-type]
+        return m
+
+    def hit(self, cls: str, path: str, cwd: str | None) -> str | None:
+        """The pattern of class `cls` that `path` hits, or None."""
+        return self._matcher(cls).hit(path, cwd)
+
+    def written(self, path: str, cwd: str | None) -> tuple[str, str] | None:
+        """The protected class of a write to `path` (and the pattern), strongest first."""
+        for cls in ("self-tamper", "privilege", "persistence"):
+            hit = self.hit(cls, path, cwd)
+            if hit:
+                return cls, hit
+        return None
+
+    def secret_variable(self, name: str) -> bool:
+        return any(wildcard_match(p, name.upper()) for p in self._shell.get("secret_variables", ()))
+
+    def metadata_host(self, text: str) -> str | None:
+        """The cloud metadata host a URL or host word names, or None."""
+        host = text.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+        if host.startswith("["):
+            host = host.split("]", 1)[0] + "]"
+        else:
+            host = host.split(":", 1)[0]
+        host = host.lower().rstrip(".")
+        return host if host in self._shell.get("metadata_hosts", ()) else None

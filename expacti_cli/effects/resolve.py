@@ -1,0 +1,346 @@
+"""One simple command + its program's grammar + the line's state -> typed effects.
+
+`resolve(part, ctx)` reads the words with `grammar.scan`, turns every role into what it does
+(a path read or written, a command line run, data sent, a remote change) and classifies it with
+`effects.paths`. `Line` carries what earlier commands of the same line did: files written or
+fetched, and symbolic links made, so a write through a link made in the line is a write to its
+target and a file written in the line and then run is code of unknown safety.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..grammar.scan import scan
+from ..shell.paths import resolve as resolve_path
+from ..wildcard import match as wildcard_match
+from .model import Effect
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..grammar.scan import Invocation, Word
+    from .paths import PathClasses
+
+_TAG_CLASS = {
+    "change": "production",
+    "secret": "secret",
+    "privilege": "privilege",
+    "network-code": "network-code",
+    "persist": "persistence",
+    "send": "exfiltration",
+    "tamper": "self-tamper",
+}
+_NETWORK_PACKAGE = ("://", "git+", "github:", "gitlab:", "bitbucket:", "gist:", "git@")
+
+
+class Line:
+    """What earlier commands of the line did to the file system."""
+
+    __slots__ = ("links", "made")
+
+    def __init__(self) -> None:
+        self.made: dict[str, str] = {}  # absolute path -> "written" | "fetched"
+        self.links: dict[str, str] = {}  # link path -> its target
+
+    def aliases(self, path: str) -> list[str]:
+        """`path` and what it really is through links made in the line."""
+        out = [path]
+        for link, target in self.links.items():
+            if path == link or path.startswith(link + "/"):
+                out.append(os.path.normpath(target + path[len(link) :]))
+        return out
+
+    def origin(self, path: str) -> str | None:
+        for p in self.aliases(path):
+            how = self.made.get(p)
+            if how:
+                return how
+        return None
+
+
+class Context:
+    """What resolving needs besides the command: the grammars, path classes, line state."""
+
+    __slots__ = ("classes", "grammar", "home", "line")
+
+    def __init__(self, grammar: Any, classes: PathClasses, line: Line) -> None:
+        self.grammar = grammar  # name -> grammar view (policy.grammars)
+        self.classes = classes
+        self.line = line
+        self.home = os.path.expanduser("~")
+
+    def view(self, name: str) -> dict[str, Any] | None:
+        view: dict[str, Any] | None = self.grammar.get(name)
+        if view is None:
+            for pattern, entry in self.grammar.get("*globs*") or ():
+                if wildcard_match(pattern, name):
+                    return self.grammar.get(entry)  # type: ignore[no-any-return]
+        return view
+
+
+class _Command:
+    """Resolving one command: its words, working directory, and the effects found so far."""
+
+    __slots__ = ("argv", "ctx", "cwd", "effects", "inv", "remote", "view", "writes")
+
+    def __init__(self, argv: list[str], cwd: str | None, ctx: Context) -> None:
+        self.argv = argv
+        self.cwd = cwd
+        self.ctx = ctx
+        self.effects: list[Effect] = []
+        self.writes: list[str] = []
+        self.view: dict[str, Any] | None = None
+        self.inv: Invocation | None = None
+        self.remote = False
+
+    def add(self, kind: str, what: str, protected: str | None, anchor: tuple[str, ...]) -> None:
+        self.effects.append(Effect(kind, what, protected, anchor))
+
+    def path(self, word: str) -> str | None:
+        return resolve_path(word, self.cwd, self.ctx.home)
+
+    # -- roles ---------------------------------------------------------------------------
+
+    def read(self, w: Word) -> None:
+        hit = self.ctx.classes.hit("secret", w.value, self.cwd)
+        if hit:
+            self.add("read", f"reads {w.value} ({hit})", "secret", (w.value,))
+
+    def write(self, w: Word, how: str = "written") -> None:
+        self.wrote(w.value, how, (w.value,))
+
+    def wrote(self, word: str, how: str, anchor: tuple[str, ...]) -> None:
+        path = self.path(word)
+        for p in self.ctx.line.aliases(path) if path else [word]:
+            hit = self.ctx.classes.written(p, self.cwd)
+            if hit:
+                cls, pattern = hit
+                self.add("write", f"writes {p} ({pattern})", cls, anchor)
+                break
+        if path:
+            self.writes.append(path)
+            self.ctx.line.made[path] = how
+
+    def runs(self, w: Word) -> None:
+        path = self.path(w.value)
+        how = self.ctx.line.origin(path) if path else None
+        if how == "fetched":
+            self.add("run", f"runs {w.value}, downloaded earlier in the line", "network-code", ())
+        elif how:
+            self.add("run", f"runs {w.value}, written earlier in the line", "unknown-code", ())
+
+    def command(self, w: Word) -> None:
+        self.add("command", w.value, None, ())
+
+    def keyval(self, w: Word) -> None:
+        key, eq, value = w.value.partition("=")
+        if not eq or self.view is None:
+            return
+        for glob, role in self.view["keys"].get(w.option or "", {}).items():
+            if wildcard_match(glob, key.lower()):
+                self.role(_word(role, value, w))
+                return
+
+    def contact(self, w: Word) -> None:
+        host = self.ctx.classes.metadata_host(w.value)
+        if host:
+            self.add("read", f"asks {host} for the machine's cloud credentials", "secret", ())
+
+    def remote_word(self, w: Word) -> None:
+        if _is_remote(w.value):
+            self.remote = True
+            self.add("send", f"sends data to {w.value}", "exfiltration", (w.value,))
+        self.contact(w)
+
+    def upload(self, w: Word) -> None:
+        if _is_remote(w.value) or w.value == "-":
+            return
+        self.pending_upload(w.value)
+
+    def data(self, w: Word) -> None:
+        value = w.value
+        at = value.find("@") if w.option in ("-F", "--form") else (0 if value[:1] == "@" else -1)
+        if at >= 0 and value[at + 1 :] not in ("", "-"):
+            self.pending_upload(value[at + 1 :].split(";", 1)[0])
+
+    def pending_upload(self, word: str) -> None:
+        secret = self.ctx.classes.hit("secret", word, self.cwd)
+        cls = "secret-exfiltration" if secret else "exfiltration"
+        self.add("send", f"sends {word} to a host", cls, (word,))
+
+    def sql(self, w: Word) -> None:
+        from .sql import changes
+
+        for why in changes(w.value):
+            self.add("change", f"SQL {why}", "production", ())
+            break
+
+    def package(self, w: Word) -> None:
+        v = w.value
+        if v.startswith(_NETWORK_PACKAGE) or (v.endswith((".tgz", ".whl", ".tar.gz")) and "/" in v):
+            self.add("run", f"installs and runs code from {v}", "network-code", (v,))
+
+    def varname(self, w: Word) -> None:
+        if self.ctx.classes.secret_variable(w.value):
+            self.add("read", f"prints ${w.value}", "secret", (w.value,))
+
+    def role(self, w: Word) -> None:
+        handler = _ROLES.get(w.role)
+        if handler is not None:
+            handler(self, w)
+
+
+def _word(role: str, value: str, like: Word) -> Word:
+    from ..grammar.scan import Word
+
+    return Word(role, value, like.index, like.option)
+
+
+def _is_remote(value: str) -> bool:
+    if "://" in value and not value.startswith("file://"):
+        return True
+    head, colon, _ = value.partition(":")
+    return bool(colon) and bool(head) and "/" not in head and not head.startswith("-")
+
+
+_ROLES = {
+    "read": _Command.read,
+    "write": _Command.write,
+    "runs": _Command.runs,
+    "program-file": _Command.runs,
+    "config": _Command.runs,
+    "command": _Command.command,
+    "keyval": _Command.keyval,
+    "host": _Command.contact,
+    "url": _Command.contact,
+    "remote": _Command.remote_word,
+    "upload": _Command.upload,
+    "data": _Command.data,
+    "sql": _Command.sql,
+    "package": _Command.package,
+    "varname": _Command.varname,
+}
+
+
+def _tags(c: _Command) -> None:
+    """The effect the grammar declares for this subcommand or program."""
+    view, inv = c.view, c.inv
+    if view is None or inv is None:
+        return
+    tags = [inv.spec.get("effect") if inv.spec else None, view["effect"]]
+    if not inv.operands and not inv.options and view["bare"]:
+        tags.append(view["bare"])
+    anchor = tuple(c.argv[i] for i in inv.command_at)
+    name = os.path.basename(c.argv[0])
+    op = " ".join((name, *anchor))
+    for tag in tags:
+        cls = _TAG_CLASS.get(tag or "")
+        if cls:
+            c.add(tag or "", op, cls, anchor or (name,))
+            return
+
+
+def _runs_files(c: _Command) -> None:
+    """A build or test runner after a file it runs was written earlier in the line."""
+    view, inv = c.view, c.inv
+    if view is None or inv is None:
+        return
+    globs = (inv.spec.get("runs") if inv.spec else None) or view["runs"]
+    if not globs or c.cwd is None:
+        return
+    for path, how in c.ctx.line.made.items():
+        if path.startswith(c.cwd.rstrip("/") + "/") and any(
+            wildcard_match(g, os.path.basename(path)) for g in globs
+        ):
+            cls = "network-code" if how == "fetched" else "unknown-code"
+            c.add("run", f"runs {path}, {how} earlier in the line", cls, ())
+            return
+
+
+def _env(c: _Command, env: dict[str, str]) -> None:
+    view = c.view
+    for name, value in env.items():
+        if name.startswith("GUARD_"):
+            c.add("env", f"sets {name} for the commands it runs", "self-tamper", ())
+        role = view["env"].get(name) if view else None
+        if role:
+            from ..grammar.scan import Word
+
+            c.role(Word(role, value, 0, name))
+
+
+def resolve(
+    argv: list[str],
+    ctx: Context,
+    *,
+    cwd: str | None,
+    redirects: list[Any] = (),  # type: ignore[assignment]
+    env: dict[str, str] | None = None,
+) -> list[Effect]:
+    """The effects of one simple command; records its writes in the line state."""
+    c = _Command(argv, cwd, ctx)
+    for r in redirects:
+        if r.path is None:
+            continue
+        if r.writes:
+            c.wrote(r.path, "written", ())
+        elif r.op == "<":
+            hit = ctx.classes.hit("secret", r.path, cwd)
+            if hit:
+                c.add("read", f"reads {r.path} ({hit})", "secret", ())
+    if argv and "/" in argv[0]:
+        from ..grammar.scan import Word
+
+        c.runs(Word("runs", argv[0], 0, None))
+    name = os.path.basename(argv[0]) if argv else ""
+    c.view = ctx.view(name) if name else None
+    if c.view is not None:
+        c.inv = scan(argv, c.view)
+        for w in c.inv.words:
+            if w.role == "dir":
+                c.cwd = resolve_path(w.value, c.cwd, ctx.home)
+        for w in c.inv.words:
+            c.role(w)
+        _tags(c)
+        _runs_files(c)
+        if "fetch" in (c.inv.spec.get("effect") if c.inv.spec else None, c.view["effect"]):
+            for path in c.writes:
+                ctx.line.made[path] = "fetched"
+        _links(c)
+    else:
+        _unknown(c)
+    _env(c, env or {})
+    return c.effects
+
+
+def _unknown(c: _Command) -> None:
+    """A program without a grammar: its operands may be files it reads (`cat`, `less`); one
+    that names a secret is taken for a secret read."""
+    from ..grammar.scan import Word
+
+    for i, word in enumerate(c.argv[1:], 1):
+        if word.startswith("-") and "=" in word:
+            word = word.split("=", 1)[1]
+        elif word.startswith("-"):
+            continue
+        c.read(Word("read", word, i, None))
+
+
+def _links(c: _Command) -> None:
+    """`ln -s TARGET NAME`: a later write to NAME writes TARGET."""
+    inv = c.inv
+    if inv is None:
+        return
+    targets = [w.value for w in inv.words if w.role == "link"]
+    names = [w.value for w in inv.words if w.role == "write" and w.option is None]
+    if len(targets) == 1 and len(names) == 1:
+        link = c.path(names[0])
+        if not link:
+            return
+        if os.path.isdir(link) and not os.path.islink(link):
+            link = os.path.join(link, os.path.basename(targets[0]))
+        target = resolve_path(targets[0], os.path.dirname(link), c.ctx.home)
+        if target:
+            c.ctx.line.links[link] = target

@@ -1,0 +1,118 @@
+"""What SQL text does: admin statements and updates or deletes of every row change production.
+
+A small statement splitter, not a parser: quotes, dollar quotes and comments are skipped so a
+`;` or a keyword inside them splits nothing. Statements inside a transaction that the same text
+rolls back change nothing. Anything the splitter cannot read goes the safe way (a change).
+"""
+
+from __future__ import annotations
+
+_ADMIN = {
+    "DROP": "drops a database object",
+    "TRUNCATE": "empties a table",
+    "ALTER": "alters a database object",
+    "GRANT": "grants privileges",
+    "REVOKE": "revokes privileges",
+    "CREATE USER": "creates a database user",
+    "CREATE ROLE": "creates a database role",
+    "RENAME": "renames a database object",
+    "REASSIGN": "reassigns ownership",
+    "VACUUM FULL": "rewrites tables",
+    "CLUSTER": "rewrites tables",
+    "REINDEX": "rebuilds indexes",
+    "FLUSH": "flushes server state",
+    "RESET MASTER": "resets replication",
+    "CHANGE MASTER": "changes replication",
+    "CHANGE REPLICATION": "changes replication",
+    "STOP REPLICA": "stops replication",
+    "STOP SLAVE": "stops replication",
+    "SET GLOBAL": "changes server settings",
+    "SET PERSIST": "changes server settings",
+    "SHUTDOWN": "shuts the server down",
+    "KILL": "kills sessions",
+    "LOAD DATA": "loads server-side files",
+    "CREATE EXTENSION": "loads code into the server",
+    "CREATE FUNCTION": "installs server-side code",
+    "CREATE OR REPLACE FUNCTION": "installs server-side code",
+    "CREATE PROCEDURE": "installs server-side code",
+    "CREATE TRIGGER": "installs server-side code",
+    "DO": "runs server-side code",
+    "PRAGMA WRITABLE_SCHEMA": "edits the schema directly",
+    "ATTACH": "opens another database file",
+}
+_CODE = ("COPY", "\\!", "\\COPY", "SYSTEM", ".SHELL", ".SYSTEM")
+
+
+def _statements(text: str) -> list[str]:
+    out: list[str] = []
+    cur: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "'\"`":
+            j = text.find(c, i + 1)
+            j = n if j < 0 else j
+            cur.append(" ")
+            i = j + 1
+        elif text.startswith("--", i) or c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        elif c == "$":
+            end = text.find("$", i + 1)
+            tag = text[i : end + 1] if end > 0 else ""
+            if tag and all(ch.isalnum() or ch == "_" for ch in tag[1:-1]):
+                j = text.find(tag, end + 1)
+                i = n if j < 0 else j + len(tag)
+                cur.append(" ")
+            else:
+                cur.append(c)
+                i += 1
+        elif c == ";" or c == "\n" and "".join(cur).lstrip().startswith(("\\", ".")):
+            out.append("".join(cur))
+            cur = []
+            i += 1
+        else:
+            cur.append(c)
+            i += 1
+    out.append("".join(cur))
+    return [" ".join(s.split()).upper() for s in out if s.strip()]
+
+
+def _one(stmt: str) -> str | None:
+    for prefix in _CODE:
+        if stmt.startswith(prefix) and (prefix != "COPY" or " PROGRAM " in f" {stmt} "):
+            return "runs a program on the database host"
+    for key, why in _ADMIN.items():
+        if stmt == key or stmt.startswith(key + " "):
+            return why
+    words = stmt.split()
+    head = words[0] if words else ""
+    if head in ("UPDATE", "DELETE") and " WHERE " not in f" {stmt} ":
+        return "updates every row" if head == "UPDATE" else "deletes every row"
+    if head == "WITH" and any(w in ("UPDATE", "DELETE") for w in words) and "WHERE" not in words:
+        return "updates or deletes every row"
+    return None
+
+
+def changes(text: str) -> list[str]:
+    """Why the SQL text changes production state (empty: it does not)."""
+    found: list[str] = []
+    pending: list[str] = []
+    in_tx = False
+    for stmt in _statements(text):
+        head = stmt.split()[0] if stmt.split() else ""
+        if head in ("BEGIN", "START") or stmt.startswith("SET AUTOCOMMIT = 0"):
+            in_tx, pending = True, []
+        elif head in ("ROLLBACK", "ABORT") and not stmt.startswith("ROLLBACK TO"):
+            in_tx, pending = False, []
+        elif head in ("COMMIT", "END"):
+            found += pending
+            in_tx, pending = False, []
+        else:
+            why = _one(stmt)
+            if why:
+                (pending if in_tx else found).append(why)
+    return found + pending

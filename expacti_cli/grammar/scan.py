@@ -1,0 +1,170 @@
+"""Read one command's words with its program's grammar: subcommand, options, operands, roles.
+
+`scan(argv, view)` walks the words once the way getopt_long and the common CLI frameworks
+do: `--opt=value`, `--opt value`, `-o value`, `-ovalue`, clusters `-abc` (when the program
+allows them), `--` ending the options. Options before the subcommand are looked up in the
+grammar's `global` table first. The subcommand is the longest `[X.commands]` path that the
+leading operands spell. Every value that has a role comes back as a `Word`.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info"})
+
+
+class Word:
+    """A value with a role: `index` is its word in argv, `option` the option that gave it."""
+
+    __slots__ = ("index", "option", "role", "value")
+
+    def __init__(self, role: str, value: str, index: int, option: str | None) -> None:
+        self.role = role
+        self.value = value
+        self.index = index
+        self.option = option
+
+    def __repr__(self) -> str:
+        return f"Word({self.role!r}, {self.value!r}, @{self.index}, {self.option!r})"
+
+
+class Invocation:
+    """What `scan` read: the subcommand path (and where its words are), options seen, roles."""
+
+    __slots__ = ("command", "command_at", "options", "operands", "spec", "words")
+
+    def __init__(self) -> None:
+        self.command: str = ""  # "rollout undo"
+        self.command_at: list[int] = []  # argv indexes of the subcommand words
+        self.options: list[tuple[str, str | None, int]] = []  # (option, value, index)
+        self.operands: list[tuple[str, int]] = []  # after the subcommand
+        self.words: list[Word] = []
+        self.spec: dict[str, Any] = {}  # the [X.commands] entry, if any
+
+    def has(self, *names: str) -> bool:
+        return any(o in names for o, _, _ in self.options)
+
+
+def _lookup(opt: str, tables: list[dict[str, str]]) -> str | None:
+    for table in tables:
+        role = table.get(opt)
+        if role is not None:
+            return role
+    return None
+
+
+def _read_options(
+    argv: list[str], tables: list[dict[str, str]], clusters: bool
+) -> tuple[list[tuple[str, str | None, int, str | None]], list[tuple[str, int]]]:
+    """[(option, value, index, role)], [(operand, index)] over argv[1:]."""
+    options: list[tuple[str, str | None, int, str | None]] = []
+    operands: list[tuple[str, int]] = []
+    i, n = 1, len(argv)
+    while i < n:
+        tok = argv[i]
+        if tok == "--":
+            operands.extend((argv[k], k) for k in range(i + 1, n))
+            break
+        if len(tok) < 2 or tok[0] != "-":
+            operands.append((tok, i))
+            i += 1
+            continue
+        i = _one_option(argv, i, tables, clusters, options)
+    return options, operands
+
+
+def _one_option(
+    argv: list[str],
+    i: int,
+    tables: list[dict[str, str]],
+    clusters: bool,
+    out: list[tuple[str, str | None, int, str | None]],
+) -> int:
+    """Read the option word argv[i] (and its value); return the index after it."""
+    tok = argv[i]
+    nxt = argv[i + 1] if i + 1 < len(argv) else None
+    opt, eq, attached = tok.partition("=")
+    role = _lookup(tok, tables)
+    if role is None and eq:
+        role = _lookup(opt, tables)
+        if role is not None or tok.startswith("--"):
+            out.append((opt, attached, i, role))
+            return i + 1
+    elif role is not None or tok.startswith("--") or not clusters or len(tok) == 2:
+        if role is not None and role not in _NO_VALUE and "attached" not in role:
+            out.append((tok, nxt, i + 1, role))
+            return i + 2
+        out.append((tok, None, i, role))
+        return i + 1
+    # A cluster: -abc, or -ovalue when -o takes a value.
+    for k in range(1, len(tok)):
+        short = "-" + tok[k]
+        r = _lookup(short, tables)
+        if r is not None and r not in _NO_VALUE and "attached" not in r:
+            rest = tok[k + 1 :]
+            if rest:
+                out.append((short, rest, i, r))
+                return i + 1
+            out.append((short, nxt, i + 1, r))
+            return i + 2
+        out.append((short, None, i, r))
+    return i + 1
+
+
+def _command(
+    operands: list[tuple[str, int]], commands: dict[str, Any]
+) -> tuple[str, list[int]]:
+    """The longest subcommand path the leading operands spell."""
+    best, at = "", []
+    words: list[str] = []
+    for word, index in operands[:4]:
+        words.append(word)
+        path = " ".join(words)
+        if path in commands:
+            best, at = path, [idx for _, idx in operands[: len(words)]]
+    return best, at
+
+
+def assign(roles: list[str], values: list[tuple[str, int]]) -> list[tuple[str, str, int]]:
+    """Operand roles in order; one role ending in "..." takes what the others leave."""
+    if not roles:
+        return []
+    star = next((k for k, r in enumerate(roles) if r.endswith("...")), None)
+    if star is None:
+        return [(r, v, i) for r, (v, i) in zip(roles, values, strict=False)]
+    before, after = roles[:star], roles[star + 1 :]
+    out = [(r, v, i) for r, (v, i) in zip(before, values, strict=False)]
+    middle_end = max(len(before), len(values) - len(after))
+    repeat = roles[star][:-3]
+    out += [(repeat, v, i) for v, i in values[len(before) : middle_end]]
+    out += [(r, v, i) for r, (v, i) in zip(after, values[middle_end:], strict=False)]
+    return out
+
+
+def scan(argv: list[str], view: dict[str, Any]) -> Invocation:
+    """Read argv (argv[0] is the program) with its grammar view (grammar.schema._check)."""
+    inv = Invocation()
+    tables = [view["global"], view["options"]]
+    options, operands = _read_options(argv, tables, view["clusters"])
+    commands = view["commands"]
+    if commands:
+        inv.command, inv.command_at = _command(operands, commands)
+        if inv.command:
+            inv.spec = commands[inv.command]
+            if inv.spec["options"]:
+                options, operands = _read_options(
+                    argv, [inv.spec["options"], *tables], view["clusters"]
+                )
+            operands = [(w, i) for w, i in operands if i not in inv.command_at]
+    inv.operands = operands
+    for opt, value, index, role in options:
+        inv.options.append((opt, value, index))
+        if role is not None and value is not None and role not in _NO_VALUE:
+            inv.words.append(Word(role, value, index, opt))
+    roles = inv.spec.get("operands") if inv.spec else None
+    for role, value, index in assign(roles if roles is not None else view["operands"], operands):
+        inv.words.append(Word(role, value, index, None))
+    return inv
