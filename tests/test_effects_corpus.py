@@ -9,6 +9,8 @@ missing from the whitelist. Cases and their sources: tests/effects/README.md. No
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -30,6 +32,7 @@ CLASSES = (
     "self-tamper",
     "writes-path",
 )
+BASH = shutil.which("bash") or "/bin/bash"
 MIN_CASES = 25  # per class and kind
 MIN_ALLOWED_SHARE = 0.97  # of each class's lookalikes
 
@@ -39,6 +42,11 @@ MIN_ALLOWED_SHARE = 0.97  # of each class's lookalikes
 EXISTING_CORPUS_EXTRA = (
     "read compgen nice nohup time stdbuf ionice command builtin help journalctl ss timedatectl"
 )
+# Lookalikes of the existing corpus whose verdict issue 8 changes on purpose, and why.
+EXPLAINED_CHANGES = {
+    "env": "an environment dump is secret exposure (issue 8, protected effects)",
+    "env | grep -i proxy": "dumps the environment (proxy URLs carry credentials) into a filter",
+}
 
 
 def _load_policy(path: Path, cache: Path) -> policy.Policy:
@@ -91,6 +99,24 @@ def test_each_class_names_its_sources(cls: str) -> None:
 def test_no_line_is_both_dangerous_and_a_lookalike() -> None:
     both = {line for _, line, _ in DANGEROUS} & {line for _, line, _ in LOOKALIKES}
     assert not both
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_case_is_listed_twice(kind: str) -> None:
+    seen: dict[str, str] = {}
+    for _, line, label in _cases(kind):
+        assert line not in seen, f"{label} repeats {seen[line]}"
+        seen[line] = label
+
+
+def test_every_case_is_a_valid_bash_line() -> None:
+    """Parsed, never run: `bash -n` reads the line and executes nothing."""
+    invalid = []
+    for _, line, label in DANGEROUS + LOOKALIKES:
+        result = subprocess.run([BASH, "-n", "-c", line], capture_output=True, check=False)
+        if result.returncode != 0:
+            invalid.append((label, line, result.stderr.decode(errors="replace").strip()))
+    assert not invalid
 
 
 def test_the_whitelist_is_prog_star_star_for_about_ninety_programs() -> None:
@@ -168,10 +194,21 @@ def test_existing_corpus_keeps_its_verdicts_under_the_program_whitelist(
         for line, label in load_bypass_corpus("dangerous")
         if check.check(whitelist_for_existing_corpus, line=line).verdict == "allow"
     ]
+    benign = load_bypass_corpus("benign")
     refused_benign = [
         (label, line)
-        for line, label in load_bypass_corpus("benign")
-        if check.check(whitelist_for_existing_corpus, line=line).verdict != "allow"
+        for line, label in benign
+        if line not in EXPLAINED_CHANGES
+        and check.check(whitelist_for_existing_corpus, line=line).verdict != "allow"
     ]
     assert not allowed_dangerous, f"dangerous lines allowed: {allowed_dangerous}"
     assert not refused_benign, f"benign lines not allowed: {refused_benign}"
+
+
+@pytest.mark.parametrize(("line", "why"), EXPLAINED_CHANGES.items())
+def test_existing_lookalikes_that_issue_8_protects_are_reviewed(
+    whitelist_for_existing_corpus: policy.Policy, line: str, why: str
+) -> None:
+    assert line in {entry for entry, _ in load_bypass_corpus("benign")}, "no longer in tests/corpus"
+    decision = check.check(whitelist_for_existing_corpus, line=line)
+    assert decision.verdict != "allow", f"{line!r}: {why}"
