@@ -312,9 +312,9 @@ def judge(
         entry["harness"] = harness.NAME
         if call.call_id:
             entry["tool_use_id"] = call.call_id
-        gate.write_audit(req, policy, entry)
-        if word == "deferred":
+        if word == "deferred":  # first: a record without its entry is harmless, not the reverse
             pending.save(harness.NAME, call.session or "", call.pending_key, _pending_record(entry))
+        gate.write_audit(req, policy, entry)
     except GuardError as exc:
         return Judgement(DENIED, f"guard: denied: {_short(call.command)} - {exc.message}")
     except Exception as exc:  # fail closed
@@ -322,7 +322,10 @@ def judge(
     if policy is not None:
         hour = time.localtime(started).tm_hour
         targets = _targets(policy, decision, req)
-        agentstate.record(req.agent, started, hour, call.command, word, targets)
+        try:  # best effort: once the entry is written, the answer must match it
+            agentstate.record(req.agent, started, hour, call.command, word, targets)
+        except OSError:
+            pass
     return _judgement(decision, outcome, call.command, word)
 
 
@@ -457,7 +460,7 @@ def ask_console(
 
 
 def _pending_record(entry: dict[str, Any]) -> dict[str, Any]:
-    keep = ("id", "hash", "command", "rule", "reason", "irreversible", "anomalies", "pattern")
+    keep = ("id", "command", "rule", "reason", "irreversible", "anomalies", "pattern")
     return {k: entry.get(k) for k in keep}
 
 
@@ -494,7 +497,6 @@ def resolve(harness_name: str, call: Call, options: Options) -> bool:
         )
         entry["harness"] = harness_name
         entry["deferred_id"] = record.get("id")
-        entry["deferred_hash"] = record.get("hash")
         if call.call_id:
             entry["tool_use_id"] = call.call_id
         gate.write_audit(req, policy, entry)
