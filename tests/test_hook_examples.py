@@ -106,8 +106,10 @@ def test_claude_code_settings(example_env: ExampleEnv) -> None:
     post = _claude_hook(settings, "PostToolUse")
     ran = dict(payload, hook_event_name="PostToolUse", tool_response={"stdout": ""})
     assert example_env.run(post["command"], ran).returncode == 0
-    for event in ("PostToolUseFailure", "PermissionDenied"):
-        assert _claude_hook(settings, event)["command"] == command
+    for event in ("PostToolUse", "PostToolUseFailure", "PermissionDenied"):
+        resolver = _claude_hook(settings, event)
+        assert resolver["command"] == command
+        assert resolver["async"] is True  # recording an answer must not delay the agent
     decisions = [(e["decision"], e.get("deferred_id")) for e in example_env.entries()]
     deferred_id = example_env.entries()[0]["id"]
     assert decisions == [
