@@ -358,9 +358,17 @@ def run(req: Request) -> int:
     except GuardError as exc:
         sys.stderr.write(f"guard: denied: {req.command} - {exc.message}; nothing was run\n")
         return ExitCode.NOPERM
-    agentstate.record(
-        req.agent, started, time.localtime(started).tm_hour, req.command, entry["decision"], targets
-    )
+    try:  # best effort: once `allowed` is written, nothing but exec may stop the command
+        agentstate.record(
+            req.agent,
+            started,
+            time.localtime(started).tm_hour,
+            req.command,
+            entry["decision"],
+            targets,
+        )
+    except OSError:  # a full disk must not turn a logged `allowed` into a traceback
+        pass
     if not outcome.approved:
         sys.stderr.write(_deny_line(req, decision, outcome) + "\n")
         return ExitCode.NOPERM
