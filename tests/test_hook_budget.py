@@ -116,3 +116,25 @@ def test_a_console_answer_within_the_budget_is_used(make_env: Any) -> None:
     finally:
         console.close()
     assert json.loads(done.stdout)["decision"] == "allow"
+
+
+def test_statistics_stuck_behind_a_lock_do_not_hold_the_answer(make_env: Any) -> None:
+    """Agent statistics are kept after the answer is sent, detached from the harness's pipes:
+    a state lock another process holds neither delays the answer nor turns a logged `allowed`
+    into a budget denial."""
+    from expacti_cli import agentstate
+
+    env = make_env("claude-code")
+    lock_path = Path(agentstate._file("claude-code") + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        started = time.monotonic()
+        done = env.call(_claude(ALLOWED), "--budget", "3")
+        elapsed = time.monotonic() - started
+    finally:
+        os.close(fd)
+    assert json.loads(done.stdout)["hookSpecificOutput"]["permissionDecision"] == "allow"
+    assert elapsed < 2.5, elapsed
+    assert [e["decision"] for e in env.entries()] == ["allowed"]

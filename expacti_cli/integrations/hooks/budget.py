@@ -37,6 +37,15 @@ class Worker:
     def __init__(self, fd: int) -> None:
         self._fd = fd
 
+    def detach(self) -> None:
+        """After the result: stdio to /dev/null and the pipe closed, so the harness (which
+        waits for the hook's stdout to close) is not held by bookkeeping that follows."""
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
+        os.close(self._fd)
+
     def send(self, kind: str, value: Any) -> None:
         data = marshal.dumps((kind, value))
         view = memoryview(len(data).to_bytes(_HEADER, "big") + data)
@@ -88,8 +97,8 @@ def run(work: Callable[[Worker], None], budget: float) -> Outcome:
         os.close(read_fd)
         if outcome.result is None:
             _kill(pid)
-        else:
-            os.waitpid(pid, 0)
+        else:  # it may still be keeping statistics, detached: reaped when we exit
+            os.waitpid(pid, os.WNOHANG)
     return outcome
 
 

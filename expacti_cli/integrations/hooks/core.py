@@ -27,6 +27,7 @@ from . import pending
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Protocol
 
     from ...policy import Policy
@@ -47,6 +48,10 @@ DEFAULT_BUDGET = 20.0  # seconds; the examples give the harness a 30 s timeout
 MARGIN = 1.0  # seconds of the budget kept back to record and write a budget denial
 REVIEW_MARGIN = 0.5  # seconds a console review leaves the worker to record its answer
 ASK, ALLOWED, DENIED = "ask", "allow", "deny"
+
+# Work done after the answer is sent (agent statistics): a lock another guard holds there must
+# not hold the harness, nor be killed by the budget after the entry was written.
+_AFTER_ANSWER: list[Callable[[], None]] = []
 
 
 class HookResult:
@@ -181,6 +186,12 @@ def run(harness: Harness, options: Options) -> HookResult:
 
     def work(worker: budget_mod.Worker) -> None:
         worker.send("result", _as_tuple(_answer(harness, options, worker)))
+        worker.detach()
+        for bookkeeping in _AFTER_ANSWER:  # nothing here may delay or change the answer
+            try:
+                bookkeeping()
+            except Exception:  # noqa: S110 - statistics only
+                pass
 
     try:
         outcome = budget_mod.run(work, max(options.budget - MARGIN, 0.1))
@@ -322,10 +333,9 @@ def judge(
     if policy is not None:
         hour = time.localtime(started).tm_hour
         targets = _targets(policy, decision, req)
-        try:  # best effort: once the entry is written, the answer must match it
-            agentstate.record(req.agent, started, hour, call.command, word, targets)
-        except OSError:
-            pass
+        _AFTER_ANSWER.append(
+            lambda: agentstate.record(req.agent, started, hour, call.command, word, targets)
+        )
     return _judgement(decision, outcome, call.command, word)
 
 
