@@ -1,10 +1,11 @@
 """The effect corpus (issue 8): protected effects are reviewed even when the program is
 whitelisted; harmless lookalikes using the same programs are allowed.
 
-The policy is exactly tests/effects/whitelist.toml: `PROG **` for the ~100 programs agents use
-most, on top of the built-in catalogue. A dangerous line must be caught by what guard knows the
-command does (its effects, the line's state, bash's evaluation sinks), never by its program
-missing from the whitelist. Cases and their sources: tests/effects/README.md. Nothing is run.
+The policy is exactly tests/effects/whitelist.toml: `PROG **` for the programs agents use most
+(118 names with the builtins and pagers), on top of the built-in catalogue. A dangerous line
+must be caught by what guard knows the command does (its effects, the line's state, bash's
+evaluation sinks), never by its program missing from the whitelist. Cases and their sources:
+tests/effects/README.md. Nothing is run.
 """
 
 from __future__ import annotations
@@ -71,9 +72,15 @@ DANGEROUS = _cases("dangerous")
 LOOKALIKES = _cases("lookalike")
 
 
-def _not_allowed_why(decision: object) -> list[tuple[str, object, str]]:
+def _not_allowed_why(decision: object) -> list[tuple[object, ...]]:
+    """The parts of a decision that were not allowed, for the failure message only."""
     parts = getattr(decision, "parts", None) or [decision]
-    return [(p.text, p.rule, p.reason) for p in parts if p.verdict != "allow"]
+    fields = ("text", "rule", "reason")
+    return [
+        tuple(getattr(p, f, None) for f in fields)
+        for p in parts
+        if getattr(p, "verdict", None) != "allow"
+    ]
 
 
 # ---------------------------------------------------------------- the corpus itself
