@@ -176,26 +176,25 @@ def show_full(console: Any, command: str) -> None:
 
 
 def remember_suggestions(policy: Policy, decision: Any, argv: list[str]) -> list[Pending]:
-    """What "approve and remember" would whitelist: one (argv, suggested pattern) per part
-    under review; empty when remembering is not offered (irreversible, anomalies, a part a
-    rule or concern sent to review, or a part too long to remember)."""
+    """What "approve and remember" would whitelist: one (argv, suggested pattern) for each part
+    that reached the policy's default. Parts a rule or concern sent to review stay reviewed
+    (an allow rule would not lift them) and are approved once. Empty when remembering is not
+    offered: irreversible, anomalies, or no part to remember."""
     from .suggest import generalise
 
     if decision.irreversible or decision.anomalies:
         return []
     parts = decision.parts or [decision]
-    pending = [p for p in parts if p.verdict != "allow"]
-    if not pending or any(p.rule is not None for p in pending):
-        return []  # only commands that reached the default; rules and concerns stay reviewed
     found = []
-    for part in pending:
+    for part in parts:
+        if part.verdict != "review" or part.rule is not None:
+            continue
         words = list(part.argv or argv)
-        if not words:
-            return []
+        if not words or not words[0] or any("\0" in w for w in words):
+            continue  # no program name, or a word known only at run time
         pattern = generalise(policy, words)
-        if pattern is None:
-            return []
-        found.append((words, pattern))
+        if pattern is not None and (words, pattern) not in found:
+            found.append((words, pattern))
     return found
 
 

@@ -59,6 +59,74 @@ SHELL_BUILTINS = frozenset(
         "let",
     )
 )
+# Programs whose every use destroys or changes state for good (a file, a mode, a process): even
+# a shaped argument would reach other targets, so only the exact command is remembered.
+DESTRUCTIVE = frozenset(
+    (
+        "rm",
+        "rmdir",
+        "unlink",
+        "shred",
+        "truncate",
+        "wipefs",
+        "chmod",
+        "chown",
+        "chgrp",
+        "chattr",
+        "kill",
+        "pkill",
+        "killall",
+        "dd",
+        "mkfs",
+        "crontab",
+        "userdel",
+        "passwd",
+    )
+)
+DESTRUCTIVE_OPS = frozenset(
+    (
+        ("git", "push"),
+        ("git", "reset"),
+        ("git", "clean"),
+        ("git", "rm"),
+        ("docker", "rm"),
+        ("kubectl", "delete"),
+        ("gh", "release"),
+        ("npm", "publish"),
+        ("cargo", "publish"),
+    )
+)
+# Wrappers that run their command unchanged (a time limit, a priority, a project environment):
+# remembered as the wrapper's own words, literally, then the command's own narrow pattern.
+# Any other wrapper (sudo, env, xargs, ssh, ...) is remembered only exactly.
+TRANSPARENT = frozenset(
+    (
+        "timeout",
+        "nice",
+        "nohup",
+        "time",
+        "stdbuf",
+        "ionice",
+        "setsid",
+        "unbuffer",
+        "xvfb-run",
+        "dbus-run-session",
+        "valgrind",
+        "catchsegv",
+        "chrt",
+        "taskset",
+        "numactl",
+        "tini",
+        "dumb-init",
+        "uv",
+        "poetry",
+        "pipenv",
+        "pdm",
+        "hatch",
+        "bundle",
+    )
+)
+SHAPE = "[!./~-]*"  # one argument that is not an option, an absolute, home or dot path
 _PROTECTING = ("deny", "irreversible", "review")
 KINDS = ("shell", "interpreter", "wrapper", "protected", "plain")
 
@@ -289,7 +357,8 @@ def generalise(policy: Policy, argv: list[str]) -> str | None:
     remembered (a command too long to whitelist exactly).
 
     `git log -n 5` -> `git log **`; `python3 -m pytest -q tests/` -> `python3 -m pytest **`;
-    `rm build.log` -> `rm build.log`; `bash x.sh` -> `bash x.sh`.
+    `timeout 30 python3 x.py` -> `timeout 30 python3 x.py **`; `sed -i s/a/b/ f.py` ->
+    `sed -i [!./~-]* [!./~-]*`; `rm build.log` -> `rm build.log`; `bash x.sh` -> `bash x.sh`.
     """
     if not argv or not argv[0]:
         raise ValueError("cannot generalise an empty command")
@@ -297,9 +366,105 @@ def generalise(policy: Policy, argv: list[str]) -> str | None:
     if kind == "interpreter":
         head = _interpreter_head(policy, argv)
         return _pattern(head[0], head[1:], wild=True) if head else exact(argv)
+    if kind == "wrapper":
+        return _through_wrapper(policy, argv)
+    if kind == "protected":
+        return _shaped(policy, argv, ops)
     if kind != "plain":
         return exact(argv)
     return _pattern(argv[0], ops, wild=True)
+
+
+def wrapped(policy: Policy, argv: list[str]) -> tuple[list[str], list[str]] | None:
+    """(the wrapper's own words, the command it runs) for a transparent wrapper whose options
+    guard knows (`timeout -s KILL 30` + `python3 x.py`); None otherwise."""
+    name = os.path.basename(argv[0].rstrip("/")) or argv[0]
+    spec = _wrapper_spec(policy, name)
+    if name not in TRANSPARENT or spec is None:
+        return None
+    args, i = argv[1:], 0
+    subs = spec.get("subcommands") or ()
+    if subs:
+        sub = next((list(s) for s in subs if args[: len(s)] == list(s)), None)
+        if sub is None:
+            return None
+        i = len(sub)
+    options = spec.get("options") or {}
+    while i < len(args) and args[i].startswith("-") and args[i] != "-":
+        word = args[i]
+        if word == "--":
+            i += 1
+            break
+        role = options.get(word.split("=", 1)[0])
+        if role is None:
+            return None  # an option guard does not know: it may take the command's place
+        i += 2 if role == "value" and "=" not in word else 1
+    i += int(spec.get("positionals") or 0)
+    if i >= len(args):
+        return None
+    return argv[: i + 1], args[i:]
+
+
+def _through_wrapper(policy: Policy, argv: list[str]) -> str | None:
+    split = wrapped(policy, argv)
+    if split is None:
+        return exact(argv)
+    head, inner = split
+    pattern = generalise(policy, inner)
+    if pattern is None:
+        return None
+    words = [quote_token(w) for w in head[1:]] + [quote_token(inner[0])]
+    text = " ".join([quote_token(os.path.basename(head[0])), *words, *pattern.split(" ")[1:]])
+    return text if len(text) <= MAX_EXACT else None
+
+
+def _shaped(policy: Policy, argv: list[str], ops: list[str]) -> str | None:
+    """An operation with protected effects: options kept literally, each other argument by its
+    shape (a relative name, a URL's host); destructive programs and targets outside the
+    working tree (absolute, home, `..`) stay exact."""
+    name = os.path.basename(argv[0].rstrip("/")) or argv[0]
+    if name in DESTRUCTIVE or (name, *ops[:1]) in DESTRUCTIVE_OPS:
+        return exact(argv)
+    from .tokenize import Command
+
+    args = Command(argv, policy.programs).args  # global options (`-n prod`) stay literal
+    rest = args[len(ops) :]
+    lead = argv[: len(argv) - len(rest)]
+    words = [quote_token(name), *(quote_token(w) for w in lead[1:])]
+    words += [_shape(w) for w in rest]
+    text = " ".join(words)
+    return text if len(text) <= MAX_EXACT else None
+
+
+def _shape(word: str) -> str:
+    if word.startswith("-") and word != "-":
+        opt, eq, value = word.partition("=")
+        return quote_token(word) if not eq else _glob(opt + "=", _value_glob(value))
+    return _glob("", _value_glob(word))
+
+
+def _value_glob(value: str) -> tuple[str, str]:
+    """(literal prefix, glob suffix) for one argument's shape."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "", value
+    host, slash, path = rest.partition("/")
+    if sep or (":" in host and host.split(":")[-1].isdigit()):
+        prefix = f"{scheme}{sep}{host}{slash}"
+        return (prefix, "*") if path else (value, "")
+    if not value or ".." in value or "$" in value or "\0" in value:
+        return value, ""
+    if value.startswith("./") and len(value) > 2 and value[2] not in "/~.-":
+        return "./", SHAPE  # a name in the working directory, spelled with ./
+    if value[0] in "/~.-":
+        return value, ""
+    return "", SHAPE
+
+
+def _glob(literal: str, value: tuple[str, str]) -> str:
+    text, glob = value
+    escaped = "".join(f"[{c}]" if c in _GLOB_CHARS else c for c in literal + text)
+    return shlex.quote(escaped + glob)
 
 
 def _pattern(program: str, words: list[str], *, wild: bool) -> str:
@@ -314,9 +479,10 @@ def pattern_problem(policy: Policy, pattern: str, argv: list[str]) -> str | None
     """Why `pattern` may not be remembered for the command `argv` under review, or None.
 
     Refused: a pattern that does not parse or does not match the command; one that does not
-    name its program literally; any wildcard for a shell, a wrapper or an operation with
-    protected effects; an interpreter with a wildcard before its module or script; a
-    wildcard in place of an ordinary operation's subcommand.
+    name its program literally; one broader than guard's own suggestion (`broader_than`), which
+    already is as broad as guard allows: no wildcard for a shell or a privileged wrapper, none
+    over an interpreter's module or script, over an operation's subcommand, or over a
+    protected operation's options and targets. Narrower patterns are welcome.
     """
     from .match import pattern_match
     from .policy import compile_pattern
@@ -330,45 +496,45 @@ def pattern_problem(policy: Policy, pattern: str, argv: list[str]) -> str | None
         return "the pattern must name its program literally (no `*` or `**` in the first word)"
     if not pattern_match(tokens, Command(argv, policy.programs)):
         return "it does not match the command under review"
-    wild = [i for i, t in enumerate(tokens) if t[0] != "L"]
-    if not wild:
+    if all(t[0] == "L" for t in tokens):
+        return None
+    suggestion = generalise(policy, argv)
+    if suggestion is not None and not broader_than(policy, pattern, suggestion):
         return None
     kind, ops = operation_kind(policy, argv)
     what = " ".join([tokens[0][1], *ops])
+    wild = next(i for i, t in enumerate(tokens) if t[0] != "L")
     if kind in ("shell", "wrapper"):
-        return f"{what} runs other programs: only the exact command can be remembered"
-    if kind == "protected":
-        return f"{what} has protected effects: only the exact command can be remembered"
-    head = _interpreter_head(policy, argv) if kind == "interpreter" else None
-    if kind == "interpreter" and (head is None or wild[0] < len(head)):
+        return f"{what} runs other programs: no wider than {suggestion or 'the exact command'}"
+    if kind == "interpreter":
         return f"{what} runs code: the pattern must name the module or script literally"
-    if kind == "plain" and wild[0] <= len(ops):
+    if kind == "plain" and ops and wild <= len(ops):
         return f"the pattern must spell out the operation `{what}`"
-    return None
+    if kind == "protected":
+        return f"{what} has protected effects: no wider than {suggestion or 'the exact command'}"
+    return f"broader than the suggestion {suggestion}"
 
 
 def broader_than(policy: Policy, pattern: str, suggestion: str | None) -> bool:
-    """Is `pattern` anything other than the suggestion or a narrowing of it (fewer wildcards
-    before the suggestion's own)? Such a pattern needs an explicit yes."""
+    """Could `pattern` match a command the suggestion does not? Checked word by word: each
+    word must be the suggestion's own, or a literal the suggestion's glob matches; after the
+    suggestion's `**`, anything (it is covered). Conservative: when unsure, broader."""
     if suggestion is None:
         return True
-    if pattern.split() == suggestion.split():
-        return False
     from .policy import compile_pattern
+    from .wildcard import match
 
     try:
         mine, theirs = compile_pattern(pattern), compile_pattern(suggestion)
     except ValueError:
         return True
-    return _literal_prefix(mine) < _literal_prefix(theirs) or sum(t[0] != "L" for t in mine) > sum(
-        t[0] != "L" for t in theirs
-    )
-
-
-def _literal_prefix(tokens: list[tuple[str, ...]]) -> int:
-    n = 0
-    for tok in tokens:
-        if tok[0] != "L":
-            break
-        n += 1
-    return n
+    for i, tok in enumerate(theirs):
+        if tok[0] == "S":
+            return False  # everything from here is covered by the suggestion's `**`
+        if i >= len(mine):
+            return True
+        own = mine[i]
+        if own == tok or (own[0] == "L" and tok[0] == "G" and match(tok[1], own[1])):
+            continue
+        return True
+    return len(mine) > len(theirs)

@@ -1,0 +1,204 @@
+"""How fast guard's whitelist learns from a reviewer, and whether it learns anything dangerous.
+
+    python benchmarks/learning.py [--limit N] [--workload FILE]
+
+Replays ../shared/workloads/agent-commands/commands.jsonl (20,000 real agent lines; read in
+place, never copied here) in order, each line as `guard -c LINE` from its agent, under the
+built-in catalogue plus the rules learned so far. A simulated reviewer answers every review:
+a line the workload guesses dangerous is denied; any other is approved, with "approve and
+remember" whenever guard offers it, accepting guard's own suggested pattern (Enter), scoped to
+the asking agent as guard proposes. Prints the review burden per 1,000 lines and over the last
+10,000, the rules learned, and the dangerous lines a learned rule let through: as they happened
+in the replay, and again at the end with every learned rule written to a real policy file and
+every dangerous line decided by guard itself.
+
+Learned rules are applied in memory during the replay (an allow rule only ever changes a part
+that reached the policy's default, which is where "remember" is offered), so the replay does not
+recompile the policy after every approval; the final check uses the real engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT = os.path.join(HERE, "..", "..", "shared", "workloads", "agent-commands", "commands.jsonl")
+TARGET_BURDEN = 0.10  # issue 10: at most 10% of the last 10,000 lines reviewed
+
+
+class Learned:
+    """The rules learned so far, by agent, as compiled patterns."""
+
+    def __init__(self, policy: object) -> None:
+        self.policy = policy
+        self.by_agent: dict[str, list[tuple[str, list[tuple[str, ...]]]]] = {}
+        self.count = 0
+
+    def add(self, agent: str, pattern: str) -> None:
+        from expacti_cli.policy import compile_pattern
+
+        rules = self.by_agent.setdefault(agent, [])
+        if any(p == pattern for p, _ in rules):
+            return
+        rules.append((pattern, compile_pattern(pattern)))
+        self.count += 1
+
+    def allows(self, agent: str, argv: list[str]) -> str | None:
+        from expacti_cli.match import pattern_match
+        from expacti_cli.tokenize import Command
+
+        cmd = Command(argv, self.policy.programs)  # type: ignore[attr-defined]
+        for pattern, tokens in self.by_agent.get(agent, ()):
+            if pattern_match(tokens, cmd):
+                return pattern
+        return None
+
+
+def verdict(decision: object, agent: str, learned: Learned) -> tuple[str, list[str]]:
+    """The line's verdict with the learned rules, and the learned patterns that were needed."""
+    parts = decision.parts or [decision]  # type: ignore[attr-defined]
+    used = []
+    worst = "allow"
+    for part in parts:
+        v = part.verdict
+        if v == "review" and part.rule is None and part.argv and not part.anomalies:
+            hit = learned.allows(agent, part.argv)
+            if hit is not None:
+                used.append(hit)
+                v = "allow"
+        if v == "deny" or (v == "review" and worst == "allow"):
+            worst = v
+    return worst, used
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workload", default=DEFAULT)
+    parser.add_argument("--limit", type=int, default=0)
+    opts = parser.parse_args()
+    if not os.path.exists(opts.workload):
+        sys.exit(f"workload not found: {opts.workload}")
+    work = tempfile.mkdtemp(prefix="guard-learning-")
+    os.environ["GUARD_CACHE_DIR"] = os.path.join(work, "cache")
+    empty = os.path.join(work, "empty.toml")
+    open(empty, "w").close()
+    os.environ["GUARD_POLICY"] = empty  # the built-in catalogue alone
+    from expacti_cli import check, policy, prompt
+
+    pol = policy.load()
+    rows = []
+    with open(opts.workload, encoding="utf-8") as f:
+        for line in f:
+            rows.append(json.loads(line))
+            if opts.limit and len(rows) >= opts.limit:
+                break
+    learned = Learned(pol)
+    reviewed = [False] * len(rows)
+    slipped: list[tuple[int, str, list[str]]] = []
+    offered = approved_once = 0
+    kinds: collections.Counter[str] = collections.Counter()
+    started = time.perf_counter()
+    for i, row in enumerate(rows):
+        agent = row.get("agent") or "anonymous"
+        decision = check.check(pol, line=row["cmd"], agent=agent)
+        final, used = verdict(decision, agent, learned)
+        dangerous = bool(row.get("dangerous_guess"))
+        if final == "allow":
+            if used and dangerous:
+                slipped.append((i, row["cmd"], used))
+            continue
+        if final == "deny":
+            continue
+        reviewed[i] = True
+        if dangerous:
+            continue  # the reviewer denies it
+        suggestions = prompt.remember_suggestions(pol, decision, [])
+        if not suggestions:
+            approved_once += 1
+            continue
+        offered += 1
+        for _argv, pattern in suggestions:
+            learned.add(agent, pattern)
+            kinds[pattern.split()[0]] += 1
+    elapsed = time.perf_counter() - started
+    report(rows, reviewed, learned, slipped, offered, approved_once, kinds, elapsed)
+    final_check(rows, learned, work)
+
+
+def report(
+    rows: list[dict[str, object]],
+    reviewed: list[bool],
+    learned: Learned,
+    slipped: list[tuple[int, str, list[str]]],
+    offered: int,
+    approved_once: int,
+    kinds: collections.Counter[str],
+    elapsed: float,
+) -> None:
+    n, total = len(rows), sum(reviewed)
+    print(f"lines: {n}, replayed in {elapsed:.1f}s; reviews: {total} ({total / n:.1%})")
+    print("review burden per 1,000 lines:")
+    for start in range(0, n, 1000):
+        block = reviewed[start : start + 1000]
+        print(f"  {start + 1:>6}-{start + len(block):<6} {sum(block) / len(block):6.1%}")
+    last = reviewed[-10_000:]
+    burden = sum(last) / max(len(last), 1)
+    mark = "ok" if burden <= TARGET_BURDEN else "ABOVE TARGET"
+    print(f"burden over the last {len(last):,} lines: {burden:.1%} (target <= 10%: {mark})")
+    print(
+        f"rules learned: {learned.count} (remember offered and taken {offered} times; "
+        f"approved once where remember is not offered: {approved_once})"
+    )
+    print("  most learned programs: " + ", ".join(f"{k} {v}" for k, v in kinds.most_common(12)))
+    print(f"dangerous lines auto-allowed by a learned rule during the replay: {len(slipped)}")
+    for i, cmd, used in slipped[:10]:
+        print(f"  line {i + 1}: {cmd[:120]!r} via {used}")
+
+
+def final_check(rows: list[dict[str, object]], learned: Learned, work: str) -> None:
+    """Every learned rule in a real policy file; every dangerous line decided by guard."""
+    import tomli_w
+
+    from expacti_cli import check, policy
+    from expacti_cli.remember import escape_glob
+
+    rules = []
+    for agent, patterns in learned.by_agent.items():
+        for n, (pattern, _) in enumerate(patterns):
+            rules.append(
+                {
+                    "id": f"learned-{len(rules)}-{n}",
+                    "match": pattern,
+                    "agents": [escape_glob(agent)],
+                }
+            )
+    path = os.path.join(work, "learned.toml")
+    with open(path, "wb") as f:
+        f.write(tomli_w.dumps({"allow": rules}).encode())
+    pol = policy.load(path)
+    ids = {r["id"] for r in rules}
+    through = []
+    for row in rows:
+        if not row.get("dangerous_guess"):
+            continue
+        d = check.check(pol, line=str(row["cmd"]), agent=str(row.get("agent") or "anonymous"))
+        parts = d.parts or [d]
+        if d.verdict == "allow" and any(p.rule in ids for p in parts):
+            through.append(row["cmd"])
+    dangerous = sum(1 for r in rows if r.get("dangerous_guess"))
+    print(
+        f"final check, real engine, {len(rules)} learned rules: dangerous lines auto-allowed by "
+        f"a learned rule: {len(through)} of {dangerous}"
+    )
+    for cmd in through[:10]:
+        print(f"  ALLOWED: {str(cmd)[:120]!r}")
+
+
+if __name__ == "__main__":
+    main()
