@@ -301,7 +301,7 @@ def test_remember_with_an_edited_pattern(spawn, marker, guard_env, pty_env, tmp_
     s.wait_for_keys()
     s.child.send("a")
     s.expect("Enter keeps it")
-    s.child.sendline(f"tool {tmp_path}/[mot]*")  # brackets: a glob, not terminal markup
+    s.child.sendline(f"tool {tmp_path}/[ro]*")  # brackets: a glob, not terminal markup
     s.expect("lifetime")
     s.child.sendline("")
     s.expect("added to")
