@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GuardEnv, run_guard
+from conftest import GUARD, PYTHON, GuardEnv, imported, run_guard, run_process
 from hook_support import ALLOWED, DENIED, POLICY, REVIEWED, HookEnv, deep_json, huge_json, json_out
 
 DOCS = "https://code.claude.com/docs/en/hooks"
@@ -244,3 +244,16 @@ def test_a_bad_budget_on_the_hook_command_line_blocks(hook_env: HookEnv) -> None
     done = hook_env.call(payload(ALLOWED), "--budget", "soon")
     assert done.returncode == 2
     assert "--budget 'soon'" in done.stderr
+
+
+def test_the_hook_loads_no_click_and_no_rich(hook_env: HookEnv) -> None:
+    """It runs on every tool call: `guard hook HARNESS` is dispatched without the CLI layer."""
+    done = run_process(
+        [PYTHON, "-X", "importtime", GUARD, "hook", "claude-code"],
+        env=hook_env.env,
+        input=payload(ALLOWED),
+    )
+    assert answer(done)["permissionDecision"] == "allow"
+    loaded = imported(done.stderr)
+    assert not {name for name in loaded if name.split(".")[0] in ("click", "rich")}
+    assert "expacti_cli.integrations.hooks.core" in loaded

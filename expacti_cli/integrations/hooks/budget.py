@@ -19,6 +19,7 @@ import marshal
 import os
 import select
 import signal
+import sys
 import time
 
 TYPE_CHECKING = False
@@ -69,6 +70,9 @@ def run(work: Callable[[Worker], None], budget: float) -> Outcome:
     """Run `work` in a forked worker; return within `budget` seconds (plus a kill)."""
     outcome = Outcome()
     read_fd, write_fd = os.pipe()
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
+        if stream is not None:
+            stream.flush()
     pid = os.fork()
     if pid == 0:  # the worker
         os.close(read_fd)
