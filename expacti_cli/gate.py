@@ -358,17 +358,9 @@ def run(req: Request) -> int:
     except GuardError as exc:
         sys.stderr.write(f"guard: denied: {req.command} - {exc.message}; nothing was run\n")
         return ExitCode.NOPERM
-    try:  # best effort: once `allowed` is written, nothing but exec may stop the command
-        agentstate.record(
-            req.agent,
-            started,
-            time.localtime(started).tm_hour,
-            req.command,
-            entry["decision"],
-            targets,
-        )
-    except OSError:  # a full disk must not turn a logged `allowed` into a traceback
-        pass
+    agentstate.record(
+        req.agent, started, time.localtime(started).tm_hour, req.command, entry["decision"], targets
+    )
     if not outcome.approved:
         sys.stderr.write(_deny_line(req, decision, outcome) + "\n")
         return ExitCode.NOPERM
