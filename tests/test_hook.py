@@ -257,3 +257,25 @@ def test_the_hook_loads_no_click_and_no_rich(hook_env: HookEnv) -> None:
     loaded = imported(done.stderr)
     assert not {name for name in loaded if name.split(".")[0] in ("click", "rich")}
     assert "expacti_cli.integrations.hooks.core" in loaded
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"session_id": "s", "hook_event_name": "Stop", "stop_hook_active": False},
+        {
+            "session_id": "s",
+            "hook_event_name": "PostToolUse",
+            "tool_name": "Read",
+            "tool_input": {"file_path": "/etc/hosts"},
+            "tool_response": {},
+        },
+    ],
+    ids=["Stop", "PostToolUse-Read"],
+)
+def test_events_with_nothing_to_decide_exit_0(hook_env: HookEnv, body: dict[str, Any]) -> None:
+    """Exit 2 would not mean "blocked" there (DOCS "Exit code 2 behavior per event": on Stop
+    it keeps Claude from stopping): a hook wired too widely must not do that."""
+    done = hook_env.call(json.dumps(body))
+    assert (done.returncode, done.stdout) == (0, "")
+    assert not hook_env.log.exists()

@@ -54,6 +54,9 @@ def parse(data: dict[str, Any]) -> Call | HookResult:
     event = text_field(data, "hook_event_name")
     if event is None:
         return malformed("hook_event_name is missing or not a string")
+    if event not in ("PreToolUse", *_RESOLVING):
+        # Stop, SessionStart, ...: nothing to decide, and exit 2 would mean something else there
+        return HookResult(0, stderr=f"guard: hook {NAME}: {event[:100]}: nothing to decide\n")
     tool = data.get("tool_name")
     if not isinstance(tool, str):
         return malformed("tool_name is missing or not a string")
@@ -63,12 +66,8 @@ def parse(data: dict[str, Any]) -> Call | HookResult:
             f"guard: review: guard judges only the {SHELL_TOOL} tool; {tool[:100]} is yours "
             "to decide (narrow the hook's matcher to Bash to stop this question)",
         )
-    if event not in ("PreToolUse", *_RESOLVING) or tool != SHELL_TOOL:
-        return HookResult(
-            0,
-            stderr=f"guard: hook {NAME}: {event[:100]} on {tool[:100]}: "
-            "nothing for guard to decide\n",
-        )
+    if tool != SHELL_TOOL:  # a post-tool event of a tool guard never judged
+        return HookResult(0)
     tool_input = data.get("tool_input")
     command = tool_input.get("command") if isinstance(tool_input, dict) else None
     if not isinstance(command, str):
