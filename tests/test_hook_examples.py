@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -32,6 +33,7 @@ class ExampleEnv(GuardSetup):
     ) -> subprocess.CompletedProcess[str]:
         """The configured command line as the harness runs it: `sh -c`, JSON on stdin."""
         path = os.pathsep.join([BIN, SYSTEM_PATH]) if with_guard else "/usr/bin:/bin"
+        assert with_guard or shutil.which("guard", path=path) is None
         stdin = payload if isinstance(payload, str) else json.dumps(payload)
         return run_process(
             ["/bin/sh", "-c", command], env=self.env, path=path, cwd=self.root, input=stdin
