@@ -2,10 +2,11 @@
 
     python benchmarks/effects_report.py [--failures]
 
-Loads tests/effects/whitelist.toml (`PROG **` for the programs agents use most) with a cache
-in a temporary directory, decides every case of tests/effects/ with `check.check`, and prints
-one row per effect class: dangerous cases reviewed or denied / total, lookalikes allowed /
-total. `--failures` also lists the lines on the wrong side. Nothing is run.
+Loads tests/effects/whitelist.toml (`PROG **` for the programs agents use most) with guard's
+files moved to a temporary directory as the tests move them, decides every case of
+tests/effects/ with `check.check`, and prints one row per effect class: dangerous cases
+reviewed or denied / total, lookalikes allowed / total. `--failures` also lists the lines on
+the wrong side. Nothing is run.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--failures", action="store_true", help="list the misjudged lines")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ["GUARD_CACHE_DIR"] = cache
+    with tempfile.TemporaryDirectory() as root:
+        _move_guard_files(root)
         from expacti_cli import check, policy
 
         whitelist = policy.load(str(WHITELIST))
@@ -44,6 +45,19 @@ def main() -> int:
         for cls, kind, label, verdict, line in misjudged:
             print(f"{cls} {kind} {label}: {verdict}: {line}")
     return 0
+
+
+def _move_guard_files(root: str) -> None:
+    """As the tests do (conftest.guard_env): guard's files and the XDG directories in `root`,
+    so its protected files count by their default locations too, not only the ones in force."""
+    for var in ("CONFIG", "STATE", "CACHE", "SHIM", "REVIEW"):
+        os.environ[f"GUARD_{var}_DIR"] = os.path.join(root, var.lower())
+    os.environ["GUARD_AUDIT_LOG"] = os.path.join(root, "state", "audit.jsonl")
+    os.environ["GUARD_AGENTS_FILE"] = os.path.join(root, "config", "agents.toml")
+    for var in ("CONFIG", "STATE", "CACHE", "DATA"):
+        os.environ[f"XDG_{var}_HOME"] = os.path.join(root, f"xdg-{var.lower()}")
+    for var in ("GUARD_POLICY", "GUARD_AGENT", "GUARD_AUDIT_KEY_FILE"):
+        os.environ.pop(var, None)
 
 
 def _count(
