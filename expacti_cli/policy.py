@@ -52,6 +52,9 @@ _ANOMALIES = {
     "max_rate": int,
     "rate_window": "duration",
     "min_hour_share": float,
+    "rate_factor": float,
+    "rate_floor": int,
+    "rate_learning": int,
 }
 # Sane ranges of numeric settings: (table, key) -> (low, high, also allowed, unit). A value out
 # of range would break guard later (an overflowing timeout, a division by zero, NaN compares).
@@ -63,6 +66,9 @@ _RANGES: dict[tuple[str, str], tuple[float, float, float | None, str]] = {
     ("anomalies", "max_rate"): (1, 1_000_000, 0, " (0: no rate limit)"),
     ("anomalies", "rate_window"): (0.001, 7 * 86400.0, None, " seconds"),
     ("anomalies", "min_hour_share"): (0.0, 1.0, None, ""),
+    ("anomalies", "rate_factor"): (1.0, 1000.0, None, " (times the agent's usual pace)"),
+    ("anomalies", "rate_floor"): (1, 1_000_000, None, " commands per rate_window"),
+    ("anomalies", "rate_learning"): (1, 100_000, None, " busy minutes"),
 }
 
 
@@ -121,9 +127,12 @@ DEFAULT_AUDIT: dict[str, Any] = {"max_bytes": 64 * 1024 * 1024, "fsync": True, "
 DEFAULT_ANOMALIES: dict[str, Any] = {
     "enabled": True,
     "min_history": 50,
-    "max_rate": 120,
+    "max_rate": 0,  # an absolute cap per rate_window whatever the agent's pace (0: none)
     "rate_window": 60.0,
     "min_hour_share": 0.01,
+    "rate_factor": 3.0,  # a spike: more than rate_factor x the agent's usual busy pace...
+    "rate_floor": 30,  # ...and more than this many commands per rate_window
+    "rate_learning": 10,  # busy minutes of history before the agent's pace is judged
 }
 
 
@@ -448,15 +457,29 @@ def _expand_grammars(
 ) -> tuple[list[tuple[str, dict[str, Any], str]], dict[str, Any]]:
     """Each layer's [grammar.NAME] tables -> the [programs]/[wrappers]/[shell] tables they imply
     (merged under the layer's own), and the effect-model view of every program."""
+    from .grammar.schema import builtin_files as grammar_files
     from .grammar.schema import expand
+
+    shipped = set(grammar_files())
+
+    def builtin(path: str) -> bool:
+        return path in shipped
 
     out = []
     views: dict[str, Any] = {}
+    origins: dict[str, tuple[str, str]] = {}
     for path, layer, text in layers:
         if "grammar" not in layer:
             out.append((path, layer, text))
             continue
         implied, found = expand(path, layer["grammar"])
+        for name in found:
+            if name in origins and origins[name][1] == "built-in" and builtin(path):
+                raise PolicyError(
+                    f"{path}: [{name}]: this program's grammar is already in {origins[name][0]} "
+                    "(one grammar per program)"
+                )
+            origins[name] = (path, "built-in" if builtin(path) else "policy")
         views.update(found)
         merged = {k: v for k, v in layer.items() if k != "grammar"}
         for key in ("programs", "wrappers"):
@@ -598,8 +621,8 @@ def _check_table(
         if kind is int and value < 0:
             raise PolicyError(f"{loc}: [{name}] {key} must not be negative, got {value!r}")
         why = _out_of_range(name, key, value)
-        if why:
-            raise PolicyError(f"{loc}: {why}")
+        if why:  # the value as written ("0s"), not as parsed (0.0)
+            raise PolicyError(f"{loc}: {why.rpartition(', got ')[0]}, got {given!r}")
         into[key] = value
 
 
@@ -636,6 +659,10 @@ def compile_pattern(text: str) -> list[tuple[str, ...]]:
 
 
 def _split(text: str) -> list[str]:
+    # Most patterns have no quote, backslash or whitespace but spaces: then shlex's words are
+    # the space-separated ones, at a fraction of shlex's cost (10,000 rules compile ~2x faster).
+    if text.isprintable() and not any(c in text for c in "'\"\\"):
+        return [word for word in text.split(" ") if word]
     from .tokenize import split_words
 
     return split_words(text)
