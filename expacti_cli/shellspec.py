@@ -117,6 +117,8 @@ _SHELL_LISTS = (
     "privileged_paths",
     "secret_variables",
     "metadata_hosts",
+    "recursive_readers",
+    "recursive_flags",
 )
 _PATH_LISTS = (
     "sensitive_paths",

@@ -27,10 +27,10 @@ _CLASSES = {
 
 
 class PathClasses:
-    __slots__ = ("_home", "_matchers", "_shell")
+    __slots__ = ("_home", "_matchers", "_shell", "shell")
 
     def __init__(self, shell: dict[str, Any]) -> None:
-        self._shell = shell
+        self._shell = self.shell = shell
         self._home = os.path.expanduser("~")
         self._matchers: dict[str, SensitivePaths] = {}
 
@@ -57,6 +57,23 @@ class PathClasses:
             if hit:
                 return cls, hit
         return None
+
+    def holds_secrets(self, path: str, cwd: str | None) -> str | None:
+        """A secret path below `path` (a directory read recursively exposes it), or None."""
+        from ..shell.paths import resolve
+
+        base = resolve(path, cwd, self._home)
+        if base is None:
+            return None
+        prefix = base.rstrip("/") + "/"
+        for pattern in self._matcher("secret")._patterns()[0]:
+            if pattern and pattern[0] != "**" and "/".join(pattern).startswith(prefix):
+                return "/".join(pattern)
+        return None
+
+    def world_writable_target(self, path: str, cwd: str | None) -> str | None:
+        """A privileged or system path: making it writable by everyone is a privilege change."""
+        return self.hit("privilege", path, cwd) or self.hit("persistence", path, cwd)
 
     def secret_variable(self, name: str) -> bool:
         return any(wildcard_match(p, name.upper()) for p in self._shell.get("secret_variables", ()))

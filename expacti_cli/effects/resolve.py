@@ -105,8 +105,38 @@ class _Command:
 
     def read(self, w: Word) -> None:
         hit = self.ctx.classes.hit("secret", w.value, self.cwd)
+        if not hit and self.recursive():
+            hit = self.ctx.classes.holds_secrets(w.value, self.cwd)
         if hit:
             self.add("read", f"reads {w.value} ({hit})", "secret", (w.value,))
+
+    def recursive(self) -> bool:
+        """Does this command read directories recursively (`grep -r`, `rg`, `tar`)?"""
+        shell = self.ctx.classes.shell
+        name = os.path.basename(self.argv[0]) if self.argv else ""
+        if name in shell.get("recursive_readers", ()):
+            return True
+        flags = set(shell.get("recursive_flags", ()))
+        for word in self.argv[1:]:
+            if word == "--":
+                break
+            if word in flags or (
+                word[:1] == "-" and word[1:2] != "-" and any("-" + c in flags for c in word[1:])
+            ):
+                return True
+        return False
+
+    def mode(self, w: Word) -> None:
+        """chmod MODE FILES: world-writable system files or sockets change who may do what."""
+        if not _world_writable(w.value):
+            return
+        inv = self.inv
+        for other in inv.words if inv else ():
+            if other.role == "write":
+                hit = self.ctx.classes.world_writable_target(other.value, self.cwd)
+                if hit:
+                    self.add("mode", f"makes {other.value} writable by everyone", "privilege", ())
+                    return
 
     def write(self, w: Word, how: str = "written") -> None:
         self.wrote(w.value, how, (w.value,))
@@ -171,11 +201,12 @@ class _Command:
         self.add("send", f"sends {word} to a host", cls, (word,))
 
     def sql(self, w: Word) -> None:
-        from .sql import changes
+        from .sql import changes, secrets
 
-        for why in changes(w.value):
+        for why in changes(w.value)[:1]:
             self.add("change", f"SQL {why}", "production", ())
-            break
+        for why in secrets(w.value):
+            self.add("read", f"SQL {why}", "secret", ())
 
     def package(self, w: Word) -> None:
         v = w.value
@@ -190,6 +221,22 @@ class _Command:
         handler = _ROLES.get(w.role)
         if handler is not None:
             handler(self, w)
+
+
+def _world_writable(mode: str) -> bool:
+    """Does a chmod mode (octal or symbolic, chmod(1)) give write permission to others?"""
+    if mode.isdigit():
+        return len(mode) >= 3 and int(mode[-1]) & 2 == 2
+    for clause in mode.split(","):
+        who = clause[: len(clause) - len(clause.lstrip("ugoa"))]
+        rest = clause[len(who) :]
+        op = ""
+        for ch in rest:
+            if ch in "+-=":
+                op = ch
+            elif ch == "w" and op in "+=" and op and ("o" in who or "a" in who):
+                return True
+    return False
 
 
 def _word(role: str, value: str, like: Word) -> Word:
@@ -221,6 +268,7 @@ _ROLES = {
     "sql": _Command.sql,
     "package": _Command.package,
     "varname": _Command.varname,
+    "mode": _Command.mode,
 }
 
 

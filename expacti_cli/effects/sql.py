@@ -97,6 +97,17 @@ def _one(stmt: str) -> str | None:
     return None
 
 
+_SECRET_TABLES = ("PG_SHADOW", "PG_AUTHID", "PG_USER_MAPPINGS", "MYSQL.USER",
+                  "AUTHENTICATION_STRING", "SYS.USER$", "PG_READ_FILE", "LOAD_FILE")
+
+
+def secrets(text: str) -> list[str]:
+    """Why the SQL text reads the server's credentials or files (empty: it does not)."""
+    return [
+        f"reads {t.lower()}" for stmt in _statements(text) for t in _SECRET_TABLES if t in stmt
+    ][:1]
+
+
 def changes(text: str) -> list[str]:
     """Why the SQL text changes production state (empty: it does not)."""
     found: list[str] = []
