@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 RECENT = 10
 TIMES = 512
 TARGETS = 2000
+BUSY = 240  # busy minutes kept: the agent's usual pace (anomaly.rate_flag)
 
 
 def _file(agent: str) -> str:
@@ -29,14 +30,29 @@ def _file(agent: str) -> str:
 
 
 def empty() -> dict[str, Any]:
-    return {"recent": [], "hours": [0] * 24, "total": 0, "times": [], "targets": {}}
+    # busy: commands in each past minute the agent was active (its pace), newest last;
+    # minute: [minute number, commands so far] for the minute in progress.
+    return {
+        "recent": [],
+        "hours": [0] * 24,
+        "total": 0,
+        "times": [],
+        "targets": {},
+        "busy": [],
+        "minute": [0, 0],
+    }
+
+
+MAX_STATE_BYTES = 64 * 1024 * 1024
 
 
 def read(agent: str) -> dict[str, Any]:
-    try:
-        with open(_file(agent), "rb") as f:
-            data = marshal.loads(f.read())
-    except (OSError, ValueError, EOFError, TypeError):
+    from .errors import GuardError
+    from .safefile import read_bytes
+
+    try:  # a FIFO, device or huge file in its place is no history: never block on it
+        data = marshal.loads(read_bytes(_file(agent), "agent state", MAX_STATE_BYTES))
+    except (OSError, GuardError, ValueError, EOFError, TypeError):
         return empty()
     if not isinstance(data, dict) or set(data) != set(empty()):
         return empty()
@@ -50,7 +66,8 @@ def record(
     path = _file(agent)
     try:
         paths.ensure_dir(os.path.dirname(path))
-        lock = os.open(path + ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
+        # O_NONBLOCK: a FIFO put in place of either file fails at once instead of blocking.
+        lock = os.open(path + ".lock", os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK, 0o600)
     except OSError:
         return
     try:
@@ -60,6 +77,7 @@ def record(
         state["hours"][hour % 24] += 1
         state["total"] += 1
         state["times"] = [*state["times"], when][-TIMES:]
+        _count_minute(state, when)
         seen = state["targets"]
         for t in targets:
             seen[t] = seen.get(t, 0) + 1
@@ -68,7 +86,7 @@ def record(
         # Rewritten in place under the lock: no temp file to create and rename on every
         # command. A crash mid-write leaves a file `read` rejects, which costs only history.
         data = marshal.dumps(state)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK, 0o600)
         try:
             os.write(fd, data)
             os.ftruncate(fd, len(data))
@@ -78,3 +96,15 @@ def record(
         pass
     finally:
         os.close(lock)
+
+
+def _count_minute(state: dict[str, Any], when: float) -> None:
+    """Per-minute command counts: the minute in progress, and the finished busy ones."""
+    minute = int(when // 60)
+    current = state["minute"]
+    if minute <= current[0]:  # the same minute (or a late writer from the previous one)
+        current[1] += 1
+        return
+    if current[1]:
+        state["busy"] = [*state["busy"], current[1]][-BUSY:]
+    state["minute"] = [minute, 1]

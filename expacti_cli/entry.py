@@ -23,8 +23,21 @@ _OPTIONS_WITH_VALUE = {
     "--audit-log": "audit_log",
     "--session": "session",
 }
+# guard's own verbose option: recognised only where guard's options stand (before the
+# subcommand, the program or `--`), never among the program's arguments.
+_VERBOSE = ("-v", "--verbose")
 # Shell option letters accepted with -c (as in `bash -lc`, `sh -ec`); passed on to the shell.
 _SHELL_LETTERS = frozenset("lceuxvo")
+
+
+def _debug_guard_only() -> None:
+    """-v: tracebacks for guard itself, which reads GUARD_DEBUG from `os.environ`, while the
+    program it runs must not inherit it: the variable is set in the `os.environ` mapping and
+    removed again from the process environment that exec passes on (`os.unsetenv` does not
+    touch the mapping). A GUARD_DEBUG the caller set is theirs, and is passed on untouched."""
+    if "GUARD_DEBUG" not in os.environ:
+        os.environ["GUARD_DEBUG"] = "1"
+        os.unsetenv("GUARD_DEBUG")
 
 
 def _usage(message: str) -> int:
@@ -46,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     if not _is_guard_name(invoked):
         return _run_shim(invoked, argv[1:])
     args = argv[1:]
+    verbose = False
+    while args and args[0] in _VERBOSE:  # guard's own option, before a subcommand or program
+        verbose = True
+        args = args[1:]
     if args[:1] == ["hook"]:  # on every tool call of an agent: no click (integrations/hooks)
         from .integrations.hooks import fast_main
 
@@ -55,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in SUBCOMMANDS or args[0] in ("-h", "--help", "--version"):
         from .cli import run_cli
 
-        return run_cli(args)
+        return run_cli(args, verbose=verbose)
+    if verbose:
+        _debug_guard_only()
     if args[0] == "run":
         args = args[1:]
     return _run_prefix_or_shell(args)
@@ -81,8 +100,8 @@ def _run_prefix_or_shell(args: list[str]) -> int:
             opts[_OPTIONS_WITH_VALUE[name]] = value
             i += 1
             continue
-        if arg in ("-v", "--verbose"):
-            os.environ["GUARD_DEBUG"] = "1"
+        if arg in _VERBOSE:
+            _debug_guard_only()
             i += 1
             continue
         if (

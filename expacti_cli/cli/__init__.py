@@ -50,7 +50,7 @@ def policy_option(f: Any) -> Any:
     return click.option(
         "--policy",
         "policy_path",
-        type=click.Path(dir_okay=False),
+        type=click.Path(),  # the loader checks it: one line naming it, exit 78 (safefile.py)
         envvar="GUARD_POLICY",
         help="User policy file (default: policy.toml in the config dir).",
     )(f)
@@ -236,10 +236,10 @@ def _register_optional() -> None:
 _register_optional()
 
 
-def run_cli(args: list[str]) -> int:
-    """Run a subcommand; the one place errors become exit statuses."""
-    verbose = bool(os.environ.get("GUARD_DEBUG")) or "--verbose" in args
-    args = [a for a in args if a != "--verbose"]
+def run_cli(args: list[str], *, verbose: bool = False) -> int:
+    """Run a subcommand; the one place errors become exit statuses. `verbose` (guard's own
+    `-v/--verbose`, given before the subcommand: entry.py) shows tracebacks."""
+    verbose = verbose or bool(os.environ.get("GUARD_DEBUG"))
     try:
         main.main(args, prog_name="guard", standalone_mode=False)
     except GuardError as exc:
