@@ -4,7 +4,7 @@ a rate spike, a never-seen target, an unusual hour — each judged on the agent'
 from __future__ import annotations
 
 import pytest
-from conftest import audit_entries, run_guard
+from conftest import GUARD, audit_entries, run_guard, run_process
 
 from expacti_cli import agentstate, anomaly
 
@@ -14,7 +14,11 @@ SETTINGS = {
     "max_rate": 0,
     "rate_window": 60.0,
     "min_hour_share": 0.0,
+    "rate_factor": 3.0,
+    "rate_floor": 30,
+    "rate_learning": 10,
 }
+BASELINE = {**SETTINGS, "min_history": 1_000_000}  # only the rate is judged
 
 
 def _state(**changes):
@@ -36,6 +40,47 @@ def test_rate_spike():
     # Old commands fall out of the window.
     state = _state(times=[now - 500, now - 10, now - 1])
     assert anomaly.flags(settings, state, now, 12, []) == []
+
+
+def _history(agent: str, per_minute: int, minutes: int, start: float) -> None:
+    """Record `minutes` busy minutes of `per_minute` commands each, ending before `start`."""
+    for m in range(minutes):
+        base = start // 60 * 60 - (minutes - m) * 120.0  # a quiet minute between busy ones
+        for i in range(per_minute):
+            agentstate.record(agent, base + i * 50.0 / per_minute, 12, "true", "allowed", [])
+
+
+def _burst(agent: str, count: int, start: float) -> list[list[str]]:
+    """`count` commands within one minute; the anomaly flags each would get."""
+    seen = []
+    for i in range(count):
+        now = start // 60 * 60 + i * 50.0 / count  # within one clock minute
+        seen.append(anomaly.flags(BASELINE, agentstate.read(agent), now, 12, []))
+        agentstate.record(agent, now, 12, "true", "allowed", [])
+    return seen
+
+
+def test_a_burst_at_the_agents_usual_pace_is_not_a_spike(guard_env):
+    start = 1_000_000.0
+    _history("builder", 500, 12, start)
+    flagged = [f for f in _burst("builder", 500, start) if f]
+    assert flagged == []
+
+
+def test_a_sudden_burst_from_a_quiet_agent_is_a_spike(guard_env):
+    start = 1_000_000.0
+    _history("quiet", 5, 12, start)
+    flags = _burst("quiet", 500, start)
+    assert flags[29] == []  # up to rate_floor (30 a minute): a quiet agent's small burst
+    assert flags[30] and flags[30][0].startswith("rate-spike: 31 commands in 60s")
+    assert "usual pace is about 5" in flags[30][0]
+    assert all(f for f in flags[30:])
+
+
+def test_no_rate_spike_while_the_agents_pace_is_learned(guard_env):
+    start = 1_000_000.0
+    _history("new", 5, 9, start)  # 9 busy minutes: one short of rate_learning
+    assert [f for f in _burst("new", 200, start) if f] == []
 
 
 def test_new_target_needs_history():
@@ -145,6 +190,37 @@ def test_new_target_after_min_history(tool_policy, guard_env, tmp_path):
     ]
     # The known target still runs.
     assert run_guard("--", "tool", str(known)).returncode == 0
+
+
+def test_through_guard_a_busy_agents_burst_runs_and_a_quiet_agents_is_reviewed(
+    tool_policy, guard_env, tmp_path
+):
+    """Through the installed guard: 130 whitelisted commands in a minute (more than the old
+    fixed cap of 120; the 500 of the acceptance are replayed in-process above) run for the agent
+    whose history shows that pace; a quiet agent's burst goes to review (denied here: nobody to
+    ask) once it passes three times its pace and the floor of 30."""
+    import time
+
+    tool_policy("min_hour_share = 0.0\nmin_history = 1000000")
+    now = time.time()
+    _history("builder", 500, 12, now - 60)
+    _history("quiet", 3, 12, now - 60)
+    script = (
+        'for i in $(seq {n}); do "$GUARD" --agent {agent} -- tool "$DIR/m" || echo "refused $i";'
+        " done"
+    )
+    env = {"GUARD": GUARD, "DIR": str(tmp_path)}
+    busy = run_process(
+        ["/bin/sh", "-c", script.format(n=130, agent="builder")], env=env, timeout=300
+    )
+    assert "refused" not in busy.stdout
+    quiet = run_process(["/bin/sh", "-c", script.format(n=40, agent="quiet")], env=env, timeout=60)
+    refused = [int(line.split()[1]) for line in quiet.stdout.splitlines() if "refused" in line]
+    assert refused and refused[0] == 31 and refused == list(range(31, 41))
+    spikes = [
+        e for e in audit_entries(guard_env.audit_log) if e["agent"] == "quiet" and e["anomalies"]
+    ]
+    assert spikes and spikes[0]["anomalies"][0].startswith("rate-spike: 31 commands")
 
 
 def test_anomalies_disabled_in_policy(tool_policy, tmp_path):
