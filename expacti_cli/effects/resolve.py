@@ -351,6 +351,7 @@ def resolve(
                 c.cwd = resolve_path(w.value, c.cwd, ctx.home)
         for w in c.inv.words:
             c.role(w)
+        _module(c, ctx, env)
         _tags(c)
         _runs_files(c)
         if "fetch" in (c.inv.spec.get("effect") if c.inv.spec else None, c.view["effect"]):
@@ -374,6 +375,17 @@ def _unknown(c: _Command) -> None:
         elif word.startswith("-"):
             continue
         c.read(Word("read", word, i, None))
+
+
+def _module(c: _Command, ctx: Context, env: dict[str, str] | None) -> None:
+    """`python -m MODULE ARGS` runs MODULE as a program: its grammar's effects (pip, pytest)."""
+    inv = c.inv
+    if inv is None:
+        return
+    for w in inv.words:
+        if w.role == "end" and ctx.view(w.value) is not None and len(ctx.line.made) < 10_000:
+            c.effects += resolve([w.value, *inv.rest], ctx, cwd=c.cwd, env=env)
+            return
 
 
 def _links(c: _Command) -> None:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 _NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info"})
+# After one of these the remaining words are the arguments of what it names (`python -m MOD
+# ARGS`, `python -c CODE ARGS`): no more options or operands of the program itself.
+_ENDS = frozenset({"end", "code"})
 
 
 class Word:
@@ -34,7 +37,7 @@ class Word:
 class Invocation:
     """What `scan` read: the subcommand path (and where its words are), options seen, roles."""
 
-    __slots__ = ("command", "command_at", "options", "operands", "spec", "words")
+    __slots__ = ("command", "command_at", "options", "operands", "rest", "spec", "words")
 
     def __init__(self) -> None:
         self.command: str = ""  # "rollout undo"
@@ -43,6 +46,7 @@ class Invocation:
         self.operands: list[tuple[str, int]] = []  # after the subcommand
         self.words: list[Word] = []
         self.spec: dict[str, Any] = {}  # the [X.commands] entry, if any
+        self.rest: list[str] = []  # arguments after an `end`/`code` option (python -m M ...)
 
     def has(self, *names: str) -> bool:
         return any(o in names for o, _, _ in self.options)
@@ -58,12 +62,15 @@ def _lookup(opt: str, tables: list[dict[str, str]]) -> str | None:
 
 def _read_options(
     argv: list[str], tables: list[dict[str, str]], clusters: bool
-) -> tuple[list[tuple[str, str | None, int, str | None]], list[tuple[str, int]]]:
-    """[(option, value, index, role)], [(operand, index)] over argv[1:]."""
+) -> tuple[list[tuple[str, str | None, int, str | None]], list[tuple[str, int]], int]:
+    """[(option, value, index, role)], [(operand, index)] over argv[1:], and where the words
+    that belong to something else start (len(argv) when nothing ends the options)."""
     options: list[tuple[str, str | None, int, str | None]] = []
     operands: list[tuple[str, int]] = []
     i, n = 1, len(argv)
     while i < n:
+        if options and options[-1][3] in _ENDS:
+            return options, operands, i
         tok = argv[i]
         if tok == "--":
             operands.extend((argv[k], k) for k in range(i + 1, n))
@@ -73,7 +80,7 @@ def _read_options(
             i += 1
             continue
         i = _one_option(argv, i, tables, clusters, options)
-    return options, operands
+    return options, operands, n
 
 
 def _one_option(
@@ -148,18 +155,19 @@ def scan(argv: list[str], view: dict[str, Any]) -> Invocation:
     """Read argv (argv[0] is the program) with its grammar view (grammar.schema._check)."""
     inv = Invocation()
     tables = [view["global"], view["options"]]
-    options, operands = _read_options(argv, tables, view["clusters"])
+    options, operands, end = _read_options(argv, tables, view["clusters"])
     commands = view["commands"]
     if commands:
         inv.command, inv.command_at = _command(operands, commands)
         if inv.command:
             inv.spec = commands[inv.command]
             if inv.spec["options"]:
-                options, operands = _read_options(
+                options, operands, end = _read_options(
                     argv, [inv.spec["options"], *tables], view["clusters"]
                 )
             operands = [(w, i) for w, i in operands if i not in inv.command_at]
     inv.operands = operands
+    inv.rest = argv[end:]
     for opt, value, index, role in options:
         inv.options.append((opt, value, index))
         if role is not None and value is not None and role not in _NO_VALUE:
