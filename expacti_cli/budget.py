@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-DEFAULT_SECONDS = 1.5
+DEFAULT_SECONDS = 1.0
 
 
 class Exceeded(BaseException):

@@ -121,7 +121,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "when_no_reviewer": "deny",
     "review_timeout": 120.0,
     "require_identity": False,
-    "decision_budget": 1.5,  # seconds for the policy's decision (budget.py), not the review
+    "decision_budget": 1.0,  # seconds for the policy's decision (budget.py), not the review
 }
 DEFAULT_AUDIT: dict[str, Any] = {"max_bytes": 64 * 1024 * 1024, "fsync": True, "key_file": ""}
 DEFAULT_ANOMALIES: dict[str, Any] = {

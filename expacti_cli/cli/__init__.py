@@ -51,6 +51,7 @@ def policy_option(f: Any) -> Any:
         "--policy",
         "policy_path",
         type=click.Path(),  # the loader checks it: one line naming it, exit 78 (safefile.py)
+        metavar="FILE",
         envvar="GUARD_POLICY",
         help="User policy file (default: policy.toml in the config dir).",
     )(f)
