@@ -24,7 +24,7 @@ from json import JSONDecoder
 from typing import Any
 
 from . import audit
-from .errors import AuditDataError, UsageError
+from .errors import AuditDataError, AuditError, UsageError
 
 DECISIONS = ("allowed", "approved", "denied")
 _scan = JSONDecoder().scan_once  # type: ignore[attr-defined] # the C scanner without json.loads' per-call regex work
@@ -280,12 +280,9 @@ def read_file(
     With `start`/`end` (byte offsets at line starts) only that part is read and line numbers
     count from 1 at `start`; `read_log` uses whole files.
     """
-    try:
-        f = open(file, "rb")  # noqa: SIM115
-    except FileNotFoundError:
+    f = _open(file)
+    if f is None:
         return  # rotated away between listing and opening: the next file has its entries
-    except OSError as exc:
-        raise AuditDataError(f"cannot read the audit log {file}: {exc.strerror}") from exc
     loads = _fast_loads
     with f:
         if start:
@@ -312,6 +309,18 @@ def read_file(
                         else _describe(data),
                     )
                 )
+
+
+def _open(file: str) -> Any:
+    """The file for reading, or None if it is gone. A FIFO, a device or a symlink is refused
+    at once (AuditDataError naming it) instead of blocking or reading forever."""
+    try:
+        fd = audit.open_regular(file, os.O_RDONLY)
+    except AuditError as exc:
+        if not os.path.lexists(file):
+            return None
+        raise AuditDataError(exc.message) from exc
+    return os.fdopen(fd, "rb")
 
 
 def _until(lines: Iterator[bytes], budget: int) -> Iterator[bytes]:
@@ -385,9 +394,8 @@ def follow(
     try:
         while True:
             if handle is None:
-                try:
-                    handle = open(path, "rb")  # noqa: SIM115
-                except FileNotFoundError:
+                handle = _open(path)
+                if handle is None:
                     sleep(interval)
                     continue
                 lineno = 0

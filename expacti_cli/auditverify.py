@@ -101,7 +101,8 @@ class Torn:
 @dataclass
 class VerifyResult:
     ok: bool = True
-    entries: int = 0  # lines that hold an entry (intact or not)
+    entries: int = 0  # lines that hold a decision entry (intact or not)
+    events: int = 0  # lines that hold guard's own events (key on, repair)
     files: list[str] = field(default_factory=list)
     first_break: Break | None = None
     breaks: int = 0  # separate broken stretches (consecutive bad lines count once)
@@ -406,7 +407,9 @@ class _Walk:
         if item.status == "missing":
             self.report(item, "truncated", item.detail)
             return
-        if item.status != "empty":
+        if item.event is not None:
+            self.result.events += 1
+        elif item.status != "empty":
             self.result.entries += 1
         if self.unverifiable:
             self.result.unverified += 1
@@ -620,14 +623,15 @@ def describe(result: VerifyResult) -> str:
         elif result.keyed:
             keyed = ", no keyed entry yet (a key was given)"
         repaired = f", {result.repaired} torn line(s) repaired" if result.repaired else ""
+        events = f" and {result.events} event(s)" if result.events else ""
         return (
-            f"audit: ok: {result.entries} entries in {len(result.files)} file(s), "
+            f"audit: ok: {result.entries} entries{events} in {len(result.files)} file(s), "
             f"chain intact{keyed}{repaired}; head {result.last_hash}"
         )
     if result.needs_key and result.breaks == 1:
         return (
-            f"audit: keyed log: {result.unverified} of {result.entries} entries are keyed "
-            f"(from {result.keyed_from}) and cannot be verified without the key"
+            f"audit: keyed log: the {result.unverified} line(s) from {result.keyed_from} on "
+            "are keyed and cannot be verified without the key"
         )
     torn = f" ({len(result.torn)} torn line(s))" if result.torn else ""
     return f"audit: {result.breaks} broken stretch(es){torn} in {result.entries} entries"
