@@ -5,7 +5,9 @@ Files under `paths.review_dir()`:
 - `requests/<id>.json`: written by an agent's guard (atomically: temp file + `os.replace`),
   removed by the same guard when it has its answer or gives up (`withdraw`).
 - `answers/<id>.json`: written by the console: `{"id", "approved", "reviewer", "message",
-  "digest"}`, where `digest` is the SHA-256 of the request file the reviewer saw.
+  "digest", "scope", "remembered"}`, where `digest` is the SHA-256 of the request file the
+  reviewer saw, `scope` what the approval covers (`once`, `session`: the agent's guard records
+  the session grant, `remember`: the console wrote `remembered` to its policy).
 - `console.lock`: the console holds an exclusive `flock` on it while it runs. A console is
   reachable iff that lock is held; an agent probes it with a non-blocking shared lock.
 
@@ -38,6 +40,7 @@ POLL = 0.1  # seconds between looks at the answer file
 CONSOLE_GRACE = 2.0  # seconds the console may be gone (restarting) before an agent gives up
 MAX_BYTES = 1 << 20  # a request or answer larger than this is not read
 VERDICTS = ("allow", "review", "deny")
+SCOPES = ("once", "session", "remember")  # what an approval covers (answer's "scope")
 
 # id -> SHA-256 of the request file this process submitted; an answer must name the same one.
 _submitted: dict[str, str] = {}
@@ -197,9 +200,11 @@ def request_for(req: Any, decision: Any, recent: list[Any], deadline: float) -> 
         "parts": [
             {
                 "text": p.text or " ".join(p.argv),
+                "argv": list(p.argv),
                 "verdict": p.verdict,
                 "rule": p.rule,
                 "reason": p.reason,
+                "irreversible": bool(p.irreversible),
             }
             for p in decision.parts
         ],
@@ -263,10 +268,16 @@ def _check_answer(request_id: str, data: bytes | None) -> dict[str, Any]:
     expected = _submitted.get(request_id)
     if answer["approved"] and answer["digest"] != expected:
         return refused("the request was changed after it was submitted")
+    scope = answer.get("scope", "once")
+    remembered = answer.get("remembered", "")
+    if scope not in SCOPES or not isinstance(remembered, str):
+        return refused("the reviewer console's answer is malformed")
     return {
         "approved": answer["approved"],
         "reviewer": answer["reviewer"][:200],
         "message": answer["message"][:1000],
+        "scope": scope,
+        "remembered": remembered[:2000],
     }
 
 
@@ -318,6 +329,7 @@ def _request_problem(r: object) -> str | None:
             and p.get("verdict") in VERDICTS
             and (p.get("rule") is None or isinstance(p.get("rule"), str))
             and isinstance(p.get("reason"), str)
+            and (p.get("argv") is None or _strings(p.get("argv")))
         ):
             return "bad part"
     recent = r.get("recent")
@@ -383,7 +395,14 @@ def is_pending(request_id: str) -> bool:
 
 
 def answer(
-    request_id: str, approved: bool, reviewer: str, message: str, *, request_digest: str
+    request_id: str,
+    approved: bool,
+    reviewer: str,
+    message: str,
+    *,
+    request_digest: str,
+    scope: str = "once",
+    remembered: str = "",
 ) -> bool:
     """Write the console's answer; False (nothing written) if the request is gone.
 
@@ -401,6 +420,8 @@ def answer(
             "reviewer": reviewer,
             "message": message,
             "digest": request_digest,
+            "scope": scope,
+            "remembered": remembered,
         },
         ensure_ascii=True,
         sort_keys=True,

@@ -13,6 +13,7 @@ import re
 import stat
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -498,6 +499,8 @@ def test_wait_answer_checks_what_was_approved(console_env, fake_console):
         "approved": True,
         "reviewer": "alice",
         "message": "ok",
+        "scope": "once",
+        "remembered": "",
     }
     reviewqueue.withdraw(request_id)
     assert reviewqueue.wait_answer(reviewqueue.new_id(), time.time() + 0.3) is None
@@ -508,8 +511,8 @@ def test_skipped_request_comes_back_on_r(console_env, tmp_path):
     marker = tmp_path / "skipped.marker"
     agent = console_env.agent(marker)
     console.wait_for_keys()
-    console.child.send("s")
-    console.expect("skipped")
+    console.child.send("l")
+    console.expect("later: it stays pending")
     time.sleep(0.5)  # the console is idle: a skipped request is not shown again by itself
     assert plain(console.seen).count(f"tool {marker}") == 1
     console.child.send("r")
@@ -520,3 +523,118 @@ def test_skipped_request_comes_back_on_r(console_env, tmp_path):
     assert status == 0, err
     assert marker.exists()
     assert console.quit() == 0
+
+
+# ------------------------------------------------------------------ the console's choices
+
+
+def test_the_console_shows_how_many_requests_are_pending(console_env, fake_console, tmp_path):
+    first = console_env.agent(tmp_path / "one.marker", agent="bot-1")
+    second = console_env.agent(tmp_path / "two.marker", agent="bot-2")
+    console_env.wait_requests(2)
+    os.close(fake_console["fd"])  # the real console takes over (agents wait CONSOLE_GRACE)
+    fake_console["fd"] = None
+    console = console_env.live_console()
+    screen = console.wait_for_keys()
+    assert "2 pending" in screen
+    console.child.send("y")
+    screen = console.wait_for_keys()
+    assert "1 pending" in screen.rsplit("request ", 1)[-1]
+    console.child.send("y")
+    for proc in (first, second):
+        assert finish(proc)[0] == 0
+    console.expect("0 pending")
+    assert console.quit() == 0
+
+
+def test_quitting_with_a_request_shown_tells_the_agent_why(console_env, tmp_path):
+    console = console_env.live_console()
+    marker = tmp_path / "quit.marker"
+    agent = console_env.agent(marker)
+    console.wait_for_keys()
+    assert console.quit() == 0
+    status, _, err = finish(agent)
+    assert status == 77
+    assert not marker.exists()
+    assert "the reviewer closed guard review before answering" in denied_line(err)
+    entry = console_env.entry_for("bot-1")
+    assert (entry["decided_by"], entry["reviewer"]) == ("reviewer", "alice")
+
+
+def test_approve_for_this_session_in_the_console(console_env, tmp_path):
+    console = console_env.live_console()
+    marker = tmp_path / "session.marker"
+    agent = console_env.agent(marker)
+    screen = console.wait_for_keys()
+    assert "s approve for this session" in screen
+    console.child.send("s")
+    assert finish(agent)[0] == 0
+    assert console.quit() == 0
+    marker.unlink()
+    # No console now: the same command in the same session still runs...
+    assert finish(console_env.agent(marker))[0] == 0
+    assert marker.exists()
+    # ...but not for another agent (another session).
+    other = tmp_path / "other.marker"
+    assert finish(console_env.agent(other, agent="bot-2"))[0] == 77
+
+
+def test_approve_and_remember_in_the_console(console_env, tmp_path):
+    console = console_env.live_console()
+    marker = tmp_path / "remember.marker"
+    agent = console_env.agent(marker)
+    console.wait_for_keys()
+    console.child.send("a")
+    screen = console.expect("Enter keeps it")
+    assert "pattern to whitelist tool **" in screen
+    console.child.sendline("")
+    console.expect("lifetime")
+    console.child.sendline("")
+    console.expect("added to")
+    assert finish(agent)[0] == 0
+    assert console.quit() == 0
+    rules = tomllib.loads(Path(console_env.env["GUARD_POLICY"]).read_text())["allow"]
+    assert [(r["match"], r["agents"]) for r in rules] == [("tool **", ["bot-1"])]
+    assert console_env.entries()[-1]["remembered"] == "tool **"
+    later = tmp_path / "later.marker"
+    assert finish(console_env.agent(later))[0] == 0  # no console needed any more
+    assert finish(console_env.agent(tmp_path / "x", agent="bot-2"))[0] == 77
+
+
+def test_scripted_console_answers_from_json_lines(console_env, tmp_path):
+    console = subprocess.Popen(
+        [GUARD, "review", "--script", "--reviewer", "robot"],
+        env=console_env.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    console_env.children.append(console)
+    give_up = time.monotonic() + TIMEOUT
+    while not reviewqueue.console_live():
+        assert time.monotonic() < give_up and console.poll() is None
+        time.sleep(0.05)
+    marker = tmp_path / "scripted.marker"
+    agent = console_env.agent(marker)
+    assert console.stdout is not None and console.stdin is not None
+    shown = json.loads(console.stdout.readline())["request"]
+    assert shown["command"] == f"tool {marker}"
+    assert shown["suggestions"] == ["tool **"] and shown["pending"] == 1
+    console.stdin.write(json.dumps({"id": shown["id"], "answer": "maybe"}) + "\n")
+    console.stdin.flush()
+    assert "error" in json.loads(console.stdout.readline())
+    bad = {"id": shown["id"], "answer": "remember", "patterns": ["rm **"]}
+    console.stdin.write(json.dumps(bad) + "\n")
+    console.stdin.flush()
+    assert "does not match" in json.loads(console.stdout.readline())["error"]
+    good = {"id": shown["id"], "answer": "remember", "expires": "1h"}
+    console.stdin.write(json.dumps(good) + "\n")
+    console.stdin.flush()
+    assert json.loads(console.stdout.readline()) == {"answered": shown["id"]}
+    assert finish(agent)[0] == 0
+    console.stdin.close()
+    assert console.wait(timeout=TIMEOUT) == 0
+    (rule,) = tomllib.loads(Path(console_env.env["GUARD_POLICY"]).read_text())["allow"]
+    assert rule["match"] == "tool **" and rule["agents"] == ["bot-1"] and "expires" in rule
+    assert rule["learned"]["by"] == "robot"
