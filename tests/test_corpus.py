@@ -38,6 +38,18 @@ def whitelist_everything(tmp_path_factory: pytest.TempPathFactory) -> policy.Pol
 DANGEROUS = load("dangerous")
 BENIGN = load("benign")
 
+# Verdicts the effect model (issue 8) changed on purpose, each with its reason; tested as such.
+CHANGED = {
+    # A code-running variable is judged by its value: `./evil.sh` runs a file of the workspace,
+    # which `* **` whitelists as a command of its own (`./evil.sh` alone is allowed too). Under
+    # per-program whitelists (tests/effects) the same line is reviewed.
+    "dangerous.txt:506": "allow",
+    # `env` with no command prints the whole environment, credentials included: secret
+    # exposure, a protected effect no wildcard allow rule lifts.
+    "benign.txt:78": "review",
+    "benign.txt:123": "review",
+}
+
 
 def test_corpus_is_large_enough() -> None:
     assert len(DANGEROUS) >= 200
@@ -49,6 +61,9 @@ def test_dangerous_line_is_never_allowed(
     whitelist_everything: policy.Policy, line: str, label: str
 ) -> None:
     decision = check.check(whitelist_everything, line=line)
+    if label in CHANGED:
+        assert decision.verdict == CHANGED[label], (label, line, decision)
+        return
     assert decision.verdict in ("review", "deny"), f"{label}: allowed: {line!r}"
 
 
@@ -57,6 +72,9 @@ def test_benign_lookalike_is_allowed(
     whitelist_everything: policy.Policy, line: str, label: str
 ) -> None:
     decision = check.check(whitelist_everything, line=line)
+    if label in CHANGED:
+        assert decision.verdict == CHANGED[label], (label, line, decision)
+        return
     why = [(p.text, p.rule, p.reason) for p in decision.parts if p.verdict != "allow"]
     assert decision.verdict == "allow", f"{label}: {decision.verdict}: {line!r}: {why}"
 

@@ -267,10 +267,23 @@ def test_prefix_mode_looks_inside_every_shell_name(write_policy, shell):
 # ---- words known only at run time ------------------------------------------------------------
 
 
+def test_a_static_variable_is_known_to_later_words(tmp_path, monkeypatch):
+    """x=-rf; rm $x DIR: the line's state knows x, so this IS rm -rf (issue 8, line state)."""
+    from expacti_cli import check, policy
+
+    path = tmp_path / "all.toml"
+    path.write_text('[[allow]]\nid = "every-program"\nmatch = "* **"\n')
+    monkeypatch.setenv("GUARD_CACHE_DIR", str(tmp_path / "cache"))
+    decision = check.check(policy.load(str(path)), line="x=-rf; rm $x /tmp/project")
+    assert decision.verdict == "review"
+    assert decision.irreversible
+    assert decision.rule == "rm-recursive-or-force"
+
+
 @pytest.mark.parametrize(
     "line",
     [
-        "x=-rf; rm $x /tmp/project",
+        "x=$(cat flags); rm $x /tmp/project",
         'rm "$FLAGS" build',
         "git push origin $REF",
         "git $SUB --force",

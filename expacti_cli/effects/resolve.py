@@ -105,7 +105,7 @@ class _Command:
 
     def read(self, w: Word) -> None:
         hit = self.ctx.classes.hit("secret", w.value, self.cwd)
-        if not hit and self.recursive():
+        if not hit and self.view is not None and self.recursive():
             hit = self.ctx.classes.holds_secrets(w.value, self.cwd)
         if hit:
             self.add("read", f"reads {w.value} ({hit})", "secret", (w.value,))
@@ -128,6 +128,9 @@ class _Command:
 
     def mode(self, w: Word) -> None:
         """chmod MODE FILES: world-writable system files or sockets change who may do what."""
+        if _setid(w.value):
+            self.add("mode", f"sets the setuid/setgid bit ({w.value})", "privilege", ())
+            return
         if not _world_writable(w.value):
             return
         inv = self.inv
@@ -221,6 +224,20 @@ class _Command:
         handler = _ROLES.get(w.role)
         if handler is not None:
             handler(self, w)
+
+
+def _setid(mode: str) -> bool:
+    """Does a chmod mode set the setuid or setgid bit (`4755`, `u+s`, `g=s`)?"""
+    if mode.isdigit():
+        return len(mode) >= 4 and int(mode[-4]) & 6 != 0
+    for clause in mode.split(","):
+        op = ""
+        for ch in clause.lstrip("ugoa"):
+            if ch in "+-=":
+                op = ch
+            elif ch == "s" and op in ("+", "="):
+                return True
+    return False
 
 
 def _world_writable(mode: str) -> bool:
