@@ -243,7 +243,8 @@ def test_word_expansion(line: str, expected: list[str]) -> None:
         "$(echo rm) -rf /",
         "`echo rm` x",
         "r* -rf /",
-        "X=rm; $X -rf /",
+        "if x; then X=rm; fi; $X -rf /",
+        "read X; $X -rf /",
     ],
 )
 def test_dynamic_command_name(line: str) -> None:

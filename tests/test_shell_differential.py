@@ -88,6 +88,15 @@ LINES = [
     "a café 'naïve' é=1 $'\\xc3\\xa9'",
     "a x\n\\rm -f y",
     "a|b|c\nd x&&c",
+    # line state: values the line sets are the values bash passes
+    'd=val; a $d "$d" ${d}y "pre${d}"',
+    'd="p q"; a "$d" x',
+    "export e=1; a $e; e=2 b $e",
+    "x=1; if a; then x=2; fi; b $x",
+    "x=1; for i in 1 2; do a $x; x=2; done",
+    "x=1; (x=2); a $x; echo $(x=3) > /dev/null; b $x",
+    "x=a; a ${x:=z} $x",
+    "cd / && a $PWD; cd /tmp; b $PWD $OLDPWD",
 ]
 
 
@@ -103,6 +112,7 @@ CONDITIONAL = {
     "! a && b",
     '[[ -n "$(a in-test)" ]] && b',
     "a <(b) >(c) z",  # process substitutions run asynchronously: bash may exit first
+    "x=1; if a; then x=2; fi; b $x",
 }
 
 

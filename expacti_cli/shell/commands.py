@@ -6,7 +6,9 @@ catalogue's (spec.py); this module only applies it.
 
 from __future__ import annotations
 
+from . import state as state_
 from . import walk, wrappers
+from .lexer import quote
 from .model import Part
 from .options import options, written_files
 from .syntax import RESERVED
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
     from .frame import Frame
     from .lexer import Word
+    from .model import Redirect
     from .session import Session
 
 NO_PART = Part([], "", [], [])  # marks "a part will be made": assignment() defers checks
@@ -27,11 +30,13 @@ def code_variable(
 ) -> None:
     """A variable set for `prog` (part) or in the shell (part None) that runs or loads code."""
     if name in s.spec["code_variables"]:
-        s.concern("code-variable", f"{name} holds a command line run by {prog}", part)
+        # Judged by value (issue 8): a static value is analysed as the command line it is, so
+        # `GIT_PAGER=less` is `less` and `GIT_PAGER='sh -c …'` is whatever that runs.
         if value is None:
+            s.concern("code-variable", f"{name} holds a command line run by {prog}", part)
             s.concern("dynamic-command", f"{name} is set to a dynamic command line", part)
         elif value:
-            inner = fr.but(via=[*fr.via, "$" + name], stdin=None)
+            inner = fr.but(via=[*fr.via, "$" + name], stdin=None, state=fr.state.child())
             walk.line(s, value, inner, fr.depth + 1, owner=part)
     elif name in s.spec["loader_variables"]:
         s.concern("code-variable", f"{name} makes {prog} load code from elsewhere", part)
@@ -53,21 +58,30 @@ def run(
     text: str,
     top: bool = False,
     subst: str | None = None,
+    redirects: list[Redirect] | None = None,
 ) -> None:
     """One simple command: make its part, then look into what it runs. `top`: the command
-    as written in the line (so a function of that name may be what it calls); `subst`: the
-    replace string its words are filled in with by a wrapper (`xargs -I R`)."""
+    as written in the line (so a function, alias or hashed path of that name may be what it
+    calls, and a builtin changes this shell's state); `subst`: the replace string its words
+    are filled in with by a wrapper (`xargs -I R`)."""
     s.budget.tick()
+    head = words[0]
+    if top and head.static and "/" not in head.value:
+        words = _hashed(s, words, fr, concerns)
+        head = words[0]
     argv = [w.value for w in words]
     dynamic = tuple(k for k, w in enumerate(words) if not w.static)
     part = Part(argv, text, assignments, list(fr.via), dynamic)
+    part.redirects = [*fr.redirects, *(redirects or ())]
+    part.env = {**fr.state.exported(), **{n: v for n, v in env if v is not None}}
     for c in concerns:
         s.concern(c[0], c[1], part)
-    head = words[0]
     if not head.static or head.glob:
         s.concern("dynamic-command", f"dynamic command name {head.value}", part)
         s.add_part(part, fr)
         return
+    if top and "/" not in argv[0] and argv[0] in fr.state.aliases:
+        expand_alias(s, words, fr, part)
     if top and "/" not in argv[0] and argv[0] in fr.source.functions:
         call_function(s, argv[0], part, fr)
         return
@@ -83,6 +97,72 @@ def run(
         code_variable(s, name, value, fr, part=part, prog=prog)
     builtin(s, prog, words, fr, part)
     catalogued(s, prog, words, fr, part, subst)
+    if top or (fr.via and fr.via[-1] in ("command", "builtin")):
+        changes(s, prog, words, fr, part)
+
+
+def _hashed(
+    s: Session, words: list[Word], fr: Frame, concerns: list[tuple[str, str]]
+) -> list[Word]:
+    """`hash -p PATH NAME` (or BASH_CMDS[NAME]=PATH) earlier in the line: NAME runs PATH."""
+    from .lexer import Word
+
+    hashed = fr.state.hashed
+    name = words[0].value
+    if name in hashed:
+        path = hashed[name]
+        if path is None:
+            concerns.append(("dynamic-command", f"{name} runs a path the line hashed at run time"))
+            return words
+        return [Word(path, True, words[0].start, words[0].end), *words[1:]]
+    if "" in hashed:
+        concerns.append(("dynamic-command", f"{name} may run a path the line hashed at run time"))
+    return words
+
+
+def expand_alias(s: Session, words: list[Word], fr: Frame, part: Part) -> None:
+    """A name the line defined as an alias: analyse the command the alias makes (bash
+    expands aliases only with `shopt -s expand_aliases`, and only on later lines; guard
+    assumes it may)."""
+    value = fr.state.aliases[words[0].value]
+    if value is None:
+        s.concern("dynamic-command", f"{words[0].value} may be an alias of unknown text", part)
+        return
+    rest = " ".join(w.value if not w.static else quote(w.value) for w in words[1:])
+    inner = fr.but(via=[*fr.via, "alias"])
+    walk.line(s, f"{value} {rest}", inner, fr.depth + 1, owner=part, share=True)
+
+
+def changes(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> None:
+    """What a builtin run by this shell changes in the line state (state.py)."""
+    state = fr.state
+    if prog == "cd":
+        state_.cd(state, words, s.home)
+    elif prog == "pushd":
+        state_.pushd(state, words, s.home)
+    elif prog == "popd":
+        state_.popd(state, words)
+    elif prog == "hash":
+        state_.hash_(state, words)
+    elif prog == "alias":
+        state_.alias(state, words)
+    elif prog == "unalias":
+        state_.unalias(state, words)
+    elif prog in s.spec["source"] or (prog in s.spec["eval"] and any(not w.static for w in words)):
+        state.forget()
+    elif prog == "let" and any(c in w.value for w in words[1:] for c in "=+-"):
+        state.forget_vars()
+    elif prog == "enable":
+        enable(s, words, part)
+    else:
+        state_.reads_into(state, prog, words)
+
+
+def enable(s: Session, words: list[Word], part: Part) -> None:
+    """`enable -f FILE NAME` loads a builtin from a shared object: code guard cannot see."""
+    values = [w.value for w in words[1:]]
+    if any(not w.static for w in words[1:]) or any(v.startswith("-") and "f" in v for v in values):
+        s.concern("opaque-code", "enable loads a builtin from a shared object", part)
 
 
 def call_function(s: Session, name: str, part: Part, fr: Frame) -> None:
@@ -98,9 +178,13 @@ def call_function(s: Session, name: str, part: Part, fr: Frame) -> None:
         source.calling.add(name)
         source.called.add(name)
         try:
-            walk.stmt(s, body, fr)
+            if unconditional:
+                walk.stmt(s, body, fr)
+            else:
+                walk.branch(s, body, fr, walk.stmt)
         finally:
             source.calling.discard(name)
+        walk.forget_locals(body, fr)
 
 
 def builtin(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> None:
@@ -178,14 +262,13 @@ def trap(s: Session, words: list[Word], fr: Frame, part: Part, prog: str) -> Non
     if not args[0].static:
         s.concern("dynamic-command", f"{prog} with a dynamic command", part)
         return
-    inner = fr.but(via=[*fr.via, prog], stdin=None)
+    inner = fr.but(via=[*fr.via, prog], stdin=None).isolated()
     walk.line(s, args[0].value, inner, fr.depth + 1, owner=part)
+    fr.state.forget()  # the trap may run before any later command
 
 
 def words_text(fr: Frame, words: list[Word]) -> str:
     """The source text of some words of a command (their values when not from the source)."""
-    from .lexer import quote
-
     if words and all(w.start >= 0 for w in words):
         return fr.source.span(words[0].start, words[-1].end)
     return " ".join(w.value if not w.static else quote(w.value) for w in words)

@@ -16,6 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .model import Redirect
     from .spec import Spec
     from .state import State
 
@@ -101,10 +102,10 @@ class Source:
 
 class Frame:
     """What a command at this point sees: its source, the wrappers it runs under (`via`), what
-    its stdin is (None: the line's own stdin), and the line state (working directory,
-    variables, aliases...)."""
+    its stdin is (None: the line's own stdin), the line state (working directory,
+    variables, aliases...) and the redirections of enclosing compound commands."""
 
-    __slots__ = ("source", "state", "stdin", "via")
+    __slots__ = ("redirects", "source", "state", "stdin", "via")
 
     def __init__(
         self,
@@ -112,18 +113,25 @@ class Frame:
         via: list[str],
         stdin: str | None,
         state: State,
+        redirects: tuple[Redirect, ...] = (),
     ) -> None:
         self.source = source
         self.via = via
         self.stdin = stdin
         self.state = state
+        self.redirects = redirects
 
     def but(self, **changes: Any) -> Frame:
         """A copy with some fields changed."""
-        new = Frame(self.source, self.via, self.stdin, self.state)
+        new = Frame(self.source, self.via, self.stdin, self.state, self.redirects)
         for key, value in changes.items():
             setattr(new, key, value)
         return new
+
+    def isolated(self) -> Frame:
+        """For a subshell, pipeline element, substitution or background job: what it changes
+        in the state stays there."""
+        return self.but(state=self.state.copy())
 
     @property
     def depth(self) -> int:

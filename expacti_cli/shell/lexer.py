@@ -119,13 +119,24 @@ Tok = tuple[int, str]
 
 
 class Lexer:
-    __slots__ = ("home", "n", "ranges", "s", "toks")
+    """Tokens of one word. `known`: variables whose value is statically known (latin-1 text,
+    see `to_latin1`), substituted for `$NAME` / `${NAME}`; unquoted only when `splits` is
+    False or the value has no blank or glob character (bash would split or glob it)."""
 
-    def __init__(self, s: str, ranges: list[tuple[int, int]], home: str | None) -> None:
+    __slots__ = ("known", "n", "ranges", "s", "splits", "toks")
+
+    def __init__(
+        self,
+        s: str,
+        ranges: list[tuple[int, int]],
+        known: dict[str, str] | None = None,
+        splits: bool = True,
+    ) -> None:
         self.s = s
         self.n = len(s)
         self.ranges = ranges
-        self.home = home
+        self.known = known or {}
+        self.splits = splits
         self.toks: list[Tok] = []
 
     def _range_end(self, i: int, what: str) -> int:
@@ -149,11 +160,24 @@ class Lexer:
             what = "an expansion"
         end = self._range_end(i, what)
         src = s[i:end].lstrip()
-        if self.home is not None and src in ("$HOME", "${HOME}"):
-            self.toks.append((1, self.home))
+        value = self._known(src, quoted)
+        if value is not None:
+            self.toks.append((1, value))
         else:
             self.toks.append((3 if quoted else 2, src))
         return end
+
+    def _known(self, src: str, quoted: bool) -> str | None:
+        """The static text of the expansion `src` when it names a known variable."""
+        if not self.known:
+            return None
+        name = src[2:-1] if src.startswith("${") and src.endswith("}") else src[1:]
+        value = self.known.get(name)
+        if value is None or quoted:
+            return value
+        if not value or (self.splits and any(c in value for c in " \t\n*?[")):
+            return None  # bash would remove, split or glob it
+        return value
 
     def _double(self, i: int) -> int:
         s, n = self.s, self.n
@@ -339,6 +363,21 @@ def has_glob(toks: list[Tok]) -> bool:
         elif ch == "]" and seen_bracket:
             return True
     return False
+
+
+def to_latin1(s: str) -> str:
+    """The lexer's view of a str: its UTF-8 bytes as latin-1 characters."""
+    return s.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def expand_tilde(toks: list[Tok], home: str) -> list[Tok] | None:
+    """Tilde expansion of an assignment value: `~` or `~/...` at its start is home; any other
+    unquoted `~` (`~user`, after `:`) is not statically known (None)."""
+    if toks[:1] == [(0, "~")] and (len(toks) == 1 or toks[1] == (0, "/")):
+        toks = [(1, to_latin1(home)), *toks[1:]]
+    if any(t == (0, "~") for t in toks):
+        return None
+    return toks
 
 
 def latin1_to_str(s: str) -> str:

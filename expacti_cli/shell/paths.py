@@ -41,6 +41,8 @@ def placeholder(name: str) -> str:
         "GUARD_SHIM_DIR": paths.shim_dir,
         "GUARD_REVIEW_DIR": paths.review_dir,
         "GUARD_BUILTIN_POLICIES": paths.builtin_policies,
+        "GUARD_PACKAGE_DIR": paths.package_dir,
+        "GUARD_LAUNCHER": paths.launcher,
     }.get(name)
     return os.path.abspath(getter()) if getter is not None else ""
 
@@ -103,7 +105,8 @@ class SensitivePaths:
         if normal is None:
             segs = [s for s in os.path.normpath(path).split("/") if s != "."]
             for p in sensitive:
-                if any(path_match(p[k:], segs) for k in range(1, len(p))):
+                tails = (p[k:] for k in range(1, len(p)) if p[k] != "**")
+                if any(path_match(tail, segs) for tail in tails):
                     return "/".join(p)
             return None
         if any(path_match(p, normal.split("/")) for p in safe):

@@ -14,11 +14,14 @@ from __future__ import annotations
 from .frame import Frame, Source
 from .lexer import Word
 from .model import Analysis
+from .state import State
 from .syntax import RESERVED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from .session import Session
 
 _PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,@%+-")
 # Command names: tree-sitter misreads some with `@`, `%` or `+:` (`a@`, `x+:y`); `=` would
@@ -95,9 +98,7 @@ def commands_of(line: str) -> list[tuple[list[tuple[int, int]], bool]] | None:
 def analyse_plain(line: str, spec: dict[str, Any], cwd: str | None) -> Analysis | None:
     """The analysis of a plain line, or None when the full path must make it (also on any
     error: the full path decides, and fails closed)."""
-    from . import commands
     from .session import Session
-    from .state import State
 
     found = commands_of(line)
     if found is None:
@@ -115,12 +116,37 @@ def analyse_plain(line: str, spec: dict[str, Any], cwd: str | None) -> Analysis 
         ):
             return None
         budget.add_bytes(len(line))
-        top = Frame(Source(line.encode("ascii"), 0), [], None, State(cwd))
-        for spans, piped in found:
-            words = [Word(line[a:b], True, a, b) for a, b in spans]
-            text = line[spans[0][0] : spans[-1][1]]
-            fr = top.but(stdin="pipe") if piped else top
-            commands.run(s, words, fr, assignments=[], env=[], concerns=[], text=text, top=True)
+        _run_all(s, line, found, State(cwd))
     except Exception:  # Fallback (a nested shell string), or anything else
         return None
     return analysis
+
+
+def _run_all(
+    s: Session, line: str, found: list[tuple[list[tuple[int, int]], bool]], state: State
+) -> None:
+    """Each command in order, with the line state as the full path keeps it (walk.and_or):
+    a pipeline element changes only its own copy; a pipeline after `&&`/`||` may not run, so
+    it runs on a branch (continued by `&&`) whose changes are merged as unknown."""
+    from . import commands
+
+    source = Source(line.encode("ascii"), 0)
+    ops = [""] + [
+        line[found[k][0][-1][1] : found[k + 1][0][0][0]].strip() for k in range(len(found) - 1)
+    ]
+    maybe: State | None = None  # the state of a pipeline that may not run
+    for k, (spans, piped) in enumerate(found):
+        if ops[k] != "|":  # a new pipeline
+            if maybe is not None and ops[k] != "&&":
+                state.merge(maybe)
+                maybe = None
+            if ops[k] in ("&&", "||") and maybe is None:
+                maybe = state.copy()
+        base = maybe if maybe is not None else state
+        in_pipe = ops[k] == "|" or (k + 1 < len(found) and ops[k + 1] == "|")
+        fr = Frame(source, [], "pipe" if piped else None, base.copy() if in_pipe else base)
+        words = [Word(line[a:b], True, a, b) for a, b in spans]
+        text = line[spans[0][0] : spans[-1][1]]
+        commands.run(s, words, fr, assignments=[], env=[], concerns=[], text=text, top=True)
+    if maybe is not None:
+        state.merge(maybe)

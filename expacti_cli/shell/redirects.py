@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from . import walk
 from .lexer import latin1_to_str
+from .model import Redirect
+from .paths import resolve
 from .syntax import EXPANSIONS, OUTPUT_OPS, SUBSTITUTIONS, TOKENS, WORDS
 
 TYPE_CHECKING = False
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .frame import Frame
+    from .lexer import Word
     from .session import Session
 
 
@@ -24,10 +27,11 @@ class Redirects:
     hung on them (`extra`), concerns for the command, and statements tree-sitter nested in a
     heredoc (`follow`, with their stdin)."""
 
-    __slots__ = ("concerns", "extra", "follow", "stdin")
+    __slots__ = ("concerns", "extra", "follow", "records", "stdin")
 
     def __init__(self, stdin: str | None) -> None:
         self.stdin = stdin
+        self.records: list[Redirect] = []
         self.extra: list[Any] = []
         self.concerns: list[tuple[str, str]] = []
         self.follow: list[tuple[Any, str | None]] = []
@@ -48,12 +52,28 @@ def statement(s: Session, node: Any, fr: Frame) -> None:
             not child.is_named and child.type not in TOKENS
         ):
             walk.bad(s, child, fr)
+    apply(s, body, found, fr)
+
+
+def apply(s: Session, body: Any, found: list[Any], fr: Frame) -> None:
+    """Run `body` with the redirections `found`. tree-sitter hangs the redirections of the
+    last command of a list or pipeline (`cd ~ && printf x >> .bashrc`) on the whole of it:
+    bash applies them to that last command only, in the state the commands before it made."""
+    if body is not None and body.type in ("list", "pipeline"):
+        walker = walk.and_or if body.type == "list" else walk.pipeline
+        walker(s, body, fr, last=lambda child, inner: apply(s, child, found, inner))
+        return
     info = Redirects(fr.stdin)
     for r in found:
         redirect(s, r, fr, info)
     if body is not None and body.type == "command":
         walk.command(
-            s, body, fr.but(stdin=info.stdin), extra=info.extra, redirect_concerns=info.concerns
+            s,
+            body,
+            fr.but(stdin=info.stdin),
+            extra=info.extra,
+            redirect_concerns=info.concerns,
+            redirect_records=info.records,
         )
     else:
         if info.extra:
@@ -61,7 +81,8 @@ def statement(s: Session, node: Any, fr: Frame) -> None:
         for c in info.concerns:
             s.concern(c[0], c[1])
         if body is not None:
-            walk.stmt_or_container(s, body, fr.but(stdin=info.stdin))
+            inner = fr.but(stdin=info.stdin, redirects=(*fr.redirects, *info.records))
+            walk.stmt_or_container(s, body, inner)
     for follow, follow_stdin in info.follow:
         walk.stmt_or_container(s, follow, fr.but(stdin=follow_stdin))
 
@@ -76,6 +97,7 @@ def redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
             elif child.is_named:
                 walk.bad(s, child, fr)
         info.stdin = "a here-string"
+        info.records.append(Redirect("<<<", 0, None))
     elif t == "heredoc_redirect":
         heredoc(s, node, fr, info)
     elif t == "file_redirect":
@@ -107,6 +129,7 @@ def file_redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
     info.extra.extend(extra)  # tree-sitter hangs later arguments on the redirection
     words = walk.words(s, target_node, fr, braces_=True, home=True)
     target = words[0] if len(words) == 1 else None
+    info.records.append(_record(s, op, descriptor, target, target_node, fr))
     if op in ("<", "<&") and descriptor in (None, "0"):
         if target is not None and target.static and op == "<&" and target.value == "-":
             info.stdin = None
@@ -137,6 +160,28 @@ def file_redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
         )
 
 
+def _record(
+    s: Session, op: str, descriptor: str | None, target: Word | None, node: Any, fr: Frame
+) -> Redirect:
+    """The Redirect of `[descriptor]op target`: the path resolved when it is a static file."""
+    if descriptor is not None and descriptor.isdigit():
+        fd = int(descriptor)
+    elif descriptor is not None:
+        fd = -1  # {name}>file: bash picks the descriptor
+    else:
+        fd = 0 if op.startswith("<") else 1
+    path = None
+    duplicate = (
+        op in (">&", "<&")
+        and target is not None
+        and (target.value == "-" or target.value.isdigit())
+    )
+    static = target is not None and target.static
+    if static and not duplicate and node.type != "process_substitution":
+        path = resolve(target.value, fr.state.cwd, s.home)  # type: ignore[union-attr]
+    return Redirect(op, fd, path)
+
+
 def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
     quoted = False
     for idx, child in enumerate(node.children):
@@ -163,6 +208,7 @@ def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
         elif t not in ("heredoc_end", "<<", "<<-", "&&", "||", ";", "&", "comment"):
             walk.bad(s, child, fr)
     info.stdin = "a heredoc"
+    info.records.append(Redirect("<<", 0, None))
 
 
 def heredoc_body(s: Session, node: Any, fr: Frame) -> None:

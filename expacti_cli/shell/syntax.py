@@ -186,6 +186,8 @@ TOKENS = frozenset(
         "unsetenv",
     }
 )
+# Statements whose body runs zero or more times.
+LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
 SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
 EXPANSIONS = frozenset({"simple_expansion", "expansion", "arithmetic_expansion"})
 OUTPUT_OPS = frozenset({">", ">>", ">|", "&>", "&>>", ">&", "&>|"})

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from . import commands, redirects
 from .frame import Frame, Source
-from .lexer import Lexer, Word, braces, has_glob, latin1_to_str
+from .lexer import Lexer, Tok, Word, braces, expand_tilde, has_glob, latin1_to_str, to_latin1
 from .model import Fallback, Unanalysable
+from .state import CHANGES_STATE, MAY_CHANGE_ANYTHING
 from .syntax import (
     CONTAINERS,
     EXPANSIONS,
     EXPRESSIONS,
     HIGH_BYTES,
+    LOOPS,
     SKIP,
     STATEMENTS,
     SUBSTITUTIONS,
@@ -31,9 +33,14 @@ from .syntax import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
-    from .model import Part
+    # `last`: how to walk the last element of a list or pipeline (redirects.apply gives it
+    # the redirections tree-sitter hung on the whole).
+    Walker = Callable[[Any, Frame], None]
+
+    from .model import Part, Redirect
     from .session import Session
 
 
@@ -69,7 +76,7 @@ def line(
         for name, (body, _) in list(source.functions.items()):
             if name not in source.called:
                 source.called.add(name)
-                stmt(s, body, inner.but(stdin=None))
+                stmt(s, body, inner.but(stdin=None).isolated())
 
 
 def _parse(src: bytes) -> Any:
@@ -102,26 +109,34 @@ def bad(s: Session, node: Any, fr: Frame) -> None:
 
 
 def container(s: Session, node: Any, fr: Frame) -> None:
-    for child in node.children:
-        s.budget.tick()
-        t = child.type
-        if not child.is_named:
-            if t not in TOKENS:
-                bad(s, child, fr)
-            continue
-        if t in STATEMENTS:
-            stmt(s, child, fr)
-        elif t in CONTAINERS:
-            with s.budget.nested():
-                container(s, child, fr)
-        elif t in WORDS:
-            words(s, child, fr)
-        elif t in EXPRESSIONS:
-            expr(s, child, fr)
-        elif t in SKIP or t == "heredoc_body":
-            continue  # a misplaced heredoc_body belongs to an error already reported
-        else:
+    children = node.children
+    for k, child in enumerate(children):
+        background = k + 1 < len(children) and children[k + 1].type == "&"
+        child_of(s, child, fr.isolated() if background else fr)
+
+
+def child_of(s: Session, child: Any, fr: Frame) -> None:
+    """One child of a container: a statement, a nested container, a word or an expression."""
+    s.budget.tick()
+    t = child.type
+    if not child.is_named:
+        if t not in TOKENS:
             bad(s, child, fr)
+    elif t in STATEMENTS:
+        stmt(s, child, fr)
+    elif t in CONTAINERS:
+        with s.budget.nested():
+            if t == "case_statement":
+                case(s, child, fr)
+            else:
+                container(s, child, fr)
+    elif t in WORDS:
+        words(s, child, fr)
+    elif t in EXPRESSIONS:
+        expr(s, child, fr)
+    elif t not in SKIP and t != "heredoc_body":
+        # (a misplaced heredoc_body belongs to an error already reported)
+        bad(s, child, fr)
 
 
 def stmt(s: Session, node: Any, fr: Frame) -> None:
@@ -134,6 +149,14 @@ def stmt(s: Session, node: Any, fr: Frame) -> None:
             redirects.statement(s, node, fr)
         elif t == "pipeline":
             pipeline(s, node, fr)
+        elif t == "subshell":
+            container(s, node, fr.isolated())
+        elif t == "list":
+            and_or(s, node, fr)
+        elif t == "if_statement":
+            if_(s, node, fr)
+        elif t in LOOPS:
+            loop(s, node, fr)
         elif t == "function_definition":
             function(s, node, fr)
         elif t in ("declaration_command", "unset_command"):
@@ -147,7 +170,13 @@ def stmt(s: Session, node: Any, fr: Frame) -> None:
                 else:
                     bad(s, child, fr)
         elif t == "test_command":
+            arithmetic_assigns(node, fr)
             expr(s, node, fr)
+        elif t == "case_statement":
+            case(s, node, fr)
+        elif t == "compound_statement" and node.child_count and node.children[0].type == "((":
+            arithmetic_assigns(node, fr)
+            container(s, node, fr)
         elif t in CONTAINERS:
             container(s, node, fr)
         else:
@@ -161,14 +190,109 @@ def stmt_or_container(s: Session, node: Any, fr: Frame) -> None:
         bad(s, node, fr)
 
 
-def pipeline(s: Session, node: Any, fr: Frame) -> None:
-    first = True
+def pipeline(s: Session, node: Any, fr: Frame, last: Walker | None = None) -> None:
+    """Each element runs in a subshell of its own (what it changes in the state is lost)."""
+    named = [c for c in node.children if c.is_named]
     for child in node.children:
         if child.is_named:
-            stmt_or_container(s, child, fr if first else fr.but(stdin="pipe"))
-            first = False
+            element = fr.isolated() if child == named[0] else fr.but(stdin="pipe").isolated()
+            if last is not None and child == named[-1]:
+                last(child, element)
+            else:
+                stmt_or_container(s, child, element)
         elif child.type not in ("|", "|&"):
             bad(s, child, fr)
+
+
+def and_or(s: Session, node: Any, fr: Frame, last: Walker | None = None) -> None:
+    """`a && b || c`: `a` always runs; `b` maybe, after `a`; `c` maybe, after `a` or `b`.
+    A chain of `&&` continues one branch (each runs only if the one before did); `||` starts
+    a new one from what may hold then. What a branch changes is merged as unknown after it."""
+    chain = _flatten(s, node, fr)
+    maybe: Frame | None = None  # the branch the last element ran on
+    for k, (op, child) in enumerate(chain):
+        if maybe is not None and op != "&&":
+            fr.state.merge(maybe.state)
+            maybe = None
+        if op in ("&&", "||") and maybe is None:
+            maybe = fr.isolated()
+        target = maybe if maybe is not None else fr
+        if last is not None and k == len(chain) - 1:
+            last(child, target)
+        else:
+            stmt_or_container(s, child, target)
+    if maybe is not None:
+        fr.state.merge(maybe.state)
+
+
+def _flatten(s: Session, node: Any, fr: Frame) -> list[tuple[str, Any]]:
+    """The elements of a list with the operator before each ("" for the first): tree-sitter
+    nests `a && b || c` as ((a && b) || c)."""
+    out: list[tuple[str, Any]] = []
+    op = ""
+    for child in node.children:
+        if not child.is_named:
+            if child.type not in TOKENS:
+                bad(s, child, fr)
+            op = child.type
+        elif child.type == "list" and not out:
+            out.extend(_flatten(s, child, fr))
+        else:
+            out.append((op, child))
+    return out
+
+
+def branch(s: Session, node: Any, fr: Frame, walker: Any) -> None:
+    """Walk code that may or may not run: its changes to the state are merged as unknown."""
+    inner = fr.isolated()
+    walker(s, node, inner)
+    fr.state.merge(inner.state)
+
+
+def if_(s: Session, node: Any, fr: Frame) -> None:
+    """The condition always runs; the then-body, each elif and the else maybe."""
+    current: Frame | None = None
+    branches: list[Frame] = []
+    for idx, child in enumerate(node.children):
+        s.budget.tick()
+        field = node.field_name_for_child(idx)
+        if not child.is_named:
+            if child.type not in TOKENS:
+                bad(s, child, fr)
+            elif child.type == "then":
+                current = fr.isolated()
+                branches.append(current)
+            continue
+        if field == "condition" or child.type == "comment":
+            stmt_or_container(s, child, fr)
+        elif child.type in ("elif_clause", "else_clause"):
+            clause = fr.isolated()
+            branches.append(clause)
+            with s.budget.nested():
+                container(s, child, clause)
+        else:
+            stmt_or_container(s, child, current if current is not None else fr)
+    for b in branches:
+        fr.state.merge(b.state)
+
+
+def case(s: Session, node: Any, fr: Frame) -> None:
+    """Each case item maybe runs (with `;&` or `;;&`, several of them, one after another)."""
+    items = [c for c in node.children if c.type == "case_item"]
+    if any(t.type in (";&", ";;&") for item in items for t in item.children):
+        forget_changes(node, fr)
+    for child in node.children:
+        if child.type == "case_item":
+            branch(s, child, fr, container)
+        else:
+            child_of(s, child, fr)
+
+
+def loop(s: Session, node: Any, fr: Frame) -> None:
+    """A loop body runs zero or more times: what it may change is unknown inside it (from
+    the second time round) and after it."""
+    forget_changes(node, fr)
+    branch(s, node, fr, container)
 
 
 def function(s: Session, node: Any, fr: Frame) -> None:
@@ -185,34 +309,67 @@ def function(s: Session, node: Any, fr: Frame) -> None:
     fr.source.called.discard(name)
 
 
+# Options of declare/typeset/local that transform the value (integer, case) or make it an
+# array or a name reference: the assigned text is not the value.
+_TRANSFORMING = frozenset("ilunaA")
+
+
 def declaration(s: Session, node: Any, fr: Frame) -> None:
+    """export/declare/typeset/local/readonly NAME[=value]..., unset NAME..."""
+    keyword = ""
+    flags = ""
+    names: list[str] = []
     for child in node.children:
         t = child.type
         if not child.is_named:
             if t not in TOKENS:
                 bad(s, child, fr)
+            keyword = keyword or t
         elif t == "variable_assignment":
-            assignment(s, child, fr, part=None, texts=None)
+            names.append(assignment(s, child, fr, part=None, texts=None)[0])
         elif t in WORDS:
-            words(s, child, fr)
-        elif t not in ("variable_name", "comment"):
+            for w in words(s, child, fr):
+                if w.static and w.value[:1] in "-+":
+                    flags += w.value[1:]
+                elif w.static:
+                    names.append(w.value.split("=", 1)[0])
+                else:
+                    fr.state.forget_vars()  # a dynamic name: any variable may change
+        elif t == "variable_name":
+            names.append(fr.text(child))
+        elif t != "comment":
             bad(s, child, fr)
+    _declared(fr, keyword, flags, names)
+
+
+def _declared(fr: Frame, keyword: str, flags: str, names: list[str]) -> None:
+    state = fr.state
+    for spelled in names:
+        name = spelled.split("[", 1)[0]
+        if keyword in ("unset", "unsetenv") or _TRANSFORMING.intersection(flags):
+            state.assign(name, None)
+        elif keyword == "export" or "x" in flags:
+            state.export(name)
 
 
 def assignment(
     s: Session, node: Any, fr: Frame, *, part: Part | None, texts: list[str] | None
 ) -> tuple[str, str | None]:
     """Analyse NAME=value: substitutions in the value run; returns (name, static value).
-    `part` None: a shell assignment, checked here; otherwise the command's, checked by it."""
+    `part` None: a shell assignment, checked here and recorded in the line state; otherwise
+    the command's, checked by it."""
     name_node = node.child_by_field_name("name")
     name = fr.text(name_node) if name_node is not None else ""
     value: str | None = ""
     for child in node.children:
         if child == name_node or not child.is_named:
+            if child.type == "+=":
+                value = None
             continue
         if child.type in WORDS:
-            ws = words(s, child, fr, braces_=False)
-            value = ws[0].value if len(ws) == 1 and ws[0].static else None
+            ws = words(s, child, fr, braces_=False, tilde=True)
+            static = value is not None and len(ws) == 1 and ws[0].static
+            value = ws[0].value if static else None
         elif child.type == "array":
             value = None
             for item in child.children:
@@ -229,6 +386,7 @@ def assignment(
         texts.append(fr.text(node))
     if part is None:
         commands.code_variable(s, name, value, fr, part=None, prog="export")
+        fr.state.assign(name.split("[", 1)[0], value if "[" not in name else None)
     return name, value
 
 
@@ -256,8 +414,63 @@ def expr(s: Session, node: Any, fr: Frame) -> None:
                 bad(s, child, fr)
 
 
+def forget_changes(node: Any, fr: Frame) -> None:
+    """Before code that may run several times or in any order: forget every variable it may
+    set, and everything when it runs a builtin or function that changes the state."""
+    state = fr.state
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        t = cur.type
+        if t == "variable_name":
+            parent = cur.parent
+            use = parent is not None and parent.type in ("simple_expansion", "expansion")
+            if not use or b"=" in parent.text:
+                state.assign(fr.text(cur), None)
+        elif t == "command_name":
+            name = fr.text(cur)
+            if name in MAY_CHANGE_ANYTHING or name in fr.source.functions or name in state.aliases:
+                state.forget()
+                return
+            if name in CHANGES_STATE:
+                state.forget_vars()
+        stack.extend(cur.children)
+
+
+def forget_locals(body: Any, fr: Frame) -> None:
+    """After a function call: its `local`/`declare`/`typeset` variables are gone, so what the
+    line knew of those names before the call is not known any more."""
+    stack = [body]
+    while stack:
+        cur = stack.pop()
+        scoped = cur.child_count and cur.children[0].type in ("local", "declare", "typeset")
+        if cur.type == "declaration_command" and scoped:
+            for child in cur.children[1:]:
+                name_node = child.child_by_field_name("name")
+                if child.type == "variable_name":
+                    fr.state.assign(fr.text(child), None)
+                elif name_node is not None:
+                    fr.state.assign(fr.text(name_node).split("[", 1)[0], None)
+        stack.extend(cur.children)
+
+
+def arithmetic_assigns(node: Any, fr: Frame) -> None:
+    """`(( x = 1 ))`, `$(( i++ ))`, `[[ $((x=1)) ]]`: variables an arithmetic context may set
+    become unknown."""
+    text = node.text
+    if b"=" not in text and b"++" not in text and b"--" not in text:
+        return
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type == "variable_name":
+            fr.state.assign(fr.text(cur), None)
+        stack.extend(cur.children)
+
+
 def substitution(s: Session, node: Any, fr: Frame) -> None:
-    """$(...), `...`, <(...), >(...): their commands run in this shell."""
+    """$(...), `...`, <(...), >(...): their commands run in a subshell of this shell."""
+    fr = fr.isolated()
     if node.type == "process_substitution" and node.text[:1] == b">":
         fr = fr.but(stdin="pipe")
     with s.budget.nested():
@@ -270,19 +483,33 @@ def substitution(s: Session, node: Any, fr: Frame) -> None:
 
 
 def words(
-    s: Session, node: Any, fr: Frame, *, braces_: bool = True, home: bool = False
+    s: Session,
+    node: Any,
+    fr: Frame,
+    *,
+    braces_: bool = True,
+    home: bool = False,
+    tilde: bool = False,
 ) -> list[Word]:
-    """Resolve one word node to the words bash makes of it, running its substitutions."""
+    """Resolve one word node to the words bash makes of it, running its substitutions.
+    Variables the line state knows are substituted (`home`: $HOME too, if the line did not
+    set it); `tilde`: an assignment value's `~` is expanded."""
     with s.budget.nested():
         ranges = _expansions(s, node, fr)
         text = fr.source.src[node.start_byte : node.end_byte].decode("latin-1")
+        state = fr.state
+        known = {k: to_latin1(v) for k, v in state.known().items()}
+        if home and "HOME" not in state.vars:
+            known["HOME"] = to_latin1(s.home)
         try:
-            toks = Lexer(text, ranges, s.home if home else None).run()
+            toks: list[Tok] | None = Lexer(text, ranges, known, "IFS" not in state.vars).run()
         except Unanalysable as e:
             s.concern("cannot-analyse", f"{e}: {latin1_to_str(text)[:60]!r}")
             return [Word(latin1_to_str(text), False, node.start_byte, node.end_byte, True)]
-        if any(k >= 2 for k, _ in toks):
-            split = any(k == 2 or (k == 3 and "@" in t) for k, t in toks)
+        if tilde and toks:
+            toks = expand_tilde(toks, s.home)
+        if toks is None or any(k >= 2 for k, _ in toks):
+            split = toks is None or any(k == 2 or (k == 3 and "@" in t) for k, t in toks)
             return [Word(latin1_to_str(text), False, node.start_byte, node.end_byte, split)]
         expanded = braces(toks, s.spec["max_words"]) if braces_ else [toks]
         out = []
@@ -312,6 +539,8 @@ def _expansions(s: Session, node: Any, fr: Frame) -> list[tuple[int, int]]:
             continue
         if t in EXPANSIONS:
             ranges.append((cur.start_byte - base, cur.end_byte - base))
+            if t != "simple_expansion":
+                arithmetic_assigns(cur, fr)  # also ${x:=v}, ${x=v}
             expansion_inside(s, cur, fr)
             continue
         if cur.is_named and t not in WORDS and t != "string_content":
@@ -358,7 +587,9 @@ def command(
     *,
     extra: list[Any],
     redirect_concerns: list[tuple[str, str]],
+    redirect_records: list[Redirect] | None = None,
 ) -> None:
+    redirect_records = redirect_records or []
     info = redirects.Redirects(fr.stdin)
     children = split_at_newline(s, node, node.children, fr)
     pieces = _sort_children(s, node, children, fr, info)
@@ -379,10 +610,21 @@ def command(
             s.concern(c[0], c[1])
         for name, value in env:
             commands.code_variable(s, name, value, fr, part=None, prog="the shell")
+            fr.state.assign(name.split("[", 1)[0], value if "[" not in name else None)
         return
     end = max(children[-1].end_byte, *(w.end for w in ws))
     text = fr.source.span(node.start_byte, end)
-    commands.run(s, ws, fr, assignments=texts, env=env, concerns=concerns, text=text, top=True)
+    commands.run(
+        s,
+        ws,
+        fr,
+        assignments=texts,
+        env=env,
+        concerns=concerns,
+        text=text,
+        top=True,
+        redirects=[*redirect_records, *info.records],
+    )
 
 
 def _sort_children(

@@ -341,7 +341,7 @@ def shell_string(
             f"from its input ({subst})",
             part,
         )
-    walk.line(s, word.value, fr, fr.depth + 1, owner=part)
+    walk.line(s, word.value, fr.but(state=fr.state.child()), fr.depth + 1, owner=part)
 
 
 def embedded(s: Session, entry: dict[str, Any], words: list[Word], fr: Frame) -> None:
