@@ -204,10 +204,11 @@ class _Command:
         self.add("send", f"sends {word} to a host", cls, (word,))
 
     def sql(self, w: Word) -> None:
-        from .sql import changes, secrets
+        from .sql import changes, irreversible, secrets
 
         for why in changes(w.value)[:1]:
-            self.add("change", f"SQL {why}", "production", ())
+            cls = "irreversible" if irreversible(why) else "production"
+            self.add("change", f"SQL {why}", cls, ())
         for why in secrets(w.value):
             self.add("read", f"SQL {why}", "secret", ())
 

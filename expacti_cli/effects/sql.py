@@ -81,6 +81,25 @@ def _statements(text: str) -> list[str]:
     return [" ".join(s.split()).upper() for s in out if s.strip()]
 
 
+# Statements whose loss no transaction of another session can undo: irreversible.
+_IRREVERSIBLE = ("drops a database object", "empties a table", "deletes every row",
+                 "updates every row", "updates or deletes every row")
+
+
+def irreversible(why: str) -> bool:
+    return why in _IRREVERSIBLE
+
+
+def _all_rows(stmt: str) -> bool:
+    """No WHERE, or a WHERE that holds for every row (`WHERE 1=1`, `WHERE true`)."""
+    padded = f" {stmt} "
+    if " WHERE " not in padded:
+        return True
+    cond = padded.split(" WHERE ", 1)[1].replace(" ", "")
+    cond = cond.split("RETURNING", 1)[0].split("LIMIT", 1)[0]
+    return cond in ("1=1", "TRUE", "'1'='1'", "1", "NOT FALSE", "1<>0", "0=0")
+
+
 def _one(stmt: str) -> str | None:
     for prefix in _CODE:
         if stmt.startswith(prefix) and (prefix != "COPY" or " PROGRAM " in f" {stmt} "):
@@ -90,7 +109,7 @@ def _one(stmt: str) -> str | None:
             return why
     words = stmt.split()
     head = words[0] if words else ""
-    if head in ("UPDATE", "DELETE") and " WHERE " not in f" {stmt} ":
+    if head in ("UPDATE", "DELETE") and _all_rows(stmt):
         return "updates every row" if head == "UPDATE" else "deletes every row"
     if head == "WITH" and any(w in ("UPDATE", "DELETE") for w in words) and "WHERE" not in words:
         return "updates or deletes every row"
@@ -115,6 +134,14 @@ def changes(text: str) -> list[str]:
     in_tx = False
     for stmt in _statements(text):
         head = stmt.split()[0] if stmt.split() else ""
+        if head in ("EXPLAIN", "DESCRIBE", "DESC"):
+            if "ANALYZE" not in stmt:
+                continue  # the plan only: nothing runs
+            # EXPLAIN ANALYZE runs the statement it explains.
+            cut = [stmt.find(k) for k in (" UPDATE ", " DELETE ", " INSERT ", " WITH ")]
+            cut = [c for c in cut if c > 0]
+            stmt = stmt[min(cut) + 1 :] if cut else stmt
+            head = stmt.split()[0]
         if head in ("BEGIN", "START") or stmt.startswith("SET AUTOCOMMIT = 0"):
             in_tx, pending = True, []
         elif head in ("ROLLBACK", "ABORT") and not stmt.startswith("ROLLBACK TO"):
