@@ -367,6 +367,18 @@ def _one_big_append(path: str) -> None:
     audit.append(path, entry(["big", "w" * (1 << 20)]), fsync=False)
 
 
+def _append_time(ctx: Any, path: str) -> float:
+    """How long one big append takes in a child, start to exit (the write is its last part)."""
+    times = []
+    for _ in range(3):
+        started = time.monotonic()
+        proc = ctx.Process(target=_one_big_append, args=(path,))
+        proc.start()
+        proc.join()
+        times.append(time.monotonic() - started)
+    return sorted(times)[1]
+
+
 @pytest.mark.slow
 def test_sigkill_loop_never_makes_a_false_tamper_alarm(tmp_path: Path) -> None:
     """Writers of 2 MB lines killed at random moments: some die mid-write. The log then holds
@@ -375,12 +387,13 @@ def test_sigkill_loop_never_makes_a_false_tamper_alarm(tmp_path: Path) -> None:
     write(path, [entry()])
     ctx = multiprocessing.get_context("fork")
     rng = random.Random(1)  # noqa: S311 - reproducible test data, not secrets
+    span = _append_time(ctx, path)
     kills = torn_seen = 0
     deadline = time.time() + 30
     while time.time() < deadline and (torn_seen < 3 or kills < 20):
         proc = ctx.Process(target=_one_big_append, args=(path,))
         proc.start()
-        time.sleep(rng.uniform(0.0, 0.08))
+        time.sleep(rng.uniform(0.5 * span, span))  # aim at the write, at the end
         os.kill(proc.pid, signal.SIGKILL)
         proc.join()
         kills += 1
