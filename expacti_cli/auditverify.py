@@ -318,7 +318,8 @@ def _file_items(file: str, fd: int, limit: int | None, key: bytes | None) -> Ite
                     "write (crash, kill or full disk), not an edit; `guard audit repair` "
                     "quarantines it"
                 )
-            elif text.startswith('{"') and item.status == "corrupt" and "JSON" in item.detail:
+            elif text.startswith("{") and item.status == "corrupt" and "JSON" in item.detail:
+                # a write cut anywhere, even after one byte (a page boundary): a prefix of an entry
                 item.status = "maybe-torn"
         if item.status == "entry":
             first = False

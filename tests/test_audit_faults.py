@@ -340,6 +340,19 @@ def test_a_torn_line_sealed_by_the_next_writer_is_torn_and_repairable(log: Path)
     assert _verify_cli(log).returncode == 0
 
 
+@pytest.mark.parametrize("keep", [1, 2, 40, -2])
+def test_a_write_cut_anywhere_and_sealed_is_torn(log: Path, keep: int) -> None:
+    """A write may stop at any byte (a page boundary): even `{` alone is a torn line."""
+    whole = lines(log)[-1]
+    with open(log, "a", encoding="ascii") as f:
+        f.write(whole[:keep] if keep > 0 else whole[: keep - 1])
+    write(log, [entry()])
+    result = auditverify.verify(str(log))
+    assert [t.size for t in result.torn] == [keep if keep > 0 else len(whole) + keep - 1]
+    assert auditverify.failure(result).exit_code == 74  # type: ignore[union-attr]
+    assert auditrepair.repair(str(log)).after.ok
+
+
 def test_repair_leaves_an_edit_alone(log: Path) -> None:
     text = lines(log)
     text[1] = text[1].replace('"echo","1"', '"echo","HACKED"')
