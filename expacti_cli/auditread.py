@@ -26,7 +26,7 @@ from typing import Any
 from . import audit
 from .errors import AuditDataError, AuditError, UsageError
 
-DECISIONS = ("allowed", "approved", "denied")
+DECISIONS = ("allowed", "approved", "denied", "deferred")  # deferred: left to a harness (hook)
 _scan = JSONDecoder().scan_once  # type: ignore[attr-defined] # the C scanner without json.loads' per-call regex work
 
 

@@ -40,8 +40,10 @@ class Counts:
     allowed: int = 0
     approved: int = 0
     denied: int = 0
+    deferred: int = 0  # a hook left the question to the agent's harness
     reviewed_approved: int = 0  # approved by a reviewer
     reviewed_denied: int = 0  # denied by a reviewer
+    auto_denied: int = 0  # denied with no reviewer's say: policy, timeout, no reviewer, error
 
     @property
     def approval_rate(self) -> float | None:
@@ -60,6 +62,10 @@ class Counts:
             self.denied += n
             if decided_by == "reviewer":
                 self.reviewed_denied += n
+            else:
+                self.auto_denied += n
+        elif decision == "deferred":
+            self.deferred += n
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "approval_rate": self.approval_rate}

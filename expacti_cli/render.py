@@ -49,12 +49,50 @@ def render_decision(decision: Decision, *, as_json: bool) -> None:
         out.print(table)
 
 
+def conditions(rule: dict[str, Any]) -> list[str]:
+    """Every condition of a rule beyond its patterns, as a person reads them: a rule with
+    `flags` holds only when one of them is present (`rm **` with flags -r/-f is not every rm)."""
+    import time
+
+    found = []
+    if rule.get("flags"):
+        found.append("only with any of " + " ".join(_flag(f) for f in rule["flags"]))
+    if rule.get("global_flags"):
+        found.append("only with, before the subcommand, any of ")
+        found[-1] += " ".join(_flag(f) for f in rule["global_flags"])
+    if rule.get("contains"):
+        found.append("only when an argument contains /" + "/ or /".join(rule["contains"]) + "/")
+    if rule.get("agents"):
+        found.append("only for agents " + ", ".join(rule["agents"]))
+    if rule.get("expires"):
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(rule["expires"]))
+        expired = " (expired)" if rule["expires"] <= time.time() else ""
+        found.append(f"until {when}{expired}")
+    learned = rule.get("learned") or {}
+    if learned:
+        who = learned.get("by", "?")
+        at = learned.get("at", "?")
+        found.append(f"learned from `{learned.get('command', '?')}`, by {who} at {at}")
+    return found
+
+
+def _flag(flag: Any) -> str:
+    name, glob = (flag, None) if isinstance(flag, str) else (flag[0], flag[1])
+    return f"{name}={glob}" if glob else str(name)
+
+
 def render_policy(policy: Policy, *, as_json: bool) -> None:
     rows = [
         {
             "kind": r["kind"],
             "id": r["id"],
             "match": r["match"],
+            "flags": [_flag(f) for f in r.get("flags", ())],
+            "global_flags": [_flag(f) for f in r.get("global_flags", ())],
+            "contains": list(r.get("contains", ())),
+            "agents": list(r.get("agents", ())),
+            "expires": r.get("expires") or None,
+            "learned": r.get("learned") or None,
             "reason": r["reason"],
             "origin": r["origin"],
         }
@@ -68,12 +106,35 @@ def render_policy(policy: Policy, *, as_json: bool) -> None:
 
     out = console()
     out.print("[bold]settings[/bold]: " + ", ".join(f"{k}={v}" for k, v in policy.settings.items()))
-    table = Table("kind", "id", "match", "from", box=None, pad_edge=False)
-    for r in rows:
-        table.add_row(
-            Text(r["kind"]), Text(r["id"]), Text(" | ".join(r["match"])), Text(r["origin"])
-        )
+    # At 80 columns: what the rule matches, and when, first; then its kind and id; where it
+    # comes from on a line of its own (file paths are long).
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("match, and only when", overflow="fold", ratio=3)
+    table.add_column("kind / id", overflow="fold", ratio=2)
+    for r in policy.rules:
+        what = Text(" | ".join(r["match"]))
+        for condition in conditions(r):
+            what.append("\n  " + condition, style="yellow")
+        who = Text(r["kind"], style=_KIND_STYLE.get(r["kind"], ""))
+        who.append("\n" + r["id"])
+        who.append("\n" + _origin(r["origin"]), style="dim")
+        table.add_row(what, who)
     out.print(table)
+
+
+def _origin(origin: str) -> str:
+    """`file:line`, with the built-in catalogue's long install path shortened."""
+    import os
+
+    from . import paths
+
+    package = os.path.dirname(paths.builtin_policies())
+    if origin.startswith(package + os.sep):
+        return "built-in " + origin[len(package) + 1 :]
+    return origin
+
+
+_KIND_STYLE = {"allow": "green", "review": "yellow", "irreversible": "bold red", "deny": "red"}
 
 
 def render_policy_test(result: PolicyTestResult) -> None:

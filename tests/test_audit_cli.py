@@ -131,9 +131,54 @@ def test_summary_json(log: str) -> None:
 
 def test_summary_table(log: str) -> None:
     out = run("summary", "--audit-log", log)
-    for text in ("decisions", "agents", "codex", "approval rate", "83%", "top denials", "curl"):
+    for text in ("decisions", "agents", "codex", "top denials", "curl"):
         assert text in out
     assert "█" in out
+    # reviewer approvals, reviewer denials and automatic denials, each counted apart
+    flat = " ".join(out.split())
+    assert "reviewers approved 5 and denied 1 (83% approved); 0 denied with no reviewer" in flat
+    assert "denied automatically" in out and "denied by a reviewer" in out
+
+
+def _at(columns: int, *args: str) -> str:
+    result = CliRunner(env={"COLUMNS": str(columns)}).invoke(
+        audit, list(args), catch_exceptions=False, terminal_width=columns
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_listing_at_80_columns_puts_the_command_first_and_marks_shortened_ones(
+    tmp_path: Path,
+) -> None:
+    long = ["python3", "-c", "print(1)  # " + "y" * 15000]
+    path = write(tmp_path / "audit.jsonl", [entry(["git", "status"]), entry(long)])
+    out = _at(80, "--audit-log", path)
+    lines = out.splitlines()
+    assert lines[0].split()[:2] == ["command", "decision"]
+    assert max(len(line) for line in lines) <= 80
+    assert "git status" in lines[1]  # the command is not squeezed to a few characters
+    flat = "".join(out.split())
+    assert "[+" in flat and "morechars:--jsonshowsall]" in flat
+    assert len(out) < 2000  # the long entry is shortened in the listing...
+    whole = run("--audit-log", path, "--json")
+    assert "y" * 15000 in whole  # ...and only there
+
+
+def test_deferred_entries_can_be_filtered_and_are_counted(tmp_path: Path) -> None:
+    es = [entry(["git", "status"]), entry(["make"], decision="deferred", decided_by="hook")]
+    path = write(tmp_path / "audit.jsonl", es)
+    out = run("--audit-log", path, "--decision", "deferred", "--json")
+    assert [json.loads(x)["argv"] for x in out.splitlines()] == [["make"]]
+    summary = json.loads(run("summary", "--audit-log", path, "--json"))
+    assert summary["decisions"]["deferred"] == 1
+    assert "deferred to the harness" in run("summary", "--audit-log", path)
+
+
+def test_suggest_title_is_not_markup(tmp_path: Path) -> None:
+    path = write(tmp_path / "audit.jsonl", [approved(["frob", "x", str(i)]) for i in range(3)])
+    out = run("suggest", "--audit-log", path)
+    assert "suggested [[allow]] rules" in out and "suggested [] rules" not in out
 
 
 def test_suggest_and_apply(tmp_path: Path) -> None:

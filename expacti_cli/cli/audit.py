@@ -20,7 +20,13 @@ from ..errors import AuditDataError, UsageError
 from . import audit_log_option
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-_DECISION_STYLE = {"allowed": "green", "approved": "cyan", "denied": "bold red"}
+_DECISION_STYLE = {
+    "allowed": "green",
+    "approved": "cyan",
+    "denied": "bold red",
+    "deferred": "yellow",
+}
+LIST_CHARS = 300  # a listing shows at most this much of a command; --json shows it all
 CSV_FIELDS = [
     "ts",
     "id",
@@ -224,6 +230,9 @@ def _print_csv(records: Any, header: bool = True) -> None:
 
 
 def _print_table(records: list[auditread.Record], path: str) -> None:
+    """The command first (it matters most, and folds onto more lines at 80 columns), then
+    who decided, the agent, the time. A command longer than LIST_CHARS is shortened here only,
+    with a marker saying how much is left out; --json and --csv always give it whole."""
     from rich.table import Table
     from rich.text import Text
 
@@ -231,28 +240,39 @@ def _print_table(records: list[auditread.Record], path: str) -> None:
     if not records:
         console.print(Text(f"no matching entries in {path}"))
         return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("time (UTC)", no_wrap=True)
-    table.add_column("agent", overflow="fold")
-    table.add_column("decision", no_wrap=True, min_width=8)
-    table.add_column("by", overflow="fold")
-    table.add_column("rule", overflow="fold")
-    table.add_column("command", overflow="fold", ratio=1)  # never cut: fold it
+    table = Table(box=None, header_style="bold", pad_edge=False, expand=False)
+    table.add_column("command", overflow="fold", ratio=3)  # never cut by the table: folded
+    table.add_column("decision", overflow="fold", ratio=1, min_width=8)
+    table.add_column("agent", overflow="fold", ratio=1)
+    table.add_column("time (UTC)", overflow="fold", min_width=8)
     for record in records:
         e = record.entry
         decision = str(e.get("decision", ""))
-        command = Text(_safe(e.get("command", "")))
+        command = listed(e.get("command", ""))
         if e.get("irreversible"):
             command = Text("IRREVERSIBLE ", style="bold magenta") + command
-        table.add_row(
-            Text(_safe(e.get("ts", ""))[:19].replace("T", " ")),
-            Text(_safe(e.get("agent", ""))),
-            Text(decision, style=_DECISION_STYLE.get(decision, "")),
-            Text(_safe(e.get("reviewer") or e.get("decided_by") or "")),
-            Text(_safe(e.get("rule") or "-")),
-            command,
-        )
+        by = e.get("reviewer") or e.get("decided_by") or ""
+        verdict = Text(decision, style=_DECISION_STYLE.get(decision, ""))
+        verdict.append(f"\n{_safe(by)}" if by else "", style="dim")
+        rule = e.get("rule")
+        if rule:
+            verdict.append(f"\n{_safe(rule)}", style="dim")
+        stamp = _safe(e.get("ts", ""))
+        table.add_row(command, verdict, Text(_safe(e.get("agent", ""))), Text(stamp[11:19]))
     console.print(table)
+
+
+def listed(command: object) -> Any:
+    """A command as a listing shows it: escaped, and shortened past LIST_CHARS with a visible
+    marker (never silently: the marker says how many characters are left out)."""
+    from rich.text import Text
+
+    text = _safe(command)
+    if len(text) <= LIST_CHARS:
+        return Text(text)
+    shown = Text(text[:LIST_CHARS])
+    shown.append(f" [+{len(text) - LIST_CHARS:,} more chars: --json shows all]", style="bold")
+    return shown
 
 
 def _follow(path: str, flt: auditread.Filter, fmt: str | None) -> None:
@@ -350,27 +370,28 @@ def summary(
 
 
 def _counts_table(title: str, rows: dict[str, Any], top: int) -> Any:
+    """Per agent, rule or reviewer, at 80 columns: allowed, approved and denied by a reviewer
+    (with the approval rate of those), denied automatically, deferred."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", box=None, header_style="bold")
-    table.add_column("name")
-    for name in ("total", "allowed", "approved", "denied", "approval"):
-        table.add_column(name, justify="right")
-    table.add_column("")
-    maximum = max((c.total for c in rows.values()), default=0)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column(title, overflow="fold", ratio=1)
+    for name in ("total", "allowed", "rev.ok", "rev.no", "auto.no", "defer", "ok%"):
+        table.add_column(name, justify="right", no_wrap=True)
     for name, c in list(rows.items())[:top]:
         table.add_row(
             Text(_safe(name)),
             str(c.total),
             str(c.allowed),
-            str(c.approved),
-            str(c.denied),
+            str(c.reviewed_approved),
+            str(c.reviewed_denied),
+            str(c.auto_denied),
+            str(c.deferred),
             _rate(c.approval_rate),
-            Text(_bar(c.total, maximum), style="cyan"),
         )
     if len(rows) > top:
-        table.caption = f"{len(rows) - top} more not shown (--top)"
+        table.add_row(Text(f"... {len(rows) - top} more (--top N)", style="dim"))
     return table
 
 
@@ -381,17 +402,26 @@ def _render_summary(s: Any, top: int) -> None:
     console = _console()
     period = f"{s.first_ts} .. {s.last_ts}" if s.first_ts else "empty"
     console.print(Text(f"{s.entries} entries, {period}", style="bold"))
-    decisions = Table(title="decisions", title_justify="left", box=None, header_style="bold")
-    decisions.add_column("decision")
+    decisions = Table(box=None, header_style="bold")
+    decisions.add_column("decisions")
     decisions.add_column("count", justify="right")
     decisions.add_column("")
     d = s.decisions
-    for name, value in (("allowed", d.allowed), ("approved", d.approved), ("denied", d.denied)):
-        decisions.add_row(
-            Text(name, style=_DECISION_STYLE[name]),
-            str(value),
-            Text(_bar(value, s.entries), style=_DECISION_STYLE[name]),
-        )
+    rows = (
+        ("allowed by the policy", d.allowed, "allowed"),
+        ("approved by a reviewer", d.reviewed_approved, "approved"),
+        ("approved otherwise", d.approved - d.reviewed_approved, "approved"),
+        ("denied by a reviewer", d.reviewed_denied, "denied"),
+        ("denied automatically", d.auto_denied, "denied"),
+        ("deferred to the harness", d.deferred, "deferred"),
+    )
+    for name, value, style in rows:
+        if value or style != "deferred":
+            decisions.add_row(
+                Text(name, style=_DECISION_STYLE[style]),
+                str(value),
+                Text(_bar(value, s.entries), style=_DECISION_STYLE[style]),
+            )
     console.print(decisions)
     lat = s.latency
 
@@ -399,7 +429,10 @@ def _render_summary(s: Any, top: int) -> None:
         return "-" if value is None else f"{value / 1000:.1f}s"
 
     console.print(
-        f"approval rate (reviewer decisions): {_rate(s.approval_rate)}   "
+        f"reviewers approved {d.reviewed_approved} and denied {d.reviewed_denied} "
+        f"({_rate(s.approval_rate)} approved); {d.auto_denied} denied with no reviewer's say"
+    )
+    console.print(
         f"review latency over {lat.get('count', 0)} reviews: "
         f"p50 {ms(lat.get('p50'))}  p90 {ms(lat.get('p90'))}  p99 {ms(lat.get('p99'))}"
     )
@@ -408,19 +441,19 @@ def _render_summary(s: Any, top: int) -> None:
     if s.reviewers:
         console.print(_counts_table("reviewers", s.reviewers, top))
     if s.top_denials:
-        t = Table(title="top denials", title_justify="left", box=None, header_style="bold")
-        for name in ("count", "command", "rule", "reason"):
-            t.add_column(name, justify="right" if name == "count" else "left")
+        t = Table(box=None, header_style="bold", pad_edge=False)
+        t.add_column("top denials", overflow="fold", ratio=3)
+        t.add_column("count", justify="right", no_wrap=True)
+        t.add_column("rule and reason", overflow="fold", ratio=2)
         for den in s.top_denials:
-            t.add_row(str(den.count), Text(_safe(den.command)), _safe(den.rule), _safe(den.reason))
+            why = Text(_safe(den.rule or "(default)"))
+            if den.reason:
+                why.append(f"\n{_safe(den.reason)}", style="dim")
+            t.add_row(listed(den.command), str(den.count), why)
         console.print(t)
     if s.irreversible:
-        t = Table(
-            title=f"irreversible operations: {s.irreversible}",
-            title_justify="left",
-            box=None,
-            header_style="bold",
-        )
+        console.print(Text(f"irreversible operations: {s.irreversible}", style="bold"))
+        t = Table(box=None, header_style="bold")
         t.add_column("approved by")
         t.add_column("count", justify="right")
         for who, n in s.irreversible_by_approver.items():
@@ -495,7 +528,7 @@ def _render_suggestions(result: Any, min_approvals: int) -> None:
             f"no suggestions: no pattern approved {min_approvals}+ times and never denied"
         )
     else:
-        console.print(Text("suggested \\[[allow]] rules", style="bold"))
+        console.print(Text("suggested [[allow]] rules", style="bold"))
         t = Table(box=None, pad_edge=False)
         for name in ("pattern", "approvals", "agents", "id"):
             t.add_column(name, header_style="bold", overflow="fold")
