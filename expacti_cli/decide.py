@@ -114,12 +114,14 @@ def decide_argv(
     if not argv or not argv[0]:
         return Decision(REVIEW, None, "empty command name: cannot analyse", argv=argv, text=text)
     cmd = Command(argv, policy.programs)
-    decision = _by_rules(policy, cmd, argv, agent, concerns, text)
-    if decision.verdict == DENY:
-        return decision
     from .effects import judge
+    from .effects.resolve import no_effect
 
     ctx = effects if effects is not None else judge.context(policy)
+    dry = no_effect(argv, ctx)
+    decision = _by_rules(policy, cmd, argv, agent, concerns, text, dry=dry)
+    if decision.verdict == DENY:
+        return decision
     return _by_effects(policy, cmd, decision, agent, ctx, part, depth)
 
 
@@ -175,7 +177,11 @@ def _by_rules(
     agent: str,
     concerns: list[Concern] | tuple[Concern, ...],
     text: str,
+    *,
+    dry: bool = False,
 ) -> Decision:
+    """Rules first: deny, irreversible (not for a dry run the grammar declares), review and
+    concerns, allow, the default."""
 
     def ruled(verdict: str, hit: tuple[dict[str, Any], str], fallback: str) -> Decision:
         rule, pattern = hit
@@ -192,7 +198,7 @@ def _by_rules(
     hit = _first(policy, "deny", cmd, agent)
     if hit:
         return ruled(DENY, hit, "denied by policy")
-    hit = _first(policy, "irreversible", cmd, agent)
+    hit = None if dry else _first(policy, "irreversible", cmd, agent)
     if hit:
         return ruled(REVIEW, hit, "irreversible")
 

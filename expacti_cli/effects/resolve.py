@@ -364,6 +364,8 @@ def resolve(
     c.view = ctx.view(name) if name else None
     if c.view is not None:
         c.inv = scan(argv, c.view)
+        if c.inv.no_effect(c.view):
+            return c.effects  # a dry run or a check: what it reads is all it does
         for w in c.inv.words:
             if w.role == "dir":
                 c.cwd = resolve_path(w.value, c.cwd, ctx.home)
@@ -380,6 +382,12 @@ def resolve(
         _unknown(c)
     _env(c, env or {})
     return c.effects
+
+
+def no_effect(argv: list[str], ctx: Context) -> bool:
+    """Does the grammar say this call changes and runs nothing (a dry run, a syntax check)?"""
+    view = ctx.view(os.path.basename(argv[0])) if argv else None
+    return view is not None and scan(argv, view).no_effect(view)
 
 
 def _unknown(c: _Command) -> None:

@@ -51,6 +51,16 @@ class Invocation:
     def has(self, *names: str) -> bool:
         return any(o in names for o, _, _ in self.options)
 
+    def no_effect(self, view: dict[str, Any]) -> bool:
+        """Is this a dry run or a check only (`--dry-run`, `bash -n`)? `--dry-run=none` is not."""
+        names = set(view.get("no_effect_with", ()))
+        if self.spec:
+            names.update(self.spec.get("no_effect_with", ()))
+        return any(
+            o in names and (v is None or v.lower() not in ("none", "false", "0", "no"))
+            for o, v, _ in self.options
+        )
+
 
 def _lookup(opt: str, tables: list[dict[str, str]]) -> str | None:
     for table in tables:

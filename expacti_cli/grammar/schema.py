@@ -15,6 +15,8 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options}
   effect, bare     an effect of every call / of a call without operands
   runs             globs of files in the working directory the program runs as code
+  no_effect_with   options under which the call changes and runs nothing (`--dry-run`,
+                   `bash -n`, `npx --no`); also per subcommand
   targets, target_positional   what names the target (anomalies)
   [X.wrapper] [X.interpreter] [X.client] [X.writer]   how the shell analysis treats it
 
@@ -100,6 +102,7 @@ _TOP_KEYS = {
     "effect": "str",
     "bare": "str",
     "runs": "strlist",
+    "no_effect_with": "strlist",
     "global": "roles",
     "options": "roles",
     "equivalent": "table",
@@ -111,7 +114,13 @@ _TOP_KEYS = {
     "client": "table",
     "writer": "table",
 }
-_COMMAND_KEYS = {"effect": "str", "operands": "strlist", "runs": "strlist", "options": "roles"}
+_COMMAND_KEYS = {
+    "effect": "str",
+    "operands": "strlist",
+    "runs": "strlist",
+    "options": "roles",
+    "no_effect_with": "strlist",
+}
 _WRAPPER_ONLY = (
     "run",
     "positionals",
@@ -222,6 +231,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
             else None,
             "runs": list(spec.get("runs", ())),
             "options": c.roles(f"commands.{sub}.options", spec.get("options", {}), True),
+            "no_effect_with": list(spec.get("no_effect_with", ())),
         }
     return {
         "names": [name, *[n for n in table.get("names", ()) if n != name]],
@@ -235,6 +245,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "effect": c.effect("effect", table["effect"]) if "effect" in table else None,
         "bare": c.effect("bare", table["bare"]) if "bare" in table else None,
         "runs": list(table.get("runs", ())),
+        "no_effect_with": list(table.get("no_effect_with", ())),
     }
 
 
