@@ -15,7 +15,8 @@ import click
 from .. import __version__
 from ..errors import ExitCode, GuardError
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# 80: the same help at every terminal width from 80 up (the README shows it, tests/test_docs.py)
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
 
 
 class Group(click.Group):

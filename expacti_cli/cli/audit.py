@@ -19,7 +19,7 @@ from .. import auditread, paths
 from ..errors import AuditDataError, UsageError
 from . import audit_log_option
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}  # as cli.CONTEXT
 _DECISION_STYLE = {
     "allowed": "green",
     "approved": "cyan",
