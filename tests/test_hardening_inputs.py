@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import GUARD, run_guard
+from conftest import GUARD, PYTHON, imported, run_guard, run_process
 
 from expacti_cli import cache, policy, wildcard
 
@@ -116,6 +116,27 @@ def test_regex_re2_cannot_run_in_linear_time_is_a_policy_error(write_policy):
     assert str(path) in line and "back-reference" in line and "bad regex '(a)" in line
     assert "RE2 cannot compile it" in line
     assert "re2.cc" not in result.stderr  # RE2's own logging stays off
+
+
+def test_re2_is_loaded_only_when_a_contains_rule_is_evaluated(write_policy):
+    write_policy(
+        """
+        [[allow]]
+        id = "true"
+        match = "true **"
+        [[review]]
+        id = "tool-sql"
+        match = "tool **"
+        contains = ['drop']
+        """
+    )
+    assert run_guard("--", "true").returncode == 0  # compiles (RE2 checks the pattern), caches
+    plain = run_process([PYTHON, "-X", "importtime", GUARD, "--", "true"])
+    assert plain.returncode == 0
+    assert "re2" not in {m.split(".")[0] for m in imported(plain.stderr)}
+    checked = run_process([PYTHON, "-X", "importtime", GUARD, "check", "--", "tool", "DROP x"])
+    assert "re2" in {m.split(".")[0] for m in imported(checked.stderr)}
+    assert "tool-sql" in checked.stdout
 
 
 def test_glob_matching_is_linear_on_one_megabyte():
