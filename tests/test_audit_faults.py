@@ -502,7 +502,11 @@ def test_real_guard_decisions_rotate_while_verify_runs(write_policy: Any, tmp_pa
     ]
     while any(p.poll() is None for p in procs):
         assert auditverify.verify(str(log)).ok
-    assert all(p.wait() == 0 for p in procs)
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        # Allowed, or (40 guards on a busy machine) denied for exceeding the decision's time
+        # budget: both are decisions with one entry each.
+        assert p.returncode == 0 or (p.returncode == 77 and "budget" in err), err
     assert len(audit.rotated_files(str(log))) >= 3
     assert auditverify.verify(str(log)).entries == 40
     assert _verify_cli(log).returncode == 0
