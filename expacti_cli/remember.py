@@ -193,7 +193,8 @@ def _preview(
     from .tokenize import Command, join
 
     tokens = compile_pattern(pattern)
-    also, others = [], []
+    also: list[list[str]] = []
+    others: list[list[str]] = []
     for past in history:
         if past == argv:
             continue

@@ -313,7 +313,7 @@ def _interpreter_head(policy: Policy, argv: list[str]) -> list[str] | None:
     """The words of an interpreter call up to its module or script (`python3 -X dev -m pytest`),
     or None when it runs inline code, reads stdin, or names no file."""
     spec = _interpreter_spec(policy, os.path.basename(argv[0]))
-    options = spec.get("options", {}) if spec else {}
+    options: dict[str, str] = dict(spec.get("options") or {}) if spec else {}
     i = 1
     while i < len(argv):
         word = argv[i]
@@ -326,22 +326,21 @@ def _interpreter_head(policy: Policy, argv: list[str]) -> list[str] | None:
         if role in ("code", "info") or word in ("-", "--"):
             return None
         if word.startswith("-"):
-            if any(word.startswith(o) and options[o] in ("code", "end") for o in options):
-                return None  # `-cCODE`, `-mpytest`: glued forms are spelled exactly
+            glued = word.startswith("--") or any(
+                options.get(f"-{c}") in ("code", "end", "value") for c in word[1:]
+            )
+            if glued:
+                return None  # `-cCODE`, `-Bc CODE`, `-mpytest`: such forms are spelled exactly
             i += 1
             continue
         return argv[: i + 1] if _is_script(word) else None
     return None
 
 
-def _interpreter_spec(policy: Policy, name: str) -> dict[str, object] | None:
-    from .wildcard import match
-
-    shell = policy.shell
-    family = shell.get("interpreter_names", {}).get(name)
-    if family is None:
-        family = next((f for g, f in shell.get("interpreter_globs", ()) if match(g, name)), None)
-    return shell.get("interpreters", {}).get(family) if family else None
+def _interpreter_spec(policy: Policy, name: str) -> dict[str, Any] | None:
+    family = _family(policy.shell, "interpreter", name)
+    spec = policy.shell.get("interpreters", {}).get(family) if family else None
+    return spec if isinstance(spec, dict) else None
 
 
 def _is_module(word: str) -> bool:
