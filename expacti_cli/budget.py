@@ -11,15 +11,17 @@ swallows it. Uses `_signal` (loaded at interpreter start): `signal` would import
 
 from __future__ import annotations
 
-import _signal
 import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal as _signal  # the same functions, with type stubs
     from collections.abc import Callable
     from typing import TypeVar
 
     T = TypeVar("T")
+else:
+    import _signal
 
 DEFAULT_SECONDS = 1.0
 

@@ -86,7 +86,7 @@ def contains_regex(expr: str) -> Any:
     agent-controlled text), case-insensitive. Raises ValueError naming RE2's complaint."""
     rx = _REGEXES.get(expr)
     if rx is None:
-        import re2  # only rules with `contains` (SQL text, sed scripts) pay for it
+        import re2  # type: ignore[import-untyped]  # only rules with `contains` pay for it
 
         options = re2.Options()
         options.case_sensitive = False

@@ -17,11 +17,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    _Item = str | tuple[bool, tuple[tuple[str, str], ...]]
+
 _SPECIAL = frozenset("*?[")
 
 # A compiled glob: one item per pattern position: "*" and "?" stand for themselves, a class is
 # (negated, ranges), a literal character c is "\0" + c. Cached: rules reuse few patterns.
-_COMPILED: dict[str, list[object]] = {}
+_COMPILED: dict[str, list[_Item]] = {}
 
 
 def is_glob(token: str) -> bool:
@@ -51,11 +53,11 @@ def _parse_class(pattern: str, i: int) -> tuple[int, bool, list[tuple[str, str]]
     return None  # no closing bracket: '[' is literal
 
 
-def _compile(pattern: str) -> list[object]:
-    items = _COMPILED.get(pattern)
-    if items is not None:
-        return items
-    items = []
+def _compile(pattern: str) -> list[_Item]:
+    cached = _COMPILED.get(pattern)
+    if cached is not None:
+        return cached
+    items: list[_Item] = []
     i = 0
     while i < len(pattern):
         c = pattern[i]
@@ -80,13 +82,12 @@ def _compile(pattern: str) -> list[object]:
     return items
 
 
-def _one(item: object, ch: str) -> bool:
-    if item == "?":
-        return True
+def _one(item: _Item, ch: str) -> bool:
+    """Does one character match one non-star item?"""
     if isinstance(item, tuple):
         negated, ranges = item
         return any(lo <= ch <= hi for lo, hi in ranges) != negated
-    return item[1] == ch  # type: ignore[index]
+    return item == "?" or item[1] == ch
 
 
 def match(pattern: str, text: str) -> bool:
