@@ -16,6 +16,7 @@ from .errors import ExitCode
 
 SUBCOMMANDS = frozenset(
     {"check", "audit", "policy", "shims", "agent", "review", "init", "doctor", "hook", "help"}
+    | {"serve", "reviewer"}  # guard serve (server/)
 )
 _OPTIONS_WITH_VALUE = {
     "--policy": "policy",

@@ -284,6 +284,10 @@ def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
 
 def run(req: Request) -> int:
     """Decide, review, record, then exec the program (never returns) or return an exit code."""
+    if os.environ.get("GUARD_SERVER"):  # client mode: the decision is guard serve's (server/)
+        from .server import client
+
+        return client.run(req)
     started = time.time()
     policy: Policy | None = None
     program: str | None = None

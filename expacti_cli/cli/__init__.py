@@ -225,6 +225,8 @@ def _register_optional() -> None:
         ("doctor", "doctor"),
         ("hook", "hook"),
         ("review", "review"),
+        ("serve", "serve"),
+        ("serve", "reviewer"),
     ):
         try:
             mod = importlib.import_module(f"{__name__}.{module}")

@@ -1,0 +1,196 @@
+"""`guard serve` (the decision point as its own user) and `guard reviewer` (its reviewers)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from . import CONTEXT
+
+
+def _default_db() -> str:
+    from .. import paths
+
+    return os.path.join(paths.state_dir(), "server", "guard.db")
+
+
+def db_option(f: Any) -> Any:
+    return click.option(
+        "--db",
+        envvar="GUARD_SERVER_DB",
+        metavar="PATH|URL",
+        help="SQLite file (default: server/guard.db in the state dir) or postgresql://...",
+    )(f)
+
+
+def _store(db: str | None) -> Any:
+    from ..server.store import open_store
+
+    return open_store(db or _default_db())
+
+
+@click.group(context_settings=CONTEXT, invoke_without_command=True)
+@click.option("--socket", "socket_path", metavar="PATH", help="The agents' Unix socket.")
+@click.option("--listen", metavar="HOST:PORT", help="Serve the web reviewer console here.")
+@click.option("--cert", type=click.Path(dir_okay=False), help="TLS certificate (PEM).")
+@click.option("--key", type=click.Path(dir_okay=False), help="TLS private key (PEM).")
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(),
+    envvar="GUARD_POLICY",
+    metavar="FILE",
+    help="The server's policy (default: policy.toml in its config dir).",
+)
+@db_option
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    socket_path: str | None,
+    listen: str | None,
+    cert: str | None,
+    key: str | None,
+    policy_path: str | None,
+    db: str | None,
+) -> None:
+    """Run the decision point: agents ask it over a Unix socket, reviewers answer in a web
+    console; it alone holds the policy, audit chain, agents and review queue.
+
+    \b
+    guard serve --socket /run/guard/guard.sock
+    guard serve --socket S --listen 127.0.0.1:8377            (web console, loopback only)
+    guard serve --socket S --listen 0.0.0.0:8443 --cert C --key K --db postgresql://...
+    guard serve agent add NAME --user UNIXUSER                 (map a Unix user to an agent)
+    guard serve export > chain.jsonl && guard audit verify --log chain.jsonl
+
+    Agents run with GUARD_SERVER=unix:PATH. SIGHUP reloads the policy (so does any change
+    to its files, checked every second); SIGTERM stops.
+    """
+    if ctx.invoked_subcommand is not None:
+        ctx.ensure_object(dict)["db"] = db
+        return
+    from ..errors import UsageError
+    from ..server import runner
+
+    if not socket_path and not listen:
+        raise UsageError("give --socket PATH (and/or --listen HOST:PORT)")
+    runner.run(socket_path, listen, cert, key, policy_path, db or _default_db())
+
+
+def _db(ctx: click.Context, db: str | None) -> str | None:
+    return db or (ctx.obj or {}).get("db")
+
+
+@serve.group("agent", context_settings=CONTEXT)
+def serve_agent() -> None:
+    """The server's agents: which Unix users act as which agent, tokens, revocation."""
+
+
+@serve_agent.command("add")
+@click.argument("name")
+@click.option("--user", "users", multiple=True, required=True, help="Unix user(s) of the agent.")
+@click.option("--rotate", is_flag=True, help="Give an existing agent a new token.")
+@db_option
+@click.pass_context
+def agent_add(
+    ctx: click.Context, name: str, users: tuple[str, ...], rotate: bool, db: str | None
+) -> None:
+    """Map Unix USER to agent NAME and issue its token (shown once)."""
+    import pwd
+
+    from ..errors import UsageError
+
+    for user in users:
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            raise UsageError(f"no Unix user named {user!r}") from None
+    token = _store(_db(ctx, db)).add_agent(name, list(users), rotate=rotate)
+    click.echo(f"agent {name} (Unix user {', '.join(users)}) added. Its token (shown once):")
+    click.echo(token)
+
+
+@serve_agent.command("revoke")
+@click.argument("name")
+@db_option
+@click.pass_context
+def agent_revoke(ctx: click.Context, name: str, db: str | None) -> None:
+    """Shut NAME out from its next request on."""
+    _store(_db(ctx, db)).set_agent_status(name, "revoked")
+    click.echo(f"agent {name} revoked")
+
+
+@serve_agent.command("enable")
+@click.argument("name")
+@db_option
+@click.pass_context
+def agent_enable(ctx: click.Context, name: str, db: str | None) -> None:
+    """Let the revoked agent NAME in again."""
+    _store(_db(ctx, db)).set_agent_status(name, "active")
+    click.echo(f"agent {name} enabled")
+
+
+@serve_agent.command("list")
+@db_option
+@click.pass_context
+def agent_list(ctx: click.Context, db: str | None) -> None:
+    """Agents, their Unix users and status."""
+    for name, users, _, status in _store(_db(ctx, db)).agents():
+        click.echo(f"{name}\t{','.join(users)}\t{status}")
+
+
+@serve.command("export")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here (default: stdout).")
+@db_option
+@click.pass_context
+def export(ctx: click.Context, out: str | None, db: str | None) -> None:
+    """The server's audit chain as audit-log JSON lines (`guard audit verify` reads them)."""
+    store = _store(_db(ctx, db))
+    if out is None:
+        store.export(sys.stdout)
+        return
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        count = store.export(f)
+    click.echo(f"{count} entries written to {out}", err=True)
+
+
+@serve.command("verify")
+@db_option
+@click.pass_context
+def verify(ctx: click.Context, db: str | None) -> None:
+    """Verify the server's audit chain (as `guard audit verify` does a log)."""
+    import tempfile
+
+    from .. import auditverify
+
+    store = _store(_db(ctx, db))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "chain.jsonl")
+        with open(path, "w", encoding="ascii") as f:
+            store.export(f)
+        result = auditverify.verify(path)
+        click.echo(auditverify.describe(result).replace(path, "the server's chain"))
+        problem = auditverify.failure(result)
+    if problem is not None:
+        raise problem
+
+
+@click.group(context_settings=CONTEXT)
+def reviewer() -> None:
+    """Reviewers of `guard serve`: they answer reviews in its consoles (not agents)."""
+
+
+@reviewer.command("add")
+@click.argument("name")
+@click.option("--rotate", is_flag=True, help="Give an existing reviewer a new secret.")
+@db_option
+def reviewer_add(name: str, rotate: bool, db: str | None) -> None:
+    """Issue reviewer NAME's secret (shown once): the web console's login and
+    GUARD_REVIEWER_SECRET for `guard review --server`."""
+    secret = _store(db).add_reviewer(name, rotate=rotate)
+    click.echo(f"reviewer {name} added. Their secret (shown once):")
+    click.echo(secret)

@@ -1,0 +1,173 @@
+"""Client mode: `GUARD_SERVER=unix:PATH` sends the request to `guard serve` and obeys.
+
+The program still runs as the agent, through exec, exactly as in local mode; only the
+decision (and its audit line) moves to the server. Fail closed: a server that cannot be
+reached, answers garbage, or is silent past its budget is a denial (exit 77) with one line
+that names the server and what went wrong. Budgets: `GUARD_SERVER_TIMEOUT` (default 5 s) for
+the decision; once the server says a human is being asked, the review timeout it announces
+plus that budget.
+
+Hot path: `_socket` (not `socket`, which imports `enum`), `protocol` (no `json`).
+"""
+
+from __future__ import annotations
+
+import _socket
+import os
+import sys
+import time
+
+from ..errors import ExitCode, GuardError
+from . import protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..gate import Request
+
+DEFAULT_BUDGET = 5.0
+
+
+class Unreachable(Exception):
+    """The server gave no usable answer; the message says why (one line)."""
+
+
+def _budget() -> float:
+    raw = os.environ.get("GUARD_SERVER_TIMEOUT", "")
+    if not raw:
+        return DEFAULT_BUDGET
+    try:
+        value = float(raw.removesuffix("s"))
+    except ValueError:
+        raise Unreachable(f"GUARD_SERVER_TIMEOUT={raw!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise Unreachable(f"GUARD_SERVER_TIMEOUT={raw!r} is out of range (0-3600 s)")
+    return value
+
+
+def socket_path(server: str) -> str:
+    """The socket path of `unix:PATH`; raises Unreachable for any other form."""
+    if server.startswith("unix:") and len(server) > 5:
+        return server[5:]
+    if server.startswith("https://"):
+        raise Unreachable(f"GUARD_SERVER={server}: https servers are not supported yet (use unix:)")
+    raise Unreachable(f"GUARD_SERVER={server!r} is not unix:PATH")
+
+
+def _request(req: Request, program: str | None) -> dict[str, Any]:
+    return {
+        "op": "decide",
+        "mode": req.mode,
+        "argv": req.argv,
+        "line": req.line,
+        "shell_argv": req.shell_argv,
+        "cwd": req.cwd,
+        "agent": None if req.agent == "anonymous" else req.agent,
+        "token": req.token,
+        "session": req.session,
+        "program": program,
+    }
+
+
+def ask(server: str, request: dict[str, Any], on_pending: Any = None) -> dict[str, Any]:
+    """Send one request, return the final answer. Raises Unreachable (fail closed)."""
+    path = socket_path(server)
+    budget = _budget()
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        sock.settimeout(budget)
+        try:
+            sock.connect(path)
+            sock.sendall(protocol.encode(request))
+        except OSError as exc:
+            raise Unreachable(f"cannot reach the guard server at {path}: {_why(exc)}") from None
+        return _answer(sock, path, budget, on_pending)
+    finally:
+        sock.close()
+
+
+def _why(exc: OSError) -> str:
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+        return "no answer within its budget (GUARD_SERVER_TIMEOUT)"
+    return exc.strerror or str(exc)
+
+
+def _answer(sock: Any, path: str, budget: float, on_pending: Any) -> dict[str, Any]:
+    buffer = bytearray()
+    while True:
+        try:
+            line = protocol.read_line(sock.recv, buffer)
+        except OSError as exc:
+            raise Unreachable(f"the guard server at {path} failed: {_why(exc)}") from None
+        except protocol.ProtocolError as exc:
+            raise Unreachable(f"the guard server at {path} answered garbage ({exc})") from None
+        if line is None:
+            raise Unreachable(
+                f"the guard server at {path} closed the connection without a decision"
+            )
+        try:
+            answer = protocol.decode(line)
+        except protocol.ProtocolError as exc:
+            raise Unreachable(f"the guard server at {path} answered garbage ({exc})") from None
+        status = answer.get("status")
+        if status == "done" and answer.get("decision") in ("allowed", "approved", "denied"):
+            return answer
+        if status == "pending" and isinstance(answer.get("timeout"), (int, float)):
+            sock.settimeout(float(answer["timeout"]) + budget)
+            if on_pending is not None:
+                on_pending(answer)
+            continue
+        raise Unreachable(f"the guard server at {path} answered garbage (no decision in it)")
+
+
+def _deny(req: Request, why: str) -> int:
+    what = req.command if len(req.command) <= 200 else req.command[:197] + "..."
+    line = f"guard: denied: {what} ({why}) - nothing was run; a human should check the server"
+    if not line.isprintable():
+        line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+    sys.stderr.write(line + "\n")
+    return ExitCode.NOPERM
+
+
+def _pending(answer: dict[str, Any]) -> None:
+    sys.stderr.write(
+        f"guard: waiting for a reviewer at the guard server (timeout {answer['timeout']:g}s)\n"
+    )
+    sys.stderr.flush()
+
+
+def run(req: Request) -> int:
+    """Client mode's `gate.run`: ask the server, then exec the program or deny (exit 77)."""
+    from .. import execute
+
+    program = None
+    try:
+        if req.line is None:
+            program = execute.which(req.argv[0], skip_shims=True)
+        else:
+            program = execute.which(req.shell_argv[0])
+    except GuardError as exc:  # nothing to ask about: the program is not there
+        sys.stderr.write(
+            exc.message if exc.message.startswith("guard:") else f"guard: {exc.message}"
+        )
+        sys.stderr.write("\n")
+        return exc.exit_code
+    started = time.monotonic()
+    try:
+        answer = ask(os.environ["GUARD_SERVER"], _request(req, program), _pending)
+    except Unreachable as exc:
+        return _deny(req, f"{exc}; {time.monotonic() - started:.1f}s")
+    if answer["decision"] == "denied":
+        message = str(answer.get("message") or "denied by the guard server")
+        if not message.isprintable():
+            message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        sys.stderr.write(message + "\n")
+        return ExitCode.NOPERM
+    argv = req.argv if req.line is None else req.shell_argv
+    try:
+        execute.exec_program(program, argv)
+    except GuardError as exc:
+        sys.stderr.write(f"{exc.message}\n")
+        return exc.exit_code
+    return ExitCode.SOFTWARE  # pragma: no cover - exec does not return

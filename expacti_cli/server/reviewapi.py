@@ -1,0 +1,63 @@
+"""What a reviewer may do at the server: see the queue, answer one request.
+
+Shared by the terminal console (over the Unix socket) and the web console (over HTTP). The
+reviewer is named by the server from a reviewer secret or a web login, never by the request;
+agent tokens are not reviewer secrets (`Store.reviewer_for`), so an agent cannot answer.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .store import Store
+
+ANSWERS = ("once", "session", "deny")
+MAX_MESSAGE = 1000
+
+
+def shown(request: dict[str, Any]) -> dict[str, Any]:
+    """A queued request as a console shows it (nothing the agent's guard needs to keep)."""
+    return {k: v for k, v in request.items() if k != "digest"}
+
+
+def answer(store: Store, reviewer: str, body: dict[str, Any]) -> str | None:
+    """Apply one answer; the problem with it, or None once answered."""
+    review_id, kind = body.get("id"), body.get("answer")
+    message = str(body.get("message") or "")[:MAX_MESSAGE]
+    if not isinstance(review_id, str) or kind not in ANSWERS:
+        return "give an id and an answer: once, session or deny"
+    request = next((r for r in store.pending() if r["id"] == review_id), None)
+    if request is None:
+        return f"request {review_id} is no longer pending"
+    if kind == "session" and request["irreversible"]:
+        return "approve for this session is not offered for an irreversible command"
+    approved = kind != "deny"
+    if not message:
+        message = {"once": "approved by the reviewer", "session": "approved for this session"}.get(
+            kind, ""
+        )
+    if not store.answer(
+        review_id, approved, reviewer, message, "session" if kind == "session" else "once"
+    ):
+        return f"request {review_id} is no longer pending"
+    return None
+
+
+def handle(store: Store, body: dict[str, Any]) -> dict[str, Any]:
+    """A reviewer's request on the Unix socket."""
+    secret = body.get("secret")
+    reviewer = store.reviewer_for(secret) if isinstance(secret, str) else None
+    if reviewer is None:
+        return {"status": "refused", "error": "not a reviewer secret (guard reviewer add NAME)"}
+    if body.get("op") == "queue":
+        return {
+            "status": "ok",
+            "reviewer": reviewer,
+            "pending": [shown(r) for r in store.pending()],
+        }
+    problem = answer(store, reviewer, body)
+    if problem:
+        return {"status": "error", "error": problem}
+    return {"status": "ok", "answered": body["id"]}

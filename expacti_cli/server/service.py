@@ -1,0 +1,361 @@
+"""The decision service: one agent's request, decided by the same core as local mode.
+
+peer (uid, pid from the kernel) -> agent (the server's mapping of Unix users to agents, and
+the token, if given, must be that agent's) -> `gate.evaluate` (policy + effects, under its
+budget) -> anomalies (the agent's own baseline, kept by the server) -> review (a session grant,
+else the server's queue, answered from a console) -> one entry in the server's audit chain.
+
+Fail closed: a request that cannot be parsed, an unknown or revoked agent, an invalid policy,
+a store that cannot be written, or an internal error are all denials that say why.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+from .. import agentstate, anomaly, cache, gate
+from .. import policy as policy_mod
+from ..decide import ALLOW, DENY, REVIEW, Decision
+from ..errors import GuardError
+from . import store as store_mod
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from ..policy import Policy
+
+POLL = 0.1  # seconds between looks at a review's answer
+RELOAD_CHECK = 1.0  # seconds between looks at the policy files' stamps
+MODES = ("prefix", "shell", "shim")
+
+
+class Peer:
+    """Who is on the other end of the socket, as the kernel says."""
+
+    __slots__ = ("pid", "uid", "user")
+
+    def __init__(self, pid: int, uid: int) -> None:
+        import pwd
+
+        self.pid, self.uid = pid, uid
+        try:
+            self.user = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            self.user = f"uid-{uid}"
+
+
+class Refused(Exception):
+    """The request is refused before any policy is consulted (identity, bad request)."""
+
+
+class Service:
+    def __init__(self, store: store_mod.Store, policy_path: str | None) -> None:
+        self.store = store
+        self.policy_path = policy_path
+        self.server_id = f"{os.uname().nodename}:{os.getpid()}"
+        self._lock = threading.Lock()
+        self._policy: Policy | None = None
+        self._error: str | None = None
+        self._stamp: object = None
+        self._checked = 0.0
+        self.reload_requested = False
+        self.reload()
+
+    # --- the policy ------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Load the policy now (SIGHUP, or a changed file). An invalid policy denies every
+        request until it is fixed (fail closed), and says so on the server's stderr."""
+        files, _ = policy_mod.source_files(self.policy_path)
+        stamp = cache.stamp(files)
+        try:
+            loaded, error = policy_mod.load(self.policy_path), None
+        except GuardError as exc:
+            loaded, error = None, exc.message
+            sys.stderr.write(f"guard serve: policy error: {exc.message}\n")
+        with self._lock:
+            self._policy, self._error, self._stamp = loaded, error, stamp
+            self._checked = time.monotonic()
+            self.reload_requested = False
+
+    def policy(self) -> Policy:
+        now = time.monotonic()
+        if self.reload_requested or now - self._checked > RELOAD_CHECK:
+            files, _ = policy_mod.source_files(self.policy_path)
+            if self.reload_requested or cache.stamp(files) != self._stamp:
+                self.reload()
+            else:
+                self._checked = now
+        if self._policy is None:
+            raise GuardError(f"the server's policy is invalid: {self._error}")
+        return self._policy
+
+    # --- identity --------------------------------------------------------------------------
+
+    def agent_for(self, peer: Peer, asked: object, token: object) -> str:
+        """The agent this peer acts as; raises Refused saying why not."""
+        agents = self.store.agents()
+        if isinstance(token, str) and token:
+            owner = [a for a in agents if a[2] == store_mod.digest(token)]
+            if not owner:
+                raise Refused("an unknown agent token")
+            name, users, _, status = owner[0]
+            if peer.user not in users:
+                raise Refused(
+                    f"the token of agent '{name}' was presented from uid {peer.uid} "
+                    f"({peer.user}), not from the Unix user it belongs to"
+                )
+            mine = [owner[0]]
+        else:
+            mine = [a for a in agents if peer.user in a[1]]
+        if asked:
+            mine = [a for a in mine if a[0] == asked]
+        if not mine:
+            who = f"agent '{asked}'" if asked else "any agent"
+            raise Refused(f"Unix user {peer.user} (uid {peer.uid}) is not mapped to {who}")
+        if len(mine) > 1:
+            raise Refused(f"Unix user {peer.user} acts as several agents: name one (GUARD_AGENT)")
+        name, _, _, status = mine[0]
+        if status != "active":
+            raise Refused(f"agent '{name}' has been revoked")
+        return name
+
+    # --- one request -----------------------------------------------------------------------
+
+    def decide(
+        self, peer: Peer, body: dict[str, Any], pending: Callable[[dict[str, Any]], bool]
+    ) -> dict[str, Any]:
+        """The final answer to one request. `pending(message)` tells the client a human is
+        being asked and returns False once the client has gone away."""
+        started = time.time()
+        req = _request(body, peer)
+        policy: Policy | None = None
+        try:
+            if body.get("_invalid"):
+                raise Refused(body["_invalid"])
+            req.agent = self.agent_for(peer, body.get("agent"), body.get("token"))
+            policy = self.policy()
+            decision = gate.evaluate(policy, req)
+            targets = gate.targets(policy, decision, req)
+            self._anomalies(policy, decision, req, started, targets)
+            outcome = self._outcome(policy, req, decision, started, body, pending)
+        except Refused as exc:
+            decision = Decision(DENY, "identity", str(exc))
+            outcome, targets = gate.Outcome(False, "policy"), []
+        except GuardError as exc:
+            decision = Decision(DENY, "server-error", exc.message)
+            outcome, targets = gate.Outcome(False, "error"), []
+        except Exception as exc:  # fail closed
+            decision = Decision(DENY, "internal-error", f"internal error in the server: {exc!r}")
+            outcome, targets = gate.Outcome(False, "error"), []
+        return self._finish(policy, req, decision, outcome, started, body, peer, targets)
+
+    def _anomalies(
+        self,
+        policy: Policy,
+        decision: Decision,
+        req: gate.Request,
+        started: float,
+        targets: list[str],
+    ) -> None:
+        if decision.verdict == DENY:
+            return
+        state = agentstate.read(req.agent)
+        hour = time.localtime(started).tm_hour
+        decision.anomalies = anomaly.flags(policy.anomalies, state, started, hour, targets)
+        if decision.verdict == ALLOW and decision.anomalies:
+            decision.verdict = REVIEW
+            decision.reason = f"{decision.reason}; anomaly: {decision.anomalies[0]}"
+
+    def _outcome(
+        self,
+        policy: Policy,
+        req: gate.Request,
+        decision: Decision,
+        started: float,
+        body: dict[str, Any],
+        pending: Callable[[dict[str, Any]], bool],
+    ) -> gate.Outcome:
+        if decision.verdict == ALLOW:
+            return gate.Outcome(True, "policy")
+        if decision.verdict == DENY:
+            return gate.Outcome(False, "policy")
+        if not decision.irreversible:
+            who = self.store.granted(req.agent, req.session, req.cwd, req.command)
+            if who:
+                return gate.Outcome(
+                    True, "reviewer", reviewer=who, message="approved for this session"
+                )
+        return self._ask(policy, req, decision, started, body, pending)
+
+    def _ask(
+        self,
+        policy: Policy,
+        req: gate.Request,
+        decision: Decision,
+        started: float,
+        body: dict[str, Any],
+        pending: Callable[[dict[str, Any]], bool],
+    ) -> gate.Outcome:
+        from .. import reviewqueue
+
+        timeout = float(policy.settings["review_timeout"])
+        deadline = time.time() + timeout
+        recent = agentstate.read(req.agent)["recent"]
+        request = reviewqueue.request_for(req, decision, recent, deadline)
+        request["user"], request["pid"] = body["_peer_user"], body["_peer_pid"]
+        # The entry written if this server dies while it waits (a restart records it).
+        draft = gate.audit_entry(
+            req,
+            decision,
+            "denied",
+            gate.Outcome(False, "error", message="the server stopped while the review waited"),
+            started=started,
+            program=_program(body),
+        )
+        _stamp_peer(draft, body)
+        self.store.submit(request, draft, self.server_id)
+        body["_entry_id"], body["_review_id"] = draft["id"], request["id"]
+        scope = None
+        try:
+            if not pending({"status": "pending", "id": request["id"], "timeout": timeout}):
+                return gate.Outcome(False, "reviewer", message="the agent went away")
+            outcome, scope = self._wait(request["id"], deadline, timeout, pending)
+        finally:
+            self.store.close_review(request["id"])  # no longer waiting; the entry follows
+        if outcome.approved and scope == "session" and not decision.irreversible:
+            self.store.grant(req.agent, req.session, req.cwd, req.command, outcome.reviewer or "?")
+        return outcome
+
+    def _wait(
+        self,
+        review_id: str,
+        deadline: float,
+        timeout: float,
+        pending: Callable[[dict[str, Any]], bool],
+    ) -> tuple[gate.Outcome, str | None]:
+        while time.time() < deadline:
+            status, answer = self.store.review_state(review_id)
+            if answer is not None:
+                scope = str(answer.get("scope") or "once")
+                message = str(answer.get("message") or "")
+                outcome = gate.Outcome(
+                    bool(answer["approved"]),
+                    "reviewer",
+                    reviewer=str(answer["reviewer"]),
+                    message=message,
+                )
+                return outcome, scope
+            if status != store_mod.PENDING:
+                return gate.Outcome(False, "error", message="the review was withdrawn"), None
+            if not pending({}):
+                return gate.Outcome(False, "reviewer", message="the agent went away"), None
+            time.sleep(POLL)
+        return gate.Outcome(False, "timeout", message=f"no answer within {timeout:g}s"), None
+
+    def _finish(
+        self,
+        policy: Policy | None,
+        req: gate.Request,
+        decision: Decision,
+        outcome: gate.Outcome,
+        started: float,
+        body: dict[str, Any],
+        peer: Peer,
+        targets: list[str],
+    ) -> dict[str, Any]:
+        word = (
+            ("allowed" if outcome.decided_by == "policy" else "approved")
+            if outcome.approved
+            else "denied"
+        )
+        entry = gate.audit_entry(
+            req, decision, word, outcome, started=started, program=_program(body)
+        )
+        if body.get("_entry_id"):
+            entry["id"] = body["_entry_id"]  # the review's draft id: recorded once, never twice
+        _stamp_peer(entry, body)
+        try:
+            self.store.append(entry)
+        except GuardError as exc:
+            sys.stderr.write(f"guard serve: {exc.message}\n")
+            return {
+                "status": "done",
+                "decision": "denied",
+                "message": f"guard: denied: {req.command} - the server cannot record it "
+                f"({exc.message}); nothing was run",
+            }
+        if body.get("_review_id"):
+            self.store.settle(body["_review_id"])
+        hour = time.localtime(started).tm_hour
+        agentstate.record(req.agent, started, hour, req.command, word, targets)
+        answer: dict[str, Any] = {"status": "done", "decision": word}
+        if not outcome.approved:
+            answer["message"] = gate._deny_line(req, decision, outcome)
+        return answer
+
+    def recover(self, grace: float = 5.0) -> int:
+        """Record, as denied, the reviews a dead server left waiting; return how many."""
+        host = os.uname().nodename
+        count = 0
+        for review_id, entry in self.store.orphans(host, grace):
+            try:
+                self.store.append(entry)
+                self.store.close_review(review_id, store_mod.DENIED)
+                self.store.settle(review_id)
+                count += 1
+            except GuardError as exc:
+                sys.stderr.write(f"guard serve: cannot record orphaned review: {exc.message}\n")
+        return count
+
+
+def _program(body: dict[str, Any]) -> str | None:
+    program = body.get("program")
+    return program if isinstance(program, str) else None
+
+
+def _stamp_peer(entry: dict[str, Any], body: dict[str, Any]) -> None:
+    entry["user"] = body["_peer_user"]
+    entry["peer_pid"] = body["_peer_pid"]
+    entry["peer_uid"] = body["_peer_uid"]
+    entry["server"] = body["_server"]
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and "\0" not in v for v in value)
+
+
+def _request(body: dict[str, Any], peer: Peer) -> gate.Request:
+    """A gate Request from the client's fields (validated; raises Refused on nonsense)."""
+    body["_peer_user"], body["_peer_pid"], body["_peer_uid"] = peer.user, peer.pid, peer.uid
+    body.setdefault("_server", f"{os.uname().nodename}:{os.getpid()}")
+    mode, line = body.get("mode"), body.get("line")
+    argv, shell_argv = body.get("argv") or [], body.get("shell_argv") or []
+    ok = (
+        mode in MODES
+        and _strings(argv)
+        and _strings(shell_argv)
+        and (line is None or isinstance(line, str))
+        and ((line is None and bool(argv)) or (line is not None and bool(shell_argv)))
+        and isinstance(body.get("cwd", ""), str)
+    )
+    session = body.get("session")
+    if not isinstance(session, str) or not session or len(session) > 200:
+        session = f"uid-{peer.uid}"
+    req = gate.Request(
+        mode if ok else "prefix",
+        argv=argv if ok else ["(bad request)"],
+        line=line if ok else None,
+        shell_argv=shell_argv if ok else [],
+        session=session,
+    )
+    req.cwd = str(body.get("cwd") or "/")
+    req.token = None
+    if not ok:
+        body["_invalid"] = "the request is not a valid decide request"
+    return req
