@@ -6,8 +6,8 @@ catalogue's (spec.py); this module only applies it.
 
 from __future__ import annotations
 
+from . import sinks, walk, wrappers
 from . import state as state_
-from . import walk, wrappers
 from .lexer import quote
 from .model import Part
 from .options import options, written_files
@@ -96,6 +96,7 @@ def run(
     for name, value in env:
         code_variable(s, name, value, fr, part=part, prog=prog)
     builtin(s, prog, words, fr, part)
+    sinks.builtin(s, prog, words, fr, part)
     catalogued(s, prog, words, fr, part, subst)
     if top or (fr.via and fr.via[-1] in ("command", "builtin")):
         changes(s, prog, words, fr, part)
@@ -143,6 +144,8 @@ def changes(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> 
     elif prog == "popd":
         state_.popd(state, words)
     elif prog == "hash":
+        if any(w.value == "-p" for w in words):
+            s.concern("opaque-code", "hash -p makes a command name run another program", part)
         state_.hash_(state, words)
     elif prog == "alias":
         state_.alias(state, words)

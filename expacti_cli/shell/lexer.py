@@ -150,6 +150,9 @@ class Lexer:
         when this `$` is literal."""
         s = self.s
         nxt = s[i + 1] if i + 1 < self.n else ""
+        if nxt == "\\" and s.startswith("\n", i + 2):
+            # bash joins `$\<newline>(cmd)` into `$(cmd)` before reading it
+            raise Unanalysable("a line continuation inside an expansion")
         if not nxt or not (nxt in "({[" or NAME_START(nxt) or nxt in SPECIAL_PARAMS):
             return None
         if nxt == "(" and s.startswith("$((", i):

@@ -64,28 +64,38 @@ CHANGES_STATE = frozenset(
 
 
 class Var:
-    """A variable set in the line: its value, or None when it is not statically known."""
+    """A variable set in the line: its value, or None when it is not statically known.
+    `safe`: an unknown value that certainly holds no code bash could evaluate (a number from
+    arithmetic, one of a for loop's static words, the environment's own); see sinks.py."""
 
-    __slots__ = ("exported", "value")
+    __slots__ = ("exported", "safe", "value")
 
-    def __init__(self, value: str | None, exported: bool) -> None:
+    def __init__(self, value: str | None, exported: bool, safe: bool = False) -> None:
         self.value = value
         self.exported = exported
+        self.safe = safe or (value is not None and not hides_code(value))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Var) and (self.value, self.exported) == (
+        return isinstance(other, Var) and (self.value, self.exported, self.safe) == (
             other.value,
             other.exported,
+            other.safe,
         )
 
     def __hash__(self) -> int:
-        return hash((self.value, self.exported))
+        return hash((self.value, self.exported, self.safe))
+
+
+def hides_code(text: str) -> bool:
+    """Could bash run a command while evaluating `text` as an arithmetic expression, a
+    subscript or a prompt string?"""
+    return "$(" in text or "`" in text or "${" in text
 
 
 class State:
     """The shell state a command sees."""
 
-    __slots__ = ("aliases", "cwd", "dirs", "hashed", "oldpwd", "vars")
+    __slots__ = ("aliases", "cwd", "dirs", "hashed", "integers", "oldpwd", "vars")
 
     def __init__(self, cwd: str | None) -> None:
         self.cwd = cwd
@@ -94,6 +104,7 @@ class State:
         self.vars: dict[str, Var] = {}
         self.aliases: dict[str, str | None] = {}
         self.hashed: dict[str, str | None] = {}
+        self.integers: set[str] = set()  # declare -i: assignments are arithmetic
 
     def copy(self) -> State:
         new = State(self.cwd)
@@ -102,6 +113,7 @@ class State:
         new.vars = dict(self.vars)
         new.aliases = dict(self.aliases)
         new.hashed = dict(self.hashed)
+        new.integers = set(self.integers)
         return new
 
     def child(self) -> State:
@@ -123,7 +135,9 @@ class State:
             mine, theirs = self.vars.get(name), branch.vars.get(name)
             if mine != theirs:
                 exported = bool((mine and mine.exported) or (theirs and theirs.exported))
-                self.vars[name] = Var(None, exported)
+                safe = (mine is None or mine.safe) and (theirs is None or theirs.safe)
+                self.vars[name] = Var(None, exported, safe)
+        self.integers |= branch.integers
         # A maybe-alias or maybe-hashed name is taken as one (its text unknown if it differs).
         for table, theirs_table in ((self.aliases, branch.aliases), (self.hashed, branch.hashed)):
             for name, value in theirs_table.items():
@@ -146,15 +160,15 @@ class State:
         """Variables whose value is statically known here."""
         return {k: v.value for k, v in self.vars.items() if v.value is not None}
 
-    def assign(self, name: str, value: str | None, export: bool = False) -> None:
+    def assign(
+        self, name: str, value: str | None, export: bool = False, safe: bool = False
+    ) -> None:
         old = self.vars.get(name)
-        self.vars[name] = Var(value, export or (old is not None and old.exported))
+        self.vars[name] = Var(value, export or (old is not None and old.exported), safe)
 
     def export(self, name: str) -> None:
         old = self.vars.get(name)
-        if old is not None:
-            old = Var(old.value, True)
-        self.vars[name] = old if old is not None else Var(None, True)
+        self.vars[name] = Var(None, True, True) if old is None else Var(old.value, True, old.safe)
 
     def exported(self) -> dict[str, str]:
         """Exported variables whose value is known: what a command's environment holds."""

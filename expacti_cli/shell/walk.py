@@ -7,11 +7,11 @@ What a simple command does is commands.py's business; redirections are redirects
 
 from __future__ import annotations
 
-from . import commands, redirects
+from . import commands, redirects, sinks
 from .frame import Frame, Source
 from .lexer import Lexer, Tok, Word, braces, expand_tilde, has_glob, latin1_to_str, to_latin1
 from .model import Fallback, Unanalysable
-from .state import CHANGES_STATE, MAY_CHANGE_ANYTHING
+from .state import CHANGES_STATE, MAY_CHANGE_ANYTHING, hides_code
 from .syntax import (
     CONTAINERS,
     EXPANSIONS,
@@ -171,10 +171,12 @@ def stmt(s: Session, node: Any, fr: Frame) -> None:
                     bad(s, child, fr)
         elif t == "test_command":
             arithmetic_assigns(node, fr)
+            _test_sinks(s, node, fr)
             expr(s, node, fr)
         elif t == "case_statement":
             case(s, node, fr)
         elif t == "compound_statement" and node.child_count and node.children[0].type == "((":
+            sinks.node(s, node, fr, None, "the arithmetic command")
             arithmetic_assigns(node, fr)
             container(s, node, fr)
         elif t in CONTAINERS:
@@ -291,7 +293,11 @@ def case(s: Session, node: Any, fr: Frame) -> None:
 def loop(s: Session, node: Any, fr: Frame) -> None:
     """A loop body runs zero or more times: what it may change is unknown inside it (from
     the second time round) and after it."""
+    if node.type == "c_style_for_statement":
+        sinks.node(s, node, fr, None, "the arithmetic loop")
     forget_changes(node, fr)
+    if node.type == "for_statement":
+        _loop_variable(node, fr)
     branch(s, node, fr, container)
 
 
@@ -326,12 +332,16 @@ def declaration(s: Session, node: Any, fr: Frame) -> None:
                 bad(s, child, fr)
             keyword = keyword or t
         elif t == "variable_assignment":
-            names.append(assignment(s, child, fr, part=None, texts=None)[0])
+            name, value = assignment(s, child, fr, part=None, texts=None)
+            names.append(name)
+            _declared_value(s, flags, name, value, fr)
         elif t in WORDS:
             for w in words(s, child, fr):
                 if w.static and w.value[:1] in "-+":
                     flags += w.value[1:]
-                elif w.static:
+                    continue
+                sinks.name(s, w, fr, None, keyword)
+                if w.static:
                     names.append(w.value.split("=", 1)[0])
                 else:
                     fr.state.forget_vars()  # a dynamic name: any variable may change
@@ -342,10 +352,29 @@ def declaration(s: Session, node: Any, fr: Frame) -> None:
     _declared(fr, keyword, flags, names)
 
 
+def _declared_value(s: Session, flags: str, name: str, value: str | None, fr: Frame) -> None:
+    """`declare -i x=EXPR` evaluates EXPR; `declare -n r=NAME` makes r stand for NAME."""
+    if "i" in flags and value is not None:
+        sinks.text(s, value, fr, None, f"declare -i {name}=")
+    if "n" in flags:
+        if value is None or sinks.hides_code(value):
+            shown = "a run-time value" if value is None else repr(value)
+            s.concern("eval-sink", f"the name reference {name} is {shown}: bash evaluates it")
+        else:
+            target = value.split("[", 1)[0]
+            fr.state.assign(name, None, safe=sinks.risky(fr, target) is None)
+
+
 def _declared(fr: Frame, keyword: str, flags: str, names: list[str]) -> None:
     state = fr.state
     for spelled in names:
         name = spelled.split("[", 1)[0]
+        if "i" in flags:
+            state.integers.add(name)
+            state.assign(name, None, safe=True)  # its value is a number
+            continue
+        if "n" in flags and name in state.vars:
+            continue  # set by _declared_value
         if keyword in ("unset", "unsetenv") or _TRANSFORMING.intersection(flags):
             state.assign(name, None)
         elif keyword == "export" or "x" in flags:
@@ -360,6 +389,9 @@ def assignment(
     the command's, checked by it."""
     name_node = node.child_by_field_name("name")
     name = fr.text(name_node) if name_node is not None else ""
+    if name_node is not None and name_node.type == "subscript":
+        sinks.node(s, name_node, fr, None, "the subscript")
+        expr(s, name_node, fr)
     value: str | None = ""
     for child in node.children:
         if child == name_node or not child.is_named:
@@ -386,8 +418,25 @@ def assignment(
         texts.append(fr.text(node))
     if part is None:
         commands.code_variable(s, name, value, fr, part=None, prog="export")
-        fr.state.assign(name.split("[", 1)[0], value if "[" not in name else None)
+        shell_assignment(s, name, value, fr)
     return name, value
+
+
+def shell_assignment(s: Session, name: str, value: str | None, fr: Frame) -> None:
+    """NAME=value or NAME[key]=value set in the shell: the line state and its sinks."""
+    base, bracket, key = name.partition("[")
+    sinks.assigned(s, base, value, fr)
+    if base in fr.state.integers:
+        fr.state.assign(base, None, safe=True)  # evaluated to a number
+        return
+    key = key.removesuffix("]").strip("'\"")
+    if base in ("BASH_CMDS", "BASH_ALIASES"):
+        table = fr.state.hashed if base == "BASH_CMDS" else fr.state.aliases
+        static_key = bracket and key and "$" not in key and "`" not in key
+        table[key if static_key else ""] = value
+        what = "defines an alias" if base == "BASH_ALIASES" else "rebinds a command name"
+        s.concern("opaque-code", f"{what} ({name}={value})")
+    fr.state.assign(base, None if bracket else value)
 
 
 # -- expressions and words ----------------------------------------------------------------
@@ -424,9 +473,12 @@ def forget_changes(node: Any, fr: Frame) -> None:
         t = cur.type
         if t == "variable_name":
             parent = cur.parent
-            use = parent is not None and parent.type in ("simple_expansion", "expansion")
+            kind = parent.type if parent is not None else ""
+            use = kind in ("simple_expansion", "expansion")
             if not use or b"=" in parent.text:
-                state.assign(fr.text(cur), None)
+                # set by arithmetic (a number) unless assigned text or looped over
+                safe = kind not in ("variable_assignment", "for_statement", "expansion")
+                state.assign(fr.text(cur), None, safe=safe)
         elif t == "command_name":
             name = fr.text(cur)
             if name in MAY_CHANGE_ANYTHING or name in fr.source.functions or name in state.aliases:
@@ -435,6 +487,34 @@ def forget_changes(node: Any, fr: Frame) -> None:
             if name in CHANGES_STATE:
                 state.forget_vars()
         stack.extend(cur.children)
+
+
+def _loop_variable(node: Any, fr: Frame) -> None:
+    """`for x in WORDS`: x holds one of the words (safe when each is static plain text)."""
+    var = node.child_by_field_name("variable")
+    if var is None:
+        return
+    values = [c for k, c in enumerate(node.children) if node.field_name_for_child(k) == "value"]
+    plain = all(c.type in ("word", "number") and b"$" not in c.text for c in values)
+    safe = bool(values) and plain and not any(hides_code(fr.text(c)) for c in values)
+    fr.state.assign(fr.text(var), None, safe=safe)
+
+
+def _test_sinks(s: Session, node: Any, fr: Frame) -> None:
+    """`[[ A -eq B ]]` evaluates A and B as arithmetic; `[[ -v NAME ]]` NAME's subscript."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        op = cur.child_by_field_name("operator")
+        op_text = fr.text(op) if op is not None else ""
+        if cur.type == "binary_expression" and op_text in sinks.ARITHMETIC_TESTS:
+            sinks.node(s, cur, fr, None, f"the [[ {op_text} ]] operand")
+        elif cur.type == "unary_expression" and op_text == "-v":
+            for operand in cur.children:
+                if operand.is_named and operand != op:
+                    for w in words(s, operand, fr):
+                        sinks.name(s, w, fr, None, "[[ -v ]]")
+        stack.extend(c for c in cur.children if c.type not in SUBSTITUTIONS)
 
 
 def forget_locals(body: Any, fr: Frame) -> None:
@@ -454,9 +534,9 @@ def forget_locals(body: Any, fr: Frame) -> None:
         stack.extend(cur.children)
 
 
-def arithmetic_assigns(node: Any, fr: Frame) -> None:
+def arithmetic_assigns(node: Any, fr: Frame, safe: bool = True) -> None:
     """`(( x = 1 ))`, `$(( i++ ))`, `[[ $((x=1)) ]]`: variables an arithmetic context may set
-    become unknown."""
+    become unknown (numbers: `safe`; not so `${x:=text}`)."""
     text = node.text
     if b"=" not in text and b"++" not in text and b"--" not in text:
         return
@@ -464,7 +544,7 @@ def arithmetic_assigns(node: Any, fr: Frame) -> None:
     while stack:
         cur = stack.pop()
         if cur.type == "variable_name":
-            fr.state.assign(fr.text(cur), None)
+            fr.state.assign(fr.text(cur), None, safe=safe)
         stack.extend(cur.children)
 
 
@@ -539,8 +619,12 @@ def _expansions(s: Session, node: Any, fr: Frame) -> list[tuple[int, int]]:
             continue
         if t in EXPANSIONS:
             ranges.append((cur.start_byte - base, cur.end_byte - base))
+            if t == "arithmetic_expansion":
+                sinks.node(s, cur, fr, None, "the arithmetic expansion")
+            elif t == "expansion":
+                sinks.expansion(s, cur, fr)
             if t != "simple_expansion":
-                arithmetic_assigns(cur, fr)  # also ${x:=v}, ${x=v}
+                arithmetic_assigns(cur, fr, safe=t == "arithmetic_expansion")  # ${x:=v} too
             expansion_inside(s, cur, fr)
             continue
         if cur.is_named and t not in WORDS and t != "string_content":
