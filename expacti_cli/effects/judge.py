@@ -69,7 +69,9 @@ def _protected_rules(policy: Policy, cmd: Command, agent: str) -> list[Effect]:
         pattern = matched_pattern(rule, cmd)
         if pattern is None:
             continue
-        words = tuple(w for w in pattern.split()[1:] if "*" not in w and "?" not in w)
+        # The operation is every word the rule names (globs as written): an allow rule lifts it
+        # only by naming them all (`kubectl get secret **` does not lift `get secret/*`).
+        words = tuple(w for w in pattern.split()[1:] if w != "**")
         effect = Effect("rule", rule["reason"] or rule["id"], rule["class"], words)
         found.append(effect)
     return found

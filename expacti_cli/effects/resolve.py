@@ -99,14 +99,35 @@ class _Command:
         self.effects.append(Effect(kind, what, protected, anchor))
 
     def path(self, word: str) -> str | None:
-        return resolve_path(word, self.cwd, self.ctx.home)
+        word, cwd = self.locate(word)
+        return resolve_path(word, cwd, self.ctx.home)
+
+    def locate(self, word: str) -> tuple[str, str | None]:
+        """A word as a path, and the directory it is relative to. A word known only at run
+        time keeps its source text (`"$HOME/.ssh/id_rsa"`): $HOME is this user's home, and a
+        path under any other variable is relative to an unknown directory (it hits every
+        pattern it could be the end of)."""
+        if len(word) > 1 and word[0] == word[-1] and word[0] in "\"'":
+            word = word[1:-1]
+        if not word.startswith("$"):
+            return word, self.cwd
+        for var in ("${HOME}", "$HOME"):
+            if word == var or word.startswith(var + "/"):
+                return self.ctx.home + word[len(var) :], self.cwd
+        head, _, rest = word.partition("/")
+        return (rest or head), None
+
+    def hit(self, cls: str, word: str) -> str | None:
+        path, cwd = self.locate(word)
+        return self.ctx.classes.hit(cls, path, cwd)
 
     # -- roles ---------------------------------------------------------------------------
 
     def read(self, w: Word) -> None:
-        hit = self.ctx.classes.hit("secret", w.value, self.cwd)
-        if not hit and self.view is not None and self.recursive():
-            hit = self.ctx.classes.holds_secrets(w.value, self.cwd)
+        hit = self.hit("secret", w.value)
+        if not hit and self.recursive():
+            path, cwd = self.locate(w.value)
+            hit = self.ctx.classes.holds_secrets(path, cwd)
         if hit:
             self.add("read", f"reads {w.value} ({hit})", "secret", (w.value,))
 
@@ -135,10 +156,12 @@ class _Command:
             return
         inv = self.inv
         for other in inv.words if inv else ():
-            if other.role == "write":
-                hit = self.ctx.classes.world_writable_target(other.value, self.cwd)
-                if hit:
-                    self.add("mode", f"makes {other.value} writable by everyone", "privilege", ())
+            if other.role not in ("write", "meta"):
+                continue
+            path = self.path(other.value)
+            for p in self.ctx.line.aliases(path) if path else [other.value]:
+                if self.ctx.classes.world_writable_target(p, self.cwd):
+                    self.add("mode", f"makes {p} writable by everyone", "privilege", ())
                     return
 
     def write(self, w: Word, how: str = "written") -> None:
@@ -155,6 +178,24 @@ class _Command:
         if path:
             self.writes.append(path)
             self.ctx.line.made[path] = how
+
+    def meta(self, w: Word) -> None:
+        """A mode, owner or time change: only guard's own files are protected from it (a
+        world-writable or setuid mode is judged by `mode`)."""
+        self.changed(w, ("self-tamper",))
+
+    def owner(self, w: Word) -> None:
+        """An owner change: of guard's files it is tamper, of privileged files privilege."""
+        self.changed(w, ("self-tamper", "privilege"))
+
+    def changed(self, w: Word, classes: tuple[str, ...]) -> None:
+        path = self.path(w.value)
+        for p in self.ctx.line.aliases(path) if path else [w.value]:
+            for cls in classes:
+                hit = self.ctx.classes.hit(cls, p, self.cwd)
+                if hit:
+                    self.add("meta", f"changes {p} ({hit})", cls, (w.value,))
+                    return
 
     def runs(self, w: Word) -> None:
         path = self.path(w.value)
@@ -199,9 +240,24 @@ class _Command:
             self.pending_upload(value[at + 1 :].split(";", 1)[0])
 
     def pending_upload(self, word: str) -> None:
-        secret = self.ctx.classes.hit("secret", word, self.cwd)
+        if self.loopback_only():
+            return
+        secret = self.hit("secret", word)
+        if not secret and self.recursive():
+            path, cwd = self.locate(word)
+            secret = self.ctx.classes.holds_secrets(path, cwd)
         cls = "secret-exfiltration" if secret else "exfiltration"
         self.add("send", f"sends {word} to a host", cls, (word,))
+
+    def loopback_only(self) -> bool:
+        """Does every host this command names sit on this machine (`http://localhost:9200`)?"""
+        inv = self.inv
+        hosts = [
+            w.value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+            for w in (inv.words if inv else ())
+            if w.role in ("url", "host", "remote")
+        ]
+        return bool(hosts) and all(h.lower().startswith(_LOOPBACK) for h in hosts)
 
     def sql(self, w: Word) -> None:
         from .sql import changes, irreversible, secrets
@@ -287,7 +343,10 @@ _ROLES = {
     "package": _Command.package,
     "varname": _Command.varname,
     "mode": _Command.mode,
+    "meta": _Command.meta,
+    "owner": _Command.owner,
 }
+_LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")
 
 
 def _tags(c: _Command) -> None:

@@ -54,6 +54,8 @@ WALKER_KIND = {
 EFFECT_ROLES = {
     "read": "a path the program reads",
     "write": "a path the program writes, creates or removes",
+    "meta": "a path whose metadata (mode, times) the program changes",
+    "owner": "a path whose owner or group the program changes",
     "dir": "a directory the program works in (relative paths resolve against it)",
     "keyfile": "a key or credential file the program reads",
     "config": "a configuration file the program reads (it can make it run code)",
@@ -240,7 +242,13 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "global": global_,
         "keys": keys,
         "env": c.roles("env", table.get("env", {}), False),
-        "operands": c.operand_roles("operands", table.get("operands", [])),
+        # Operands a grammar does not describe may be files it reads; a program that runs
+        # another command (a wrapper) hands its operands to that command instead, and one
+        # with subcommands describes them per subcommand.
+        "operands": c.operand_roles(
+            "operands",
+            table.get("operands", [] if "wrapper" in table or "commands" in table else ["read..."]),
+        ),
         "commands": commands,
         "effect": c.effect("effect", table["effect"]) if "effect" in table else None,
         "bare": c.effect("bare", table["bare"]) if "bare" in table else None,
