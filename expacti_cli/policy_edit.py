@@ -166,9 +166,10 @@ def _parse(path: str, text: str) -> tuple[dict[str, Any], str]:
         raise PolicyError(f"{path}: invalid TOML, not editing it: {exc}") from exc
 
 
-def _atomic_write(path: str, text: str, builtins: list[str]) -> None:
-    """Replace `path` with `text` atomically, after checking that the policy still loads
-    with it (the temp file is compiled as the user layer, so a bad rule is never written)."""
+def _atomic_write(path: str, text: str, builtins: list[str] | None = None) -> None:
+    """Replace `path` with `text` atomically. With `builtins`, first check that the policy
+    still loads with it (the temp file is compiled as the user layer, so a bad rule is never
+    written); `guard init` writes its starter without that check."""
     from . import policy as policy_mod
 
     directory = os.path.dirname(os.path.abspath(path))
@@ -185,7 +186,8 @@ def _atomic_write(path: str, text: str, builtins: list[str]) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         try:
-            policy_mod.compile_files([*builtins, tmp])
+            if builtins is not None:
+                policy_mod.compile_files([*builtins, tmp])
         except PolicyError as exc:
             raise PolicyError(exc.message.replace(tmp, path)) from None
         os.replace(tmp, path)
