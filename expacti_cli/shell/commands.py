@@ -6,7 +6,7 @@ catalogue's (spec.py); this module only applies it.
 
 from __future__ import annotations
 
-from . import sinks, walk, wrappers
+from . import sinks, wrappers
 from . import state as state_
 from .lexer import quote
 from .model import Part
@@ -29,6 +29,8 @@ def code_variable(
     s: Session, name: str, value: str | None, fr: Frame, *, part: Part | None, prog: str
 ) -> None:
     """A variable set for `prog` (part) or in the shell (part None) that runs or loads code."""
+    from . import walk  # lazily: plain lines never walk a tree
+
     if name in s.spec["code_variables"]:
         # Judged by value (issue 8): a static value is analysed as the command line it is, so
         # `GIT_PAGER=less` is `less` and `GIT_PAGER='sh -c …'` is whatever that runs.
@@ -125,6 +127,8 @@ def expand_alias(s: Session, words: list[Word], fr: Frame, part: Part) -> None:
     """A name the line defined as an alias: analyse the command the alias makes (bash
     expands aliases only with `shopt -s expand_aliases`, and only on later lines; guard
     assumes it may)."""
+    from . import walk  # lazily: plain lines never walk a tree
+
     value = fr.state.aliases[words[0].value]
     if value is None:
         s.concern("dynamic-command", f"{words[0].value} may be an alias of unknown text", part)
@@ -170,6 +174,8 @@ def enable(s: Session, words: list[Word], part: Part) -> None:
 
 def call_function(s: Session, name: str, part: Part, fr: Frame) -> None:
     """A call of a function defined in the line: analyse its body (once per call chain)."""
+    from . import walk  # lazily: plain lines never walk a tree
+
     body, unconditional = fr.source.functions[name]
     if not unconditional:
         s.add_part(part, fr)  # the call may reach a program of that name instead
@@ -226,6 +232,8 @@ def catalogued(
 
 
 def eval_(s: Session, words: list[Word], fr: Frame, *, part: Part, prog: str) -> None:
+    from . import walk  # lazily: plain lines never walk a tree
+
     args = words[1:]
     if not args:
         return
@@ -254,6 +262,8 @@ def coproc(s: Session, words: list[Word], fr: Frame, *, part: Part, prog: str) -
 
 
 def trap(s: Session, words: list[Word], fr: Frame, part: Part, prog: str) -> None:
+    from . import walk  # lazily: plain lines never walk a tree
+
     args = words[1:]
     if args and args[0].static and args[0].value == "--":
         args = args[1:]

@@ -11,7 +11,7 @@ words; this module reads the words in four steps:
 
 from __future__ import annotations
 
-from . import commands, walk
+from . import commands
 from .envsplit import split as split_env_string
 from .lexer import Word, is_assignment
 from .options import options, subcommand
@@ -341,6 +341,8 @@ def shell_string(
             f"from its input ({subst})",
             part,
         )
+    from . import walk  # lazily: plain lines never walk a tree
+
     walk.line(s, word.value, fr.but(state=fr.state.child()), fr.depth + 1, owner=part)
 
 
