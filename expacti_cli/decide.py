@@ -138,7 +138,15 @@ def _by_effects(
 
     worst: Decision | None = None
     for effect in judge.effects_of(policy, cmd.argv, ctx, part, agent):
-        if effect.kind == "command":
+        if effect.kind == "command" and hidden_program(effect.what.split()[:1]):
+            why = Decision(
+                REVIEW,
+                "protected:unknown-code",
+                f"runs code of unknown safety: {effect.what.split()[0]}, named in an option",
+                argv=cmd.argv,
+                text=decision.text,
+            )
+        elif effect.kind == "command":
             nested = judge.nested_verdict(policy, effect.what, agent, depth)
             if nested.verdict == ALLOW:
                 continue
@@ -253,10 +261,32 @@ def could_become_stricter(
     return None
 
 
+# Where installed programs live: a command line hidden in a variable or option value that runs
+# a program from anywhere else runs a file of unknown safety (`GIT_EXTERNAL_DIFF=./x.sh`).
+SYSTEM_BIN = ("/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/",
+              "/opt/homebrew/bin/", "/snap/bin/", "/usr/libexec/")
+
+
+def hidden_program(argv: list[str]) -> bool:
+    """Does this command, found in a value, run a program by a path outside the system's?"""
+    head = argv[0] if argv else ""
+    return "/" in head and not head.startswith(SYSTEM_BIN)
+
+
 def _decide_part(
     policy: Policy, part: Any, agent: str, ctx: Context | None = None, depth: int = 0
 ) -> Decision:
     text = part.text or " ".join(part.argv)
+    if any(v.startswith("$") for v in part.via) and hidden_program(part.argv):
+        exact = _first(policy, "allow", Command(part.argv, policy.programs), agent, exact_only=True)
+        if not exact:
+            return Decision(
+                REVIEW,
+                "protected:unknown-code",
+                f"runs code of unknown safety: {part.argv[0]}, named in {part.via[-1]}",
+                argv=part.argv,
+                text=text,
+            )
     decision = decide_argv(
         policy, part.argv, agent, part.concerns, text, part=part, effects=ctx, depth=depth
     )

@@ -40,10 +40,6 @@ BENIGN = load("benign")
 
 # Verdicts the effect model (issue 8) changed on purpose, each with its reason; tested as such.
 CHANGED = {
-    # A code-running variable is judged by its value: `./evil.sh` runs a file of the workspace,
-    # which `* **` whitelists as a command of its own (`./evil.sh` alone is allowed too). Under
-    # per-program whitelists (tests/effects) the same line is reviewed.
-    "dangerous.txt:506": "allow",
     # `env` with no command prints the whole environment, credentials included: secret
     # exposure, a protected effect no wildcard allow rule lifts.
     "benign.txt:78": "review",
