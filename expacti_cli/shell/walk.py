@@ -230,17 +230,23 @@ def and_or(s: Session, node: Any, fr: Frame, last: Walker | None = None) -> None
 def _flatten(s: Session, node: Any, fr: Frame) -> list[tuple[str, Any]]:
     """The elements of a list with the operator before each ("" for the first): tree-sitter
     nests `a && b || c` as ((a && b) || c)."""
+    lists = [node]  # the left spine, outermost first
+    while True:
+        first = next((c for c in lists[-1].children if c.is_named), None)
+        if first is None or first.type != "list":
+            break
+        lists.append(first)
     out: list[tuple[str, Any]] = []
-    op = ""
-    for child in node.children:
-        if not child.is_named:
-            if child.type not in TOKENS:
-                bad(s, child, fr)
-            op = child.type
-        elif child.type == "list" and not out:
-            out.extend(_flatten(s, child, fr))
-        else:
-            out.append((op, child))
+    for k, current in enumerate(reversed(lists)):
+        op = ""
+        for child in current.children:
+            s.budget.tick()
+            if not child.is_named:
+                if child.type not in TOKENS:
+                    bad(s, child, fr)
+                op = child.type
+            elif not (k and child == lists[len(lists) - k]):  # not the nested list itself
+                out.append((op, child))
     return out
 
 
@@ -578,9 +584,11 @@ def words(
         ranges = _expansions(s, node, fr)
         text = fr.source.src[node.start_byte : node.end_byte].decode("latin-1")
         state = fr.state
-        known = {k: to_latin1(v) for k, v in state.known().items()}
-        if home and "HOME" not in state.vars:
-            known["HOME"] = to_latin1(s.home)
+        known: dict[str, str] = {}
+        if "$" in text:
+            known = {k: to_latin1(v) for k, v in state.known().items()}
+            if home and "HOME" not in state.vars:
+                known["HOME"] = to_latin1(s.home)
         try:
             toks: list[Tok] | None = Lexer(text, ranges, known, "IFS" not in state.vars).run()
         except Unanalysable as e:
