@@ -45,6 +45,14 @@ def _store(db: str | None) -> Any:
     metavar="FILE",
     help="The server's policy (default: policy.toml in its config dir).",
 )
+@click.option(
+    "--console-grace",
+    type=click.FloatRange(0.5, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a reviewer console counts as connected after it last looked at the queue; "
+    "with none connected a review gets the policy's when_no_reviewer at once.",
+)
 @db_option
 @click.pass_context
 def serve(
@@ -54,6 +62,7 @@ def serve(
     cert: str | None,
     key: str | None,
     policy_path: str | None,
+    console_grace: float,
     db: str | None,
 ) -> None:
     """Run the decision point: agents ask it over a Unix socket, reviewers answer in a web
@@ -77,7 +86,7 @@ def serve(
 
     if not socket_path and not listen:
         raise UsageError("give --socket PATH (and/or --listen HOST:PORT)")
-    runner.run(socket_path, listen, cert, key, policy_path, db or _default_db())
+    runner.run(socket_path, listen, cert, key, policy_path, db or _default_db(), console_grace)
 
 
 def _db(ctx: click.Context, db: str | None) -> str | None:

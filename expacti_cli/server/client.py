@@ -141,18 +141,13 @@ def run(req: Request) -> int:
     """Client mode's `gate.run`: ask the server, then exec the program or deny (exit 77)."""
     from .. import execute
 
-    program = None
-    try:
-        if req.line is None:
-            program = execute.which(req.argv[0], skip_shims=True)
-        else:
-            program = execute.which(req.shell_argv[0])
-    except GuardError as exc:  # nothing to ask about: the program is not there
-        sys.stderr.write(
-            exc.message if exc.message.startswith("guard:") else f"guard: {exc.message}"
+    program, missing = None, None
+    try:  # found first so the server records which program runs; asked about even if absent
+        program = execute.which(
+            req.argv[0] if req.line is None else req.shell_argv[0], skip_shims=req.line is None
         )
-        sys.stderr.write("\n")
-        return exc.exit_code
+    except GuardError as exc:
+        missing = exc
     started = time.monotonic()
     try:
         answer = ask(os.environ["GUARD_SERVER"], _request(req, program), _pending)
@@ -164,6 +159,11 @@ def run(req: Request) -> int:
             message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         sys.stderr.write(message + "\n")
         return ExitCode.NOPERM
+    if missing is not None or program is None:
+        message = missing.message if missing else "guard: the program is not there"
+        sys.stderr.write(message if message.startswith("guard:") else f"guard: {message}")
+        sys.stderr.write("\n")
+        return missing.exit_code if missing else ExitCode.NOT_FOUND
     argv = req.argv if req.line is None else req.shell_argv
     try:
         execute.exec_program(program, argv)

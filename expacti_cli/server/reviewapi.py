@@ -51,6 +51,7 @@ def handle(store: Store, body: dict[str, Any]) -> dict[str, Any]:
     reviewer = store.reviewer_for(secret) if isinstance(secret, str) else None
     if reviewer is None:
         return {"status": "refused", "error": "not a reviewer secret (guard reviewer add NAME)"}
+    store.reviewer_seen(reviewer)
     if body.get("op") == "queue":
         return {
             "status": "ok",

@@ -44,11 +44,13 @@ def run(
     key: str | None,
     policy_path: str | None,
     db: str,
+    console_grace: float = 10.0,
 ) -> None:
     address = parse_listen(listen, cert, key) if listen else None
     os.umask(0o077)
     store = open_store(db)
     service = Service(store, policy_path)
+    service.console_grace = console_grace
     recovered = service.recover()
     if recovered:
         sys.stderr.write(f"guard serve: recorded {recovered} review(s) a stopped server left\n")

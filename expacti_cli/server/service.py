@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..policy import Policy
 
 POLL = 0.1  # seconds between looks at a review's answer
+CONSOLE_GRACE = 10.0  # a reviewer console seen this recently is there to ask
 RELOAD_CHECK = 1.0  # seconds between looks at the policy files' stamps
 MODES = ("prefix", "shell", "shim")
 
@@ -64,6 +65,7 @@ class Service:
         self._stamp: object = None
         self._checked = 0.0
         self.reload_requested = False
+        self.console_grace = CONSOLE_GRACE
         self.reload()
 
     # --- the policy ------------------------------------------------------------------------
@@ -191,6 +193,12 @@ class Service:
                 return gate.Outcome(
                     True, "reviewer", reviewer=who, message="approved for this session"
                 )
+        if not self.store.reviewer_present(self.console_grace):
+            from .. import reviewroute
+
+            return reviewroute.no_reviewer(
+                policy, decision, "no reviewer console is connected to the guard server"
+            )
         return self._ask(policy, req, decision, started, body, pending)
 
     def _ask(
@@ -296,7 +304,7 @@ class Service:
         agentstate.record(req.agent, started, hour, req.command, word, targets)
         answer: dict[str, Any] = {"status": "done", "decision": word}
         if not outcome.approved:
-            answer["message"] = gate._deny_line(req, decision, outcome)
+            answer["message"] = _deny_line(req, decision, outcome)
         return answer
 
     def recover(self, grace: float = 5.0) -> int:
@@ -312,6 +320,19 @@ class Service:
             except GuardError as exc:
                 sys.stderr.write(f"guard serve: cannot record orphaned review: {exc.message}\n")
         return count
+
+
+def _deny_line(req: gate.Request, decision: Decision, outcome: gate.Outcome) -> str:
+    """The gate's denial line; the hint for a review nobody could answer names the server's
+    consoles (the gate's speaks of the agent's terminal, which the server never uses)."""
+    line = gate._deny_line(req, decision, outcome)
+    if outcome.decided_by != "no_reviewer":
+        return line
+    head = line.rsplit(") - ", 1)[0]
+    return (
+        f"{head}) - {outcome.message}; a reviewer answers in the server's consoles "
+        "(guard review --server, or its web console)"
+    )
 
 
 def _program(body: dict[str, Any]) -> str | None:

@@ -31,7 +31,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS agents (
     name TEXT PRIMARY KEY, users TEXT NOT NULL, digest TEXT NOT NULL, status TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reviewers (
-    name TEXT PRIMARY KEY, digest TEXT NOT NULL, status TEXT NOT NULL);
+    name TEXT PRIMARY KEY, digest TEXT NOT NULL, status TEXT NOT NULL, seen {real});
 CREATE TABLE IF NOT EXISTS audit (
     seq {serial}, id TEXT NOT NULL UNIQUE, agent TEXT, decision TEXT, ts TEXT,
     hash TEXT NOT NULL, line TEXT NOT NULL);
@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS grants (
 CREATE TABLE IF NOT EXISTS logins (
     id TEXT PRIMARY KEY, reviewer TEXT NOT NULL, expires {real} NOT NULL);
 """
+POOL = 16  # idle connections kept
 GRANT_TTL = 12 * 3600.0
 LOGIN_TTL = 12 * 3600.0
 PENDING, APPROVED, DENIED, WITHDRAWN = "pending", "approved", "denied", "withdrawn"
@@ -80,7 +81,8 @@ class Store:
 
     def __init__(self, where: str) -> None:
         self.where = where
-        self._local = threading.local()
+        self._pool: list[Any] = []
+        self._pool_lock = threading.Lock()
         with self._tx() as cur:
             for statement in SCHEMA.format(serial=self.serial, real=self.real).split(";"):
                 if statement.strip():
@@ -95,35 +97,52 @@ class Store:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         fd = os.open(self.where, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         os.close(fd)
-        conn = sqlite3.connect(self.where, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(
+            self.where, timeout=30, isolation_level=None, check_same_thread=False
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         return conn
 
-    def _conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = self._connect()
-            except Exception as exc:
-                raise StoreError(f"cannot open the server store {self.where}: {exc}") from exc
-            self._local.conn = conn
-        return conn
+    def _take(self) -> Any:
+        """A connection from the pool (or a new one): one per transaction in flight."""
+        with self._pool_lock:
+            if self._pool:
+                return self._pool.pop()
+        try:
+            return self._connect()
+        except Exception as exc:
+            raise StoreError(f"cannot open the server store {self.where}: {exc}") from exc
+
+    def _give(self, conn: Any) -> None:
+        with self._pool_lock:
+            if len(self._pool) < POOL:
+                self._pool.append(conn)
+                return
+        conn.close()
 
     def _sql(self, sql: str) -> str:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
     @contextlib.contextmanager
     def _tx(self, exclusive: bool = False) -> Iterator[Any]:
-        conn = self._conn()
-        cur = conn.cursor()
-        cur.execute("BEGIN IMMEDIATE" if exclusive else "BEGIN")
+        conn = self._take()
         try:
-            yield _Cursor(cur, self._sql)
+            cur = conn.cursor()
+            self._begin(cur, exclusive)
+            try:
+                yield _Cursor(cur, self._sql)
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            conn.close()  # a connection in an unknown state is not reused
             raise
-        cur.execute("COMMIT")
+        self._give(conn)
+
+    def _begin(self, cur: Any, exclusive: bool) -> None:
+        cur.execute("BEGIN IMMEDIATE" if exclusive else "BEGIN")
 
     def _chain_lock(self, cur: Any) -> None:
         """Serialise chain appends (SQLite: BEGIN IMMEDIATE already holds the write lock)."""
@@ -134,10 +153,10 @@ class Store:
             return list(cur.fetchall())
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, []
+        for conn in pool:
             conn.close()
-            self._local.conn = None
 
     # --- agents and reviewers ------------------------------------------------------------
 
@@ -192,6 +211,18 @@ class Store:
             "SELECT name FROM reviewers WHERE digest = ? AND status = 'active'", digest(secret)
         )
         return str(rows[0][0]) if rows else None
+
+    def reviewer_seen(self, reviewer: str) -> None:
+        """A console of `reviewer` is looking at the queue now."""
+        with self._tx() as cur:
+            cur.execute("UPDATE reviewers SET seen = ? WHERE name = ?", (time.time(), reviewer))
+
+    def reviewer_present(self, within: float) -> bool:
+        """Has any reviewer's console looked at the queue in the last `within` seconds?"""
+        rows = self._rows(
+            "SELECT 1 FROM reviewers WHERE status = 'active' AND seen > ?", time.time() - within
+        )
+        return bool(rows)
 
     def new_login(self, reviewer: str) -> str:
         login = secrets.token_urlsafe(32)

@@ -1,0 +1,384 @@
+"""`guard serve` with real Unix users: the server as one user, agents as others (issue 12).
+
+Needs root (CI runs as root): users are made with `useradd`. Every agent's decision travels
+through the socket; the kernel names the asker (SO_PEERCRED).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from serve_support import (
+    GUARD,
+    Server,
+    base_dir,
+    ensure_user,
+    env_for,
+    popen_as,
+    run_as,
+    traversable,
+    user_dir,
+)
+
+pytestmark = pytest.mark.slow
+GRACE = 2.0  # seconds a reviewer console counts as connected after it looked at the queue
+
+POLICY = """
+[settings]
+review_timeout = "30s"
+
+[[allow]]
+id = "echo"
+match = ["echo **", "true", "cat **"]
+
+[[deny]]
+id = "no-shutdown"
+match = "reboot **"
+reason = "never from an agent"
+"""
+NO_NPROC = """
+[[deny]]
+id = "no-nproc"
+match = "nproc"
+"""
+
+
+@pytest.fixture(scope="module")
+def world():
+    if os.geteuid() != 0:
+        pytest.fail("the guard serve tests run as root (they create Unix users), as CI does")
+    users = {role: ensure_user(f"gsv-{role}") for role in ("server", "agent", "other")}
+    base = base_dir()
+    with traversable():
+        run_dir = user_dir(base, "run", users["server"], 0o755)
+        server = Server(users["server"], user_dir(base, "srv", users["server"]), run_dir, POLICY)
+        homes = {r: user_dir(base, r, users[r]) for r in ("agent", "other")}
+        tokens = {}
+        for name, role in (("builder", "agent"), ("tester", "other")):
+            out = server.guard("serve", "agent", "add", name, "--user", users[role].pw_name)
+            assert out.returncode == 0, out.stderr
+            tokens[name] = out.stdout.splitlines()[-1]
+        secret = server.guard("reviewer", "add", "alice").stdout.splitlines()[-1]
+        server.start("--console-grace", str(GRACE))
+        try:
+            yield {
+                "users": users,
+                "server": server,
+                "homes": homes,
+                "tokens": tokens,
+                "secret": secret,
+            }
+        finally:
+            server.stop()
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def agent(world, role: str, *argv: str, timeout: float = 30, **env: str):
+    home = world["homes"][role]
+    extra = {"GUARD_SERVER": f"unix:{world['server'].socket}", **env}
+    return run_as(world["users"][role], [GUARD, *argv], env_for(home, **extra), home, timeout)
+
+
+def chain(world) -> list[dict]:
+    out = world["server"].guard("serve", "export")
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def test_the_agents_guard_gets_its_decisions_through_the_socket(world):
+    before = len(chain(world))
+    ok = agent(world, "agent", "--", "echo", "through the server")
+    assert (ok.returncode, ok.stdout) == (0, "through the server\n"), ok.stderr
+    shell = agent(world, "agent", "-c", "echo one && true")
+    assert (shell.returncode, shell.stdout) == (0, "one\n"), shell.stderr
+    denied = agent(world, "agent", "--", "reboot", "-f")
+    assert denied.returncode == 77
+    assert denied.stderr.startswith("guard: denied: reboot -f (rule no-shutdown")
+    entries = chain(world)[before:]
+    assert [e["decision"] for e in entries] == ["allowed", "allowed", "denied"]
+    agent_user = world["users"]["agent"]
+    # Who asked is what the kernel said, not what the request claimed.
+    assert {(e["agent"], e["user"], e["peer_uid"]) for e in entries} == {
+        ("builder", agent_user.pw_name, agent_user.pw_uid)
+    }
+    # The agent has no local audit log: its decisions live with the server only.
+    assert not (world["homes"]["agent"] / "state" / "audit.jsonl").exists()
+    verify = world["server"].guard("serve", "verify")
+    assert verify.returncode == 0 and "chain intact" in verify.stdout, verify.stdout
+
+
+def test_the_agent_cannot_read_or_write_the_servers_files(world):
+    server = world["server"]
+    db = server.home / "state" / "server" / "guard.db"
+    owner = world["users"]["server"].pw_uid
+    for path, mode in (
+        (server.home, 0o700),
+        (db.parent, 0o700),
+        (db, 0o600),
+        (server.policy, 0o600),
+    ):
+        st = os.stat(path)
+        assert (stat.S_IMODE(st.st_mode), st.st_uid) == (mode, owner), path
+    probe = (
+        "import sys\n"
+        "for path, how in [(p, m) for p in sys.argv[1:] for m in ('r', 'a')]:\n"
+        "    try:\n"
+        "        open(path, how).close()\n"
+        "        print('OPENED', path, how)\n"
+        "    except PermissionError:\n"
+        "        pass\n"
+    )
+    home = world["homes"]["agent"]
+    out = run_as(
+        world["users"]["agent"],
+        [
+            os.path.realpath(os.sys.executable),
+            "-c",
+            probe,
+            str(db),
+            str(server.policy),
+            str(server.home / "state" / "agents"),
+        ],
+        env_for(home),
+        home,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "OPENED" not in out.stdout
+
+
+def test_a_token_replayed_from_the_wrong_uid_is_refused(world):
+    stolen = world["tokens"]["builder"]
+    out = agent(world, "other", "--", "echo", "hi", GUARD_AGENT="builder", GUARD_AGENT_TOKEN=stolen)
+    assert out.returncode == 77 and out.stdout == ""
+    assert "the token of agent 'builder' was presented from uid" in out.stderr
+    # The other user's own identity works, and only as its own agent.
+    own = agent(world, "other", "--", "echo", "mine", GUARD_AGENT_TOKEN=world["tokens"]["tester"])
+    assert (own.returncode, own.stdout) == (0, "mine\n"), own.stderr
+    posing = agent(world, "other", "--", "echo", "hi", GUARD_AGENT="builder")
+    assert posing.returncode == 77 and "is not mapped to agent 'builder'" in posing.stderr
+    assert chain(world)[-1]["rule"] == "identity"
+
+
+def test_revocation_takes_effect_on_the_next_request(world):
+    server = world["server"]
+    assert agent(world, "other", "--", "true").returncode == 0
+    assert server.guard("serve", "agent", "revoke", "tester").returncode == 0
+    try:
+        out = agent(world, "other", "--", "true")
+        assert out.returncode == 77 and "agent 'tester' has been revoked" in out.stderr
+    finally:
+        server.guard("serve", "agent", "enable", "tester")
+    assert agent(world, "other", "--", "true").returncode == 0
+
+
+def test_a_policy_change_is_picked_up_without_a_restart(world):
+    server = world["server"]
+    pid = server.proc.pid
+    try:
+        server.write_policy(POLICY + NO_NPROC)  # noticed by its changed stamp
+        time.sleep(1.2)
+        out = agent(world, "agent", "--", "nproc")
+        assert out.returncode == 77 and "rule no-nproc" in out.stderr
+        server.write_policy(POLICY)
+        os.kill(pid, signal.SIGHUP)  # at once
+        out = agent(world, "agent", "--", "nproc")
+        assert out.returncode == 0 and out.stdout.strip().isdigit(), out.stderr
+    finally:
+        server.write_policy(POLICY)
+    assert server.proc.pid == pid and server.proc.poll() is None
+
+
+_CONSOLE = {"seen": 0.0}
+
+
+def _answer_over_socket(world, body: dict) -> dict:
+    _CONSOLE["seen"] = time.time()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10)
+        s.connect(world["server"].socket)
+        s.sendall(json.dumps(body).encode() + b"\n")
+        return json.loads(s.makefile().readline())
+
+
+def _wait_pending(world, timeout: float = 15) -> str:
+    """A reviewer's console polls the server's queue until a request shows up."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        queue = _answer_over_socket(world, {"op": "queue", "secret": world["secret"]})
+        if queue["pending"]:
+            assert world["server"].pending() == [queue["pending"][0]["id"]]
+            return queue["pending"][0]["id"]
+        time.sleep(0.05)
+    raise AssertionError("no review reached the server's queue")
+
+
+def test_a_reviewer_answers_over_the_socket_and_an_agent_token_cannot(world):
+    home = world["homes"]["agent"]
+    env = env_for(home, GUARD_SERVER=f"unix:{world['server'].socket}")
+    _answer_over_socket(world, {"op": "queue", "secret": world["secret"]})  # a console is on
+    proc = popen_as(
+        world["users"]["agent"],
+        [GUARD, "--", "sync", "-f", "."],
+        env,
+        home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        review_id = _wait_pending(world)
+        as_agent = _answer_over_socket(
+            world,
+            {
+                "op": "answer",
+                "secret": world["tokens"]["builder"],
+                "id": review_id,
+                "answer": "once",
+            },
+        )
+        assert as_agent["status"] == "refused"
+        queue = _answer_over_socket(world, {"op": "queue", "secret": world["secret"]})
+        shown = next(r for r in queue["pending"] if r["id"] == review_id)
+        assert (shown["command"], shown["agent"], shown["cwd"]) == (
+            "sync -f .",
+            "builder",
+            str(home),
+        )
+        done = _answer_over_socket(
+            world,
+            {
+                "op": "answer",
+                "secret": world["secret"],
+                "id": review_id,
+                "answer": "deny",
+                "message": "not now",
+            },
+        )
+        assert done == {"status": "ok", "answered": review_id}
+        out, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 77 and out == ""
+    assert "a human reviewer denied it: not now" in err
+    last = chain(world)[-1]
+    assert (last["decision"], last["reviewer"], last["decided_by"]) == (
+        "denied",
+        "alice",
+        "reviewer",
+    )
+
+
+def test_killing_the_server_mid_review_denies_and_loses_no_entry(world):
+    server = world["server"]
+    before = len(chain(world))
+    home = world["homes"]["agent"]
+    env = env_for(home, GUARD_SERVER=f"unix:{server.socket}")
+    _answer_over_socket(world, {"op": "queue", "secret": world["secret"]})  # a console is on
+    proc = popen_as(
+        world["users"]["agent"],
+        [GUARD, "--", "sync", "-d", "."],
+        env,
+        home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_pending(world)
+        started = time.monotonic()
+        server.stop(signal.SIGKILL)
+        out, err = proc.communicate(timeout=15)
+        waited = time.monotonic() - started
+    finally:
+        proc.kill()
+        server.start("--console-grace", str(GRACE))
+    assert proc.returncode == 77 and out == ""
+    assert "closed the connection without a decision" in err
+    assert waited < 5
+    entries = chain(world)[before:]
+    # The restarted server recorded the review the killed one left waiting, as denied.
+    assert [(e["command"], e["decision"], e["reason"]) for e in entries] == [
+        ("sync -d .", "denied", "the server stopped while the review waited")
+    ]
+    verify = server.guard("serve", "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _fake_server(path: str, reply: bytes | None, delay: float) -> threading.Thread:
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    os.chmod(path, 0o666)  # noqa: S103 - any test user may connect, as to the real one
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        time.sleep(delay)
+        if reply is not None:
+            conn.sendall(reply)
+        time.sleep(0.5)
+        conn.close()
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize(
+    ("reply", "delay", "says"),
+    [
+        (b"HTTP/1.1 200 OK\r\n\r\n{}\n", 0, "answered garbage"),
+        (b'{"status": "done", "decision": "yes"}\n', 0, "answered garbage"),
+        (b'{"status": "done", "decision": "allowed"}\n', 3, "no answer within its budget"),
+        (None, 0, "closed the connection without a decision"),
+    ],
+)
+def test_a_broken_server_is_a_denial(world, reply, delay, says):
+    path = str(world["server"].run_dir / "fake.sock")
+    thread = _fake_server(path, reply, delay)
+    try:
+        started = time.monotonic()
+        out = agent(
+            world,
+            "agent",
+            "--",
+            "echo",
+            "must not run",
+            GUARD_SERVER=f"unix:{path}",
+            GUARD_SERVER_TIMEOUT="1",
+        )
+        assert time.monotonic() - started < 3
+    finally:
+        thread.join(5)
+        Path(path).unlink(missing_ok=True)
+    assert out.returncode == 77 and out.stdout == ""
+    assert out.stderr.startswith("guard: denied: echo 'must not run' (") and says in out.stderr
+    assert out.stderr.count("\n") == 1
+
+
+def test_a_review_with_no_console_connected_is_denied_at_once(world):
+    time.sleep(max(0.0, GRACE - (time.time() - _CONSOLE["seen"])))
+    out = agent(world, "agent", "--", "sync")
+    assert out.returncode == 77
+    assert "no reviewer console is connected to the guard server" in out.stderr
+
+
+def test_no_server_at_all_is_a_denial(world):
+    out = agent(
+        world,
+        "agent",
+        "-c",
+        "echo must not run",
+        GUARD_SERVER=f"unix:{world['server'].run_dir}/absent.sock",
+    )
+    assert out.returncode == 77 and out.stdout == ""
+    assert "cannot reach the guard server" in out.stderr
