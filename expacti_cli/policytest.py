@@ -36,8 +36,8 @@ def run_policy_test(files: list[str]) -> PolicyTestResult:
     for rule in data["rules"]:  # the full form: the runtime one drops the examples
         result.rules += 1
         where = f"{rule['origin']}: [[{rule['kind']}]] {rule['id']}"
-        if rule["kind"] == "irreversible" and not rule["examples"]:
-            result.problems.append(f"{where}: an irreversible rule needs examples that prove it")
+        if rule["kind"] in ("irreversible", "protected") and not rule["examples"]:
+            result.problems.append(f"{where}: a {rule['kind']} rule needs examples that prove it")
         for example in rule["examples"]:
             result.examples += 1
             cmd = Command(split_words(example), policy.programs)

@@ -53,10 +53,13 @@ class Line:
         return out
 
     def origin(self, path: str) -> str | None:
+        """How `path` (or a directory above it) came to be in this line, if it did."""
         for p in self.aliases(path):
-            how = self.made.get(p)
-            if how:
-                return how
+            while p and p != "/":
+                how = self.made.get(p)
+                if how:
+                    return how
+                p = os.path.dirname(p)
         return None
 
 
@@ -149,6 +152,9 @@ class _Command:
 
     def mode(self, w: Word) -> None:
         """chmod MODE FILES: world-writable system files or sockets change who may do what."""
+        if "/" in w.value or w.value.startswith(("~", ".")):
+            self.changed(w, ("self-tamper",))  # `chmod -x FILE`: the mode was read as an option
+            return
         if _setid(w.value):
             self.add("mode", f"sets the setuid/setgid bit ({w.value})", "privilege", ())
             return
@@ -375,6 +381,9 @@ def _runs_files(c: _Command) -> None:
     globs = (inv.spec.get("runs") if inv.spec else None) or view["runs"]
     if not globs or c.cwd is None:
         return
+    if c.ctx.line.origin(c.cwd) == "fetched":
+        c.add("run", f"builds or tests {c.cwd}, downloaded earlier in the line", "network-code", ())
+        return
     for path, how in c.ctx.line.made.items():
         if path.startswith(c.cwd.rstrip("/") + "/") and any(
             wildcard_match(g, os.path.basename(path)) for g in globs
@@ -434,8 +443,7 @@ def resolve(
         _tags(c)
         _runs_files(c)
         if "fetch" in (c.inv.spec.get("effect") if c.inv.spec else None, c.view["effect"]):
-            for path in c.writes:
-                ctx.line.made[path] = "fetched"
+            _fetched(c)
         _links(c)
     else:
         _unknown(c)
@@ -460,6 +468,21 @@ def _unknown(c: _Command) -> None:
         elif word.startswith("-"):
             continue
         c.read(Word("read", word, i, None))
+
+
+def _fetched(c: _Command) -> None:
+    """What a download wrote is code from the network if it runs later in the line. Without a
+    named destination, wget and git clone save under the URL's last segment."""
+    writes = list(c.writes)
+    if not writes and c.inv is not None and c.cwd is not None:
+        for w in c.inv.words:
+            if w.role in ("url", "remote") and ("://" in w.value or _is_remote(w.value)):
+                name = w.value.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+                name = name.rsplit(":", 1)[-1].removesuffix(".git")
+                if name:
+                    writes.append(os.path.join(c.cwd, name))
+    for path in writes:
+        c.ctx.line.made[path] = "fetched"
 
 
 def _module(c: _Command, ctx: Context, env: dict[str, str] | None) -> None:
