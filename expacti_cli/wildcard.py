@@ -31,26 +31,75 @@ def is_glob(token: str) -> bool:
 
 
 def _parse_class(pattern: str, i: int) -> tuple[int, bool, list[tuple[str, str]]] | None:
-    """Parse `[...]` at pattern[i] == '['. Return (index after ']', negated, ranges)."""
-    j = i + 1
-    negated = False
-    if j < len(pattern) and pattern[j] == "!":  # as fnmatch: `[^...]` is literal `^`
-        negated = True
+    """Parse `[...]` at pattern[i] == '[' exactly as `fnmatch.translate` reads it (Python 3.11),
+    quirks included: a range whose ends are out of order is dropped with both its ends, and a
+    class left as `!` matches any character. Return (index after ']', negated, ranges), or None
+    when there is no closing bracket ('[' is then literal)."""
+    n = len(pattern)
+    start = j = i + 1
+    if j < n and pattern[j] == "!":
         j += 1
-    ranges: list[tuple[str, str]] = []
-    first = True
-    while j < len(pattern):
-        c = pattern[j]
-        if c == "]" and not first:
-            return j + 1, negated, ranges
-        first = False
-        if j + 2 < len(pattern) and pattern[j + 1] == "-" and pattern[j + 2] != "]":
-            ranges.append((c, pattern[j + 2]))
-            j += 3
+    if j < n and pattern[j] == "]":
+        j += 1
+    while j < n and pattern[j] != "]":
+        j += 1
+    if j >= n:
+        return None
+    stuff = pattern[start:j]
+    stuff = _join_ranges(pattern, start, j) if "-" in stuff else stuff.replace("\\", "\\\\")
+    if not stuff:
+        return j + 1, False, []  # an empty class: never matches
+    negated = stuff[0] == "!"
+    return j + 1, negated, _class_ranges(stuff[1:] if negated else stuff)
+
+
+def _join_ranges(pattern: str, start: int, end: int) -> str:
+    """fnmatch's chunking of a class with hyphens: the class text with literal hyphens escaped
+    (as `\\-`, backslashes as `\\\\`) and out-of-order ranges removed."""
+    chunks = []
+    i = start
+    k = i + 2 if pattern[i] == "!" else i + 1
+    while True:
+        k = pattern.find("-", k, end)
+        if k < 0:
+            break
+        chunks.append(pattern[i:k])
+        i = k + 1
+        k = k + 3
+    chunk = pattern[i:end]
+    if chunk:
+        chunks.append(chunk)
+    else:
+        chunks[-1] += "-"
+    for k in range(len(chunks) - 1, 0, -1):
+        if chunks[k - 1][-1] > chunks[k][0]:
+            chunks[k - 1] = chunks[k - 1][:-1] + chunks[k][1:]
+            del chunks[k]
+    return "-".join(s.replace("\\", "\\\\").replace("-", "\\-") for s in chunks)
+
+
+def _class_ranges(text: str) -> list[tuple[str, str]]:
+    """The characters of a regex class body where only `\\x` escapes occur: `a-z` is a range,
+    a `-` first or last is literal."""
+    atoms: list[tuple[str, bool]] = []  # (char, is an unescaped hyphen)
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            atoms.append((text[i + 1], False))
+            i += 2
         else:
-            ranges.append((c, c))
-            j += 1
-    return None  # no closing bracket: '[' is literal
+            atoms.append((text[i], text[i] == "-"))
+            i += 1
+    ranges = []
+    k = 0
+    while k < len(atoms):
+        if k + 2 < len(atoms) and atoms[k + 1][1]:
+            ranges.append((atoms[k][0], atoms[k + 2][0]))
+            k += 3
+        else:
+            ranges.append((atoms[k][0], atoms[k][0]))
+            k += 1
+    return ranges
 
 
 def _compile(pattern: str) -> list[_Item]:
