@@ -201,8 +201,9 @@ def run(harness: Harness, options: Options) -> HookResult:
         code, out, err = outcome.result
         return HookResult(code, out, err)
     if outcome.call is None:
-        why = "no input within" if outcome.timed_out else "internal error before reading"
-        return harness.malformed(f"{why} the {options.budget:g}s budget")
+        if outcome.timed_out:
+            return harness.malformed(f"no input within the {options.budget:g}s budget")
+        return harness.malformed("guard's decision worker failed before reading the input")
     call = Call.from_dict(outcome.call)
     if call.kind != "decide":  # a post-tool event: nothing to block any more
         return HookResult(0, stderr="guard: hook: the answer to a deferred review was lost\n")
