@@ -10,12 +10,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GuardEnv
+from conftest import GUARD, GuardEnv
 from hook_support import ALLOWED, POLICY, REVIEWED, FakeConsole, HookEnv
 
 from expacti_cli import reviewqueue
@@ -138,3 +139,34 @@ def test_statistics_stuck_behind_a_lock_do_not_hold_the_answer(make_env: Any) ->
     assert json.loads(done.stdout)["hookSpecificOutput"]["permissionDecision"] == "allow"
     assert elapsed < 2.5, elapsed
     assert [e["decision"] for e in env.entries()] == ["allowed"]
+
+
+def test_a_harness_that_never_closes_stdin_gets_a_block_within_the_budget(make_env: Any) -> None:
+    env = make_env("codex")
+    proc = subprocess.Popen(
+        [GUARD, "hook", "codex", "--budget", "1.5"],
+        env={**os.environ, **env.env},
+        stdin=subprocess.PIPE,  # held open, nothing written
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = _wait(proc)
+    finally:
+        if proc.stdin:
+            proc.stdin.close()
+    assert proc.returncode == 2
+    assert "no input within the 1.5s budget" in err
+    assert out == ""
+
+
+def _wait(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    assert proc.stdout is not None and proc.stderr is not None
+    started = time.monotonic()
+    out = proc.stdout.read()  # EOF when guard exits, though our end of stdin stays open
+    err = proc.stderr.read()
+    proc.wait(5)
+    assert time.monotonic() - started < 1.5 + 1.0
+    return out, err
