@@ -282,6 +282,11 @@ class Store:
             )
         ]
 
+    def recent(self, limit: int) -> list[str]:
+        """The newest `limit` audit lines, newest first."""
+        rows = self._rows("SELECT line FROM audit ORDER BY seq DESC LIMIT ?", limit)
+        return [str(r[0]) for r in rows]
+
     def export(self, out: Any) -> int:
         """Write the chain as audit-log lines to the text file `out`; return how many."""
         count, after = 0, 0

@@ -1,0 +1,120 @@
+"""The web reviewer console of `guard serve` (Starlette; uvicorn serves it).
+
+Reviewers log in with their reviewer secret (`guard reviewer add NAME`); the server keeps only
+its digest and answers with a session cookie (HttpOnly, SameSite=Strict, Secure under TLS).
+Agent tokens are not reviewer secrets: an agent cannot log in, so it cannot answer its own
+review. Every answer records the reviewer the login belongs to, never a name the page sends.
+State-changing calls need the `X-Guard-Console` header, which a cross-site form cannot send.
+
+The page (console.html) draws agent-controlled text with `textContent` only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from . import reviewapi
+from .service import Service
+
+COOKIE = "guard_console"
+HEADER = "x-guard-console"
+HISTORY = 50
+
+
+def _page() -> str:
+    with open(os.path.join(os.path.dirname(__file__), "console.html"), encoding="utf-8") as f:
+        return f.read()
+
+
+def app(service: Service, *, secure: bool) -> Starlette:
+    store = service.store
+    page = _page()
+
+    def reviewer(request: Request) -> str | None:
+        login = request.cookies.get(COOKIE)
+        return store.login_reviewer(login) if login else None
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(
+            page, headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"}
+        )
+
+    async def login(request: Request) -> Response:
+        from urllib.parse import parse_qs
+
+        body = (await request.body())[:4096].decode("utf-8", "replace")
+        secret = (parse_qs(body).get("secret") or [""])[0]
+        name = store.reviewer_for(secret.strip())
+        if name is None:
+            return RedirectResponse("/?refused=1", status_code=303)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            store.new_login(name),
+            httponly=True,
+            samesite="strict",
+            secure=secure,
+            max_age=12 * 3600,
+        )
+        return response
+
+    async def logout(request: Request) -> Response:
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    async def queue(request: Request) -> Response:
+        name = reviewer(request)
+        if name is None:
+            return JSONResponse({"error": "log in with a reviewer secret"}, status_code=401)
+        store.reviewer_seen(name)
+        return JSONResponse(
+            {"reviewer": name, "pending": [reviewapi.shown(r) for r in store.pending()]}
+        )
+
+    async def answer(request: Request) -> Response:
+        name = reviewer(request)
+        if name is None:
+            return JSONResponse({"error": "log in with a reviewer secret"}, status_code=401)
+        if request.headers.get(HEADER) != "1":
+            return JSONResponse({"error": "missing the console header"}, status_code=403)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return JSONResponse({"error": "not JSON"}, status_code=400)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "not a JSON object"}, status_code=400)
+        problem = reviewapi.answer(store, name, body)
+        if problem:
+            return JSONResponse({"error": problem}, status_code=409)
+        return JSONResponse({"answered": body["id"], "reviewer": name})
+
+    async def history(request: Request) -> Response:
+        if reviewer(request) is None:
+            return JSONResponse({"error": "log in with a reviewer secret"}, status_code=401)
+        text = request.query_params.get("q", "").lower()
+        rows = store.recent(HISTORY * (10 if text else 1))
+        entries = [json.loads(line) for line in rows]
+        if text:
+            entries = [e for e in entries if text in json.dumps(e).lower()][:HISTORY]
+        return JSONResponse({"entries": entries})
+
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/login", login, methods=["POST"]),
+            Route("/logout", logout, methods=["POST"]),
+            Route("/api/queue", queue),
+            Route("/api/answer", answer, methods=["POST"]),
+            Route("/api/audit", history),
+        ]
+    )
+
+
+_CSP = "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
