@@ -295,6 +295,8 @@ def judge(
     started = time.time()
     deadline = started + options.budget - MARGIN - REVIEW_MARGIN
     req = request_for(harness.NAME, call, options)
+    if os.environ.get("GUARD_SERVER"):
+        return ask_server(call, req)
     policy = None
     try:
         policy = policy_mod.load(options.policy_path)
@@ -427,6 +429,42 @@ def _audit_after_budget(
     except Exception as exc:  # the denial itself is what matters
         sys.stderr.write(f"guard: hook: cannot record the budget denial: {exc}\n")
         sys.stderr.flush()  # a worker ends with os._exit
+
+
+# --- client mode: the decision is guard serve's ------------------------------------------
+
+
+def ask_server(call: Call, req: gate.Request) -> Judgement:
+    """GUARD_SERVER set: the agent's user only asks; `guard serve` decides, reviews (in its
+    consoles) and records. The server knows no "hook" mode: it records the line as shell mode.
+    Fail closed: no usable answer within the client's budget is a denial."""
+    from ...server import client
+
+    body = {
+        "op": "decide",
+        "mode": "shell",
+        "argv": [],
+        "line": call.command,
+        "shell_argv": req.shell_argv,
+        "cwd": req.cwd,
+        "agent": None if req.agent == "anonymous" else req.agent,
+        "token": req.token,
+        "session": req.session,
+        "program": None,
+    }
+    try:
+        answer = client.ask(os.environ["GUARD_SERVER"], body)
+    except client.Unreachable as exc:
+        decision = Decision(DENY, "server", str(exc))
+        return Judgement(
+            DENIED, deny_text(call.command, decision, "a human should check the server")
+        )
+    if answer["decision"] == "denied":
+        message = str(answer.get("message") or f"guard: denied: {_short(call.command)}")
+        if not message.isprintable():
+            message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        return Judgement(DENIED, message)
+    return Judgement(ALLOWED, f"guard: {answer['decision']} by the guard server")
 
 
 # --- review through guard's own console (harnesses without "ask") --------------------------
