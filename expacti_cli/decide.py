@@ -263,8 +263,17 @@ def could_become_stricter(
 
 # Where installed programs live: a command line hidden in a variable or option value that runs
 # a program from anywhere else runs a file of unknown safety (`GIT_EXTERNAL_DIFF=./x.sh`).
-SYSTEM_BIN = ("/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/",
-              "/opt/homebrew/bin/", "/snap/bin/", "/usr/libexec/")
+SYSTEM_BIN = (
+    "/bin/",
+    "/sbin/",
+    "/usr/bin/",
+    "/usr/sbin/",
+    "/usr/local/bin/",
+    "/usr/local/sbin/",
+    "/opt/homebrew/bin/",
+    "/snap/bin/",
+    "/usr/libexec/",
+)
 
 
 def hidden_program(argv: list[str]) -> bool:

@@ -387,4 +387,5 @@ def load_builtin_spec() -> dict[str, Any]:
     """Compile the shipped catalogue alone: the program grammars and policies/shell.toml."""
     from expacti_cli import policy
 
-    return policy.compile_files(policy.builtin_files())["shell"]
+    spec: dict[str, Any] = policy.compile_files(policy.builtin_files())["shell"]
+    return spec

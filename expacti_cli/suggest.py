@@ -153,9 +153,25 @@ def program_kind(policy: Policy, name: str) -> str:
         return "wrapper"
     if wrapper is not None or _family(shell, "writer", name) or _family(shell, "client", name):
         return "protected"
-    if _protecting_rules(policy, name):
+    if _protecting_rules(policy, name) or _grammar_protected(policy, name):
         return "protected"
     return "plain"
+
+
+# The grammar effects that make `PROG **` too broad to learn (effects/resolve._TAG_CLASS).
+_PROTECTED_TAGS = frozenset(
+    {"change", "secret", "privilege", "network-code", "persist", "send", "tamper"}
+)
+
+
+def _grammar_protected(policy: Policy, name: str) -> bool:
+    """Does the program's grammar declare a protected effect for it or a subcommand?"""
+    view = policy.grammars.get(name)
+    if view is None:
+        return False
+    tags = {view.get("effect"), view.get("bare")}
+    tags.update(spec.get("effect") for spec in view.get("commands", {}).values())
+    return bool(tags & _PROTECTED_TAGS)
 
 
 def _family(shell: dict[str, Any], kind: str, name: str) -> str | None:
@@ -201,6 +217,14 @@ def operation_words(policy: Policy, argv: list[str]) -> int:
     args = cmd.args
     if not args or not _is_subcommand(args[0]):
         return 0
+    view = policy.grammars.get(cmd.name)
+    if view is not None and view.get("commands"):
+        # The grammar knows the subcommand tree (`kubectl rollout undo`, `aws s3 rm`).
+        from .grammar.scan import scan
+
+        found = len(scan(argv, view).command_at)
+        if found:
+            return found
     known = _rule_prefixes(policy, cmd.name)
     n = 1
     while n < min(len(args), 3) and _is_subcommand(args[n]) and tuple(args[: n + 1]) in known:

@@ -81,9 +81,6 @@ class PathClasses:
     def metadata_host(self, text: str) -> str | None:
         """The cloud metadata host a URL or host word names, or None."""
         host = text.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
-        if host.startswith("["):
-            host = host.split("]", 1)[0] + "]"
-        else:
-            host = host.split(":", 1)[0]
+        host = host.split("]", 1)[0] + "]" if host.startswith("[") else host.split(":", 1)[0]
         host = host.lower().rstrip(".")
         return host if host in self._shell.get("metadata_hosts", ()) else None

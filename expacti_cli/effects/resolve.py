@@ -54,7 +54,8 @@ class Line:
 
     def origin(self, path: str) -> str | None:
         """How `path` (or a directory above it) came to be in this line, if it did."""
-        for p in self.aliases(path):
+        for alias in self.aliases(path):
+            p = alias
             while p and p != "/":
                 how = self.made.get(p)
                 if how:
@@ -352,7 +353,7 @@ _ROLES = {
     "meta": _Command.meta,
     "owner": _Command.owner,
 }
-_LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")
+_LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")  # noqa: S104
 
 
 def _tags(c: _Command) -> None:
@@ -462,12 +463,11 @@ def _unknown(c: _Command) -> None:
     that names a secret is taken for a secret read."""
     from ..grammar.scan import Word
 
-    for i, word in enumerate(c.argv[1:], 1):
-        if word.startswith("-") and "=" in word:
-            word = word.split("=", 1)[1]
-        elif word.startswith("-"):
-            continue
-        c.read(Word("read", word, i, None))
+    for i, arg in enumerate(c.argv[1:], 1):
+        if arg.startswith("-") and "=" in arg:
+            c.read(Word("read", arg.split("=", 1)[1], i, None))
+        elif not arg.startswith("-"):
+            c.read(Word("read", arg, i, None))
 
 
 def _fetched(c: _Command) -> None:

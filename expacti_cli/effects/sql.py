@@ -70,7 +70,7 @@ def _statements(text: str) -> list[str]:
             else:
                 cur.append(c)
                 i += 1
-        elif c == ";" or c == "\n" and "".join(cur).lstrip().startswith(("\\", ".")):
+        elif c == ";" or (c == "\n" and "".join(cur).lstrip().startswith(("\\", "."))):
             out.append("".join(cur))
             cur = []
             i += 1
@@ -82,8 +82,13 @@ def _statements(text: str) -> list[str]:
 
 
 # Statements whose loss no transaction of another session can undo: irreversible.
-_IRREVERSIBLE = ("drops a database object", "empties a table", "deletes every row",
-                 "updates every row", "updates or deletes every row")
+_IRREVERSIBLE = (
+    "drops a database object",
+    "empties a table",
+    "deletes every row",
+    "updates every row",
+    "updates or deletes every row",
+)
 
 
 def irreversible(why: str) -> bool:
@@ -116,8 +121,16 @@ def _one(stmt: str) -> str | None:
     return None
 
 
-_SECRET_TABLES = ("PG_SHADOW", "PG_AUTHID", "PG_USER_MAPPINGS", "MYSQL.USER",
-                  "AUTHENTICATION_STRING", "SYS.USER$", "PG_READ_FILE", "LOAD_FILE")
+_SECRET_TABLES = (
+    "PG_SHADOW",
+    "PG_AUTHID",
+    "PG_USER_MAPPINGS",
+    "MYSQL.USER",
+    "AUTHENTICATION_STRING",
+    "SYS.USER$",
+    "PG_READ_FILE",
+    "LOAD_FILE",
+)
 
 
 def secrets(text: str) -> list[str]:
@@ -127,21 +140,28 @@ def secrets(text: str) -> list[str]:
     ][:1]
 
 
+def _explained(stmt: str) -> str | None:
+    """The statement that runs: EXPLAIN ANALYZE runs the one it explains, EXPLAIN none."""
+    if not stmt.startswith(("EXPLAIN", "DESCRIBE", "DESC ")):
+        return stmt
+    if "ANALYZE" not in stmt:
+        return None
+    cut = [
+        c for c in (stmt.find(k) for k in (" UPDATE ", " DELETE ", " INSERT ", " WITH ")) if c > 0
+    ]
+    return stmt[min(cut) + 1 :] if cut else stmt
+
+
 def changes(text: str) -> list[str]:
     """Why the SQL text changes production state (empty: it does not)."""
     found: list[str] = []
     pending: list[str] = []
     in_tx = False
-    for stmt in _statements(text):
+    for written in _statements(text):
+        stmt = _explained(written)
+        if stmt is None:
+            continue  # EXPLAIN without ANALYZE: the plan only, nothing runs
         head = stmt.split()[0] if stmt.split() else ""
-        if head in ("EXPLAIN", "DESCRIBE", "DESC"):
-            if "ANALYZE" not in stmt:
-                continue  # the plan only: nothing runs
-            # EXPLAIN ANALYZE runs the statement it explains.
-            cut = [stmt.find(k) for k in (" UPDATE ", " DELETE ", " INSERT ", " WITH ")]
-            cut = [c for c in cut if c > 0]
-            stmt = stmt[min(cut) + 1 :] if cut else stmt
-            head = stmt.split()[0]
         if head in ("BEGIN", "START") or stmt.startswith("SET AUTOCOMMIT = 0"):
             in_tx, pending = True, []
         elif head in ("ROLLBACK", "ABORT") and not stmt.startswith("ROLLBACK TO"):

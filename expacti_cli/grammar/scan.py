@@ -37,7 +37,7 @@ class Word:
 class Invocation:
     """What `scan` read: the subcommand path (and where its words are), options seen, roles."""
 
-    __slots__ = ("command", "command_at", "options", "operands", "rest", "spec", "words")
+    __slots__ = ("command", "command_at", "operands", "options", "rest", "spec", "words")
 
     def __init__(self) -> None:
         self.command: str = ""  # "rollout undo"
@@ -131,13 +131,11 @@ def _one_option(
     return i + 1
 
 
-def _command(
-    operands: list[tuple[str, int]], commands: dict[str, Any]
-) -> tuple[str, list[int]]:
+def _command(operands: list[tuple[str, int]], commands: dict[str, Any]) -> tuple[str, list[int]]:
     """The longest subcommand path the leading operands spell."""
     best, at = "", []
     words: list[str] = []
-    for word, index in operands[:4]:
+    for word, _index in operands[:4]:
         words.append(word)
         path = " ".join(words)
         if path in commands:

@@ -218,9 +218,8 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         c.typed(f"keys.{opt}", roles, "table")
         keys[opt] = {k.lower(): r for k, r in c.roles(f"keys.{opt}", roles, False).items()}
     commands: dict[str, dict[str, Any]] = {}
-    for sub, spec in table.get("commands", {}).items():
-        if isinstance(spec, str):
-            spec = {"effect": spec}
+    for sub, given in table.get("commands", {}).items():
+        spec: dict[str, Any] = {"effect": given} if isinstance(given, str) else given
         c.typed(f"commands.{sub}", spec, "table")
         for k, v in spec.items():
             if k not in _COMMAND_KEYS:
