@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from ..wildcard import match as wildcard_match
+from ..wildcard import match_segments
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,12 +17,10 @@ if TYPE_CHECKING:
 
 
 def path_match(pat: list[str], segs: list[str]) -> bool:
-    """Match path segments; a `**` segment matches any number (zero included) of segments."""
-    if not pat:
-        return not segs
-    if pat[0] == "**":
-        return any(path_match(pat[1:], segs[k:]) for k in range(len(segs) + 1))
-    return bool(segs) and wildcard_match(pat[0], segs[0]) and path_match(pat[1:], segs[1:])
+    """Match path segments; a `**` segment matches any number (zero included) of segments.
+    Linear in the path (wildcard.match_segments): a 64 KB path of 32,000 segments once took
+    seconds here, slicing the list for every split."""
+    return match_segments(pat, segs)
 
 
 def placeholder(name: str) -> str:
