@@ -16,7 +16,7 @@ PermissionDenied (matcher "Bash") to learn the outcome of the reviews it hands t
 
 from __future__ import annotations
 
-from .core import ASK, Call, HookResult, Judgement, text_field
+from .core import ASK, Call, HookResult, Judgement, text_field, tool_command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,9 +68,8 @@ def parse(data: dict[str, Any]) -> Call | HookResult:
         )
     if tool != SHELL_TOOL:  # a post-tool event of a tool guard never judged
         return HookResult(0)
-    tool_input = data.get("tool_input")
-    command = tool_input.get("command") if isinstance(tool_input, dict) else None
-    if not isinstance(command, str):
+    command = tool_command(data)
+    if command is None:
         return malformed("tool_input.command is missing or not a string")
     return Call(
         "decide" if event == "PreToolUse" else _RESOLVING[event],

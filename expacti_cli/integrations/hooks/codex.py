@@ -14,7 +14,7 @@ narrow the matcher: Codex cannot hand it to a human from a hook.
 
 from __future__ import annotations
 
-from .core import DENIED, Call, HookResult, Judgement, text_field
+from .core import DENIED, Call, HookResult, Judgement, text_field, tool_command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,9 +63,8 @@ def parse(data: dict[str, Any]) -> Call | HookResult:
             f"guard: denied: guard judges only the {SHELL_TOOL} tool, not {tool[:100]}; a human "
             "should narrow the PreToolUse hook's matcher to Bash"
         )
-    tool_input = data.get("tool_input")
-    command = tool_input.get("command") if isinstance(tool_input, dict) else None
-    if not isinstance(command, str):
+    command = tool_command(data)
+    if command is None:
         return malformed("tool_input.command is missing or not a string")
     return Call(
         "decide",

@@ -178,6 +178,13 @@ def text_field(data: dict[str, Any], name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def tool_command(data: dict[str, Any]) -> str | None:
+    """`tool_input.command` (Claude Code, Gemini CLI and Codex all send the line there)."""
+    tool_input = data.get("tool_input")
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
+    return command if isinstance(command, str) else None
+
+
 # --- running one hook call -------------------------------------------------------------------
 
 

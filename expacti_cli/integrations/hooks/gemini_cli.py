@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from .core import DENIED, Call, HookResult, Judgement, text_field
+from .core import DENIED, Call, HookResult, Judgement, text_field, tool_command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -60,12 +60,11 @@ def parse(data: dict[str, Any]) -> Call | HookResult:
                 "a human should narrow the BeforeTool hook's matcher to run_shell_command",
             }
         )
-    tool_input = data.get("tool_input")
-    command = tool_input.get("command") if isinstance(tool_input, dict) else None
-    if not isinstance(command, str):
+    command = tool_command(data)
+    if command is None:
         return malformed("tool_input.command is missing or not a string")
     cwd = text_field(data, "cwd")
-    dir_path = tool_input.get("dir_path") if isinstance(tool_input, dict) else None
+    dir_path = data["tool_input"].get("dir_path")  # tool_input is an object: it had a command
     if isinstance(dir_path, str) and dir_path:
         cwd = os.path.join(cwd or "", dir_path)  # absolute, or relative to the workspace
     return Call(
