@@ -141,6 +141,8 @@ def _one(item: _Item, ch: str) -> bool:
 
 def match(pattern: str, text: str) -> bool:
     """True if `text` matches the glob `pattern` entirely (case-sensitive)."""
+    if not is_glob(pattern):
+        return pattern == text
     items = _compile(pattern)
     p = t = 0
     star_p = star_t = -1
@@ -175,13 +177,14 @@ def match_segments(
     p = s = 0
     star_p = star_s = -1
     np, ns = len(pattern), len(segments)
+    literal = [not is_glob(seg) for seg in pattern]  # compared with ==, no call per segment
     while s < ns:
         if p < np:
             if pattern[p] == "**":
                 star_p, star_s = p, s
                 p += 1
                 continue
-            if segment_match(pattern[p], segments[s]):
+            if pattern[p] == segments[s] if literal[p] else segment_match(pattern[p], segments[s]):
                 p += 1
                 s += 1
                 continue

@@ -155,9 +155,7 @@ def test_long_path_in_a_shell_line_is_decided_within_the_limit(write_policy):
     line = "echo x > " + "a/" * 32_000 + "b"
     result, cpu = timed_guard("check", "--json", "-c", line)
     assert result.returncode == 0, result.stderr
-    verdict = json.loads(result.stdout)
-    # Either decided in time, or denied by the budget: never a long wait.
-    assert verdict["verdict"] == "allow" or verdict["rule"] == "decision-budget"
+    assert json.loads(result.stdout)["verdict"] == "allow"  # decided, not cut by the budget
     assert cpu < DECISION_LIMIT + 0.5  # the interpreter's start is not the decision
 
 
