@@ -81,6 +81,7 @@ class Store:
 
     def __init__(self, where: str) -> None:
         self.where = where
+        self._create()
         self._pool: list[Any] = []
         self._pool_lock = threading.Lock()
         with self._tx() as cur:
@@ -90,13 +91,22 @@ class Store:
 
     # --- connections -----------------------------------------------------------------------
 
-    def _connect(self) -> Any:
-        import sqlite3
-
+    def _create(self) -> None:
+        """Make the database file 0o600 in a 0o700 directory (SQLite gives its journal files
+        the database's mode). Only here, before this process has a connection: closing any
+        descriptor of the file drops every POSIX lock the process holds on it, and another
+        process could then checkpoint and delete the WAL under the server's feet."""
         directory = os.path.dirname(os.path.abspath(self.where))
         os.makedirs(directory, mode=0o700, exist_ok=True)
         fd = os.open(self.where, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        os.close(fd)
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+
+    def _connect(self) -> Any:
+        import sqlite3
+
         conn = sqlite3.connect(
             self.where, timeout=30, isolation_level=None, check_same_thread=False
         )
