@@ -361,7 +361,10 @@ def _tags(c: _Command) -> None:
     view, inv = c.view, c.inv
     if view is None or inv is None:
         return
-    tags = [inv.spec.get("effect") if inv.spec else None, view["effect"]]
+    # A subcommand's own effect speaks for it (`pass ls` reads even if `pass NAME` shows a
+    # secret); the program's effect for a call without a known subcommand.
+    own = inv.spec.get("effect") if inv.spec else None
+    tags = [own] if own else [view["effect"]]
     if not inv.operands and not inv.options and view["bare"]:
         tags.append(view["bare"])
     anchor = tuple(c.argv[i] for i in inv.command_at)
@@ -394,12 +397,22 @@ def _runs_files(c: _Command) -> None:
             return
 
 
+def _env_role(roles: dict[str, str], name: str) -> str | None:
+    """The role of a variable: its own entry, or a glob entry (`TF_VAR_*`)."""
+    role = roles.get(name)
+    if role is None:
+        for glob, r in roles.items():
+            if "*" in glob and wildcard_match(glob, name):
+                return r
+    return role
+
+
 def _env(c: _Command, env: dict[str, str]) -> None:
     view = c.view
     for name, value in env.items():
         if name.startswith("GUARD_"):
             c.add("env", f"sets {name} for the commands it runs", "self-tamper", ())
-        role = view["env"].get(name) if view else None
+        role = _env_role(view["env"], name) if view else None
         if role:
             from ..grammar.scan import Word
 

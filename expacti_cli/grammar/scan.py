@@ -132,15 +132,28 @@ def _one_option(
 
 
 def _command(operands: list[tuple[str, int]], commands: dict[str, Any]) -> tuple[str, list[int]]:
-    """The longest subcommand path the leading operands spell."""
+    """The longest subcommand path the leading operands spell; a path written with globs
+    (`"* create"`, a verb family) counts when no path spelled out matches."""
     best, at = "", []
     words: list[str] = []
+    globbed = [k for k in commands if "*" in k or "?" in k]
     for word, _index in operands[:4]:
         words.append(word)
         path = " ".join(words)
-        if path in commands:
-            best, at = path, [idx for _, idx in operands[: len(words)]]
+        key = path if path in commands else _glob_key(globbed, words)
+        if key:
+            best, at = key, [idx for _, idx in operands[: len(words)]]
     return best, at
+
+
+def _glob_key(keys: list[str], words: list[str]) -> str:
+    from ..wildcard import match
+
+    for key in keys:
+        parts = key.split()
+        if len(parts) == len(words) and all(match(p, w) for p, w in zip(parts, words, strict=True)):
+            return key
+    return ""
 
 
 def assign(roles: list[str], values: list[tuple[str, int]]) -> list[tuple[str, str, int]]:
