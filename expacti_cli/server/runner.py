@@ -51,6 +51,7 @@ def run(
     store = open_store(db)
     service = Service(store, policy_path)
     service.console_grace = console_grace
+    store.listen()
     recovered = service.recover()
     if recovered:
         sys.stderr.write(f"guard serve: recorded {recovered} review(s) a stopped server left\n")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from ..policy import Policy
 
-POLL = 0.1  # seconds between looks at a review's answer
+POLL = 0.25  # seconds between looks at a review's answer, unless a change wakes us first
 CONSOLE_GRACE = 10.0  # a reviewer console seen this recently is there to ask
 RELOAD_CHECK = 1.0  # seconds between looks at the policy files' stamps
 MODES = ("prefix", "shell", "shim")
@@ -247,6 +247,7 @@ class Service:
         timeout: float,
         pending: Callable[[dict[str, Any]], bool],
     ) -> tuple[gate.Outcome, str | None]:
+        seen = -1
         while time.time() < deadline:
             status, answer = self.store.review_state(review_id)
             if answer is not None:
@@ -263,7 +264,7 @@ class Service:
                 return gate.Outcome(False, "error", message="the review was withdrawn"), None
             if not pending({}):
                 return gate.Outcome(False, "reviewer", message="the agent went away"), None
-            time.sleep(POLL)
+            seen = self.store.wait_change(seen, POLL)
         return gate.Outcome(False, "timeout", message=f"no answer within {timeout:g}s"), None
 
     def _finish(

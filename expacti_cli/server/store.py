@@ -84,6 +84,8 @@ class Store:
         self._create()
         self._pool: list[Any] = []
         self._pool_lock = threading.Lock()
+        self._change = threading.Condition()
+        self._version = 0
         with self._tx() as cur:
             for statement in SCHEMA.format(serial=self.serial, real=self.real).split(";"):
                 if statement.strip():
@@ -329,7 +331,24 @@ class Store:
         self._notify()
 
     def _notify(self) -> None:
-        """Tell live consoles the queue changed (PostgreSQL: NOTIFY)."""
+        """The queue changed: wake this process's waiters (PostgreSQL: NOTIFY the others)."""
+        self._changed()
+
+    def _changed(self) -> None:
+        with self._change:
+            self._version += 1
+            self._change.notify_all()
+
+    def listen(self) -> None:
+        """Hear other processes' queue changes (SQLite: nothing to hear; waiters poll)."""
+
+    def wait_change(self, seen: int, timeout: float) -> int:
+        """Wait until the queue changes after version `seen` or `timeout` passes; return the
+        version now. Changes made by other processes may only show when the wait ends."""
+        with self._change:
+            if self._version == seen:
+                self._change.wait(timeout)
+            return self._version
 
     def pending(self) -> list[dict[str, Any]]:
         rows = self._rows(
