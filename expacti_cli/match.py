@@ -81,10 +81,14 @@ def _flags_hold(
 _REGEXES: dict[str, Any] = {}
 
 
-def contains_regex(expr: str) -> Any:
+def contains_regex(expr: str, *, remember: bool = True) -> Any:
     """A `contains` expression compiled by RE2 (linear time: no catastrophic backtracking on
-    agent-controlled text), case-insensitive. Raises ValueError naming RE2's complaint."""
-    rx = _REGEXES.get(expr)
+    agent-controlled text), case-insensitive. Raises ValueError naming RE2's complaint.
+
+    `remember=False` (policy compile, which only validates) keeps no reference to `expr`: a
+    reference held here would change how marshal writes the compiled policy (its refcount),
+    and a rebuilt cache would no longer be byte-identical."""
+    rx = _REGEXES.get(expr) if remember else None
     if rx is None:
         import re2  # type: ignore[import-untyped]  # only rules with `contains` pay for it
 
@@ -92,12 +96,14 @@ def contains_regex(expr: str) -> Any:
         options.case_sensitive = False
         options.log_errors = False  # RE2 would print its own line on stderr
         try:
-            rx = _REGEXES[expr] = re2.compile(expr, options)
+            rx = re2.compile(expr, options)
         except re2.error as exc:
             detail = exc.args[0] if exc.args else exc
             if isinstance(detail, bytes):
                 detail = detail.decode("utf-8", "replace")
             raise ValueError(f"RE2 cannot compile it: {detail}") from None
+        if remember:
+            _REGEXES[expr] = rx
     return rx
 
 

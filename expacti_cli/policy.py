@@ -786,7 +786,7 @@ def _compile_rule(
 
         for expr in _str_list(raw["contains"], cloc, f"{label}: contains", empty_ok=False):
             try:
-                contains_regex(expr)
+                contains_regex(expr, remember=False)
             except ValueError as exc:
                 raise PolicyError(f"{cloc}: {label}: bad regex {expr!r}: {exc}") from None
             contains.append(expr)
