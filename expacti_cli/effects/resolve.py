@@ -213,7 +213,33 @@ class _Command:
             self.add("run", f"runs {w.value}, written earlier in the line", "unknown-code", ())
 
     def command(self, w: Word) -> None:
-        self.add("command", w.value, None, ())
+        # `!CMD` is how git aliases (and some other tools) spell "run this through the shell";
+        # analysing CMD is never less strict than analysing `!CMD`.
+        self.add("command", w.value[1:] if w.value.startswith("!") else w.value, None, ())
+
+    def program(self, w: Word) -> None:
+        """A program named by a value: installed programs by name are what they are; one named
+        by a path outside the system's directories is a file of unknown safety; a value with
+        arguments is a command line."""
+        from ..decide import hidden_program
+
+        value = w.value.strip()
+        if " " in value or "\t" in value:
+            self.command(w)
+        elif hidden_program([value]):
+            how = self.ctx.line.origin(self.path(value) or value)
+            cls = "network-code" if how == "fetched" else "unknown-code"
+            self.add("run", f"runs {value}, named in {w.option or 'a value'}", cls, ())
+
+    def dest(self, w: Word) -> None:
+        """A copy's destination: a remote one (s3://bucket, host:path) is a change there."""
+        if not _is_remote(w.value):
+            self.write(w)
+        elif not self.loopback_only():
+            name = os.path.basename(self.argv[0])
+            inv = self.inv
+            anchor = tuple(self.argv[i] for i in inv.command_at) if inv else ()
+            self.add("change", f"copies to {w.value}", "production", anchor or (name,))
 
     def keyval(self, w: Word) -> None:
         key, eq, value = w.value.partition("=")
@@ -350,6 +376,8 @@ _ROLES = {
     "package": _Command.package,
     "varname": _Command.varname,
     "mode": _Command.mode,
+    "program": _Command.program,
+    "dest": _Command.dest,
     "meta": _Command.meta,
     "owner": _Command.owner,
 }

@@ -72,6 +72,8 @@ EFFECT_ROLES = {
     "package": "a package to install; a URL, VCS or path form fetches code",
     "program-file": "a file of program text the interpreter runs",
     "runs": "a file the program runs as code",
+    "program": "a program the program runs with arguments of its own (npm --script-shell)",
+    "dest": "where the program copies to: a remote location (s3://, host:path) changes it",
     "link": "the target of a link the program creates",
     "varname": "a variable name whose value the program prints",
     "words": "words of the program's own command language (redis-cli, mongo)",
