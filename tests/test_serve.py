@@ -382,3 +382,108 @@ def test_no_server_at_all_is_a_denial(world):
     )
     assert out.returncode == 77 and out.stdout == ""
     assert "cannot reach the guard server" in out.stderr
+
+
+def _review_env(world, secret: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GUARD_REVIEWER_SECRET": secret,
+        "COLUMNS": "100",
+        "GUARD_SERVER_TIMEOUT": "5",
+    }
+
+
+def test_guard_review_server_script_answers_with_a_reason(world):
+    server = f"unix:{world['server'].socket}"
+    console = subprocess.Popen(
+        [GUARD, "review", "--server", server, "--script"],
+        env=_review_env(world, world["secret"]),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    home = world["homes"]["agent"]
+    env = env_for(home, GUARD_SERVER=server)
+    proc = None
+    try:
+        time.sleep(0.5)  # the console has looked at the queue: a reviewer is there
+        proc = popen_as(
+            world["users"]["agent"],
+            [GUARD, "-c", "sync && echo x"],
+            env,
+            home,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        shown = json.loads(console.stdout.readline())["request"]
+        assert (shown["command"], shown["agent"]) == ("sync && echo x", "builder")
+        assert [p["text"] for p in shown["parts"]] == ["sync", "echo x"]
+        console.stdin.write(
+            json.dumps({"id": shown["id"], "answer": "deny", "message": "not on a Friday"}) + "\n"
+        )
+        console.stdin.flush()
+        assert json.loads(console.stdout.readline()) == {"answered": shown["id"]}
+        out, err = proc.communicate(timeout=15)
+    finally:
+        console.kill()
+        if proc:
+            proc.kill()
+    assert proc.returncode == 77 and out == ""
+    assert "a human reviewer denied it: not on a Friday" in err
+
+
+def test_guard_review_server_refuses_an_agent_token(world):
+    out = subprocess.run(
+        [GUARD, "review", "--server", f"unix:{world['server'].socket}", "--script", "--once"],
+        env=_review_env(world, world["tokens"]["builder"]),
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert out.returncode == 77
+    assert (
+        out.stderr == "guard: the guard server refused: not a reviewer secret "
+        "(guard reviewer add NAME)\n"
+    )
+
+
+def test_guard_review_server_in_a_terminal_approves(world):
+    import pexpect
+
+    server = f"unix:{world['server'].socket}"
+    console = pexpect.spawn(
+        GUARD,
+        ["review", "--server", server],
+        env=_review_env(world, world["secret"]),
+        encoding="utf-8",
+        timeout=15,
+        dimensions=(40, 100),
+    )
+    home = world["homes"]["agent"]
+    proc = None
+    try:
+        console.expect("answering the queue")
+        time.sleep(0.3)
+        proc = popen_as(
+            world["users"]["agent"],
+            [GUARD, "-c", "sync && echo approved"],
+            env_for(home, GUARD_SERVER=server),
+            home,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        console.expect("approve once")
+        assert "sync && echo approved" in console.before
+        console.send("y")
+        console.expect("once: sent")
+        out, err = proc.communicate(timeout=15)
+        console.send("q")
+        console.expect(pexpect.EOF)
+    finally:
+        console.close(force=True)
+        if proc:
+            proc.kill()
+    assert (proc.returncode, out) == (0, "approved\n"), err
+    assert chain(world)[-1]["reviewer"] == "alice"

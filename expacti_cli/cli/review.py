@@ -292,7 +292,14 @@ def _remember(
     is_flag=True,
     help="No terminal: requests as JSON lines on stdout, answers as JSON lines on stdin.",
 )
-def review(once: bool, reviewer: str | None, policy_path: str | None, script: bool) -> None:
+@click.option(
+    "--server",
+    metavar="URL",
+    help="Answer the queue of guard serve at unix:PATH (secret: GUARD_REVIEWER_SECRET).",
+)
+def review(
+    once: bool, reviewer: str | None, policy_path: str | None, script: bool, server: str | None
+) -> None:
     """The reviewer console: answer review requests from agents with no terminal.
 
     Run it in a terminal of your own; every agent whose guard cannot use a terminal (none, or
@@ -302,6 +309,11 @@ def review(once: bool, reviewer: str | None, policy_path: str | None, script: bo
     n deny (with an optional reason), l later, r show those again, q or Ctrl-C quit.
     Only one console runs at a time.
     """
+    if server:  # guard serve's queue (cli/serve.py)
+        from .serve import review_against_server
+
+        review_against_server(server, once, script)
+        return
     from rich.console import Console
     from rich.text import Text
 

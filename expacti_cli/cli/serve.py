@@ -203,3 +203,166 @@ def reviewer_add(name: str, rotate: bool, db: str | None) -> None:
     secret = _store(db).add_reviewer(name, rotate=rotate)
     click.echo(f"reviewer {name} added. Their secret (shown once):")
     click.echo(secret)
+
+
+# --- guard review --server: the terminal console against guard serve -----------------------
+
+
+class _ServerConsole:
+    """The reviewer's side of the server's socket: queue and answers, as reviewer `secret`."""
+
+    def __init__(self, server: str, secret: str) -> None:
+        self.server, self.secret = server, secret
+
+    def _call(self, body: dict[str, Any]) -> dict[str, Any]:
+        from ..errors import Denied, GuardError
+        from ..server import client
+
+        try:
+            answer = client.call(self.server, {**body, "secret": self.secret})
+        except client.Unreachable as exc:
+            raise GuardError(str(exc)) from None
+        if answer.get("status") == "refused":
+            raise Denied(f"the guard server refused: {answer.get('error')}")
+        return answer
+
+    def pending(self) -> list[dict[str, Any]]:
+        return list(self._call({"op": "queue"}).get("pending") or [])
+
+    def answer(self, review_id: str, kind: str, message: str = "") -> str | None:
+        """Send one answer; the server's objection, or None once it is recorded."""
+        reply = self._call({"op": "answer", "id": review_id, "answer": kind, "message": message})
+        return None if reply.get("status") == "ok" else str(reply.get("error"))
+
+
+def review_against_server(server: str, once: bool, script: bool) -> None:
+    """`guard review --server URL`: answer the server's queue from this terminal (or script).
+    The reviewer secret comes from GUARD_REVIEWER_SECRET or a hidden prompt, never argv."""
+    from ..errors import UsageError
+
+    secret = os.environ.get("GUARD_REVIEWER_SECRET", "")
+    if not secret and not script and sys.stdin.isatty():
+        secret = click.prompt("reviewer secret", hide_input=True, err=True)
+    if not secret:
+        raise UsageError("give the reviewer secret in GUARD_REVIEWER_SECRET")
+    console = _ServerConsole(server, secret.strip())
+    console.pending()  # refused at once if the secret is not a reviewer's
+    if script:
+        _scripted_server(console, once)
+    else:
+        _terminal_server(console, server, once)
+
+
+def _scripted_server(console: _ServerConsole, once: bool) -> None:
+    """Requests out and answers in, one JSON object a line (as `guard review --script`):
+    in: `{"id": ID, "answer": "once"|"session"|"deny", "message": "..."}`."""
+    import json
+    import select
+    import time
+
+    shown: set[str] = set()
+    while True:
+        waiting = [r for r in console.pending() if r["id"] not in shown]
+        for request in waiting:
+            shown.add(request["id"])
+            print(json.dumps({"request": request}, sort_keys=True), flush=True)
+        if once and not waiting:
+            return
+        ready, _, _ = select.select([sys.stdin], [], [], 0.3)
+        if not ready:
+            continue
+        line = sys.stdin.readline()
+        if not line:
+            return
+        try:
+            data = json.loads(line)
+            problem = console.answer(
+                str(data["id"]), str(data["answer"]), str(data.get("message") or "")
+            )
+        except (ValueError, KeyError, TypeError):
+            problem = 'give {"id": ..., "answer": "once"|"session"|"deny"}'
+        out = {"error": problem} if problem else {"answered": data["id"]}
+        print(json.dumps(out, sort_keys=True), flush=True)
+        time.sleep(0)
+
+
+def _terminal_server(console: _ServerConsole, server: str, once: bool) -> None:
+    import time
+
+    from rich.console import Console
+
+    from .. import prompt
+    from .review import IDLE_POLL, _as_objects, _Keys, _Quit, _reason
+
+    screen = Console(highlight=False, soft_wrap=True)
+    keys = _Keys(sys.stdin.fileno())
+    screen.print(f"guard review: answering the queue of {server} (q or Ctrl-C to quit)")
+    later: set[str] = set()
+    try:
+        while True:
+            todo = [r for r in console.pending() if r["id"] not in later]
+            for request in todo:
+                req, decision = _as_objects(request)
+                prompt.render(
+                    screen,
+                    req,
+                    decision,
+                    request["recent"],
+                    float(max(round(request["deadline"] - time.time()), 0)),
+                )
+                screen.print(f"[dim]Unix user {request.get('user')}, pid {request['pid']}[/dim]")
+                if not _answer_one(console, screen, keys, request, _reason):
+                    later.add(request["id"])
+            if once:
+                return
+            if not todo and keys.read(IDLE_POLL) == "q":
+                raise _Quit
+    except (_Quit, KeyboardInterrupt):
+        screen.print("\nguard review: stopped")
+
+
+def _answer_one(
+    console: _ServerConsole, screen: Any, keys: Any, request: dict[str, Any], reason: Any
+) -> bool:
+    """One request's keys; False if it was put off (l)."""
+    import time
+
+    from .. import prompt
+    from .review import _Quit
+
+    session = not request["irreversible"]
+    screen.print(
+        "[bold]y[/] approve once"
+        + (" · [bold]s[/] approve for this session" if session else "")
+        + " · [bold]f[/] whole command · [bold]n[/] deny · [bold]l[/] later"
+        " · [bold]q[/] quit ? ",
+        end="",
+    )
+    checked = time.monotonic()
+    while True:
+        key = keys.read(0.2, flush=True)
+        if key is None:
+            if time.monotonic() - checked > 1:
+                checked = time.monotonic()
+                if request["id"] not in {r["id"] for r in console.pending()}:
+                    screen.print("\n[dim]no longer pending[/dim]")
+                    return True
+            continue
+        if key == "q":
+            raise _Quit
+        if key == "l":
+            screen.print("l")
+            return False
+        if key == "f":
+            prompt.show_full(screen, request["command"])
+            continue
+        if key in ("y", "s", "n") and (key != "s" or session):
+            screen.print(key)
+            message = ""
+            if key == "n":
+                screen.print("reason for the agent (optional, Enter to skip): ", end="")
+                message = prompt.visible(reason(keys.fd, request["deadline"]))[:1000]
+            kind = {"y": "once", "s": "session", "n": "deny"}[key]
+            problem = console.answer(request["id"], kind, message)
+            screen.print(f"[red]{problem}[/red]" if problem else f"[green]{kind}: sent[/green]")
+            return True

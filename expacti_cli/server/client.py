@@ -87,6 +87,30 @@ def ask(server: str, request: dict[str, Any], on_pending: Any = None) -> dict[st
         sock.close()
 
 
+def call(server: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One request, one JSON answer (the reviewers' operations). Raises Unreachable."""
+    path = socket_path(server)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        sock.settimeout(_budget())
+        try:
+            sock.connect(path)
+            sock.sendall(protocol.encode(body))
+            line = protocol.read_line(sock.recv, bytearray())
+        except OSError as exc:
+            raise Unreachable(f"cannot reach the guard server at {path}: {_why(exc)}") from None
+        except protocol.ProtocolError as exc:
+            raise Unreachable(f"the guard server at {path} answered garbage ({exc})") from None
+        if line is None:
+            raise Unreachable(f"the guard server at {path} closed the connection")
+        try:
+            return protocol.decode(line)
+        except protocol.ProtocolError as exc:
+            raise Unreachable(f"the guard server at {path} answered garbage ({exc})") from None
+    finally:
+        sock.close()
+
+
 def _why(exc: OSError) -> str:
     if isinstance(exc, TimeoutError) or "timed out" in str(exc):
         return "no answer within its budget (GUARD_SERVER_TIMEOUT)"
