@@ -151,8 +151,12 @@ def test_policy_path_lists_layers_in_order(cli, guard_env, write_policy):
     assert lines[-1] == f"{guard_env.user_policy}  (missing)"
     builtin = lines[:-1]
     assert builtin, "the built-in catalogue is listed"
-    assert builtin == sorted(builtin)
-    assert all(os.path.join("expacti_cli", "policies") in ln for ln in builtin)
+    # Program grammars first (one file per family), then the rule catalogue, each sorted.
+    grammars = [ln for ln in builtin if os.path.join("expacti_cli", "grammar", "programs") in ln]
+    catalogue = [ln for ln in builtin if os.path.join("expacti_cli", "policies") in ln]
+    assert grammars and catalogue
+    assert builtin == grammars + catalogue
+    assert grammars == sorted(grammars) and catalogue == sorted(catalogue)
     write_policy("")
     assert cli("policy", "path").output.splitlines()[-1] == str(guard_env.user_policy)
 
