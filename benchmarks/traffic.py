@@ -32,8 +32,12 @@ def main() -> None:
     if not os.path.exists(opts.workload):
         sys.exit(f"workload not found: {opts.workload}")
     os.environ.setdefault("GUARD_CACHE_DIR", os.path.join(HERE, ".cache"))
-    if opts.policy is None:
-        os.environ["GUARD_POLICY"] = os.devnull  # built-in catalogue only
+    if opts.policy is None:  # built-in catalogue only: an empty user policy
+        import tempfile
+
+        empty = os.path.join(tempfile.mkdtemp(prefix="guard-traffic-"), "empty.toml")
+        open(empty, "w").close()  # noqa: SIM115
+        os.environ["GUARD_POLICY"] = empty
     from expacti_cli import check, policy
 
     pol = policy.load(opts.policy)
