@@ -64,8 +64,34 @@ def whitelist(tmp_path_factory: pytest.TempPathFactory) -> policy.Policy:
     return _load_policy(WHITELIST, tmp_path_factory.mktemp("effects") / "cache")
 
 
+def _known_gaps() -> dict[str, str]:
+    """tests/effects/known-gaps.txt: cases guard still gets wrong, each with why. They run as
+    strict xfails: a gap that closes fails the suite until its line is removed."""
+    path = WHITELIST.parent / "known-gaps.txt"
+    gaps: dict[str, str] = {}
+    if path.exists():
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            label, _, why = raw.partition("#")
+            if label.strip():
+                gaps[label.strip()] = why.strip() or "known gap"
+    return gaps
+
+
+KNOWN_GAPS = _known_gaps()
+
+
 def _cases(kind: str) -> list[tuple[str, str, str]]:
     return [(cls, line, label) for cls in classes() for line, label in load(cls, kind)]
+
+
+def _params(cases: list[tuple[str, str, str]]) -> list[object]:
+    """One test per case; a known gap is a strict xfail."""
+    params: list[object] = []
+    for cls, line, label in cases:
+        why = KNOWN_GAPS.get(label)
+        marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
+        params.append(pytest.param(cls, line, label, id=label, marks=marks))
+    return params
 
 
 DANGEROUS = _cases("dangerous")
@@ -140,9 +166,7 @@ def test_the_whitelist_is_prog_star_star_for_about_ninety_programs() -> None:
 # ---------------------------------------------------------------- the verdicts
 
 
-@pytest.mark.parametrize(
-    ("cls", "line", "label"), DANGEROUS, ids=[label for _, _, label in DANGEROUS]
-)
+@pytest.mark.parametrize(("cls", "line", "label"), _params(DANGEROUS))
 def test_dangerous_line_is_never_allowed(
     whitelist: policy.Policy, cls: str, line: str, label: str
 ) -> None:
@@ -150,9 +174,7 @@ def test_dangerous_line_is_never_allowed(
     assert decision.verdict in ("review", "deny"), f"{cls} {label}: allowed: {line!r}"
 
 
-@pytest.mark.parametrize(
-    ("cls", "line", "label"), LOOKALIKES, ids=[label for _, _, label in LOOKALIKES]
-)
+@pytest.mark.parametrize(("cls", "line", "label"), _params(LOOKALIKES))
 def test_lookalike_is_allowed(whitelist: policy.Policy, cls: str, line: str, label: str) -> None:
     decision = check.check(whitelist, line=line)
     assert decision.verdict == "allow", (
@@ -160,7 +182,15 @@ def test_lookalike_is_allowed(whitelist: policy.Policy, cls: str, line: str, lab
     )
 
 
-@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize(
+    "cls",
+    [
+        pytest.param(c, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[f"class:{c}"])])
+        if f"class:{c}" in KNOWN_GAPS
+        else c
+        for c in CLASSES
+    ],
+)
 def test_at_least_97_percent_of_each_class_lookalikes_are_allowed(
     whitelist: policy.Policy, cls: str
 ) -> None:
