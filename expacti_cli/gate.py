@@ -163,14 +163,15 @@ def _deny_line(req: Request, decision: Decision, outcome: Outcome) -> str:
     why = decision.reason
     if decision.anomalies:
         why += "; anomalies: " + ", ".join(decision.anomalies)
+    nobody = f"no reviewer could be asked ({outcome.message or 'no terminal'})"
     if outcome.decided_by == "no_reviewer" and decision.irreversible:
         hint = (
-            "no reviewer could be asked (no terminal); irreversible commands always need a "
+            f"{nobody}; irreversible commands always need a "
             "human: run it from a terminal or answer it in `guard review`"
         )
     elif outcome.decided_by == "no_reviewer":
         hint = (
-            "no reviewer could be asked (no terminal); a human can run it from a terminal, "
+            f"{nobody}; a human can run it from a terminal, "
             "answer in `guard review`, or whitelist it in the policy"
         )
     elif outcome.decided_by == "timeout":

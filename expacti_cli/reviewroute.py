@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .policy import Policy
 
 MODES = ("auto", "tty", "console")
+NO_TERMINAL = "no terminal"
 
 
 def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
@@ -53,7 +54,7 @@ def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
         return no_reviewer(policy, decision, "no guard review console is running")
     fd = open_tty()
     if fd < 0:
-        return no_reviewer(policy, decision, "no terminal")
+        return no_reviewer(policy, decision, NO_TERMINAL)
     try:
         if held_raw(fd):
             return no_reviewer(
@@ -91,11 +92,14 @@ def held_raw(fd: int) -> bool:
 
 
 def no_reviewer(policy: Policy, decision: Decision, why: str) -> Outcome:
+    """`when_no_reviewer`. The message (the audit entry's reason, and the denial line's
+    "no reviewer could be asked (...)") says why nobody was asked, unless it is the plain
+    case of no terminal, where the decision's own reason stays the entry's reason."""
     if policy.settings["when_no_reviewer"] == "allow" and not decision.irreversible:
         return Outcome(
             True, "no_reviewer", message=f"approved: no reviewer ({why}; when_no_reviewer = allow)"
         )
-    return Outcome(False, "no_reviewer", message=f"no reviewer could be asked: {why}")
+    return Outcome(False, "no_reviewer", message="" if why == NO_TERMINAL else why)
 
 
 def console_review(policy: Policy, req: Request, decision: Decision) -> Outcome:
