@@ -157,6 +157,7 @@ DEFAULTS: dict[str, Any] = {
     "max_nodes": 200_000,
     "max_words": 4096,
     "max_seconds": 3.0,
+    "loader_values": {},
     **dict.fromkeys(_SHELL_LISTS, ()),
 }
 
@@ -353,6 +354,12 @@ def compile(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                     raise PolicyError(f"{origin}: [shell.{key}]: must be a table of tables")
                 for name, table in value.items():
                     tables[key][name] = compilers[key](origin, name, table)
+            elif key == "loader_values":
+                if not isinstance(value, dict):
+                    raise PolicyError(f"{origin}: [shell.loader_values]: must be a table")
+                for var, globs in value.items():
+                    _check_type(origin, "[shell.loader_values]", var, globs, "strlist")
+                shell[key] = {**shell.get(key, {}), **value}
             elif key in _SHELL_LISTS:
                 _check_type(origin, "[shell]", key, value, "strlist")
                 if key in _PATH_LISTS:
