@@ -326,6 +326,18 @@ def test_repair_quarantines_a_torn_tail_and_records_it_in_the_chain(log: Path) -
     assert _verify_cli(log).returncode == 0
 
 
+def test_repair_dry_run_changes_nothing(log: Path) -> None:
+    with open(log, "a", encoding="ascii") as f:
+        f.write('{"agent":"half a li')
+    content = log.read_bytes()
+    result = run_guard("audit", "repair", "--dry-run", "--audit-log", str(log))
+    assert result.returncode == 0, result.stderr
+    assert "would quarantine" in result.stdout
+    assert log.read_bytes() == content
+    assert not [p for p in log.parent.iterdir() if ".torn-" in p.name]
+    assert _verify_cli(log).returncode == 74
+
+
 def test_a_torn_line_sealed_by_the_next_writer_is_torn_and_repairable(log: Path) -> None:
     with open(log, "a", encoding="ascii") as f:
         f.write('{"agent":"half')  # SIGKILL mid-write; the next guard seals it and goes on

@@ -35,7 +35,7 @@ def repair(
     """Quarantine torn lines (interrupted writes) and record it as a chained event.
 
     \b
-    The torn bytes are kept in <log>.torn-<time>-<n>; a torn tail of the live file is cut
+    The torn bytes are kept in <log>.torn-<time>-...; a torn tail of the live file is cut
     off (sealed with a newline if the file is append-only). Edits and gaps are never
     touched. Exit 0 when the chain then verifies, else as `guard audit verify`.
     """
