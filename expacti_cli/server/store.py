@@ -84,6 +84,7 @@ class Store:
         self._create()
         self._pool: list[Any] = []
         self._pool_lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._change = threading.Condition()
         self._version = 0
         with self._tx() as cur:
@@ -138,6 +139,15 @@ class Store:
 
     @contextlib.contextmanager
     def _tx(self, exclusive: bool = False) -> Iterator[Any]:
+        if exclusive:  # this process's writers queue here, not in the database's busy loop
+            with self._write_lock, self._tx_on(exclusive) as cur:
+                yield cur
+        else:
+            with self._tx_on(exclusive) as cur:
+                yield cur
+
+    @contextlib.contextmanager
+    def _tx_on(self, exclusive: bool) -> Iterator[Any]:
         conn = self._take()
         try:
             cur = conn.cursor()
