@@ -49,29 +49,37 @@ class Learned:
         rules.append((pattern, compile_pattern(pattern)))
         self.count += 1
 
-    def allows(self, agent: str, argv: list[str]) -> str | None:
+    def allows(self, agent: str, argv: list[str], *, exact_only: bool = False) -> str | None:
         from expacti_cli.match import pattern_match
         from expacti_cli.tokenize import Command
 
         cmd = Command(argv, self.policy.programs)  # type: ignore[attr-defined]
         for pattern, tokens in self.by_agent.get(agent, ()):
+            if exact_only and any(t[0] != "L" for t in tokens):
+                continue
             if pattern_match(tokens, cmd):
                 return pattern
         return None
 
 
 def verdict(decision: object, agent: str, learned: Learned) -> tuple[str, list[str]]:
-    """The line's verdict with the learned rules, and the learned patterns that were needed."""
+    """The line's verdict with the learned rules, and the learned patterns that were needed:
+    a part that reached the default is allowed by any learned pattern; one a [[review]] rule
+    or an overridable concern sent to review only by a learned exact command (decide.py)."""
+    from expacti_cli.prompt import liftable
+
     parts = decision.parts or [decision]  # type: ignore[attr-defined]
     used = []
     worst = "allow"
     for part in parts:
         v = part.verdict
-        if v == "review" and part.rule is None and part.argv and not part.anomalies:
-            hit = learned.allows(agent, part.argv)
-            if hit is not None:
-                used.append(hit)
-                v = "allow"
+        if v == "review" and part.argv and not part.anomalies and not part.irreversible:
+            exact_only = part.rule is not None
+            if not exact_only or liftable(learned.policy, part.rule, part.argv[0]):
+                hit = learned.allows(agent, part.argv, exact_only=exact_only)
+                if hit is not None:
+                    used.append(hit)
+                    v = "allow"
         if v == "deny" or (v == "review" and worst == "allow"):
             worst = v
     return worst, used

@@ -177,25 +177,42 @@ def show_full(console: Any, command: str) -> None:
 
 def remember_suggestions(policy: Policy, decision: Any, argv: list[str]) -> list[Pending]:
     """What "approve and remember" would whitelist: one (argv, suggested pattern) for each part
-    that reached the policy's default. Parts a rule or concern sent to review stay reviewed
-    (an allow rule would not lift them) and are approved once. Empty when remembering is not
-    offered: irreversible, anomalies, or no part to remember."""
-    from .suggest import generalise
+    under review that an allow rule can change. A part that reached the policy's default gets
+    the narrow pattern (`suggest.generalise`); a part a `[[review]]` rule or an overridable
+    concern (opaque code a human can vouch for) sent to review gets the exact command, the only
+    allow rule that lifts those. Nothing for irreversible parts, anomalies, or other rules and
+    concerns (they always go to a human), nor for a command too long to whitelist."""
+    from .suggest import exact, generalise
 
     if decision.irreversible or decision.anomalies:
         return []
     parts = decision.parts or [decision]
     found = []
     for part in parts:
-        if part.verdict != "review" or part.rule is not None:
+        if part.verdict != "review" or getattr(part, "irreversible", False):
             continue
         words = list(part.argv or argv)
         if not words or not words[0] or any("\0" in w for w in words):
             continue  # no program name, or a word known only at run time
-        pattern = generalise(policy, words)
+        if part.rule is None:
+            pattern = generalise(policy, words)
+        elif liftable(policy, part.rule, words[0]):
+            pattern = exact(words)
+        else:
+            continue
         if pattern is not None and (words, pattern) not in found:
             found.append((words, pattern))
     return found
+
+
+def liftable(policy: Policy, rule_id: str, program: str) -> bool:
+    """Can an allow rule naming the exact command lift this rule or concern (decide.py)?"""
+    from .shell.model import CONCERNS
+
+    if rule_id in CONCERNS:
+        return CONCERNS[rule_id][0]
+    name = os.path.basename(program)
+    return any(r["id"] == rule_id for r in policy.candidates("review", name))
 
 
 def _keys_line(remember: bool, session: bool) -> str:

@@ -95,7 +95,7 @@ def _pattern(
         if typed == "-":
             return None
         pattern = typed or suggestion
-        problem = pattern_problem(policy, pattern, argv)
+        problem = pattern_problem(policy, pattern, argv, suggestion)
         if problem:
             console.print(Text(f"refused: {visible(pattern)}: {problem}", "red"))
             continue

@@ -498,7 +498,9 @@ def _pattern(program: str, words: list[str], *, wild: bool) -> str:
 # --- judging a pattern a human typed ----------------------------------------------------------
 
 
-def pattern_problem(policy: Policy, pattern: str, argv: list[str]) -> str | None:
+def pattern_problem(
+    policy: Policy, pattern: str, argv: list[str], suggestion: str | None = None
+) -> str | None:
     """Why `pattern` may not be remembered for the command `argv` under review, or None.
 
     Refused: a pattern that does not parse or does not match the command; one that does not
@@ -521,7 +523,8 @@ def pattern_problem(policy: Policy, pattern: str, argv: list[str]) -> str | None
         return "it does not match the command under review"
     if all(t[0] == "L" for t in tokens):
         return None
-    suggestion = generalise(policy, argv)
+    if suggestion is None:
+        suggestion = generalise(policy, argv)
     if suggestion is not None and not broader_than(policy, pattern, suggestion):
         return None
     kind, ops = operation_kind(policy, argv)
@@ -535,7 +538,7 @@ def pattern_problem(policy: Policy, pattern: str, argv: list[str]) -> str | None
         return f"the pattern must spell out the operation `{what}`"
     if kind == "protected":
         return f"{what} has protected effects: no wider than {suggestion or 'the exact command'}"
-    return f"broader than the suggestion {suggestion}"
+    return f"no wider than the suggestion {suggestion}"
 
 
 def broader_than(policy: Policy, pattern: str, suggestion: str | None) -> bool:

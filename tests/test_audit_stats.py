@@ -122,7 +122,6 @@ def builtin() -> policy.Policy:
         (["timeout", "30", "python3", "x.py", "1"], "timeout 30 python3 x.py **"),
         (["uv", "run", "ruff", "check", "src"], "uv run ruff check **"),
         (["timeout", "5", "bash", "-c", "ls"], "timeout 5 bash -c ls"),
-        (["git", "stash", "list"], "git stash list **"),
         (["python3", "-m", "pytest", "-q", "tests/"], "python3 -m pytest **"),
         (["python", "script.py", "-v"], "python script.py **"),
         (["npm", "test"], "npm test **"),

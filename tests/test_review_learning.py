@@ -285,3 +285,28 @@ def test_an_invalid_guard_review_value_fails_closed(user_policy, tool_bin, marke
     result = run_guard("--", "tool", str(marker), env={"GUARD_REVIEW": "maybe"})
     assert result.returncode == 77
     assert "GUARD_REVIEW='maybe'" in audit_entries(guard_env.audit_log)[-1]["reason"]
+
+
+def test_remember_offers_only_the_exact_command_for_a_review_rule(spawn, write_policy, marker):
+    write_policy(
+        '[settings]\nreview_timeout = "60s"\n'
+        '[[allow]]\nid = "tool-all"\nmatch = "tool **"\n'
+        '[[review]]\nid = "tool-slow"\nmatch = "tool **"\nflags = ["--slow"]\n'
+        'reason = "slow mode runs for hours"\n'
+    )
+    s = spawn("--", "tool", str(marker), "0", "--slow")
+    s.wait_for_keys()
+    s.child.send("a")
+    screen = s.expect("Enter keeps it")
+    assert f"pattern to whitelist tool {marker} 0 --slow " in screen
+    s.child.sendline("tool ** --slow")  # a wildcard would not lift the review rule: refused
+    screen = s.expect("Enter keeps it")
+    assert "refused: tool ** --slow" in screen
+    s.child.sendline("")
+    s.expect("lifetime")
+    s.child.sendline("")
+    s.expect("tool ran")
+    assert s.finish() == 0
+    marker.unlink()
+    assert run_guard("--", "tool", str(marker), "0", "--slow").returncode == 0  # lifted, exactly
+    assert run_guard("--", "tool", str(marker), "1", "--slow").returncode == 77

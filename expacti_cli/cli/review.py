@@ -463,8 +463,8 @@ def _scripted_answer(ctx: Reviewing, request: dict[str, Any], line: str) -> str 
         patterns = data.get("patterns") or [p for _, p in suggestions]
         if not isinstance(patterns, list) or len(patterns) != len(suggestions):
             return f"patterns: one for each of {[p for _, p in suggestions]}"
-        for (argv, _), pattern in zip(suggestions, patterns, strict=True):
-            problem = pattern_problem(ctx.policy, str(pattern), argv)
+        for (argv, suggested), pattern in zip(suggestions, patterns, strict=True):
+            problem = pattern_problem(ctx.policy, str(pattern), argv, suggested)
             if problem:
                 return f"refused: {pattern}: {problem}"
         expires = ""
