@@ -487,3 +487,51 @@ def test_guard_review_server_in_a_terminal_approves(world):
             proc.kill()
     assert (proc.returncode, out) == (0, "approved\n"), err
     assert chain(world)[-1]["reviewer"] == "alice"
+
+
+# What client mode must not load: the server's stack, and what the allowed path avoids.
+CLIENT_AVOIDS = (
+    "json",
+    "re",
+    "enum",
+    "click",
+    "rich",
+    "socket",
+    "sqlite3",
+    "starlette",
+    "uvicorn",
+    "psycopg",
+    "anyio",
+    "tomllib",
+    "platformdirs",
+    "typing",
+)
+
+
+def _imported(stderr: str) -> set[str]:
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+def test_client_mode_loads_nothing_heavy(world):
+    """Without site (no .pth files or editable finder), so every module seen is guard's doing."""
+    python = os.path.realpath(os.sys.executable)
+    home = world["homes"]["agent"]
+    import expacti_cli
+
+    source = os.path.dirname(os.path.dirname(expacti_cli.__file__))
+    env = env_for(home, GUARD_SERVER=f"unix:{world['server'].socket}", PYTHONPATH=source)
+    out = run_as(
+        world["users"]["agent"],
+        [python, "-S", "-X", "importtime", "-m", "expacti_cli", "--", "echo", "ok"],
+        env,
+        home,
+    )
+    assert (out.returncode, out.stdout) == (0, "ok\n"), out.stderr[-2000:]
+    names = _imported(out.stderr)
+    assert "expacti_cli.server.client" in names
+    assert {n for n in names if n.split(".")[0] in CLIENT_AVOIDS} == set()
+    assert chain(world)[-1]["command"] == "echo ok"

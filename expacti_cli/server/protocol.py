@@ -38,7 +38,7 @@ class _Context:
         raise ProtocolError(f"{name} is not allowed")
 
 
-_scan = _json.make_scanner(_Context())
+_scan = _json.make_scanner(_Context())  # type: ignore[arg-type]  # duck-typed context
 
 
 def encode(obj: dict[str, Any]) -> bytes:

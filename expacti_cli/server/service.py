@@ -370,7 +370,7 @@ def _request(body: dict[str, Any], peer: Peer) -> gate.Request:
     if not isinstance(session, str) or not session or len(session) > 200:
         session = f"uid-{peer.uid}"
     req = gate.Request(
-        mode if ok else "prefix",
+        str(mode) if ok else "prefix",
         argv=argv if ok else ["(bad request)"],
         line=line if ok else None,
         shell_argv=shell_argv if ok else [],

@@ -68,8 +68,9 @@ def seal(entry: dict[str, Any], prev: str) -> str:
     entry.pop("hash", None)
     entry["prev"] = prev
     text = audit.canonical(entry)
-    entry["hash"] = audit.entry_hash(text)
-    return text[:-1] + ',"hash":"' + entry["hash"] + '"}'
+    digest_ = audit.entry_hash(text)
+    entry["hash"] = digest_
+    return text[:-1] + ',"hash":"' + digest_ + '"}'
 
 
 class Store:
@@ -378,7 +379,7 @@ class Store:
                 "UPDATE reviews SET status = ?, answer = ? WHERE id = ? AND status = 'pending'",
                 (APPROVED if approved else DENIED, json.dumps(data), review_id),
             )
-            done = cur.rowcount == 1
+            done: bool = cur.rowcount == 1
         self._notify()
         return done
 
