@@ -645,14 +645,16 @@ def failure(result: VerifyResult) -> GuardError | None:
         return None
     b = result.first_break
     where = f"{b.file}:{b.line}"
-    if result.needs_key and result.breaks == 1:
+    others = result.breaks - len(result.torn) - result.needs_key  # edits, gaps, corruption
+    if others == 0 and not result.torn:
         return KeyNeeded(
-            f"audit: the log is keyed from {where} and cannot be verified without its key: "
-            "give it with --key-file, GUARD_AUDIT_KEY_FILE or [audit] key_file"
+            f"audit: the log is keyed from {result.keyed_from} and cannot be verified without "
+            "its key: give it with --key-file, GUARD_AUDIT_KEY_FILE or [audit] key_file"
         )
-    if len(result.torn) == result.breaks:
-        return TornLog(
-            f"audit: torn at {where} ({b.kind}, torn): {b.detail}"
-            + (f" (and {result.breaks - 1} more torn line(s))" if result.breaks > 1 else "")
-        )
+    if others == 0:
+        first = result.torn[0]
+        more = f" (and {len(result.torn) - 1} more torn line(s))" if len(result.torn) > 1 else ""
+        keyed = "; the keyed rest needs its key (--key-file)" if result.needs_key else ""
+        what = f"({b.kind}, torn): {b.detail}" if b.torn else "an interrupted write, not an edit"
+        return TornLog(f"audit: torn at {first.file}:{first.line} {what}{more}{keyed}")
     return AuditDataError(f"audit: broken at {where} ({b.kind}): {b.detail}")
