@@ -535,3 +535,32 @@ def test_client_mode_loads_nothing_heavy(world):
     assert "expacti_cli.server.client" in names
     assert {n for n in names if n.split(".")[0] in CLIENT_AVOIDS} == set()
     assert chain(world)[-1]["command"] == "echo ok"
+
+
+def test_entries_are_copied_to_syslog(world):
+    """A second server on the same store, with --syslog at a datagram socket standing in for
+    /dev/log: each decision arrives there as its audit line, tagged and with authpriv."""
+    users = world["users"]
+    first = world["server"]
+    log_path = str(first.run_dir / "syslog.sock")
+    receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    receiver.bind(log_path)
+    os.chmod(log_path, 0o666)  # noqa: S103 - the server's user sends to it
+    receiver.settimeout(10)
+    second = Server(users["server"], first.home, first.run_dir, POLICY)
+    second.socket = str(first.run_dir / "second.sock")
+    second.log = first.home / "second.log"
+    try:
+        second.start("--syslog", log_path)
+        out = agent(world, "agent", "--", "echo", "to syslog", GUARD_SERVER=f"unix:{second.socket}")
+        assert out.returncode == 0, out.stderr
+        message = receiver.recv(65536).decode()
+    finally:
+        second.stop()
+        receiver.close()
+        os.unlink(log_path)
+    # <PRI>: authpriv (10) * 8 + info (6) = 86
+    assert message.startswith("<86>guard: {")
+    entry = json.loads(message[len("<86>guard: ") :].rstrip("\x00"))
+    assert (entry["command"], entry["decision"]) == ("echo 'to syslog'", "allowed")
+    assert entry["hash"] == chain(world)[-1]["hash"]

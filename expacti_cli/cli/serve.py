@@ -53,6 +53,11 @@ def _store(db: str | None) -> Any:
     help="Seconds a reviewer console counts as connected after it last looked at the queue; "
     "with none connected a review gets the policy's when_no_reviewer at once.",
 )
+@click.option(
+    "--syslog",
+    metavar="PATH|HOST:PORT",
+    help="Also send each audit entry to syslog (e.g. /dev/log, which journald reads).",
+)
 @db_option
 @click.pass_context
 def serve(
@@ -63,6 +68,7 @@ def serve(
     key: str | None,
     policy_path: str | None,
     console_grace: float,
+    syslog: str | None,
     db: str | None,
 ) -> None:
     """Run the decision point: agents ask it over a Unix socket, reviewers answer in a web
@@ -86,7 +92,9 @@ def serve(
 
     if not socket_path and not listen:
         raise UsageError("give --socket PATH (and/or --listen HOST:PORT)")
-    runner.run(socket_path, listen, cert, key, policy_path, db or _default_db(), console_grace)
+    runner.run(
+        socket_path, listen, cert, key, policy_path, db or _default_db(), console_grace, syslog
+    )
 
 
 def _db(ctx: click.Context, db: str | None) -> str | None:

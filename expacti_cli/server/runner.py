@@ -45,12 +45,17 @@ def run(
     policy_path: str | None,
     db: str,
     console_grace: float = 10.0,
+    syslog: str | None = None,
 ) -> None:
     address = parse_listen(listen, cert, key) if listen else None
     os.umask(0o077)
     store = open_store(db)
     service = Service(store, policy_path)
     service.console_grace = console_grace
+    if syslog:
+        from .forward import Syslog
+
+        service.forward = Syslog(syslog).send
     store.listen()
     recovered = service.recover()
     if recovered:

@@ -66,6 +66,7 @@ class Service:
         self._checked = 0.0
         self.reload_requested = False
         self.console_grace = CONSOLE_GRACE
+        self.forward: Callable[[dict[str, Any]], None] | None = None  # --syslog
         self.reload()
 
     # --- the policy ------------------------------------------------------------------------
@@ -290,7 +291,7 @@ class Service:
             entry["id"] = body["_entry_id"]  # the review's draft id: recorded once, never twice
         _stamp_peer(entry, body)
         try:
-            self.store.append(entry)
+            self._record(entry)
         except GuardError as exc:
             sys.stderr.write(f"guard serve: {exc.message}\n")
             return {
@@ -308,13 +309,19 @@ class Service:
             answer["message"] = _deny_line(req, decision, outcome)
         return answer
 
+    def _record(self, entry: dict[str, Any]) -> None:
+        """Append to the chain (raises StoreError); then a copy to the log pipeline."""
+        self.store.append(entry)
+        if self.forward is not None:
+            self.forward(entry)
+
     def recover(self, grace: float = 5.0) -> int:
         """Record, as denied, the reviews a dead server left waiting; return how many."""
         host = os.uname().nodename
         count = 0
         for review_id, entry in self.store.orphans(host, grace):
             try:
-                self.store.append(entry)
+                self._record(entry)
                 self.store.close_review(review_id, store_mod.DENIED)
                 self.store.settle(review_id)
                 count += 1
