@@ -299,12 +299,15 @@ def append(
     max_bytes: int = 0,
     fsync: bool = True,
 ) -> dict[str, Any]:
-    """Append one entry (adding `prev` and `hash`) and return it. Raises AuditError, in which
-    case nothing of the entry is left in the log (the command must not run)."""
+    """Append one entry (adding `prev` and `hash`) and return it. Raises AuditError (the
+    command must not run); the partial entry is then rolled back, or, when the file cannot be
+    truncated (append-only), the error says a torn line is left for `guard audit repair`."""
     _refuse_special(path)
     lock_fd = lock(path)
     try:
         return append_locked(path, entry, key=key, max_bytes=max_bytes, fsync=fsync)
+    except OSError as exc:  # listing or reading the rotated parts
+        raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
     finally:
         os.close(lock_fd)  # closing releases the flock
 
