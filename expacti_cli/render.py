@@ -54,6 +54,8 @@ def conditions(rule: dict[str, Any]) -> list[str]:
     `flags` holds only when one of them is present (`rm **` with flags -r/-f is not every rm)."""
     import time
 
+    from .prompt import visible
+
     found = []
     if rule.get("flags"):
         found.append("only with any of " + " ".join(_flag(f) for f in rule["flags"]))
@@ -72,7 +74,8 @@ def conditions(rule: dict[str, Any]) -> list[str]:
     if learned:
         who = learned.get("by", "?")
         at = learned.get("at", "?")
-        found.append(f"learned from `{learned.get('command', '?')}`, by {who} at {at}")
+        taught = visible(str(learned.get("command", "?")))  # an agent's words: escaped
+        found.append(f"learned from `{taught}`, by {visible(str(who))} at {visible(str(at))}")
     return found
 
 
