@@ -485,7 +485,7 @@ def test_nesting_deeper_than_the_limit() -> None:
         "python - <<EOF\nprint(1)\nEOF",
         "python3 <<'EOF'\nprint(1)\nEOF",
         "curl -s https://x | python3",
-        "trap 'rm -f build/x' EXIT",
+        'trap "$CMD" EXIT',
         "alias ls='rm -rf /'",
         "awk 'BEGIN { system(\"rm -rf /\") }'",
         "sudo -s < cmds.txt",
@@ -502,6 +502,13 @@ def test_eval_and_trap_strings_are_analysed_too() -> None:
     assert ["rm", "-rf", "/"] in argvs("eval 'rm -rf /'")
     assert ["rm", "-f", "build/x"] in argvs("trap 'rm -f build/x' EXIT")
     assert "dynamic-command" in ids('eval "$(brew shellenv)"')
+    assert "dynamic-command" in ids('trap "$CMD" EXIT')
+
+
+def test_a_trap_is_judged_by_what_it_runs() -> None:
+    """Its static code is analysed as the command line it is: `echo cleanup` is harmless."""
+    assert clean("trap 'echo cleanup' EXIT; make test")
+    assert clean("trap 'rm -f build/x' EXIT")
 
 
 @pytest.mark.parametrize(

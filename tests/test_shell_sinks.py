@@ -57,9 +57,10 @@ DANGEROUS = [
     # name references
     ("declare -n r='a[$(touch @M@)]'; r=1", "eval-sink"),
     ("a=(1); x='a[$(touch @M@)]'; declare -n r=x; echo $((r))", "eval-sink"),
-    # callbacks
-    ("mapfile -C 'touch @M@' -c 1 arr <<< x", "opaque-code"),
-    ("readarray -C 'touch @M@' -c 1 arr <<< x", "opaque-code"),
+    # callbacks: judged by what they run (the payload is a command of the analysis)
+    ("mapfile -C 'touch @M@' -c 1 arr <<< x", "touch"),
+    ("readarray -C 'touch @M@' -c 1 arr <<< x", "touch"),
+    ("compgen -W '$(touch @M@)' x", "eval-sink"),
     # prompt strings
     ("x='$(touch @M@)'; echo ${x@P}", "eval-sink"),
     ("PS4='$(touch @M@)'; set -x; true", "eval-sink"),
@@ -75,8 +76,9 @@ DANGEROUS = [
 
 # Code that runs only in an interactive shell: still not allowed (it is code set for later).
 LATER = [
-    ("complete -C 'touch @M@' x", "opaque-code"),
-    ("complete -F f x", "opaque-code"),
+    ("complete -C 'touch @M@' x", "touch"),
+    ("complete -F f x", "opaque-code"),  # a function the line does not show
+    ('mapfile -C "$CB" -c 1 arr < f', "dynamic-command"),
 ]
 
 HARMLESS = [
@@ -100,6 +102,10 @@ HARMLESS = [
     "let i=i+1",
     "getopts ab opt",
     "declare -n ref=other; echo $ref",
+    "compgen -W 'start stop' s",
+    "mapfile -C 'echo loaded' -c 100 lines < README.md",
+    "f() { echo hi; }; complete -F f x",
+    "trap 'echo cleanup' EXIT",
     "PS4='+ '; set -x; true",
     "x='$(not run)'; echo \"$x\"",
     'echo "a\\\nb"',
@@ -107,8 +113,11 @@ HARMLESS = [
 
 
 def _concerns(line: str) -> set[str]:
+    """The concern ids of the line, and the programs of its nested parts (a callback's
+    command is judged as a command: `touch` here)."""
     a = shell.analyse(line, SPEC)
-    return {c.id for c in a.concerns} | {c.id for p in a.parts for c in p.concerns}
+    nested = {p.argv[0] for p in a.parts if p.via}
+    return {c.id for c in a.concerns} | {c.id for p in a.parts for c in p.concerns} | nested
 
 
 def _bash_runs_payload(line: str, tmp_path: Path) -> bool:

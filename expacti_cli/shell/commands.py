@@ -25,6 +25,17 @@ if TYPE_CHECKING:
 NO_PART = Part([], "", [], [])  # marks "a part will be made": assignment() defers checks
 
 
+def _loads_code(forms: dict[str, list[str]], name: str, value: str | None) -> bool:
+    """Does this loader variable's value load code? Unknown at run time, or a variable whose
+    harmless values the catalogue does not describe ([shell.loader_values]): yes."""
+    from ..wildcard import match
+
+    globs = forms.get(name)
+    if value is None or globs is None:
+        return True
+    return any(match(g, value) for g in globs)
+
+
 def code_variable(
     s: Session, name: str, value: str | None, fr: Frame, *, part: Part | None, prog: str
 ) -> None:
@@ -41,6 +52,8 @@ def code_variable(
             inner = fr.but(via=[*fr.via, "$" + name], stdin=None, state=fr.state.child())
             walk.line(s, value, inner, fr.depth + 1, owner=part)
     elif name in s.spec["loader_variables"]:
+        if not _loads_code(s.spec["loader_values"], name, value):
+            return  # judged by value: `NODE_OPTIONS=--max-old-space-size=4096` loads nothing
         s.concern("code-variable", f"{name} makes {prog} load code from elsewhere", part)
     elif name in s.spec["shell_variables"] and part is None:
         # Set for one command only, these change nothing the line shows (the command's
@@ -174,7 +187,7 @@ def enable(s: Session, words: list[Word], part: Part) -> None:
 
 def call_function(s: Session, name: str, part: Part, fr: Frame) -> None:
     """A call of a function defined in the line: analyse its body (once per call chain)."""
-    from . import walk  # lazily: plain lines never walk a tree
+    from . import control, walk  # lazily: plain lines never walk a tree
 
     body, unconditional = fr.source.functions[name]
     if not unconditional:
@@ -190,10 +203,10 @@ def call_function(s: Session, name: str, part: Part, fr: Frame) -> None:
             if unconditional:
                 walk.stmt(s, body, fr)
             else:
-                walk.branch(s, body, fr, walk.stmt)
+                control.branch(s, body, fr, walk.stmt)
         finally:
             source.calling.discard(name)
-        walk.forget_locals(body, fr)
+        control.forget_locals(body, fr)
 
 
 def builtin(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> None:
@@ -262,6 +275,8 @@ def coproc(s: Session, words: list[Word], fr: Frame, *, part: Part, prog: str) -
 
 
 def trap(s: Session, words: list[Word], fr: Frame, part: Part, prog: str) -> None:
+    """`trap CODE SIGNAL...`: CODE runs later, judged by what it is (a static string is
+    analysed as the command line it is); afterwards nothing the line state knew holds."""
     from . import walk  # lazily: plain lines never walk a tree
 
     args = words[1:]
@@ -271,8 +286,8 @@ def trap(s: Session, words: list[Word], fr: Frame, part: Part, prog: str) -> Non
         return
     if len(args) == 1 and args[0].static and args[0].value.isdigit():
         return  # `trap 2` resets signal 2
-    s.concern("opaque-code", f"{prog} sets a command to run later", part)
     if not args[0].static:
+        s.concern("opaque-code", f"{prog} sets a command to run later", part)
         s.concern("dynamic-command", f"{prog} with a dynamic command", part)
         return
     inner = fr.but(via=[*fr.via, prog], stdin=None).isolated()
@@ -315,6 +330,9 @@ def interpreter(
             if entry["program_positional"] and not has_program:
                 code(a, "dynamic program")
                 s.concern("opaque-code", f"{prog} runs a dynamic program", part)
+            elif a.startswith("<(") and not has_program:
+                # the script is whatever the substitution prints: `python3 <(curl URL)`
+                s.concern("opaque-code", f"{prog} runs the output of {a}", part)
             has_program = True
             break
         if a == "--":

@@ -7,7 +7,7 @@ command's stdin is (which decides, e.g., whether `bash` reads its program from a
 
 from __future__ import annotations
 
-from . import walk
+from . import control, walk
 from .lexer import latin1_to_str
 from .model import Redirect
 from .paths import resolve
@@ -60,7 +60,7 @@ def apply(s: Session, body: Any, found: list[Any], fr: Frame) -> None:
     last command of a list or pipeline (`cd ~ && printf x >> .bashrc`) on the whole of it:
     bash applies them to that last command only, in the state the commands before it made."""
     if body is not None and body.type in ("list", "pipeline"):
-        walker = walk.and_or if body.type == "list" else walk.pipeline
+        walker = control.and_or if body.type == "list" else control.pipeline
         walker(s, body, fr, last=lambda child, inner: apply(s, child, found, inner))
         return
     info = Redirects(fr.stdin)

@@ -11,7 +11,9 @@ checked against bash itself (tests/test_shell_sinks.py runs every case):
 - builtins that take a variable name evaluate its subscript: `printf -v`, `read`, `mapfile`,
   `wait -p`, `getopts`, `unset`, `test -v`/`[[ -v ]]`, `declare`/`typeset`/`local`/`export`/
   `readonly`; a name reference (`declare -n r='a[$(cmd)]'`) does when it is used;
-- callbacks: `mapfile -C`/`readarray -C`, `complete`/`compgen -C`/`-F`;
+- callbacks: `mapfile -C`/`readarray -C`, `complete`/`compgen -C`/`-F` (judged by what they
+  run, like `trap`); the word list of
+  `compgen -W` is expanded (its substitutions run);
 - prompt expansion runs command substitutions: `${x@P}`, and PS4 (with `set -x`), PS0-PS2;
 - `BASH_CMDS[name]=path` is `hash -p`, `BASH_ALIASES[name]=text` is `alias` (state.py).
 
@@ -170,6 +172,9 @@ def builtin(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> 
     for opt, value in options:
         if opt == names_option:
             name(s, value, fr, part, f"{prog} -{opt}")
+        elif opt == "W" and prog in ("complete", "compgen") and hides_code(value.value):
+            # the word list is expanded like a word: its substitutions run
+            _sink(s, f"{prog} -W {value.value!r}", part)
         elif opt in "CF" and prog in ("mapfile", "readarray", "complete", "compgen"):
             callback(s, prog, opt, value, fr, part)
     if prog in ("read", "unset"):
@@ -217,15 +222,21 @@ def _split(words: list[Word], takes: str) -> tuple[list[tuple[str, Word]], list[
 
 
 def callback(s: Session, prog: str, opt: str, value: Word, fr: Frame, part: Part) -> None:
-    """`mapfile -C CODE`, `complete -C CODE`, `-F FUNCTION`: code run by the builtin."""
+    """`mapfile -C CODE`, `complete -C CODE`, `-F FUNCTION`: code run by the builtin, judged
+    by what it is: static code is analysed as the command line it is, a function defined in
+    the line is analysed with it; anything else is code guard cannot see."""
     from . import walk
 
-    s.concern("opaque-code", f"{prog} -{opt} runs {value.value!r} as a callback", part)
     if not value.static:
+        s.concern("opaque-code", f"{prog} -{opt} runs a callback", part)
         s.concern("dynamic-command", f"{prog} -{opt} with a dynamic callback", part)
     elif opt == "C":
         inner = fr.but(via=[*fr.via, prog], stdin=None).isolated()
         walk.line(s, value.value, inner, fr.depth + 1, owner=part)
+    elif value.value not in fr.source.functions:
+        s.concern(
+            "opaque-code", f"{prog} -F runs the function {value.value}, not in the line", part
+        )
 
 
 def assigned(s: Session, name_: str, value: str | None, fr: Frame) -> None:

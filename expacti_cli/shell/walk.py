@@ -7,11 +7,10 @@ What a simple command does is commands.py's business; redirections are redirects
 
 from __future__ import annotations
 
-from . import commands, redirects, sinks
+from . import assign, commands, control, redirects, sinks
 from .frame import Frame, Source
 from .lexer import Lexer, Tok, Word, braces, expand_tilde, has_glob, latin1_to_str, to_latin1
 from .model import Fallback, Unanalysable
-from .state import CHANGES_STATE, MAY_CHANGE_ANYTHING, hides_code
 from .syntax import (
     CONTAINERS,
     EXPANSIONS,
@@ -127,7 +126,7 @@ def child_of(s: Session, child: Any, fr: Frame) -> None:
     elif t in CONTAINERS:
         with s.budget.nested():
             if t == "case_statement":
-                case(s, child, fr)
+                control.case(s, child, fr)
             else:
                 container(s, child, fr)
     elif t in WORDS:
@@ -148,25 +147,25 @@ def stmt(s: Session, node: Any, fr: Frame) -> None:
         elif t == "redirected_statement":
             redirects.statement(s, node, fr)
         elif t == "pipeline":
-            pipeline(s, node, fr)
+            control.pipeline(s, node, fr)
         elif t == "subshell":
             container(s, node, fr.isolated())
         elif t == "list":
-            and_or(s, node, fr)
+            control.and_or(s, node, fr)
         elif t == "if_statement":
-            if_(s, node, fr)
+            control.if_(s, node, fr)
         elif t in LOOPS:
-            loop(s, node, fr)
+            control.loop(s, node, fr)
         elif t == "function_definition":
             function(s, node, fr)
         elif t in ("declaration_command", "unset_command"):
-            declaration(s, node, fr)
+            assign.declaration(s, node, fr)
         elif t == "variable_assignment":
-            assignment(s, node, fr, part=None, texts=None)
+            assign.assignment(s, node, fr, part=None, texts=None)
         elif t == "variable_assignments":
             for child in node.children:
                 if child.type == "variable_assignment":
-                    assignment(s, child, fr, part=None, texts=None)
+                    assign.assignment(s, child, fr, part=None, texts=None)
                 else:
                     bad(s, child, fr)
         elif t == "test_command":
@@ -174,7 +173,7 @@ def stmt(s: Session, node: Any, fr: Frame) -> None:
             _test_sinks(s, node, fr)
             expr(s, node, fr)
         elif t == "case_statement":
-            case(s, node, fr)
+            control.case(s, node, fr)
         elif t == "compound_statement" and node.child_count and node.children[0].type == "((":
             sinks.node(s, node, fr, None, "the arithmetic command")
             arithmetic_assigns(node, fr)
@@ -192,121 +191,6 @@ def stmt_or_container(s: Session, node: Any, fr: Frame) -> None:
         bad(s, node, fr)
 
 
-def pipeline(s: Session, node: Any, fr: Frame, last: Walker | None = None) -> None:
-    """Each element runs in a subshell of its own (what it changes in the state is lost)."""
-    named = [c for c in node.children if c.is_named]
-    for child in node.children:
-        if child.is_named:
-            element = fr.isolated() if child == named[0] else fr.but(stdin="pipe").isolated()
-            if last is not None and child == named[-1]:
-                last(child, element)
-            else:
-                stmt_or_container(s, child, element)
-        elif child.type not in ("|", "|&"):
-            bad(s, child, fr)
-
-
-def and_or(s: Session, node: Any, fr: Frame, last: Walker | None = None) -> None:
-    """`a && b || c`: `a` always runs; `b` maybe, after `a`; `c` maybe, after `a` or `b`.
-    A chain of `&&` continues one branch (each runs only if the one before did); `||` starts
-    a new one from what may hold then. What a branch changes is merged as unknown after it."""
-    chain = _flatten(s, node, fr)
-    maybe: Frame | None = None  # the branch the last element ran on
-    for k, (op, child) in enumerate(chain):
-        if maybe is not None and op != "&&":
-            fr.state.merge(maybe.state)
-            maybe = None
-        if op in ("&&", "||") and maybe is None:
-            maybe = fr.isolated()
-        target = maybe if maybe is not None else fr
-        if last is not None and k == len(chain) - 1:
-            last(child, target)
-        else:
-            stmt_or_container(s, child, target)
-    if maybe is not None:
-        fr.state.merge(maybe.state)
-
-
-def _flatten(s: Session, node: Any, fr: Frame) -> list[tuple[str, Any]]:
-    """The elements of a list with the operator before each ("" for the first): tree-sitter
-    nests `a && b || c` as ((a && b) || c)."""
-    lists = [node]  # the left spine, outermost first
-    while True:
-        first = next((c for c in lists[-1].children if c.is_named), None)
-        if first is None or first.type != "list":
-            break
-        lists.append(first)
-    out: list[tuple[str, Any]] = []
-    for k, current in enumerate(reversed(lists)):
-        op = ""
-        for child in current.children:
-            s.budget.tick()
-            if not child.is_named:
-                if child.type not in TOKENS:
-                    bad(s, child, fr)
-                op = child.type
-            elif not (k and child == lists[len(lists) - k]):  # not the nested list itself
-                out.append((op, child))
-    return out
-
-
-def branch(s: Session, node: Any, fr: Frame, walker: Any) -> None:
-    """Walk code that may or may not run: its changes to the state are merged as unknown."""
-    inner = fr.isolated()
-    walker(s, node, inner)
-    fr.state.merge(inner.state)
-
-
-def if_(s: Session, node: Any, fr: Frame) -> None:
-    """The condition always runs; the then-body, each elif and the else maybe."""
-    current: Frame | None = None
-    branches: list[Frame] = []
-    for idx, child in enumerate(node.children):
-        s.budget.tick()
-        field = node.field_name_for_child(idx)
-        if not child.is_named:
-            if child.type not in TOKENS:
-                bad(s, child, fr)
-            elif child.type == "then":
-                current = fr.isolated()
-                branches.append(current)
-            continue
-        if field == "condition" or child.type == "comment":
-            stmt_or_container(s, child, fr)
-        elif child.type in ("elif_clause", "else_clause"):
-            clause = fr.isolated()
-            branches.append(clause)
-            with s.budget.nested():
-                container(s, child, clause)
-        else:
-            stmt_or_container(s, child, current if current is not None else fr)
-    for b in branches:
-        fr.state.merge(b.state)
-
-
-def case(s: Session, node: Any, fr: Frame) -> None:
-    """Each case item maybe runs (with `;&` or `;;&`, several of them, one after another)."""
-    items = [c for c in node.children if c.type == "case_item"]
-    if any(t.type in (";&", ";;&") for item in items for t in item.children):
-        forget_changes(node, fr)
-    for child in node.children:
-        if child.type == "case_item":
-            branch(s, child, fr, container)
-        else:
-            child_of(s, child, fr)
-
-
-def loop(s: Session, node: Any, fr: Frame) -> None:
-    """A loop body runs zero or more times: what it may change is unknown inside it (from
-    the second time round) and after it."""
-    if node.type == "c_style_for_statement":
-        sinks.node(s, node, fr, None, "the arithmetic loop")
-    forget_changes(node, fr)
-    if node.type == "for_statement":
-        _loop_variable(node, fr)
-    branch(s, node, fr, container)
-
-
 def function(s: Session, node: Any, fr: Frame) -> None:
     name_node = node.child_by_field_name("name")
     body = node.child_by_field_name("body")
@@ -319,130 +203,6 @@ def function(s: Session, node: Any, fr: Frame) -> None:
     unconditional = node.parent is not None and node.parent.type == "program"
     fr.source.functions[name] = (body, unconditional)
     fr.source.called.discard(name)
-
-
-# Options of declare/typeset/local that transform the value (integer, case) or make it an
-# array or a name reference: the assigned text is not the value.
-_TRANSFORMING = frozenset("ilunaA")
-
-
-def declaration(s: Session, node: Any, fr: Frame) -> None:
-    """export/declare/typeset/local/readonly NAME[=value]..., unset NAME..."""
-    keyword = ""
-    flags = ""
-    names: list[str] = []
-    for child in node.children:
-        t = child.type
-        if not child.is_named:
-            if t not in TOKENS:
-                bad(s, child, fr)
-            keyword = keyword or t
-        elif t == "variable_assignment":
-            name, value = assignment(s, child, fr, part=None, texts=None)
-            names.append(name)
-            _declared_value(s, flags, name, value, fr)
-        elif t in WORDS:
-            for w in words(s, child, fr):
-                if w.static and w.value[:1] in "-+":
-                    flags += w.value[1:]
-                    continue
-                sinks.name(s, w, fr, None, keyword)
-                if w.static:
-                    names.append(w.value.split("=", 1)[0])
-                else:
-                    fr.state.forget_vars()  # a dynamic name: any variable may change
-        elif t == "variable_name":
-            names.append(fr.text(child))
-        elif t != "comment":
-            bad(s, child, fr)
-    _declared(fr, keyword, flags, names)
-
-
-def _declared_value(s: Session, flags: str, name: str, value: str | None, fr: Frame) -> None:
-    """`declare -i x=EXPR` evaluates EXPR; `declare -n r=NAME` makes r stand for NAME."""
-    if "i" in flags and value is not None:
-        sinks.text(s, value, fr, None, f"declare -i {name}=")
-    if "n" in flags:
-        if value is None or sinks.hides_code(value):
-            shown = "a run-time value" if value is None else repr(value)
-            s.concern("eval-sink", f"the name reference {name} is {shown}: bash evaluates it")
-        else:
-            target = value.split("[", 1)[0]
-            fr.state.assign(name, None, safe=sinks.risky(fr, target) is None)
-
-
-def _declared(fr: Frame, keyword: str, flags: str, names: list[str]) -> None:
-    state = fr.state
-    for spelled in names:
-        name = spelled.split("[", 1)[0]
-        if "i" in flags:
-            state.integers.add(name)
-            state.assign(name, None, safe=True)  # its value is a number
-            continue
-        if "n" in flags and name in state.vars:
-            continue  # set by _declared_value
-        if keyword in ("unset", "unsetenv") or _TRANSFORMING.intersection(flags):
-            state.assign(name, None)
-        elif keyword == "export" or "x" in flags:
-            state.export(name)
-
-
-def assignment(
-    s: Session, node: Any, fr: Frame, *, part: Part | None, texts: list[str] | None
-) -> tuple[str, str | None]:
-    """Analyse NAME=value: substitutions in the value run; returns (name, static value).
-    `part` None: a shell assignment, checked here and recorded in the line state; otherwise
-    the command's, checked by it."""
-    name_node = node.child_by_field_name("name")
-    name = fr.text(name_node) if name_node is not None else ""
-    if name_node is not None and name_node.type == "subscript":
-        sinks.node(s, name_node, fr, None, "the subscript")
-        expr(s, name_node, fr)
-    value: str | None = ""
-    for child in node.children:
-        if child == name_node or not child.is_named:
-            if child.type == "+=":
-                value = None
-            continue
-        if child.type in WORDS:
-            ws = words(s, child, fr, braces_=False, tilde=True)
-            static = value is not None and len(ws) == 1 and ws[0].static
-            value = ws[0].value if static else None
-        elif child.type == "array":
-            value = None
-            for item in child.children:
-                if item.type in WORDS:
-                    words(s, item, fr)
-                elif item.is_named and item.type != "comment":
-                    bad(s, item, fr)
-        elif child.type == "subscript":
-            value = None
-            expr(s, child, fr)
-        else:
-            bad(s, child, fr)
-    if texts is not None:
-        texts.append(fr.text(node))
-    if part is None:
-        commands.code_variable(s, name, value, fr, part=None, prog="export")
-        shell_assignment(s, name, value, fr)
-    return name, value
-
-
-def shell_assignment(s: Session, name: str, value: str | None, fr: Frame) -> None:
-    """NAME=value or NAME[key]=value set in the shell: the line state and its sinks."""
-    base, bracket, key = name.partition("[")
-    sinks.assigned(s, base, value, fr)
-    if base in fr.state.integers:
-        fr.state.assign(base, None, safe=True)  # evaluated to a number
-        return
-    key = key.removesuffix("]").strip("'\"")
-    if base in ("BASH_CMDS", "BASH_ALIASES"):
-        table = fr.state.hashed if base == "BASH_CMDS" else fr.state.aliases
-        static_key = bracket and key and "$" not in key and "`" not in key
-        table[key if static_key else ""] = value
-        what = "defines an alias" if base == "BASH_ALIASES" else "rebinds a command name"
-        s.concern("opaque-code", f"{what} ({name}={value})")
-    fr.state.assign(base, None if bracket else value)
 
 
 # -- expressions and words ----------------------------------------------------------------
@@ -469,43 +229,6 @@ def expr(s: Session, node: Any, fr: Frame) -> None:
                 bad(s, child, fr)
 
 
-def forget_changes(node: Any, fr: Frame) -> None:
-    """Before code that may run several times or in any order: forget every variable it may
-    set, and everything when it runs a builtin or function that changes the state."""
-    state = fr.state
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        t = cur.type
-        if t == "variable_name":
-            parent = cur.parent
-            kind = parent.type if parent is not None else ""
-            use = kind in ("simple_expansion", "expansion")
-            if not use or b"=" in parent.text:
-                # set by arithmetic (a number) unless assigned text or looped over
-                safe = kind not in ("variable_assignment", "for_statement", "expansion")
-                state.assign(fr.text(cur), None, safe=safe)
-        elif t == "command_name":
-            name = fr.text(cur)
-            if name in MAY_CHANGE_ANYTHING or name in fr.source.functions or name in state.aliases:
-                state.forget()
-                return
-            if name in CHANGES_STATE:
-                state.forget_vars()
-        stack.extend(cur.children)
-
-
-def _loop_variable(node: Any, fr: Frame) -> None:
-    """`for x in WORDS`: x holds one of the words (safe when each is static plain text)."""
-    var = node.child_by_field_name("variable")
-    if var is None:
-        return
-    values = [c for k, c in enumerate(node.children) if node.field_name_for_child(k) == "value"]
-    plain = all(c.type in ("word", "number") and b"$" not in c.text for c in values)
-    safe = bool(values) and plain and not any(hides_code(fr.text(c)) for c in values)
-    fr.state.assign(fr.text(var), None, safe=safe)
-
-
 def _test_sinks(s: Session, node: Any, fr: Frame) -> None:
     """`[[ A -eq B ]]` evaluates A and B as arithmetic; `[[ -v NAME ]]` NAME's subscript."""
     stack = [node]
@@ -521,23 +244,6 @@ def _test_sinks(s: Session, node: Any, fr: Frame) -> None:
                     for w in words(s, operand, fr):
                         sinks.name(s, w, fr, None, "[[ -v ]]")
         stack.extend(c for c in cur.children if c.type not in SUBSTITUTIONS)
-
-
-def forget_locals(body: Any, fr: Frame) -> None:
-    """After a function call: its `local`/`declare`/`typeset` variables are gone, so what the
-    line knew of those names before the call is not known any more."""
-    stack = [body]
-    while stack:
-        cur = stack.pop()
-        scoped = cur.child_count and cur.children[0].type in ("local", "declare", "typeset")
-        if cur.type == "declaration_command" and scoped:
-            for child in cur.children[1:]:
-                name_node = child.child_by_field_name("name")
-                if child.type == "variable_name":
-                    fr.state.assign(fr.text(child), None)
-                elif name_node is not None:
-                    fr.state.assign(fr.text(name_node).split("[", 1)[0], None)
-        stack.extend(cur.children)
 
 
 def arithmetic_assigns(node: Any, fr: Frame, safe: bool = True) -> None:
@@ -691,7 +397,7 @@ def command(
     concerns = list(redirect_concerns) + info.concerns
     fr = fr.but(stdin=info.stdin)
     texts: list[str] = []
-    env = [assignment(s, a, fr, part=commands.NO_PART, texts=texts) for a in pieces.assigns]
+    env = [assign.assignment(s, a, fr, part=commands.NO_PART, texts=texts) for a in pieces.assigns]
     ws: list[Word] = []
     for wn in word_nodes:
         ws.extend(words(s, wn, fr))

@@ -1,0 +1,142 @@
+"""Assignments and declarations: `NAME=value`, `export`/`declare`/`local`/`readonly`/
+`typeset`/`unset`. Substitutions in values run; values the line sets are recorded in the
+line state (state.py); variables that run or load code are commands.code_variable's; the
+sinks among them (subscripts, `declare -i`/`-n`, prompt strings) are sinks.py's.
+"""
+
+from __future__ import annotations
+
+from . import commands, sinks, walk
+from .syntax import TOKENS, WORDS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .frame import Frame
+    from .model import Part
+    from .session import Session
+
+
+# Options of declare/typeset/local that transform the value (integer, case) or make it an
+# array or a name reference: the assigned text is not the value.
+_TRANSFORMING = frozenset("ilunaA")
+
+
+def declaration(s: Session, node: Any, fr: Frame) -> None:
+    """export/declare/typeset/local/readonly NAME[=value]..., unset NAME..."""
+    keyword = ""
+    flags = ""
+    names: list[str] = []
+    for child in node.children:
+        t = child.type
+        if not child.is_named:
+            if t not in TOKENS:
+                walk.bad(s, child, fr)
+            keyword = keyword or t
+        elif t == "variable_assignment":
+            name, value = assignment(s, child, fr, part=None, texts=None)
+            names.append(name)
+            _declared_value(s, flags, name, value, fr)
+        elif t in WORDS:
+            for w in walk.words(s, child, fr):
+                if w.static and w.value[:1] in "-+":
+                    flags += w.value[1:]
+                    continue
+                sinks.name(s, w, fr, None, keyword)
+                if w.static:
+                    names.append(w.value.split("=", 1)[0])
+                else:
+                    fr.state.forget_vars()  # a dynamic name: any variable may change
+        elif t == "variable_name":
+            names.append(fr.text(child))
+        elif t != "comment":
+            walk.bad(s, child, fr)
+    _declared(fr, keyword, flags, names)
+
+
+def _declared_value(s: Session, flags: str, name: str, value: str | None, fr: Frame) -> None:
+    """`declare -i x=EXPR` evaluates EXPR; `declare -n r=NAME` makes r stand for NAME."""
+    if "i" in flags and value is not None:
+        sinks.text(s, value, fr, None, f"declare -i {name}=")
+    if "n" in flags:
+        if value is None or sinks.hides_code(value):
+            shown = "a run-time value" if value is None else repr(value)
+            s.concern("eval-sink", f"the name reference {name} is {shown}: bash evaluates it")
+        else:
+            target = value.split("[", 1)[0]
+            fr.state.assign(name, None, safe=sinks.risky(fr, target) is None)
+
+
+def _declared(fr: Frame, keyword: str, flags: str, names: list[str]) -> None:
+    state = fr.state
+    for spelled in names:
+        name = spelled.split("[", 1)[0]
+        if "i" in flags:
+            state.integers.add(name)
+            state.assign(name, None, safe=True)  # its value is a number
+            continue
+        if "n" in flags and name in state.vars:
+            continue  # set by _declared_value
+        if keyword in ("unset", "unsetenv") or _TRANSFORMING.intersection(flags):
+            state.assign(name, None)
+        elif keyword == "export" or "x" in flags:
+            state.export(name)
+
+
+def assignment(
+    s: Session, node: Any, fr: Frame, *, part: Part | None, texts: list[str] | None
+) -> tuple[str, str | None]:
+    """Analyse NAME=value: substitutions in the value run; returns (name, static value).
+    `part` None: a shell assignment, checked here and recorded in the line state; otherwise
+    the command's, checked by it."""
+    name_node = node.child_by_field_name("name")
+    name = fr.text(name_node) if name_node is not None else ""
+    if name_node is not None and name_node.type == "subscript":
+        sinks.node(s, name_node, fr, None, "the subscript")
+        walk.expr(s, name_node, fr)
+    value: str | None = ""
+    for child in node.children:
+        if child == name_node or not child.is_named:
+            if child.type == "+=":
+                value = None
+            continue
+        if child.type in WORDS:
+            ws = walk.words(s, child, fr, braces_=False, tilde=True)
+            static = value is not None and len(ws) == 1 and ws[0].static
+            value = ws[0].value if static else None
+        elif child.type == "array":
+            value = None
+            for item in child.children:
+                if item.type in WORDS:
+                    walk.words(s, item, fr)
+                elif item.is_named and item.type != "comment":
+                    walk.bad(s, item, fr)
+        elif child.type == "subscript":
+            value = None
+            walk.expr(s, child, fr)
+        else:
+            walk.bad(s, child, fr)
+    if texts is not None:
+        texts.append(fr.text(node))
+    if part is None:
+        commands.code_variable(s, name, value, fr, part=None, prog="export")
+        shell_assignment(s, name, value, fr)
+    return name, value
+
+
+def shell_assignment(s: Session, name: str, value: str | None, fr: Frame) -> None:
+    """NAME=value or NAME[key]=value set in the shell: the line state and its sinks."""
+    base, bracket, key = name.partition("[")
+    sinks.assigned(s, base, value, fr)
+    if base in fr.state.integers:
+        fr.state.assign(base, None, safe=True)  # evaluated to a number
+        return
+    key = key.removesuffix("]").strip("'\"")
+    if base in ("BASH_CMDS", "BASH_ALIASES"):
+        table = fr.state.hashed if base == "BASH_CMDS" else fr.state.aliases
+        static_key = bracket and key and "$" not in key and "`" not in key
+        table[key if static_key else ""] = value
+        what = "defines an alias" if base == "BASH_ALIASES" else "rebinds a command name"
+        s.concern("opaque-code", f"{what} ({name}={value})")
+    fr.state.assign(base, None if bracket else value)
