@@ -564,3 +564,72 @@ def test_entries_are_copied_to_syslog(world):
     entry = json.loads(message[len("<86>guard: ") :].rstrip("\x00"))
     assert (entry["command"], entry["decision"]) == ("echo 'to syslog'", "allowed")
     assert entry["hash"] == chain(world)[-1]["hash"]
+
+
+def test_approve_for_this_session_holds_for_that_session_and_command_only(world):
+    home = world["homes"]["agent"]
+    server = f"unix:{world['server'].socket}"
+    _answer_over_socket(world, {"op": "queue", "secret": world["secret"]})
+    env = env_for(home, GUARD_SERVER=server, GUARD_SESSION="task-42")
+    proc = popen_as(
+        world["users"]["agent"],
+        [GUARD, "--", "sync", "-d", "/"],
+        env,
+        home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        review_id = _wait_pending(world)
+        reply = _answer_over_socket(
+            world, {"op": "answer", "secret": world["secret"], "id": review_id, "answer": "session"}
+        )
+        assert reply["status"] == "ok"
+        _, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    # Same session, same command: no reviewer asked again.
+    again = run_as(world["users"]["agent"], [GUARD, "--", "sync", "-d", "/"], env, home)
+    assert again.returncode == 0, again.stderr
+    last = chain(world)[-1]
+    assert (last["decided_by"], last["reviewer"], last["session"]) == (
+        "reviewer",
+        "alice",
+        "task-42",
+    )
+    # Another session: asked again (and with no console connected now, denied at once).
+    time.sleep(max(0.0, GRACE - (time.time() - _CONSOLE["seen"])))
+    other = agent(world, "agent", "--", "sync", "-d", "/", GUARD_SESSION="task-43")
+    assert other.returncode == 77
+
+
+def test_a_garbage_request_is_denied_and_the_server_keeps_serving(world):
+    for garbage in (
+        b"not json\n",
+        b'{"op": "decide", "mode": "prefix", "argv": "rm"}\n',
+        b'["op"]\n',
+    ):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(world["server"].socket)
+            s.sendall(garbage)
+            reply = json.loads(s.makefile().readline())
+        assert reply["decision"] == "denied", (garbage, reply)
+    out = agent(world, "agent", "--", "echo", "still serving")
+    assert (out.returncode, out.stdout) == (0, "still serving\n")
+
+
+def test_an_invalid_policy_denies_everything_until_fixed(world):
+    server = world["server"]
+    try:
+        server.write_policy(POLICY + "\n[[allow]]\nmatch = 'no id'\n")
+        os.kill(server.proc.pid, signal.SIGHUP)
+        out = agent(world, "agent", "--", "echo", "hi")
+        assert out.returncode == 77 and out.stdout == ""
+        assert "the server's policy is invalid" in out.stderr
+    finally:
+        server.write_policy(POLICY)
+        os.kill(server.proc.pid, signal.SIGHUP)
+    out = agent(world, "agent", "--", "echo", "hi")
+    assert (out.returncode, out.stdout) == (0, "hi\n"), out.stderr

@@ -246,3 +246,84 @@ def test_a_denial_with_a_reason_reaches_the_agent(console):
     assert proc.returncode == 77 and out == ""
     assert "a human reviewer denied it: use the staging box" in err
     assert err.count("\n") == 2  # "waiting for a reviewer", then the one-line denial
+
+
+def test_plain_http_is_refused_off_loopback(console):
+    out = console["server"].guard(
+        "serve", "--socket", "/nonexistent/s.sock", "--listen", "0.0.0.0:8377"
+    )
+    assert out.returncode == 64
+    assert out.stderr == (
+        "guard: --listen 0.0.0.0:8377: plain HTTP is allowed only on "
+        "loopback; give --cert and --key\n"
+    )
+
+
+def test_the_console_over_tls_sets_a_secure_cookie(console, tmp_path):
+    import ssl
+    import urllib.parse
+
+    server = console["server"]
+    cert, key = server.home / "tls.crt", server.home / "tls.key"
+    made = subprocess.run(
+        [  # noqa: S607 - Debian's openssl, found on PATH as a user would
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        capture_output=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    for path in (cert, key):
+        os.chown(path, server.user.pw_uid, server.user.pw_gid)
+        path.chmod(0o600)
+    tls = Server(server.user, server.home, server.run_dir, POLICY)
+    tls.socket = str(server.run_dir / "tls.sock")
+    tls.log = server.home / "tls.log"
+    port = _free_port()
+    tls.start("--listen", f"127.0.0.1:{port}", "--cert", str(cert), "--key", str(key))
+    try:
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False
+        url = f"https://127.0.0.1:{port}/"
+        deadline = time.time() + 15
+        while True:
+            try:
+                page = urllib.request.urlopen(url, context=context, timeout=3).read().decode()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert "guard: reviewer console" in page
+        form = urllib.parse.urlencode({"secret": console["secret"]}).encode()
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=context), _NoRedirect()
+        )
+        with pytest.raises(urllib.error.HTTPError) as login:
+            opener.open(url + "login", data=form, timeout=5)
+        assert login.value.code == 303
+        cookie = login.value.headers["set-cookie"]
+        assert "guard_console=" in cookie
+        assert {"httponly", "secure", "samesite=strict"} <= {
+            p.strip().lower() for p in cookie.split(";")
+        }
+    finally:
+        tls.stop()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
