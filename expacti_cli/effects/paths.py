@@ -155,6 +155,20 @@ class PathClasses:
                 return "/".join(pattern)
         return None
 
+    def glob_hits(self, cls: str, path: str) -> str | None:
+        """A pattern of `cls` that a glob path (`~/.ssh/*`) could match: a pattern in the same
+        directory whose name the glob matches when the pattern's own wildcards are read as
+        plain characters (`*` matches `id_*`; `*.pub` does not)."""
+        from ..wildcard import match
+
+        directory, _, glob = path.rpartition("/")
+        if any(c in directory for c in "*?["):
+            return self.holds_secrets(directory.split("*", 1)[0].rsplit("/", 1)[0] or "/", None)
+        for pattern in self._matcher(cls)._patterns()[0]:
+            if "/".join(pattern[:-1]) == directory and match(glob, pattern[-1]):
+                return "/".join(pattern)
+        return None
+
     def world_writable_target(self, path: str, cwd: str | None) -> str | None:
         """A privileged or system path: making it writable by everyone is a privilege change."""
         return self.hit("privilege", path, cwd) or self.hit("persistence", path, cwd)

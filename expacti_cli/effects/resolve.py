@@ -129,11 +129,26 @@ class _Command:
 
     def read(self, w: Word) -> None:
         hit = self.hit("secret", w.value)
+        path = self.path(w.value)
+        if not hit and path:  # through a link made earlier in the line
+            for alias in self.ctx.line.aliases(path)[1:]:
+                hit = self.ctx.classes.hit("secret", alias, None)
+                if hit:
+                    break
+        if not hit and path and _has_glob(w.value):  # `cat ~/.ssh/*` reads what it matches
+            hit = self.ctx.classes.glob_hits("secret", path)
         if not hit and self.recursive():
-            path, cwd = self.locate(w.value)
-            hit = self.ctx.classes.holds_secrets(path, cwd)
+            where, cwd = self.locate(w.value)
+            hit = self.ctx.classes.holds_secrets(where, cwd)
         if hit:
             self.add("read", f"reads {w.value} ({hit})", "secret", (w.value,))
+
+    def printed(self, w: Word) -> None:
+        """A word a command prints: a secret variable expanded into it is exposed."""
+        for name in _variables(w.value):
+            if self.ctx.classes.secret_variable(name):
+                self.add("read", f"prints ${name}", "secret", (w.value,))
+                return
 
     def recursive(self) -> bool:
         """Does this command read directories recursively (`grep -r`, `rg`, `tar`)?"""
@@ -251,6 +266,9 @@ class _Command:
                 return
 
     def contact(self, w: Word) -> None:
+        if w.value.lower().startswith("file://"):  # a local read, however the URL is spelled
+            self.read(_word("read", w.value[7:] or "/", w))
+            return
         host = self.ctx.classes.metadata_host(w.value)
         if host:
             self.add("read", f"asks {host} for the machine's cloud credentials", "secret", ())
@@ -346,6 +364,27 @@ def _world_writable(mode: str) -> bool:
     return False
 
 
+def _has_glob(word: str) -> bool:
+    return any(c in word for c in "*?[")
+
+
+def _variables(word: str) -> list[str]:
+    """The names of `$NAME` / `${NAME}` expansions in a word's source text."""
+    names: list[str] = []
+    i = word.find("$")
+    while i >= 0:
+        j = i + 1
+        if word[j : j + 1] == "{":
+            j += 1
+        k = j
+        while k < len(word) and (word[k].isalnum() or word[k] == "_"):
+            k += 1
+        if k > j:
+            names.append(word[j:k])
+        i = word.find("$", k)
+    return names
+
+
 def _word(role: str, value: str, like: Word) -> Word:
     from ..grammar.scan import Word
 
@@ -377,6 +416,7 @@ _ROLES = {
     "varname": _Command.varname,
     "mode": _Command.mode,
     "program": _Command.program,
+    "printed": _Command.printed,
     "dest": _Command.dest,
     "meta": _Command.meta,
     "owner": _Command.owner,

@@ -156,6 +156,32 @@ def _glob_key(keys: list[str], words: list[str]) -> str:
     return ""
 
 
+def _unlisted(inv: Invocation, operands: list[tuple[str, int]], view: dict[str, Any]) -> None:
+    """A subcommand path the grammar does not list: `unlisted`, or a read by its verb."""
+    from ..wildcard import match
+
+    depth = view.get("command_depth") or 0
+    words = operands[:depth]
+    if len(words) < depth or not all(_word_like(w) for w, _ in words):
+        return
+    verb = words[-1][0]
+    read = any(match(g, verb) for g in view.get("read_verbs", ()))
+    inv.command = " ".join(w for w, _ in words)
+    inv.command_at = [i for _, i in words]
+    inv.spec = {
+        "effect": "read" if read else view["unlisted"],
+        "operands": None,
+        "runs": [],
+        "options": {},
+        "no_effect_with": [],
+    }
+
+
+def _word_like(word: str) -> bool:
+    """Does an operand read like a subcommand name (`ec2`, `terminate-instances`)?"""
+    return bool(word) and word[0].isalpha() and all(c.isalnum() or c in "-_." for c in word)
+
+
 def assign(roles: list[str], values: list[tuple[str, int]]) -> list[tuple[str, str, int]]:
     """Operand roles in order; one role ending in "..." takes what the others leave."""
     if not roles:
@@ -180,8 +206,10 @@ def scan(argv: list[str], view: dict[str, Any]) -> Invocation:
     commands = view["commands"]
     if commands:
         inv.command, inv.command_at = _command(operands, commands)
+        if not inv.command and view.get("unlisted"):
+            _unlisted(inv, operands, view)
         if inv.command:
-            inv.spec = commands[inv.command]
+            inv.spec = commands.get(inv.command) or inv.spec
             if inv.spec["options"]:
                 options, operands, end = _read_options(
                     argv, [inv.spec["options"], *tables], view["clusters"]

@@ -17,6 +17,10 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   runs             globs of files in the working directory the program runs as code
   no_effect_with   options under which the call changes and runs nothing (`--dry-run`,
                    `bash -n`, `npx --no`); also per subcommand
+  unlisted, command_depth, read_verbs
+                   for CLIs with thousands of operations (aws SERVICE OPERATION): a path of
+                   `command_depth` words that [X.commands] does not list has the effect
+                   `unlisted`, unless its last word matches a `read_verbs` glob (a read)
   targets, target_positional   what names the target (anomalies)
   [X.wrapper] [X.interpreter] [X.client] [X.writer]   how the shell analysis treats it
 
@@ -76,6 +80,7 @@ EFFECT_ROLES = {
     "dest": "where the program copies to: a remote location (s3://, host:path) changes it",
     "link": "the target of a link the program creates",
     "varname": "a variable name whose value the program prints",
+    "printed": "a word the program prints (a secret variable expanded into it is exposed)",
     "words": "words of the program's own command language (redis-cli, mongo)",
 }
 ROLES = frozenset(WALKER_KIND) | frozenset(EFFECT_ROLES)
@@ -107,6 +112,9 @@ _TOP_KEYS = {
     "bare": "str",
     "runs": "strlist",
     "no_effect_with": "strlist",
+    "unlisted": "str",
+    "command_depth": "int",
+    "read_verbs": "strlist",
     "global": "roles",
     "options": "roles",
     "equivalent": "table",
@@ -255,6 +263,9 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "bare": c.effect("bare", table["bare"]) if "bare" in table else None,
         "runs": list(table.get("runs", ())),
         "no_effect_with": list(table.get("no_effect_with", ())),
+        "unlisted": c.effect("unlisted", table["unlisted"]) if "unlisted" in table else None,
+        "command_depth": table.get("command_depth", 0),
+        "read_verbs": list(table.get("read_verbs", ())),
     }
 
 
