@@ -25,6 +25,7 @@ CLASSES = (
     "bash-sinks",
     "code-from-network",
     "exfiltration",
+    "held-out",
     "irreversible",
     "privilege",
     "production-change",
