@@ -327,3 +327,13 @@ def test_the_console_over_tls_sets_a_secure_cookie(console, tmp_path):
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_the_compliance_report_is_reachable_from_the_console(console):
+    page = console["page"]
+    page.goto(console["url"])
+    page.wait("document.getElementById('status').textContent === 'reviewing as alice'")
+    assert page.js("!document.getElementById('report').hidden") is True
+    text = page.js("fetch('/report').then((r) => r.text())")
+    assert "guard audit report" in text and "the server's chain" in text
+    assert "chain intact" in text or "intact" in text

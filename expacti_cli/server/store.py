@@ -77,6 +77,7 @@ class Store:
     """SQLite storage. Subclasses change `_connect`, `_chain_lock` and the SQL dialect."""
 
     placeholder = "?"
+    long_poll = 1.0  # seconds a console waits for a change: others' writes are not heard
     serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
     real = "REAL"
 

@@ -25,6 +25,7 @@ CHANNEL = "guard_queue"
 
 class PgStore(Store):
     placeholder = "%s"
+    long_poll = 15.0  # every server's changes are heard (NOTIFY)
     serial = "BIGSERIAL PRIMARY KEY"
     real = "DOUBLE PRECISION"
 

@@ -70,13 +70,22 @@ def app(service: Service, *, secure: bool) -> Starlette:
         return response
 
     async def queue(request: Request) -> Response:
+        """The pending reviews. `?wait=V`: first wait (up to LONG_POLL s) until the queue's
+        version differs from V, so the page updates the moment a review arrives or goes."""
+        from starlette.concurrency import run_in_threadpool
+
         name = reviewer(request)
         if name is None:
             return JSONResponse({"error": "log in with a reviewer secret"}, status_code=401)
         store.reviewer_seen(name)
-        return JSONResponse(
-            {"reviewer": name, "pending": [reviewapi.shown(r) for r in store.pending()]}
-        )
+        wait = request.query_params.get("wait", "")
+        version = store.wait_change(-1, 0)
+        if wait.lstrip("-").isdigit() and int(wait) == version:
+            # Short enough that a waiting console still counts as connected (--console-grace).
+            timeout = min(store.long_poll, service.console_grace / 2)
+            version = await run_in_threadpool(store.wait_change, version, timeout)
+        pending = [reviewapi.shown(r) for r in store.pending()]
+        return JSONResponse({"reviewer": name, "version": version, "pending": pending})
 
     async def answer(request: Request) -> Response:
         name = reviewer(request)
@@ -105,9 +114,25 @@ def app(service: Service, *, secure: bool) -> Starlette:
             entries = [e for e in entries if text in json.dumps(e).lower()][:HISTORY]
         return JSONResponse({"entries": entries})
 
+    def report(request: Request) -> Response:
+        """The compliance report of the whole chain (`guard audit report --format html`)."""
+        import tempfile
+
+        from .. import auditreport
+
+        if reviewer(request) is None:
+            return RedirectResponse("/", status_code=303)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "chain.jsonl")
+            with open(path, "w", encoding="ascii") as f:
+                store.export(f)
+            text = auditreport.report(path, fmt="html").replace(path, "the server's chain")
+        return HTMLResponse(text, headers={"Cache-Control": "no-store"})
+
     return Starlette(
         routes=[
             Route("/", index),
+            Route("/report", report),
             Route("/login", login, methods=["POST"]),
             Route("/logout", logout, methods=["POST"]),
             Route("/api/queue", queue),
