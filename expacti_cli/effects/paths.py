@@ -169,6 +169,14 @@ class PathClasses:
                 return "/".join(pattern)
         return None
 
+    def below(self, cls: str, directory: str) -> str | None:
+        """A pattern of `cls` naming something below `directory` (`~` holds `~/.bashrc`)."""
+        prefix = directory.rstrip("/") + "/"
+        for pattern in self._matcher(cls)._patterns()[0]:
+            if pattern and pattern[0] != "**" and "/".join(pattern).startswith(prefix):
+                return "/".join(pattern)
+        return None
+
     def world_writable_target(self, path: str, cwd: str | None) -> str | None:
         """A privileged or system path: making it writable by everyone is a privilege change."""
         return self.hit("privilege", path, cwd) or self.hit("persistence", path, cwd)

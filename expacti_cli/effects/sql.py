@@ -39,7 +39,34 @@ _ADMIN = {
     "DO": "runs server-side code",
     "PRAGMA WRITABLE_SCHEMA": "edits the schema directly",
     "ATTACH": "opens another database file",
+    "CREATE TABLE": "changes the schema",
+    "CREATE INDEX": "changes the schema",
+    "CREATE UNIQUE INDEX": "changes the schema",
+    "CREATE VIEW": "changes the schema",
+    "CREATE SCHEMA": "changes the schema",
+    "CREATE DATABASE": "creates a database",
+    "CREATE SEQUENCE": "changes the schema",
+    "CREATE TYPE": "changes the schema",
+    "CREATE POLICY": "changes row security",
+    "COMMENT ON": "changes the schema",
+    "SECURITY LABEL": "changes the schema",
 }
+# Functions whose call changes the server (PostgreSQL System Administration Functions, MySQL).
+_ADMIN_CALLS = (
+    "PG_TERMINATE_BACKEND",
+    "PG_CANCEL_BACKEND",
+    "PG_RELOAD_CONF",
+    "PG_ROTATE_LOGFILE",
+    "PG_PROMOTE",
+    "PG_WRITE_FILE",
+    "LO_EXPORT",
+    "LO_IMPORT",
+    "SET_CONFIG",
+    "PG_CREATE_RESTORE_POINT",
+    "DBLINK_EXEC",
+    " INTO OUTFILE ",
+    " INTO DUMPFILE ",
+)
 _CODE = ("COPY", "\\!", "\\COPY", "SYSTEM", ".SHELL", ".SYSTEM")
 
 
@@ -112,7 +139,10 @@ def _one(stmt: str) -> str | None:
     for key, why in _ADMIN.items():
         if stmt == key or stmt.startswith(key + " "):
             return why
-    words = stmt.split()
+    for call in _ADMIN_CALLS:
+        if call in f" {stmt} ":
+            return f"calls {call.strip().lower()}"
+    words = stmt.replace("(", " ").replace(")", " ").replace(",", " ").split()
     head = words[0] if words else ""
     if head in ("UPDATE", "DELETE") and _all_rows(stmt):
         return "updates every row" if head == "UPDATE" else "deletes every row"
