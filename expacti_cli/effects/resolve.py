@@ -343,7 +343,7 @@ class _Command:
 
         for why in changes(w.value)[:1]:
             cls = "irreversible" if irreversible(why) else "production"
-            self.add("change", f"SQL {why}", cls, ())
+            self.add("change", f"SQL {why}", cls, (w.value,))  # a rule naming the SQL lifts it
         for why in secrets(w.value):
             self.add("read", f"SQL {why}", "secret", ())
 
