@@ -33,6 +33,12 @@ def _loads_code(forms: dict[str, list[str]], name: str, value: str | None) -> bo
     globs = forms.get(name)
     if value is None or globs is None:
         return True
+    if globs and globs[0] == "@search-path":  # a search path: only trusted directories
+        trusted = globs[1:]
+        return not all(
+            d in ("$" + name, "${" + name + "}") or any(match(t, d) for t in trusted)
+            for d in value.split(":")
+        )
     return any(match(g, value) for g in globs)
 
 
@@ -305,6 +311,81 @@ def words_text(fr: Frame, words: list[Word]) -> str:
 # -- catalogue: interpreters, clients, writers ------------------------------------------------
 
 
+class _Interpreter:
+    """One interpreter command read against its catalogue entry: does it run inline code,
+    or read its program from stdin? `step` reads one word and says how to go on."""
+
+    __slots__ = ("entry", "has_program", "part", "prog", "s", "stdin")
+
+    def __init__(
+        self, s: Session, entry: dict[str, Any], part: Part, stdin: str | None, prog: str
+    ) -> None:
+        self.s, self.entry, self.part, self.stdin, self.prog = s, entry, part, stdin, prog
+        self.has_program = False
+
+    def concern(self, reason: str) -> None:
+        self.s.concern("opaque-code", reason, self.part)
+
+    def code(self, text: str, how: str) -> None:
+        unsafe = self.entry["unsafe_code"]
+        if not unsafe or any(u in text for u in unsafe):
+            self.concern(f"{self.prog} runs inline code ({how})")
+
+    def program(self, text: str, dynamic: bool = False) -> None:
+        """The first operand: the program text (`awk PROG`) or the script file."""
+        first = not self.has_program
+        self.has_program = True
+        if first and self.entry["program_positional"]:
+            self.code(text, "dynamic program" if dynamic else "program text")
+            if dynamic:
+                self.concern(f"{self.prog} runs a dynamic program")
+        elif first and dynamic and text.startswith("<("):
+            # the script is whatever the substitution prints: `python3 <(curl URL)`
+            self.concern(f"{self.prog} runs the output of {text}")
+
+    def step(self, words: list[Word], i: int) -> int:
+        """Read words[i]; the index to go on from, or _DONE / _STOP (no final check)."""
+        w = words[i]
+        a = w.value
+        entry = self.entry
+        if not w.static:
+            self.program(a, dynamic=True)
+            return _DONE
+        if a == "--":
+            if i + 1 < len(words):
+                self.program(words[i + 1].value)
+            return _DONE
+        if a == entry["stdin_script"] or (not a.startswith("-") and self.s.paths.is_stdin(a)):
+            self.concern(f"{self.prog} reads its program from {self.stdin or 'stdin'}")
+            return _STOP
+        if a.startswith("-") and len(a) > 1:
+            return self.option(words, i)
+        if entry["code_subcommands"] and not self.has_program:
+            if a in entry["code_subcommands"]:
+                self.concern(f"{self.prog} {a} runs inline code")
+            return _STOP
+        self.program(a)
+        return _DONE
+
+    def option(self, words: list[Word], i: int) -> int:
+        parsed = options(self.entry, words, i, lenient=True)
+        if parsed is None:
+            return i + 1  # unknown options of interpreters are taken as flags
+        events, i = parsed
+        for opt, kind, value in events:
+            if kind == "code":
+                self.has_program = True
+                self.code(value.value if value is not None else "", opt)
+            elif kind in ("end", "info"):
+                return _STOP
+            elif opt in self.entry["program_file_options"]:
+                self.has_program = True
+        return i
+
+
+_DONE, _STOP = -1, -2
+
+
 def interpreter(
     s: Session,
     entry: dict[str, Any],
@@ -314,68 +395,12 @@ def interpreter(
     prog: str,
 ) -> None:
     """Does this interpreter run inline code, or read its program from stdin?"""
-    unsafe = entry["unsafe_code"]
-
-    def code(text: str, how: str) -> None:
-        if unsafe and not any(u in text for u in unsafe):
-            return
-        s.concern("opaque-code", f"{prog} runs inline code ({how})", part)
-
-    has_program = False
-    i, n = 1, len(words)
-    while i < n:
-        w = words[i]
-        a = w.value
-        if not w.static:
-            if entry["program_positional"] and not has_program:
-                code(a, "dynamic program")
-                s.concern("opaque-code", f"{prog} runs a dynamic program", part)
-            elif a.startswith("<(") and not has_program:
-                # the script is whatever the substitution prints: `python3 <(curl URL)`
-                s.concern("opaque-code", f"{prog} runs the output of {a}", part)
-            has_program = True
-            break
-        if a == "--":
-            i += 1
-            if i < n and not has_program:
-                has_program = True
-                if entry["program_positional"]:
-                    code(words[i].value, "program text")
-            break
-        if (entry["stdin_script"] is not None and a == entry["stdin_script"]) or (
-            not a.startswith("-") and s.paths.is_stdin(a)
-        ):
-            s.concern("opaque-code", f"{prog} reads its program from {stdin or 'stdin'}", part)
-            return
-        if a.startswith("-") and len(a) > 1:
-            parsed = options(entry, words, i, lenient=True)
-            if parsed is None:
-                i += 1  # unknown options of interpreters are taken as flags
-                continue
-            events, i = parsed
-            for opt, kind, value in events:
-                if kind == "code":
-                    has_program = True
-                    code(value.value if value is not None else "", opt)
-                elif kind in ("end", "info"):
-                    return
-                elif opt in entry["program_file_options"]:
-                    has_program = True
-            continue
-        if entry["code_subcommands"] and not has_program:
-            if a in entry["code_subcommands"]:
-                s.concern("opaque-code", f"{prog} {a} runs inline code", part)
-            return
-        if entry["program_positional"] and not has_program:
-            code(a, "program text")
-        has_program = True
-        break
-    if not has_program and entry["stdin_without_script"]:
-        s.concern(
-            "opaque-code",
-            f"{prog} without a script reads its program from {stdin or 'stdin'}",
-            part,
-        )
+    reader = _Interpreter(s, entry, part, stdin, prog)
+    i = 1
+    while 0 < i < len(words):
+        i = reader.step(words, i)
+    if i != _STOP and not reader.has_program and entry["stdin_without_script"]:
+        reader.concern(f"{prog} without a script reads its program from {stdin or 'stdin'}")
 
 
 def client(
