@@ -119,8 +119,8 @@ def _part_row(part: Any) -> Any:
         label.append(" ")
     label.append(visible(part.text or " ".join(part.argv)))
     if part.verdict != "allow":
-        rule = part.rule or "no rule: policy default"
-        label.append(visible(f"  <- {rule}: {part.reason}"), style="dim")
+        why = f"{part.rule}: {part.reason}" if part.rule else part.reason
+        label.append(visible(f"  <- {why}"), style="dim")
     return label
 
 
@@ -141,8 +141,8 @@ def render(console: Any, req: Any, decision: Any, recent: list[Any], timeout: fl
     body.add_row("command", Text(visible(req.command), style="bold"))
     body.add_row("agent", Text(visible(f"{req.agent}   session {req.session}")))
     body.add_row("cwd", Text(visible(req.cwd)))
-    rule = decision.rule or "no rule: policy default"
-    body.add_row("why", Text(visible(f"{rule}: {decision.reason}")))
+    why = f"{decision.rule}: {decision.reason}" if decision.rule else decision.reason
+    body.add_row("why", Text(visible(why)))
     for flag in decision.anomalies:
         body.add_row("anomaly", Text(visible(flag), style="bold magenta"))
     if len(decision.parts) > 1:
