@@ -283,6 +283,23 @@ def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
     return reviewroute.review(policy, req, decision)
 
 
+def decide(policy: Policy, req: Request, started: float) -> tuple[Decision, list[str]]:
+    """The one decision pipeline before review (every mode, the hooks and the server call it):
+    identity, the policy's verdict on what the command does, then anomalies against this
+    agent's own history. Returns the decision and the targets it names."""
+    refused = identity.check(req.agent, req.token, policy.settings["require_identity"])
+    decision = Decision(DENY, "identity", refused) if refused else evaluate(policy, req)
+    targets = _targets(policy, decision, req)
+    if decision.verdict != DENY:
+        state = agentstate.read(req.agent)
+        hour = time.localtime(started).tm_hour
+        decision.anomalies = anomaly.flags(policy.anomalies, state, started, hour, targets)
+        if decision.verdict == ALLOW and decision.anomalies:
+            decision.verdict = REVIEW
+            decision.reason = f"{decision.reason}; anomaly: {decision.anomalies[0]}"
+    return decision, targets
+
+
 def run(req: Request) -> int:
     """Decide, review, record, then exec the program (never returns) or return an exit code."""
     if os.environ.get("GUARD_SERVER"):  # client mode: the decision is guard serve's (server/)
@@ -302,18 +319,7 @@ def run(req: Request) -> int:
         return ExitCode.CONFIG
 
     try:
-        refused = identity.check(req.agent, req.token, policy.settings["require_identity"])
-        decision = Decision(DENY, "identity", refused) if refused else evaluate(policy, req)
-        local = time.localtime(started)
-        targets = _targets(policy, decision, req)
-        if decision.verdict != DENY:
-            state = agentstate.read(req.agent)
-            decision.anomalies = anomaly.flags(
-                policy.anomalies, state, started, local.tm_hour, targets
-            )
-            if decision.verdict == ALLOW and decision.anomalies:
-                decision.verdict = REVIEW
-                decision.reason = f"{decision.reason}; anomaly: {decision.anomalies[0]}"
+        decision, targets = decide(policy, req, started)
         if decision.verdict != DENY and req.line is None:
             try:
                 # Prefix mode too: checked just now, a shim would check (and ask) twice.

@@ -18,9 +18,9 @@ import os
 import sys
 import time
 
-from ... import agentstate, anomaly, gate, identity
+from ... import agentstate, gate
 from ... import policy as policy_mod
-from ...decide import ALLOW, DENY, REVIEW, Decision
+from ...decide import ALLOW, DENY, Decision
 from ...errors import GuardError, PolicyError
 from . import budget as budget_mod
 from . import pending
@@ -274,25 +274,8 @@ def request_for(harness_name: str, call: Call, options: Options) -> gate.Request
 
 
 def decide(policy: Policy, req: gate.Request, started: float) -> Decision:
-    """Identity, the policy's verdict on the line, then anomalies: the gate's order.
-
-    This is the shared decision entry point the hooks need; `gate.run` has the same steps
-    inline (it is not ours to change), so both must be kept in step until it calls this.
-    """
-    refused = identity.check(req.agent, req.token, policy.settings["require_identity"])
-    if refused:
-        return Decision(DENY, "identity", refused)
-    decision = gate.evaluate(policy, req)
-    if decision.verdict != DENY:
-        state = agentstate.read(req.agent)
-        hour = time.localtime(started).tm_hour
-        decision.anomalies = anomaly.flags(
-            policy.anomalies, state, started, hour, _targets(policy, decision, req)
-        )
-        if decision.verdict == ALLOW and decision.anomalies:
-            decision.verdict = REVIEW
-            decision.reason = f"{decision.reason}; anomaly: {decision.anomalies[0]}"
-    return decision
+    """The gate's one decision pipeline (identity, verdict, anomalies): `gate.decide`."""
+    return gate.decide(policy, req, started)[0]
 
 
 def judge(
