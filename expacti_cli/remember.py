@@ -201,7 +201,8 @@ def _preview(
         (also if pattern_match(tokens, Command(past, policy.programs)) else others).append(past)
     console.print(
         Text(
-            f"of this agent's {len(history)} past commands, {visible(pattern)} would also "
+            f"of this agent's {len(also) + len(others)} other past commands, {visible(pattern)}"
+            " would also "
             f"allow {len(also)}:",
             "dim",
         )

@@ -310,3 +310,19 @@ def test_remember_offers_only_the_exact_command_for_a_review_rule(spawn, write_p
     marker.unlink()
     assert run_guard("--", "tool", str(marker), "0", "--slow").returncode == 0  # lifted, exactly
     assert run_guard("--", "tool", str(marker), "1", "--slow").returncode == 77
+
+
+def test_remember_shows_what_else_the_pattern_would_allow(spawn, user_policy, tool_bin, tmp_path):
+    for args in (["sub", "a"], ["sub", "b"], ["other", "c"]):
+        assert run_guard("--", "tool", *args).returncode == 77  # history in the audit log
+    s = spawn("--", "tool", "sub", str(tmp_path / "m"))
+    s.wait_for_keys()
+    s.child.send("a")
+    s.expect("Enter keeps it")
+    s.child.sendline("")
+    screen = s.expect("lifetime")
+    assert "of this agent's 3 other past commands, tool sub ** would also allow 2:" in screen
+    assert "+ tool sub b" in screen and "+ tool sub a" in screen
+    assert "- tool other c" in screen
+    s.child.send("\x03")
+    s.finish()
