@@ -259,10 +259,9 @@ def test_plain_http_is_refused_off_loopback(console):
     )
 
 
-def test_the_console_over_tls_sets_a_secure_cookie(console, tmp_path):
-    import ssl
-    import urllib.parse
-
+@pytest.fixture(scope="module")
+def tls(console):
+    """A second server on the same store, its console and agent API over TLS only."""
     server = console["server"]
     cert, key = server.home / "tls.crt", server.home / "tls.key"
     made = subprocess.run(
@@ -277,6 +276,8 @@ def test_the_console_over_tls_sets_a_secure_cookie(console, tmp_path):
             "1",
             "-subj",
             "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
             "-keyout",
             str(key),
             "-out",
@@ -289,39 +290,90 @@ def test_the_console_over_tls_sets_a_secure_cookie(console, tmp_path):
     for path in (cert, key):
         os.chown(path, server.user.pw_uid, server.user.pw_gid)
         path.chmod(0o600)
+    ca = console["home"] / "server-ca.pem"  # what the agent's side trusts
+    shutil.copy(cert, ca)
+    ca.chmod(0o644)
     tls = Server(server.user, server.home, server.run_dir, POLICY)
     tls.socket = str(server.run_dir / "tls.sock")
     tls.log = server.home / "tls.log"
     port = _free_port()
     tls.start("--listen", f"127.0.0.1:{port}", "--cert", str(cert), "--key", str(key))
     try:
-        context = ssl.create_default_context(cafile=str(cert))
-        context.check_hostname = False
-        url = f"https://127.0.0.1:{port}/"
-        deadline = time.time() + 15
-        while True:
-            try:
-                page = urllib.request.urlopen(url, context=context, timeout=3).read().decode()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        assert "guard: reviewer console" in page
-        form = urllib.parse.urlencode({"secret": console["secret"]}).encode()
-        opener = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=context), _NoRedirect()
-        )
-        with pytest.raises(urllib.error.HTTPError) as login:
-            opener.open(url + "login", data=form, timeout=5)
-        assert login.value.code == 303
-        cookie = login.value.headers["set-cookie"]
-        assert "guard_console=" in cookie
-        assert {"httponly", "secure", "samesite=strict"} <= {
-            p.strip().lower() for p in cookie.split(";")
-        }
+        yield {"url": f"https://127.0.0.1:{port}/", "cert": cert, "ca": ca}
     finally:
         tls.stop()
+
+
+def test_the_console_over_tls_sets_a_secure_cookie(console, tls):
+    import ssl
+    import urllib.parse
+
+    context = ssl.create_default_context(cafile=str(tls["cert"]))
+    url = tls["url"]
+    deadline = time.time() + 15
+    while True:
+        try:
+            page = urllib.request.urlopen(url, context=context, timeout=3)  # noqa: S310
+            page = page.read().decode()
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+    assert "guard: reviewer console" in page
+    form = urllib.parse.urlencode({"secret": console["secret"]}).encode()
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=context), _NoRedirect()
+    )
+    with pytest.raises(urllib.error.HTTPError) as login:
+        opener.open(url + "login", data=form, timeout=5)
+    assert login.value.code == 303
+    cookie = login.value.headers["set-cookie"]
+    assert "guard_console=" in cookie
+    assert {"httponly", "secure", "samesite=strict"} <= {
+        p.strip().lower() for p in cookie.split(";")
+    }
+
+
+def _tls_agent(console, tls, *argv: str, **env: str):
+    from serve_support import run_as
+
+    base = {"GUARD_SERVER": tls["url"].rstrip("/"), "GUARD_SERVER_CA": str(tls["ca"]), **env}
+    return run_as(
+        console["agent"], [GUARD, *argv], env_for(console["home"], **base), console["home"]
+    )
+
+
+def test_an_agent_over_tls_is_known_by_its_token(console, tls):
+    ok = _tls_agent(console, tls, "--", "echo", "over tls", GUARD_AGENT_TOKEN=console["token"])
+    assert (ok.returncode, ok.stdout) == (0, "over tls\n"), ok.stderr
+    last = json.loads(console["server"].guard("serve", "export").stdout.splitlines()[-1])
+    assert (last["agent"], last["user"], last["decision"]) == (
+        "builder",
+        "tls:127.0.0.1",
+        "allowed",
+    )
+    refusals = {
+        "no token": ({}, "needs the agent's GUARD_AGENT_TOKEN"),
+        "unknown token": ({"GUARD_AGENT_TOKEN": "gat_forged"}, "an unknown agent token"),
+        "a reviewer's secret": ({"GUARD_AGENT_TOKEN": console["secret"]}, "an unknown agent token"),
+        "untrusted certificate": (
+            {"GUARD_AGENT_TOKEN": console["token"], "GUARD_SERVER_CA": ""},
+            "CERTIFICATE_VERIFY_FAILED",
+        ),
+    }
+    for what, (env, says) in refusals.items():
+        out = _tls_agent(console, tls, "--", "echo", "no", **env)
+        assert (out.returncode, out.stdout) == (77, ""), what
+        assert says in out.stderr, (what, out.stderr)
+        assert out.stderr.count("\n") == 1, what
+    server = console["server"]
+    assert server.guard("serve", "agent", "revoke", "builder").returncode == 0
+    try:
+        out = _tls_agent(console, tls, "--", "echo", "no", GUARD_AGENT_TOKEN=console["token"])
+        assert out.returncode == 77 and "agent 'builder' has been revoked" in out.stderr
+    finally:
+        server.guard("serve", "agent", "enable", "builder")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

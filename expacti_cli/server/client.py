@@ -50,9 +50,62 @@ def socket_path(server: str) -> str:
     """The socket path of `unix:PATH`; raises Unreachable for any other form."""
     if server.startswith("unix:") and len(server) > 5:
         return server[5:]
-    if server.startswith("https://"):
-        raise Unreachable(f"GUARD_SERVER={server}: https servers are not supported yet (use unix:)")
-    raise Unreachable(f"GUARD_SERVER={server!r} is not unix:PATH")
+    raise Unreachable(f"GUARD_SERVER={server!r} is not unix:PATH or https://HOST:PORT")
+
+
+class _HttpStream:
+    """An HTTP response body read like a socket (`_answer` reads lines from either)."""
+
+    def __init__(self, conn: Any, response: Any) -> None:
+        self.conn, self.response = conn, response
+
+    def recv(self, n: int) -> bytes:
+        return bytes(self.response.read1(n))
+
+    def settimeout(self, seconds: float) -> None:
+        self.conn.sock.settimeout(seconds)
+
+
+def _ask_https(
+    server: str, request: dict[str, Any], budget: float, on_pending: Any
+) -> dict[str, Any]:
+    """The request over TLS (`GUARD_SERVER=https://HOST:PORT`): the agent's token is its
+    identity; the server's certificate is checked against the system's CAs, or the file in
+    GUARD_SERVER_CA. Loads `ssl` and `http.client`, so only in this mode."""
+    import http.client
+    import ssl
+
+    host, _, port = server[len("https://") :].rstrip("/").rpartition(":")
+    if not host or not port.isdigit():
+        raise Unreachable(f"GUARD_SERVER={server!r}: give https://HOST:PORT")
+    token = request.get("token")
+    if not token:
+        raise Unreachable(f"the guard server at {server} needs the agent's GUARD_AGENT_TOKEN")
+    try:
+        context = ssl.create_default_context(cafile=os.environ.get("GUARD_SERVER_CA") or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise Unreachable(f"GUARD_SERVER_CA cannot be used: {exc}") from None
+    conn = http.client.HTTPSConnection(host.strip("[]"), int(port), context=context, timeout=budget)
+    body = protocol.encode({k: v for k, v in request.items() if k != "token"})
+    try:
+        try:
+            conn.request(
+                "POST",
+                "/api/decide",
+                body=body,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/x-ndjson",
+                },
+            )
+            response = conn.getresponse()
+        except (OSError, http.client.HTTPException) as exc:
+            raise Unreachable(f"cannot reach the guard server at {server}: {exc}") from None
+        if response.status != 200:
+            raise Unreachable(f"the guard server at {server} answered HTTP {response.status}")
+        return _answer(_HttpStream(conn, response), server, budget, on_pending)
+    finally:
+        conn.close()
 
 
 def _request(req: Request, program: str | None) -> dict[str, Any]:
@@ -72,8 +125,10 @@ def _request(req: Request, program: str | None) -> dict[str, Any]:
 
 def ask(server: str, request: dict[str, Any], on_pending: Any = None) -> dict[str, Any]:
     """Send one request, return the final answer. Raises Unreachable (fail closed)."""
-    path = socket_path(server)
     budget = _budget()
+    if server.startswith("https://"):
+        return _ask_https(server, request, budget, on_pending)
+    path = socket_path(server)
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(budget)
@@ -111,10 +166,10 @@ def call(server: str, body: dict[str, Any]) -> dict[str, Any]:
         sock.close()
 
 
-def _why(exc: OSError) -> str:
+def _why(exc: Exception) -> str:
     if isinstance(exc, TimeoutError) or "timed out" in str(exc):
         return "no answer within its budget (GUARD_SERVER_TIMEOUT)"
-    return exc.strerror or str(exc)
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _answer(sock: Any, path: str, budget: float, on_pending: Any) -> dict[str, Any]:
@@ -122,7 +177,7 @@ def _answer(sock: Any, path: str, budget: float, on_pending: Any) -> dict[str, A
     while True:
         try:
             line = protocol.read_line(sock.recv, buffer)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: http.client on a broken stream
             raise Unreachable(f"the guard server at {path} failed: {_why(exc)}") from None
         except protocol.ProtocolError as exc:
             raise Unreachable(f"the guard server at {path} answered garbage ({exc})") from None

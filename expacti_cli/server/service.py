@@ -38,12 +38,17 @@ MODES = ("prefix", "shell", "shim")
 class Peer:
     """Who is on the other end of the socket, as the kernel says."""
 
-    __slots__ = ("pid", "uid", "user")
+    __slots__ = ("pid", "remote", "uid", "user")
 
-    def __init__(self, pid: int, uid: int) -> None:
+    def __init__(self, pid: int, uid: int, remote: str | None = None) -> None:
+        """A local peer (pid, uid from SO_PEERCRED), or with `remote` a TLS client at that
+        address, known only by its agent token."""
         import pwd
 
-        self.pid, self.uid = pid, uid
+        self.pid, self.uid, self.remote = pid, uid, remote
+        if remote is not None:
+            self.user = f"tls:{remote}"
+            return
         try:
             self.user = pwd.getpwuid(uid).pw_name
         except KeyError:
@@ -102,6 +107,8 @@ class Service:
 
     def agent_for(self, peer: Peer, asked: object, token: object) -> str:
         """The agent this peer acts as; raises Refused saying why not."""
+        if peer.remote is not None:
+            return self._agent_by_token(asked, token)
         agents = self.store.agents()
         if isinstance(token, str) and token:
             owner = [a for a in agents if a[2] == store_mod.digest(token)]
@@ -127,6 +134,20 @@ class Service:
         if status != "active":
             raise Refused(f"agent '{name}' has been revoked")
         return name
+
+    def _agent_by_token(self, asked: object, token: object) -> str:
+        """Over TLS the agent token alone says who asks (there is no uid to check)."""
+        if not isinstance(token, str) or not token:
+            raise Refused("over TLS an agent token is required (GUARD_AGENT_TOKEN)")
+        owner = [a for a in self.store.agents() if a[2] == store_mod.digest(token)]
+        if not owner:
+            raise Refused("an unknown agent token")
+        name, _, _, status = owner[0]
+        if asked and asked != name:
+            raise Refused(f"the token is agent '{name}'s, not agent '{asked}'s")
+        if status != "active":
+            raise Refused(f"agent '{name}' has been revoked")
+        return str(name)
 
     # --- one request -----------------------------------------------------------------------
 

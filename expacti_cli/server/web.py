@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -114,6 +115,49 @@ def app(service: Service, *, secure: bool) -> Starlette:
             entries = [e for e in entries if text in json.dumps(e).lower()][:HISTORY]
         return JSONResponse({"entries": entries})
 
+    async def decide(request: Request) -> Response:
+        """An agent's request over TLS: its token (Authorization: Bearer) is its identity.
+        The answer streams as the socket's does: a `pending` line while a human is asked,
+        then the decision; a client that goes away stops the wait."""
+        import asyncio
+        import threading
+
+        from starlette.responses import StreamingResponse
+
+        from . import protocol
+        from .service import Peer
+
+        auth = request.headers.get("authorization", "")
+        raw = await request.body()
+        try:
+            body = protocol.decode(raw[: protocol.MAX_LINE])
+        except protocol.ProtocolError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        body["token"] = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        peer = Peer(0, -1, remote=request.client.host if request.client else "?")
+        loop, lines = asyncio.get_running_loop(), asyncio.Queue[bytes | None]()
+        gone = threading.Event()
+
+        def pending(message: dict[str, Any]) -> bool:
+            if message:
+                loop.call_soon_threadsafe(lines.put_nowait, protocol.encode(message))
+            return not gone.is_set()
+
+        def work() -> None:
+            answer = service.decide(peer, body, pending)
+            loop.call_soon_threadsafe(lines.put_nowait, protocol.encode(answer))
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+        async def stream() -> Any:
+            try:
+                while (line := await lines.get()) is not None:
+                    yield line
+            finally:
+                gone.set()
+
+        threading.Thread(target=work, daemon=True).start()
+        return StreamingResponse(stream(), media_type="application/x-ndjson")
+
     def report(request: Request) -> Response:
         """The compliance report of the whole chain (`guard audit report --format html`)."""
         import tempfile
@@ -133,6 +177,7 @@ def app(service: Service, *, secure: bool) -> Starlette:
         routes=[
             Route("/", index),
             Route("/report", report),
+            Route("/api/decide", decide, methods=["POST"]),
             Route("/login", login, methods=["POST"]),
             Route("/logout", logout, methods=["POST"]),
             Route("/api/queue", queue),
