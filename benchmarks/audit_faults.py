@@ -16,12 +16,14 @@ import argparse
 import multiprocessing
 import os
 import random
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
@@ -158,20 +160,34 @@ def huge_entries(work: str) -> None:
         print(f"    append after a {megabytes:g} MB entry: {ms:.2f} ms", file=sys.stderr)
 
 
-def _one_big_append(path: str) -> None:
-    audit.append(path, entry(["big", "w" * (1 << 20)]), fsync=False)
+def _announced_big_append(path: str, ready: int) -> None:
+    """One append of a 4 MB line that says (a byte on `ready`) when its write starts, so the
+    parent can kill it at a random moment of that write (this forked child's os.write only)."""
+    real_write = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        if len(data) > 1 << 20:
+            real_write(ready, b"w")
+        return real_write(fd, data)
+
+    os.write = write  # type: ignore[assignment]
+    audit.append(path, entry(["big", "w" * (2 << 20)]), fsync=False)
 
 
-def _append_time(ctx: object, path: str) -> float:
-    """How long one big append takes in a child, start to exit (the write is its last part)."""
-    times = []
-    for _ in range(3):
-        started = time.monotonic()
-        proc = ctx.Process(target=_one_big_append, args=(path,))  # type: ignore[attr-defined]
+def _kill_during_write(ctx: Any, path: str, delay: float) -> None:
+    """Start a writer, wait until its write begins, SIGKILL it `delay` seconds later."""
+    ready, announce = os.pipe()
+    try:
+        proc = ctx.Process(target=_announced_big_append, args=(path, announce))
         proc.start()
+        if select.select([ready], [], [], 30)[0]:
+            os.read(ready, 1)
+            time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
         proc.join()
-        times.append(time.monotonic() - started)
-    return sorted(times)[1]
+    finally:
+        os.close(ready)
+        os.close(announce)
 
 
 def sigkill(work: str, kills: int) -> None:
@@ -179,14 +195,9 @@ def sigkill(work: str, kills: int) -> None:
     audit.append(path, entry(), fsync=False)
     ctx = multiprocessing.get_context("fork")
     rng = random.Random(1)  # noqa: S311
-    span = _append_time(ctx, path)
     torn = false_alarms = 0
     for _ in range(kills):
-        proc = ctx.Process(target=_one_big_append, args=(path,))
-        proc.start()
-        time.sleep(rng.uniform(0.5 * span, span))  # aim at the write, at the end
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.join()
+        _kill_during_write(ctx, path, rng.uniform(0.0, 0.01))
         with open(path, "rb") as f:
             f.seek(-1, os.SEEK_END)
             torn += f.read(1) != b"\n"
@@ -194,7 +205,7 @@ def sigkill(work: str, kills: int) -> None:
         false_alarms += problem is not None and problem.exit_code != 74
     repaired = auditrepair.repair(path).after.ok
     row(
-        "SIGKILL during 2 MB writes",
+        "SIGKILL during 4 MB writes",
         kills,
         kills - false_alarms,
         f"({torn} torn tails, {false_alarms} false tamper alarms, repair -> ok: {repaired})",
@@ -255,11 +266,12 @@ def append_only(work: str) -> None:
     log = os.path.join(work, "ao.jsonl")
     open(log, "w").close()
     subprocess.run(["chattr", "+a", log], check=True)  # noqa: S607
-    env = {"GUARD_POLICY": policy, "GUARD_AUDIT_LOG": log, "GUARD_STATE_DIR": work}
+    state = os.path.join(work, "ao-state")
+    env = {"GUARD_POLICY": policy, "GUARD_AUDIT_LOG": log, "GUARD_STATE_DIR": state}
     tried = held = 0
     try:
         for i in range(10):
-            marker = os.path.join(work, f"ao-{i}")
+            marker = os.path.join(work, f"ao-{i}")  # outside guard's state dir (self-tamper)
             done = guard(env, "--", "touch", marker)
             tried += 1
             held += done.returncode == 0 and os.path.exists(marker)

@@ -416,8 +416,12 @@ class _Walk:
             self.result.unverified += 1
             return
         if item.status == "maybe-torn":
+            # Torn if the next entry continues the chain past it, or if no entry follows at all
+            # (only other torn lines: writers killed one after the other).
             following = next((i for i in self.ahead if i.status == "entry"), None)
-            if following is not None and following.prev == self.expected:
+            if (following is None and self.exhausted) or (
+                following is not None and following.prev == self.expected
+            ):
                 self.torn(item, "corrupt", False)
                 return
             item.status = "corrupt"

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import random
 import resource
+import select
 import shutil
 import signal
 import stat
@@ -365,6 +366,17 @@ def test_a_write_cut_anywhere_and_sealed_is_torn(log: Path, keep: int) -> None:
     assert auditrepair.repair(str(log)).after.ok
 
 
+def test_writers_killed_one_after_the_other_leave_only_torn_lines(log: Path) -> None:
+    """A torn line sealed by a writer that was killed too: no entry follows the sealed line."""
+    with open(log, "a", encoding="ascii") as f:
+        f.write('{"agent":"first killed')
+        f.write('\n{"agent":"second killed, sealing the first')
+    result = auditverify.verify(str(log))
+    assert len(result.torn) == result.breaks == 2
+    assert auditverify.failure(result).exit_code == 74  # type: ignore[union-attr]
+    assert auditrepair.repair(str(log)).after.ok
+
+
 def test_repair_leaves_an_edit_alone(log: Path) -> None:
     text = lines(log)
     text[1] = text[1].replace('"echo","1"', '"echo","HACKED"')
@@ -388,39 +400,48 @@ def test_garbage_that_breaks_the_chain_is_not_excused_as_torn(log: Path) -> None
 # ------------------------------------------------------------------ SIGKILL during writes
 
 
-def _one_big_append(path: str) -> None:
-    audit.append(path, entry(["big", "w" * (1 << 20)]), fsync=False)
+def _announced_big_append(path: str, ready: int) -> None:
+    """One append of a 4 MB line that says (a byte on `ready`) when its write starts, so the
+    parent can kill it at a random moment of that write (this forked child's os.write only)."""
+    real_write = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        if len(data) > 1 << 20:
+            real_write(ready, b"w")
+        return real_write(fd, data)
+
+    os.write = write  # type: ignore[assignment]
+    audit.append(path, entry(["big", "w" * (2 << 20)]), fsync=False)
 
 
-def _append_time(ctx: Any, path: str) -> float:
-    """How long one big append takes in a child, start to exit (the write is its last part)."""
-    times = []
-    for _ in range(3):
-        started = time.monotonic()
-        proc = ctx.Process(target=_one_big_append, args=(path,))
+def _kill_during_write(ctx: Any, path: str, delay: float) -> None:
+    """Start a writer, wait until its write begins, SIGKILL it `delay` seconds later."""
+    ready, announce = os.pipe()
+    try:
+        proc = ctx.Process(target=_announced_big_append, args=(path, announce))
         proc.start()
+        if select.select([ready], [], [], 30)[0]:
+            os.read(ready, 1)
+            time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
         proc.join()
-        times.append(time.monotonic() - started)
-    return sorted(times)[1]
+    finally:
+        os.close(ready)
+        os.close(announce)
 
 
 @pytest.mark.slow
 def test_sigkill_loop_never_makes_a_false_tamper_alarm(tmp_path: Path) -> None:
-    """Writers of 2 MB lines killed at random moments: some die mid-write. The log then holds
-    torn lines (verify: 74, repairable), never what looks like tampering (65)."""
+    """Writers of 4 MB lines SIGKILLed at a random moment of their write: most die mid-write.
+    The log then holds torn lines (verify: 74, repairable), never what looks like tampering."""
     path = str(tmp_path / "audit.jsonl")
     write(path, [entry()])
     ctx = multiprocessing.get_context("fork")
     rng = random.Random(1)  # noqa: S311 - reproducible test data, not secrets
-    span = _append_time(ctx, path)
     kills = torn_seen = 0
     deadline = time.time() + 30
     while time.time() < deadline and (torn_seen < 3 or kills < 20):
-        proc = ctx.Process(target=_one_big_append, args=(path,))
-        proc.start()
-        time.sleep(rng.uniform(0.5 * span, span))  # aim at the write, at the end
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.join()
+        _kill_during_write(ctx, path, rng.uniform(0.0, 0.01))
         kills += 1
         with open(path, "rb") as f:
             f.seek(-1, os.SEEK_END)
