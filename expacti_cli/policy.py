@@ -15,6 +15,7 @@ from _collections_abc import Mapping
 
 from . import paths
 from .errors import PolicyError
+from .settings import in_range, out_of_range
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,46 +57,6 @@ _ANOMALIES = {
     "rate_floor": int,
     "rate_learning": int,
 }
-# Sane ranges of numeric settings: (table, key) -> (low, high, also allowed, unit). A value out
-# of range would break guard later (an overflowing timeout, a division by zero, NaN compares).
-_RANGES: dict[tuple[str, str], tuple[float, float, float | None, str]] = {
-    ("settings", "review_timeout"): (0.1, 86400.0, None, " seconds"),
-    ("settings", "decision_budget"): (0.05, 10.0, None, " seconds"),
-    ("audit", "max_bytes"): (1024, 2**40, 0, " bytes (0: never rotate)"),
-    ("anomalies", "min_history"): (1, 1_000_000, None, ""),
-    ("anomalies", "max_rate"): (1, 1_000_000, 0, " (0: no rate limit)"),
-    ("anomalies", "rate_window"): (0.001, 7 * 86400.0, None, " seconds"),
-    ("anomalies", "min_hour_share"): (0.0, 1.0, None, ""),
-    ("anomalies", "rate_factor"): (1.0, 1000.0, None, " (times the agent's usual pace)"),
-    ("anomalies", "rate_floor"): (1, 1_000_000, None, " commands per rate_window"),
-    ("anomalies", "rate_learning"): (1, 100_000, None, " busy minutes"),
-}
-
-
-def _out_of_range(table: str, key: str, value: object) -> str | None:
-    """Why a setting's value is out of its sane range, or None."""
-    bounds = _RANGES.get((table, key))
-    if bounds is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    low, high, also, unit = bounds
-    if value == also or low <= value <= high:  # NaN fails both comparisons
-        return None
-    also_text = f" or {also:g}" if also is not None else ""
-    return f"[{table}] {key} must be between {low:g} and {high:g}{also_text}{unit}, got {value!r}"
-
-
-def in_range(
-    settings: dict[str, Any], audit: dict[str, Any], anomalies: dict[str, Any]
-) -> str | None:
-    """The first setting out of its sane range, or None (checks a cached compiled policy)."""
-    for table, values in (("settings", settings), ("audit", audit), ("anomalies", anomalies)):
-        for key, value in values.items():
-            why = _out_of_range(table, key, value)
-            if why:
-                return why
-    return None
-
-
 _PROGRAM_LISTS = ("names", "global_options", "global_flags", "value_options", "targets")
 _PROGRAM_KEYS: dict[str, Any] = {
     **{k: list for k in _PROGRAM_LISTS},
@@ -142,6 +103,12 @@ ANALYSED_KINDS = ("wrapper", "interpreter", "client", "writer")
 _RUNTIME_DROPS = ("examples", "not_examples")  # only `guard policy test` reads them
 
 
+def grammar_blobs(views: dict[str, Any]) -> dict[str, bytes]:
+    from .grammar.layers import grammar_blobs as blobs
+
+    return blobs(views)
+
+
 def pack(data: dict[str, Any]) -> dict[str, Any]:
     """The runtime form of a compiled policy, as cached.
 
@@ -176,23 +143,11 @@ def pack(data: dict[str, Any]) -> dict[str, Any]:
         "rule_blobs": {name: marshal.dumps(rules) for name, rules in by_name.items()},
         "wild_blob": marshal.dumps(wild),
         "program_blobs": {name: marshal.dumps(spec) for name, spec in data["programs"].items()},
-        "grammar_blobs": _grammar_blobs(data.get("grammar", {})),
+        "grammar_blobs": grammar_blobs(data.get("grammar", {})),
         "shell_blob": marshal.dumps(shell),
         "analysed": (frozenset(names), tuple(globs)),
         "stamp": data.get("stamp", ()),
     }
-
-
-def _grammar_blobs(views: dict[str, Any]) -> dict[str, bytes]:
-    """One marshal blob per program name (every other name too) -> that program's grammar."""
-    import marshal
-
-    from .grammar.schema import index
-
-    exact, globs = index(views)
-    blobs = {name: marshal.dumps(views[entry]) for name, entry in exact.items()}
-    blobs["*globs*"] = marshal.dumps(globs)  # not a program name: `*` is never a basename
-    return blobs
 
 
 if TYPE_CHECKING:
@@ -452,46 +407,6 @@ def compile_files(files: list[str]) -> dict[str, Any]:
     return compile_layers(layers)
 
 
-def _expand_grammars(
-    layers: list[tuple[str, dict[str, Any], str]],
-) -> tuple[list[tuple[str, dict[str, Any], str]], dict[str, Any]]:
-    """Each layer's [grammar.NAME] tables -> the [programs]/[wrappers]/[shell] tables they imply
-    (merged under the layer's own), and the effect-model view of every program."""
-    from .grammar.schema import builtin_files as grammar_files
-    from .grammar.schema import expand
-
-    shipped = set(grammar_files())
-
-    def builtin(path: str) -> bool:
-        return path in shipped
-
-    out = []
-    views: dict[str, Any] = {}
-    origins: dict[str, tuple[str, str]] = {}
-    for path, layer, text in layers:
-        if "grammar" not in layer:
-            out.append((path, layer, text))
-            continue
-        implied, found = expand(path, layer["grammar"])
-        for name in found:
-            if name in origins and origins[name][1] == "built-in" and builtin(path):
-                raise PolicyError(
-                    f"{path}: [{name}]: this program's grammar is already in {origins[name][0]} "
-                    "(one grammar per program)"
-                )
-            origins[name] = (path, "built-in" if builtin(path) else "policy")
-        views.update(found)
-        merged = {k: v for k, v in layer.items() if k != "grammar"}
-        for key in ("programs", "wrappers"):
-            merged[key] = {**implied[key], **merged.get(key, {})}
-        shell = dict(merged.get("shell", {}))
-        for key, entries in implied["shell"].items():
-            shell[key] = {**entries, **shell.get(key, {})}
-        merged["shell"] = shell
-        out.append((path, merged, text))
-    return out, views
-
-
 class _Where:
     """Finds the line of a rule (by its `[[kind]]` header) and of a key inside it."""
 
@@ -620,7 +535,7 @@ def _check_table(
             raise PolicyError(f"{loc}: [{name}] {key} must be {_type_name(kind)}, got {value!r}")
         if kind is int and value < 0:
             raise PolicyError(f"{loc}: [{name}] {key} must not be negative, got {value!r}")
-        why = _out_of_range(name, key, value)
+        why = out_of_range(name, key, value)
         if why:  # the value as written ("0s"), not as parsed (0.0)
             raise PolicyError(f"{loc}: {why.rpartition(', got ')[0]}, got {given!r}")
         into[key] = value
@@ -853,7 +768,9 @@ def _expiry(value: str | None, loc: str, label: str) -> float:
 
 def compile_layers(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str, Any]:
     """Validate and merge layers [(path, parsed TOML, text)] into the compiled policy."""
-    layers, grammars = _expand_grammars(layers)
+    from .grammar.layers import expand_grammars
+
+    layers, grammars = expand_grammars(layers)
     settings = dict(DEFAULT_SETTINGS)
     audit = dict(DEFAULT_AUDIT)
     anomalies = dict(DEFAULT_ANOMALIES)
