@@ -633,3 +633,19 @@ def test_an_invalid_policy_denies_everything_until_fixed(world):
         os.kill(server.proc.pid, signal.SIGHUP)
     out = agent(world, "agent", "--", "echo", "hi")
     assert (out.returncode, out.stdout) == (0, "hi\n"), out.stderr
+
+
+def test_the_agents_home_is_what_the_analysis_sees(world):
+    """A secret under the agent's home is a secret read, though the server's HOME is not the
+    agent's: the analysis runs with the agent's HOME."""
+    home = world["homes"]["agent"]
+    secret = f"{home}/.config/gcloud/credentials.db"
+    time.sleep(max(0.0, GRACE - (time.time() - _CONSOLE["seen"])))  # no console: deny at once
+    out = agent(world, "agent", "--", "cat", secret)
+    assert out.returncode == 77 and out.stdout == ""
+    last = chain(world)[-1]
+    assert (last["command"], last["decision"]) == (f"cat {secret}", "denied")
+    assert last["rule"] == "protected:secret", last
+    # The same path outside any home is an ordinary read, allowed by `cat **`.
+    plain = agent(world, "agent", "--", "cat", "/etc/hostname")
+    assert plain.returncode == 0, plain.stderr

@@ -120,6 +120,8 @@ def _request(req: Request, program: str | None) -> dict[str, Any]:
         "token": req.token,
         "session": req.session,
         "program": program,
+        # What the analysis reads of the agent's environment (service.ANALYSIS_ENV).
+        "env": {k: v for k in ("HOME", "CDPATH") if (v := os.environ.get(k)) is not None},
     }
 
 

@@ -11,6 +11,7 @@ a store that cannot be written, or an internal error are all denials that say wh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -24,7 +25,7 @@ from . import store as store_mod
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from ..policy import Policy
@@ -65,6 +66,7 @@ class Service:
         self.policy_path = policy_path
         self.server_id = f"{os.uname().nodename}:{os.getpid()}"
         self._lock = threading.Lock()
+        self._eval_lock = threading.Lock()  # the analysis reads HOME from os.environ
         self._policy: Policy | None = None
         self._error: str | None = None
         self._stamp: object = None
@@ -164,7 +166,8 @@ class Service:
                 raise Refused(body["_invalid"])
             req.agent = self.agent_for(peer, body.get("agent"), body.get("token"))
             policy = self.policy()
-            decision = gate.evaluate(policy, req)
+            with self._eval_lock, _agent_env(_env(body, peer)):
+                decision = gate.evaluate(policy, req)
             targets = gate.targets(policy, decision, req)
             self._anomalies(policy, decision, req, started, targets)
             outcome = self._outcome(policy, req, decision, started, body, pending)
@@ -362,6 +365,50 @@ def _deny_line(req: gate.Request, decision: Decision, outcome: gate.Outcome) -> 
         f"{head}) - {outcome.message}; a reviewer answers in the server's consoles "
         "(guard review --server, or its web console)"
     )
+
+
+# The agent's variables the analysis reads (`~`, $HOME, paths under the home; cd's CDPATH).
+ANALYSIS_ENV = ("HOME", "CDPATH")
+
+
+def _env(body: dict[str, Any], peer: Peer) -> dict[str, str]:
+    """The agent's values of ANALYSIS_ENV: as its guard sent them (the values its command will
+    see), else HOME from the password entry of the local peer's uid."""
+    sent = body.get("env")
+    env = (
+        {k: v for k, v in sent.items() if k in ANALYSIS_ENV and isinstance(v, str)}
+        if (isinstance(sent, dict))
+        else {}
+    )
+    if "HOME" not in env and peer.remote is None:
+        import pwd
+
+        try:
+            env["HOME"] = pwd.getpwuid(peer.uid).pw_dir
+        except KeyError:
+            pass
+    env.setdefault("HOME", "/nonexistent")
+    return env
+
+
+@contextlib.contextmanager
+def _agent_env(env: dict[str, str]) -> Iterator[None]:
+    """os.environ holds the agent's values while its request is analysed (under _eval_lock:
+    the environment is the process's, shared by every thread)."""
+    saved = {k: os.environ.get(k) for k in ANALYSIS_ENV}
+    try:
+        for name in ANALYSIS_ENV:
+            if name in env:
+                os.environ[name] = env[name]
+            else:
+                os.environ.pop(name, None)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _program(body: dict[str, Any]) -> str | None:
