@@ -326,10 +326,19 @@ def quote_token(token: str) -> str:
     return shlex.quote(token)
 
 
+def program_word(program: str) -> str:
+    """The pattern's first word: the base name for a program found on PATH (`git`), the
+    normalised path for one called by path (`/opt/x/run.sh`, `scripts/x.sh`), so a rule
+    learned for one script never allows another of the same name elsewhere."""
+    from .tokenize import program_path
+
+    path = program_path(program)
+    return quote_token(path if "/" in path else os.path.basename(path) or program)
+
+
 def exact(argv: list[str]) -> str | None:
     """The pattern naming exactly this command (no wildcard), or None if too long for a rule."""
-    program = os.path.basename(argv[0].rstrip("/")) or argv[0]
-    text = " ".join(quote_token(w) for w in [program, *argv[1:]])
+    text = " ".join([program_word(argv[0]), *(quote_token(w) for w in argv[1:])])
     return text if len(text) <= MAX_EXACT else None
 
 
@@ -437,7 +446,7 @@ def _through_wrapper(policy: Policy, argv: list[str]) -> str | None:
     if pattern is None:
         return None
     words = [quote_token(w) for w in head[1:]] + [quote_token(inner[0])]
-    text = " ".join([quote_token(os.path.basename(head[0])), *words, *pattern.split(" ")[1:]])
+    text = " ".join([program_word(head[0]), *words, *pattern.split(" ")[1:]])
     return text if len(text) <= MAX_EXACT else None
 
 
@@ -453,7 +462,7 @@ def _shaped(policy: Policy, argv: list[str], ops: list[str]) -> str | None:
     args = Command(argv, policy.programs).args  # global options (`-n prod`) stay literal
     rest = args[len(ops) :]
     lead = argv[: len(argv) - len(rest)]
-    words = [quote_token(name), *(quote_token(w) for w in lead[1:])]
+    words = [program_word(argv[0]), *(quote_token(w) for w in lead[1:])]
     words += [_shape(w) for w in rest]
     text = " ".join(words)
     return text if len(text) <= MAX_EXACT else None
@@ -491,8 +500,7 @@ def _glob(literal: str, value: tuple[str, str]) -> str:
 
 
 def _pattern(program: str, words: list[str], *, wild: bool) -> str:
-    name = os.path.basename(program.rstrip("/")) or program
-    return " ".join([quote_token(name), *(quote_token(w) for w in words), *(["**"] * wild)])
+    return " ".join([program_word(program), *(quote_token(w) for w in words), *(["**"] * wild)])
 
 
 # --- judging a pattern a human typed ----------------------------------------------------------

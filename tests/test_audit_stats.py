@@ -114,7 +114,9 @@ def builtin() -> policy.Policy:
     [
         (["git", "log", "-n", "5"], "git log **"),
         (["ls", "-la"], "ls **"),
-        (["/usr/bin/git", "status"], "git status **"),
+        (["/usr/bin/git", "status"], "/usr/bin/git status **"),
+        (["./deploy.sh", "prod"], "deploy.sh prod **"),
+        (["scripts/../bin/run.sh", "x"], "bin/run.sh x **"),
         (["kubectl", "-n", "prod", "get", "pods"], "kubectl -n prod get '[!./~-]*'"),
         (["sed", "-i", "s/a/b/", "x.py"], "sed -i '[!./~-]*' '[!./~-]*'"),
         (["sed", "-i", "s/a/b/", "/etc/hosts"], "sed -i '[!./~-]*' /etc/hosts"),
