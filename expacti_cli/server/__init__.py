@@ -4,11 +4,15 @@ The decision point as its own Unix user: policy, audit chain, agent registry, re
 review queue live in its store (SQLite by default, PostgreSQL for a fleet) and nowhere else.
 
     protocol   one JSON object a line, encoded and decoded without `json` (the client's hot path)
-    client     GUARD_SERVER=unix:PATH: send the request, receive the decision, exec as today
-    service    the decision: peer identity -> gate.evaluate -> anomalies -> review -> audit
-    store      SQLite storage; store_pg: PostgreSQL (advisory lock around chain appends)
-    unixsock   the agents' socket: threads, SO_PEERCRED
-    web        the reviewer console and its JSON API (Starlette, served by uvicorn)
+    client     GUARD_SERVER=unix:PATH (or https://HOST:PORT): send the request, receive the
+               decision, exec as in local mode; fail closed
+    service    the decision: identity -> gate.evaluate -> anomalies -> review -> audit chain
+    store      SQLite storage; store_pg: PostgreSQL (advisory lock around chain appends, NOTIFY)
+    unixsock   the agents' socket: a thread per connection, identity from SO_PEERCRED
+    reviewapi  what a reviewer may do (queue, answer), for the socket and the web console
+    web        the web reviewer console, its JSON API and the agents' TLS endpoint (Starlette)
+    forward    copies of audit entries to syslog
+    runner     start, reload (SIGHUP), stop
 
 Nothing here is imported on the allowed path unless GUARD_SERVER is set, and then only
 `client` and `protocol`.
