@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from .model import Analysis, Concern, TooComplex
+from .model import Analysis, Concern, TooComplex, reason
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,9 +40,9 @@ def analyse(
     try:
         _analyse_full(line, spec, start, analysis)
     except TooComplex as e:
-        analysis.concerns.append(Concern("too-complex", f"too complex to analyse: {e}", False))
+        analysis.concerns.append(Concern.of("too-complex", reason("too-complex", why=str(e))))
     except RecursionError:
-        analysis.concerns.append(Concern("too-complex", "too complex to analyse: recursion", False))
+        analysis.concerns.append(Concern.of("too-complex", reason("too-complex", why="recursion")))
     except Exception as e:
         analysis.concerns.append(
             Concern("internal-error", f"shell analysis failed: {type(e).__name__}: {e}", False)

@@ -7,6 +7,7 @@ sinks among them (subscripts, `declare -i`/`-n`, prompt strings) are sinks.py's.
 from __future__ import annotations
 
 from . import commands, sinks, walk
+from .model import reason
 from .syntax import TOKENS, WORDS
 
 TYPE_CHECKING = False
@@ -62,7 +63,8 @@ def _declared_value(s: Session, flags: str, name: str, value: str | None, fr: Fr
     if "n" in flags:
         if value is None or sinks.hides_code(value):
             shown = "a run-time value" if value is None else repr(value)
-            s.concern("eval-sink", f"the name reference {name} is {shown}: bash evaluates it")
+            what = f"the name reference {name} is {shown}"
+            s.concern("eval-sink", reason("eval-sink", what=what))
         else:
             target = value.split("[", 1)[0]
             fr.state.assign(name, None, safe=sinks.risky(fr, target) is None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import sinks, wrappers
 from . import state as state_
 from .lexer import quote
-from .model import Part
+from .model import Part, reason
 from .options import options, written_files
 from .syntax import RESERVED
 
@@ -424,8 +424,9 @@ def writer(s: Session, entry: dict[str, Any], words: list[Word], part: Part, fr:
     concerns."""
     for f in written_files(entry, words):
         if not f.static:
-            s.concern("dynamic-redirect", f"writes to a dynamic path {f.value}", part)
+            s.concern("dynamic-redirect", reason("dynamic-redirect", path=f.value), part)
             continue
         matched = s.paths.hit(f.value, fr.state.cwd)
         if matched:
-            s.concern("sensitive-write", f"writes to {f.value} (sensitive path {matched})", part)
+            why = reason("sensitive-write", path=f.value, pattern=matched)
+            s.concern("sensitive-write", why, part)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import control, walk
 from .lexer import latin1_to_str
-from .model import Redirect
+from .model import Redirect, reason
 from .paths import resolve
 from .syntax import EXPANSIONS, OUTPUT_OPS, SUBSTITUTIONS, TOKENS, WORDS
 
@@ -151,12 +151,12 @@ def file_redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
         return
     if target is None or not target.static:
         shown = fr.text(target_node)
-        info.concerns.append(("dynamic-redirect", f"writes to a dynamic path {shown}"))
+        info.concerns.append(("dynamic-redirect", reason("dynamic-redirect", path=shown)))
         return
     matched = s.paths.hit(target.value, fr.state.cwd)
     if matched:
         info.concerns.append(
-            ("sensitive-write", f"writes to {target.value} (sensitive path {matched})")
+            ("sensitive-write", reason("sensitive-write", path=target.value, pattern=matched))
         )
 
 

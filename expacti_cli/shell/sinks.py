@@ -25,6 +25,7 @@ stay allowed. A harmful one is the concern `eval-sink`, which no allow rule lift
 
 from __future__ import annotations
 
+from .model import reason
 from .state import hides_code
 
 __all__ = ["hides_code"]
@@ -48,7 +49,7 @@ PROMPTS = frozenset({"PS0", "PS1", "PS2", "PS3", "PS4"})
 
 
 def _sink(s: Session, what: str, part: Part | None) -> None:
-    s.concern("eval-sink", f"{what}: bash evaluates it as code", part)
+    s.concern("eval-sink", reason("eval-sink", what=what), part)
 
 
 def _identifiers(text: str) -> list[str]:
