@@ -56,6 +56,13 @@ def ids(line: str, cwd: str = START) -> set[str]:
         ("{ cd /opt; }; ls", "/opt"),
         ("f() { cd /etc; }; f; ls", "/etc"),
         ("eval cd /opt; ls", "/opt"),
+        ("HOME=/srv/h; cd; ls", "/srv/h"),
+        ("HOME=/srv/h; cd ~/x; ls", "/srv/h/x"),
+        ("cd /a; pushd -n /b; ls", "/a"),
+        ("cd /a; pushd /b; popd -n; ls", "/b"),
+        ("OLDPWD=/etc; cd -; ls", "/etc"),
+        ("builtin cd /opt; ls", "/opt"),
+        ("command cd /opt; ls", "/opt"),
     ],
 )
 def test_working_directory_is_tracked(line: str, cwd: str) -> None:

@@ -176,11 +176,13 @@ class State:
 
     # -- working directory -----------------------------------------------------------------
 
-    def resolve_dir(self, target: str | None, home: str) -> str | None:
+    def resolve_dir(self, target: str | None, home: str | None) -> str | None:
         """Where `cd TARGET` goes from here (None: unknown)."""
         if target is None:
             return None
         if target == "~" or target.startswith("~/"):
+            if home is None:
+                return None
             target = home + target[1:]
         elif target.startswith("~"):
             expanded = os.path.expanduser(target)
@@ -228,27 +230,40 @@ def _operands(words: list[Word], value_options: str = "") -> list[Word] | None:
     return out
 
 
+def _home(state: State, home: str) -> str | None:
+    """What `cd` and `~` mean by home: $HOME, as the line may have set it."""
+    var = state.vars.get("HOME")
+    return home if var is None else var.value
+
+
+def _no_chdir(words: list[Word]) -> bool:
+    """`pushd -n`/`popd -n` change only the stack, never the directory."""
+    return any(w.static and w.value.startswith("-") and "n" in w.value for w in words[1:])
+
+
 def cd(state: State, words: list[Word], home: str) -> None:
     args = _operands(words)
     if args is None or len(args) > 1:
         state.chdir(None)
         return
     if not args:
-        known_home = state.vars.get("HOME")
-        state.chdir(home if known_home is None else known_home.value)
+        state.chdir(_home(state, home))
         return
     target = args[0]
     if not target.static:
         state.chdir(None)
     elif target.value == "-":
-        state.chdir(state.oldpwd)
+        oldpwd = state.vars.get("OLDPWD")  # bash goes to $OLDPWD
+        state.chdir(state.oldpwd if oldpwd is None else oldpwd.value)
     else:
-        state.chdir(state.resolve_dir(target.value, home))
+        state.chdir(state.resolve_dir(target.value, _home(state, home)))
 
 
 def pushd(state: State, words: list[Word], home: str) -> None:
     args = _operands(words)
-    if args is None or len(args) > 1:
+    if _no_chdir(words):
+        state.dirs = [None] * (len(state.dirs) + 1)
+    elif args is None or len(args) > 1:
         state.chdir(None)
     elif not args:
         if state.dirs:  # swap the top two
@@ -260,12 +275,14 @@ def pushd(state: State, words: list[Word], home: str) -> None:
         state.chdir(None)
     else:
         state.dirs.insert(0, state.cwd)
-        state.chdir(state.resolve_dir(args[0].value, home))
+        state.chdir(state.resolve_dir(args[0].value, _home(state, home)))
 
 
 def popd(state: State, words: list[Word]) -> None:
     args = _operands(words)
-    if args is None or args:
+    if _no_chdir(words):
+        state.dirs = [None] * max(len(state.dirs) - 1, 0)
+    elif args is None or args:
         state.dirs = [None] * max(len(state.dirs) - 1, 0)
         state.chdir(None)
     elif state.dirs:
