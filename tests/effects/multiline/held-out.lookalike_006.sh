@@ -1,0 +1,4 @@
+# source: bash(1) Directory Stack Builtins (pushd/popd); guard's default config dir (expacti_cli/paths.py)
+pushd src
+ls
+popd
