@@ -178,6 +178,8 @@ def test_known_values_are_substituted(line: str, argv: list[str]) -> None:
         ("d=~user/x; cat $d", "$d"),
         ("d=/opt; f() { local d=/; }; f; cat $d", "$d"),
         ("d=/opt; declare -i d=1+1; cat $d", "$d"),
+        ("d=/opt; d=/ :; cat $d", "$d"),  # sh -c keeps an assignment before a special builtin
+        ("d=/opt; f() { :; }; d=/ f; cat $d", "$d"),
     ],
 )
 def test_uncertain_values_stay_placeholders(line: str, word: str) -> None:

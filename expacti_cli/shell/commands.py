@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from .model import Redirect
     from .session import Session
 
+# POSIX special builtins: in POSIX mode an assignment before one stays set afterwards.
+SPECIAL_BUILTINS = frozenset(
+    ": . break continue eval exec exit export readonly return set shift times trap unset source".split()
+)
 NO_PART = Part([], "", [], [])  # marks "a part will be made": assignment() defers checks
 
 
@@ -103,6 +107,9 @@ def run(
         return
     if top and "/" not in argv[0] and argv[0] in fr.state.aliases:
         expand_alias(s, words, fr, part)
+    if top and (argv[0] in SPECIAL_BUILTINS or argv[0] in fr.source.functions):
+        for name, _ in env:  # POSIX mode (`sh -c`) keeps these assignments in the shell
+            fr.state.assign(name, None)
     if top and "/" not in argv[0] and argv[0] in fr.source.functions:
         call_function(s, argv[0], part, fr)
         return
