@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 # POSIX special builtins: in POSIX mode an assignment before one stays set afterwards.
 SPECIAL_BUILTINS = frozenset(
-    ": . break continue eval exec exit export readonly return set shift times trap unset source".split()
+    {":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return"}
+    | {"set", "shift", "times", "trap", "unset", "source"}
 )
 NO_PART = Part([], "", [], [])  # marks "a part will be made": assignment() defers checks
 
