@@ -58,9 +58,17 @@ def args_match(tokens: list[Token] | tuple[Token, ...], args: list[str]) -> bool
 
 
 def pattern_match(pattern: list[Token], cmd: Command) -> bool:
+    """Does the pattern match the command's arguments, with its global options set aside
+    (`git -C /r push` is `git push`), or, for a pattern without wildcards, exactly as written
+    (`uv --version`: a rule that spells a leading option the grammar knows as global)?"""
     if not cmd.argv or not _program(pattern[0], cmd):
         return False
-    return args_match(pattern[1:], cmd.args)
+    if args_match(pattern[1:], cmd.args):
+        return True
+    # Only a pattern without wildcards is read as written: `** stop **` must not find a word
+    # that is a global option's value (`systemctl -p stop list-units`).
+    exact = all(tok[0] == "L" for tok in pattern[1:])
+    return exact and bool(cmd.globals) and args_match(pattern[1:], cmd.argv[1:])
 
 
 def _flags_hold(
