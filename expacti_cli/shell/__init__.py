@@ -10,14 +10,17 @@ Modules, in pipeline order:
   plain      the tree-sitter-free fast path for lines of plain words and && || ; |
   syntax     tree-sitter loading, node kinds, masks for spellings it misreads
   walk       the syntax walk: statements, words, simple commands, in bash's order
+  control    pipelines, && ||, if/case/loops: which code shares the line state
+  assign     assignments and declarations (export, declare, local, unset...)
   redirects  redirections and heredocs: stdin, writes
-  lexer      bash's reading of one word (quotes, $'...', braces)
+  lexer      bash's reading of one word (quotes, $'...', braces, known variables)
   commands   one simple command: its Part, builtins that run code, catalogue programs
   wrappers   programs that run another command (sudo, env, xargs, sh -c, find -exec)
   options    getopt-style option reading against a catalogue entry
-  envsplit   `env -S` string splitting
+  envsplit   `env -S` string splitting, as GNU env does
+  sinks      bash's own evaluation sinks (subscripts, name arguments, prompts, callbacks)
   paths      sensitive-path matching (one helper)
-  state      line state carried between commands (working directory, variables...)
+  state      line state carried between commands (cwd, variables, aliases, hash)
   frame      Budget, Source, Frame: where the walker stands
   session    one analysis in progress: spec, budget, concern sink
   spec       the one accessor of the compiled catalogue
