@@ -26,6 +26,19 @@ _CLASSES = {
 }
 
 
+# Other users' homes hold the same files as ours (an agent running as root, or with write access
+# to another account, reaches /home/user/.bashrc as surely as ~/.bashrc).
+_HOMES = ("/home/*/", "/root/", "/Users/*/")
+
+
+def _every_home(patterns: Any) -> list[str]:
+    out = list(patterns)
+    for p in patterns:
+        if p.startswith("~/"):
+            out.extend(home + p[2:] for home in _HOMES)
+    return out
+
+
 class _Index:
     """One class's patterns, pre-sorted so a path is matched against the few that could hit
     it: a pattern whose literal head (`/root/.aws/`) the path does not start with, or whose
@@ -108,8 +121,8 @@ class PathClasses:
         if m is None:
             hits, misses = _CLASSES[cls]
             spec = {
-                "sensitive_paths": self._shell.get(hits, ()),
-                "safe_paths": self._shell.get(misses, ()),
+                "sensitive_paths": _every_home(self._shell.get(hits, ())),
+                "safe_paths": _every_home(self._shell.get(misses, ())),
                 "stdin_paths": (),
             }
             m = self._matchers[cls] = SensitivePaths(spec, self._home)  # type: ignore[arg-type]

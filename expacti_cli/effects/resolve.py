@@ -32,17 +32,30 @@ _TAG_CLASS = {
     "send": "exfiltration",
     "tamper": "self-tamper",
 }
-_NETWORK_PACKAGE = ("://", "git+", "github:", "gitlab:", "bitbucket:", "gist:", "git@")
+_NETWORK_PACKAGE = ("git+", "github:", "gitlab:", "bitbucket:", "gist:", "git@")
+
+
+def _fetched_package(spec: str) -> bool:
+    """Is a package spec fetched from somewhere the line chooses (a URL, a VCS, a module path
+    at a version: `go run example.com/tool@latest`) rather than installed by name?"""
+    if "://" in spec or spec.startswith(_NETWORK_PACKAGE):
+        return True
+    if spec.endswith((".tgz", ".whl", ".tar.gz", ".zip")) and "/" in spec:
+        return True
+    path, at, _version = spec.partition("@")
+    head = path.split("/", 1)[0]
+    return bool(at) and "/" in path and "." in head  # a Go-style module path pinned to a version
 
 
 class Line:
     """What earlier commands of the line did to the file system."""
 
-    __slots__ = ("links", "made")
+    __slots__ = ("links", "made", "remotes")
 
     def __init__(self) -> None:
         self.made: dict[str, str] = {}  # absolute path -> "written" | "fetched"
         self.links: dict[str, str] = {}  # link path -> its target
+        self.remotes: dict[str, str] = {}  # a remote's name given in the line -> its URL
 
     def aliases(self, path: str) -> list[str]:
         """`path` and what it really is through links made in the line."""
@@ -207,6 +220,9 @@ class _Command:
         path = self.path(w.value)
         if not path:
             return
+        if self.inv is not None and self.inv.has("-c", "--create", "-t", "--list", "--diff"):
+            self.cwd = path  # creating or listing an archive: DIR is where names are read
+            return
         for cls in ("self-tamper", "privilege", "persistence"):
             hit = self.ctx.classes.hit(cls, path, None) or self.ctx.classes.below(cls, path)
             if hit:
@@ -302,10 +318,19 @@ class _Command:
             self.add("read", f"asks {host} for the machine's cloud credentials", "secret", ())
 
     def remote_word(self, w: Word) -> None:
-        if _is_remote(w.value):
+        named = self.ctx.line.remotes.get(w.value)
+        if named:  # a remote this line named earlier (`git remote add m URL && git push m`)
+            self.add("send", f"sends data to {named} (as {w.value})", "exfiltration", (w.value,))
+        elif _is_remote(w.value):
             self.remote = True
             self.add("send", f"sends data to {w.value}", "exfiltration", (w.value,))
         self.contact(w)
+
+    def remote_name(self, w: Word) -> None:
+        """`git remote add NAME URL`: later words of the line may send data to NAME."""
+        urls = [x.value for x in (self.inv.words if self.inv else ()) if x.role == "url"]
+        if urls:
+            self.ctx.line.remotes[w.value] = urls[-1]
 
     def upload(self, w: Word) -> None:
         if _is_remote(w.value) or w.value == "-":
@@ -348,9 +373,8 @@ class _Command:
             self.add("read", f"SQL {why}", "secret", ())
 
     def package(self, w: Word) -> None:
-        v = w.value
-        if v.startswith(_NETWORK_PACKAGE) or (v.endswith((".tgz", ".whl", ".tar.gz")) and "/" in v):
-            self.add("run", f"installs and runs code from {v}", "network-code", (v,))
+        if _fetched_package(w.value):
+            self.add("run", f"installs and runs code from {w.value}", "network-code", (w.value,))
 
     def varname(self, w: Word) -> None:
         if self.ctx.classes.secret_variable(w.value):
@@ -445,6 +469,7 @@ _ROLES = {
     "mode": _Command.mode,
     "program": _Command.program,
     "printed": _Command.printed,
+    "remote-name": _Command.remote_name,
     "into": _Command.into,
     "dest": _Command.dest,
     "meta": _Command.meta,

@@ -78,6 +78,7 @@ EFFECT_ROLES = {
     "runs": "a file the program runs as code",
     "program": "a program the program runs with arguments of its own (npm --script-shell)",
     "dest": "where the program copies to: a remote location (s3://, host:path) changes it",
+    "remote-name": "a name given to a remote (`git remote add NAME URL`): pushes to it send there",
     "into": "a directory the program writes files of unseen names into (unzip -d, tar -x -C)",
     "link": "the target of a link the program creates",
     "varname": "a variable name whose value the program prints",
