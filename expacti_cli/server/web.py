@@ -28,6 +28,17 @@ HEADER = "x-guard-console"
 HISTORY = 50
 
 
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, at most `limit` bytes read (the rest is never buffered: anyone who
+    can reach the port may send, before any secret is checked)."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data.extend(chunk[: limit - len(data)])
+        if len(data) >= limit:
+            break
+    return bytes(data)
+
+
 def _page() -> str:
     with open(os.path.join(os.path.dirname(__file__), "console.html"), encoding="utf-8") as f:
         return f.read()
@@ -49,7 +60,7 @@ def app(service: Service, *, secure: bool) -> Starlette:
     async def login(request: Request) -> Response:
         from urllib.parse import parse_qs
 
-        body = (await request.body())[:4096].decode("utf-8", "replace")
+        body = (await _body(request, 4096)).decode("utf-8", "replace")
         secret = (parse_qs(body).get("secret") or [""])[0]
         name = store.reviewer_for(secret.strip())
         if name is None:
@@ -95,7 +106,7 @@ def app(service: Service, *, secure: bool) -> Starlette:
         if request.headers.get(HEADER) != "1":
             return JSONResponse({"error": "missing the console header"}, status_code=403)
         try:
-            body = json.loads(await request.body())
+            body = json.loads(await _body(request, 64 * 1024))
         except ValueError:
             return JSONResponse({"error": "not JSON"}, status_code=400)
         if not isinstance(body, dict):
@@ -128,9 +139,9 @@ def app(service: Service, *, secure: bool) -> Starlette:
         from .service import Peer
 
         auth = request.headers.get("authorization", "")
-        raw = await request.body()
+        raw = await _body(request, protocol.MAX_LINE)
         try:
-            body = protocol.decode(raw[: protocol.MAX_LINE])
+            body = protocol.decode(raw)
         except protocol.ProtocolError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         body["token"] = auth[7:].strip() if auth[:7].lower() == "bearer " else None
