@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import sinks, wrappers
 from . import state as state_
-from .lexer import quote
+from .lexer import Word, quote
 from .model import Part, reason
 from .options import options, written_files
 from .syntax import RESERVED
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .frame import Frame
-    from .lexer import Word
     from .model import Redirect
     from .session import Session
 
@@ -135,8 +134,6 @@ def _hashed(
     s: Session, words: list[Word], fr: Frame, concerns: list[tuple[str, str]]
 ) -> list[Word]:
     """`hash -p PATH NAME` (or BASH_CMDS[NAME]=PATH) earlier in the line: NAME runs PATH."""
-    from .lexer import Word
-
     hashed = fr.state.hashed
     name = words[0].value
     if name in hashed:

@@ -13,6 +13,8 @@ from ..wildcard import match_segments
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .spec import Spec
 
 
@@ -70,8 +72,19 @@ class SensitivePaths:
 
     def _patterns(self) -> tuple[list[list[str]], list[list[str]]]:
         if self._sensitive is None:
-            self._sensitive = [p for p in map(self._expand, self._spec["sensitive_paths"]) if p]
-            self._safe = [p for p in map(self._expand, self._spec["safe_paths"]) if p]
+            sensitive, safe = self._spec["sensitive_paths"], self._spec["safe_paths"]
+            # Expanding ~ and $GUARD_* costs more than a plain line's whole analysis: reuse
+            # it while the catalogue and the variables it depends on are the same.
+            key = (self._home, *sorted(_locations()))
+            for held, held_safe, held_key, expanded in _EXPANDED:
+                if held is sensitive and held_safe is safe and held_key == key:
+                    self._sensitive, self._safe = expanded
+                    break
+            else:
+                self._sensitive = [p for p in map(self._expand, sensitive) if p]
+                self._safe = [p for p in map(self._expand, safe) if p]
+                _EXPANDED.insert(0, (sensitive, safe, key, (self._sensitive, self._safe)))
+                del _EXPANDED[4:]
         return self._sensitive, self._safe
 
     def _expand(self, pattern: str) -> list[str]:
@@ -122,3 +135,13 @@ class SensitivePaths:
                 if path_match(p, segs):
                     return "/".join(p)
         return None
+
+
+_EXPANDED: list[Any] = []  # (sensitive list, safe list, key, expanded): the last few
+
+
+def _locations() -> list[tuple[str, str]]:
+    """The environment guard's own locations are derived from (paths.py)."""
+    return [
+        (k, v) for k, v in os.environ.items() if k.startswith(("GUARD_", "XDG_")) or k == "HOME"
+    ]
