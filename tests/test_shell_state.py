@@ -207,6 +207,7 @@ def test_alias_is_expanded_where_it_is_used() -> None:
 def test_hash_makes_a_name_run_another_program() -> None:
     assert ["/bin/rm", "-rf", "/"] in [p.argv for p in parts("hash -p /bin/rm ls; ls -rf /")]
     assert "dynamic-command" in ids("hash -p $P ls; ls -rf /")
+    assert ["ls", "-l"] in [p.argv for p in parts("hash -p /bin/rm ls; hash -r; ls -l")]
 
 
 def test_enable_f_loads_code() -> None:

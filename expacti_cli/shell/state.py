@@ -292,6 +292,8 @@ def popd(state: State, words: list[Word]) -> None:
 def hash_(state: State, words: list[Word]) -> None:
     """`hash -p PATH NAME`: later `NAME` runs PATH. `hash -r`/`-d` forget entries."""
     values = [w.value if w.static else None for w in words[1:]]
+    if "-r" in values:
+        state.hashed.clear()  # forget every remembered location
     if "-p" not in values:
         return
     k = values.index("-p")
