@@ -6,6 +6,7 @@ through the socket; the kernel names the asker (SO_PEERCRED).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -323,7 +324,8 @@ def _fake_server(path: str, reply: bytes | None, delay: float) -> threading.Thre
         conn.recv(65536)
         time.sleep(delay)
         if reply is not None:
-            conn.sendall(reply)
+            with contextlib.suppress(OSError):  # the client may have given up already
+                conn.sendall(reply)
         time.sleep(0.5)
         conn.close()
         listener.close()
