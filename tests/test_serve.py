@@ -651,3 +651,24 @@ def test_the_agents_home_is_what_the_analysis_sees(world):
     # The same path outside any home is an ordinary read, allowed by `cat **`.
     plain = agent(world, "agent", "--", "cat", "/etc/hostname")
     assert plain.returncode == 0, plain.stderr
+
+
+def test_guard_audit_reads_an_export_of_the_servers_chain(world):
+    server = world["server"]
+    export = server.home / "export.jsonl"
+    out = server.guard("serve", "export", "--out", str(export))
+    assert out.returncode == 0, out.stderr
+    assert stat.S_IMODE(os.stat(export).st_mode) == 0o600
+    lines = export.read_text().splitlines()
+    verify = server.guard("audit", "verify", "--audit-log", str(export))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert f"{len(lines)} entries" in verify.stdout
+    summary = server.guard("audit", "summary", "--audit-log", str(export), "--json")
+    assert summary.returncode == 0, summary.stderr
+    assert json.loads(summary.stdout)["entries"] == len(lines)
+    # An edited entry (an agent turning its own denial into an approval) breaks the chain.
+    denied = next(i for i, line in enumerate(lines) if '"decision":"denied"' in line)
+    lines[denied] = lines[denied].replace('"decision":"denied"', '"decision":"approved"')
+    export.write_text("\n".join(lines) + "\n")
+    broken = server.guard("audit", "verify", "--audit-log", str(export))
+    assert broken.returncode == 65, broken.stdout + broken.stderr
