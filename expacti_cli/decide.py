@@ -329,13 +329,9 @@ def decide_line(
     parts = [_decide_part(policy, p, agent, ctx, depth) for p in analysis.parts]
     parts.extend(Decision(REVIEW, c.id, c.reason, text=line) for c in analysis.concerns)
     if not parts:
-        if line.strip() and not all(
-            s.strip().startswith("#") or not s.strip() for s in line.splitlines()
-        ):
-            return Decision(
-                REVIEW, "cannot-analyse", "no command found in the line: cannot analyse", text=line
-            )
-        return Decision(ALLOW, None, "nothing to run", text=line)
+        # Assignments, exports, `unset`, arithmetic: the analysis walked every statement (any
+        # node it does not know is a concern) and found nothing that runs.
+        return Decision(ALLOW, "nothing-to-run", "only the shell's own state changes", text=line)
     top = strictest(parts)
     return Decision(
         top.verdict,

@@ -52,6 +52,8 @@ def code_variable(
     """A variable set for `prog` (part) or in the shell (part None) that runs or loads code."""
     from . import walk  # lazily: plain lines never walk a tree
 
+    if name.startswith("GUARD_"):  # self-tamper: a nested guard (a shim) would obey it
+        s.concern("guard-variable", f"sets {name} for the commands after it", part)
     if name in s.spec["code_variables"]:
         # Judged by value (issue 8): a static value is analysed as the command line it is, so
         # `GIT_PAGER=less` is `less` and `GIT_PAGER='sh -c …'` is whatever that runs.
@@ -207,6 +209,8 @@ def call_function(s: Session, name: str, part: Part, fr: Frame) -> None:
         for moved in part.concerns:  # no part for the call: keep them for the line
             s.concern(moved.id, moved.reason)
     source = fr.source
+    if name in source.calling:  # a function that calls itself: `:(){ :|:& };:` forks forever
+        s.concern("recursion", f"function {name} calls itself (it may run without end)")
     if name not in source.calling:
         source.calling.add(name)
         source.called.add(name)

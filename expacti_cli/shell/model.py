@@ -15,6 +15,8 @@ CONCERNS: dict[str, tuple[bool, str]] = {
     "wrapper-option": (True, "a wrapper option whose effect on the command is unknown"),
     # Not lifted by an exact allow rule: the rule names the command, not the variable set for it.
     "code-variable": (False, "a variable that holds or loads code"),
+    "recursion": (False, "a function that calls itself"),
+    "guard-variable": (False, "sets guard's own settings (GUARD_*) for the commands after it"),
     "substituted-code": (True, "shell code filled in from input at run time"),
     "eval-sink": (False, "a word bash evaluates as code although it is quoted"),
     "dynamic-command": (False, "a command known only at run time"),
