@@ -389,3 +389,30 @@ def test_the_compliance_report_is_reachable_from_the_console(console):
     text = page.js("fetch('/report').then((r) => r.text())")
     assert "guard audit report" in text and "the server's chain" in text
     assert "chain intact" in text or "intact" in text
+
+
+def test_approve_and_remember_adds_a_rule_scoped_to_the_agent(console):
+    page = console["page"]
+    page.goto(console["url"])
+    page.wait("document.getElementById('status').textContent === 'reviewing as alice'")
+    proc = _agent(console, "--", "sync", "-f", "/")
+    try:
+        page.wait("!!document.querySelector('.review button[data-answer=remember]:not([hidden])')")
+        offered = page.js("document.querySelector('.review .suggestion').textContent")
+        assert offered.startswith("Remember would allow, for agent builder: sync")
+        page.js("document.querySelector('.review button[data-answer=remember]').click()")
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    policy = console["server"].policy.read_text()
+    assert "remembered by alice" in policy and '"builder"' in policy
+    # The same command now passes on the policy alone, for this agent.
+    again = _agent(console, "--", "sync", "-f", "/")
+    _, err = again.communicate(timeout=20)
+    assert again.returncode == 0, err
+    entries = console["server"].guard("serve", "export").stdout.splitlines()
+    first, second = (json.loads(x) for x in entries[-2:])
+    assert (first["decision"], first["reviewer"]) == ("approved", "alice")
+    assert first["remembered"] == offered.split(": ", 1)[1]
+    assert (second["decision"], second["decided_by"]) == ("allowed", "policy")

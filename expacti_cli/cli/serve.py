@@ -263,7 +263,7 @@ def review_against_server(server: str, once: bool, script: bool) -> None:
 
 def _scripted_server(console: _ServerConsole, once: bool) -> None:
     """Requests out and answers in, one JSON object a line (as `guard review --script`):
-    in: `{"id": ID, "answer": "once"|"session"|"deny", "message": "..."}`."""
+    in: `{"id": ID, "answer": "once"|"session"|"remember"|"deny", "message": "..."}`."""
     import json
     import select
     import time
@@ -339,9 +339,16 @@ def _answer_one(
     from .review import _Quit
 
     session = not request["irreversible"]
+    remember = bool(request.get("suggestions"))
+    if remember:
+        screen.print(
+            f"[dim]a remembers, for agent {request['agent']}: "
+            f"{' | '.join(request['suggestions'])}[/dim]"
+        )
     screen.print(
         "[bold]y[/] approve once"
         + (" · [bold]s[/] approve for this session" if session else "")
+        + (" · [bold]a[/] approve and remember" if remember else "")
         + " · [bold]f[/] whole command · [bold]n[/] deny · [bold]l[/] later"
         " · [bold]q[/] quit ? ",
         end="",
@@ -364,13 +371,13 @@ def _answer_one(
         if key == "f":
             prompt.show_full(screen, request["command"])
             continue
-        if key in ("y", "s", "n") and (key != "s" or session):
+        if key in ("y", "s", "a", "n") and (key != "s" or session) and (key != "a" or remember):
             screen.print(key)
             message = ""
             if key == "n":
                 screen.print("reason for the agent (optional, Enter to skip): ", end="")
                 message = prompt.visible(reason(keys.fd, request["deadline"]))[:1000]
-            kind = {"y": "once", "s": "session", "n": "deny"}[key]
+            kind = {"y": "once", "s": "session", "a": "remember", "n": "deny"}[key]
             problem = console.answer(request["id"], kind, message)
             screen.print(f"[red]{problem}[/red]" if problem else f"[green]{kind}: sent[/green]")
             return True

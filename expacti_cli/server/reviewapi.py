@@ -11,19 +11,26 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from .service import Service
     from .store import Store
 
-ANSWERS = ("once", "session", "deny")
+ANSWERS = ("once", "session", "remember", "deny")
 MAX_MESSAGE = 1000
 
 
-def shown(request: dict[str, Any]) -> dict[str, Any]:
-    """A queued request as a console shows it (nothing the agent's guard needs to keep)."""
-    return {k: v for k, v in request.items() if k != "digest"}
+def shown(request: dict[str, Any], service: Service | None = None) -> dict[str, Any]:
+    """A queued request as a console shows it, with what "remember" would whitelist."""
+    out = {k: v for k, v in request.items() if k != "digest"}
+    if service is not None:
+        out["suggestions"] = [p for _, p in service.suggestions(request)]
+    return out
 
 
-def answer(store: Store, reviewer: str, body: dict[str, Any]) -> str | None:
-    """Apply one answer; the problem with it, or None once answered."""
+def answer(
+    store: Store, reviewer: str, body: dict[str, Any], service: Service | None = None
+) -> str | None:
+    """Apply one answer; the problem with it, or None once answered. "remember" writes the
+    suggested allow rule to the server's policy first (`Service.remember`)."""
     review_id, kind = body.get("id"), body.get("answer")
     message = str(body.get("message") or "")[:MAX_MESSAGE]
     if not isinstance(review_id, str) or kind not in ANSWERS:
@@ -34,18 +41,29 @@ def answer(store: Store, reviewer: str, body: dict[str, Any]) -> str | None:
     if kind == "session" and request["irreversible"]:
         return "approve for this session is not offered for an irreversible command"
     approved = kind != "deny"
+    remembered = None
+    if kind == "remember":
+        from ..errors import GuardError
+
+        if service is None:
+            return "remember is not offered here"
+        patterns = [p for _, p in service.suggestions(request)]
+        try:
+            message = service.remember(request, reviewer)
+        except GuardError as exc:
+            return exc.message
+        remembered = " | ".join(patterns)
     if not message:
         message = {"once": "approved by the reviewer", "session": "approved for this session"}.get(
             kind, ""
         )
-    if not store.answer(
-        review_id, approved, reviewer, message, "session" if kind == "session" else "once"
-    ):
+    scope = kind if kind in ("session", "remember") else "once"
+    if not store.answer(review_id, approved, reviewer, message, scope, remembered):
         return f"request {review_id} is no longer pending"
     return None
 
 
-def handle(store: Store, body: dict[str, Any]) -> dict[str, Any]:
+def handle(store: Store, body: dict[str, Any], service: Service | None = None) -> dict[str, Any]:
     """A reviewer's request on the Unix socket."""
     secret = body.get("secret")
     reviewer = store.reviewer_for(secret) if isinstance(secret, str) else None
@@ -56,9 +74,9 @@ def handle(store: Store, body: dict[str, Any]) -> dict[str, Any]:
         return {
             "status": "ok",
             "reviewer": reviewer,
-            "pending": [shown(r) for r in store.pending()],
+            "pending": [shown(r, service) for r in store.pending()],
         }
-    problem = answer(store, reviewer, body)
+    problem = answer(store, reviewer, body, service)
     if problem:
         return {"status": "error", "error": problem}
     return {"status": "ok", "answered": body["id"]}

@@ -105,6 +105,47 @@ class Service:
             raise GuardError(f"the server's policy is invalid: {self._error}")
         return self._policy
 
+    # --- approve and remember ----------------------------------------------------------------
+
+    def suggestions(self, request: dict[str, Any]) -> list[tuple[list[str], str]]:
+        """What "approve and remember" would whitelist for a queued request (as the terminal
+        prompt offers it): nothing for irreversible commands or anomalies."""
+        from ..cli.review import _as_objects
+        from ..prompt import remember_suggestions
+
+        try:
+            _, decision = _as_objects(request)
+            return [
+                (list(a), str(p))
+                for a, p in remember_suggestions(self.policy(), decision, request["argv"])
+            ]
+        except Exception:  # a policy that does not load: remembering is not offered
+            return []
+
+    def remember(self, request: dict[str, Any], reviewer: str) -> str:
+        """Add the suggested allow rule, scoped to the asking agent, to the server's policy
+        (atomically, comments kept); return what was done. Raises GuardError."""
+        from .. import paths, remember
+        from ..suggest import pattern_problem
+
+        suggested = self.suggestions(request)
+        if not suggested:
+            raise GuardError("remember is not offered for this request")
+        for argv, pattern in suggested:
+            problem = pattern_problem(self.policy(), pattern, argv)
+            if problem:
+                raise GuardError(f"refused: {pattern}: {problem}")
+        choice = remember.Choice(
+            [p for _, p in suggested],
+            [a for a, _ in suggested],
+            [remember.escape_glob(request["agent"])],
+            None,
+        )
+        target = self.policy_path or paths.user_policy()
+        said = remember.save(target, choice, reviewer, request["command"])
+        self.reload_requested = True
+        return said
+
     # --- identity --------------------------------------------------------------------------
 
     def agent_for(self, peer: Peer, asked: object, token: object) -> str:
@@ -283,6 +324,7 @@ class Service:
                     "reviewer",
                     reviewer=str(answer["reviewer"]),
                     message=message,
+                    remembered=answer.get("remembered") or None,
                 )
                 return outcome, scope
             if status != store_mod.PENDING:

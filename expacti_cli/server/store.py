@@ -371,10 +371,22 @@ class Store:
         return [json.loads(r[0]) for r in rows]
 
     def answer(
-        self, review_id: str, approved: bool, reviewer: str, message: str, scope: str = "once"
+        self,
+        review_id: str,
+        approved: bool,
+        reviewer: str,
+        message: str,
+        scope: str = "once",
+        remembered: str | None = None,
     ) -> bool:
         """Answer a pending review; False if it is no longer pending (answered, gone)."""
-        data = {"approved": approved, "reviewer": reviewer, "message": message, "scope": scope}
+        data = {
+            "approved": approved,
+            "reviewer": reviewer,
+            "message": message,
+            "scope": scope,
+            "remembered": remembered,
+        }
         with self._tx() as cur:
             cur.execute(
                 "UPDATE reviews SET status = ?, answer = ? WHERE id = ? AND status = 'pending'",

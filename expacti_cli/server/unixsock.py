@@ -95,7 +95,7 @@ class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         if op in ("queue", "answer"):
             from . import reviewapi
 
-            return reviewapi.handle(self.service.store, body)
+            return reviewapi.handle(self.service.store, body, self.service)
         return {"status": "done", "decision": "denied", "message": f"unknown op {op!r}"}
 
     def handle_error(self, request: Any, client_address: Any) -> None:

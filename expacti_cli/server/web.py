@@ -96,10 +96,12 @@ def app(service: Service, *, secure: bool) -> Starlette:
             # Short enough that a waiting console still counts as connected (--console-grace).
             timeout = min(store.long_poll, service.console_grace / 2)
             version = await run_in_threadpool(store.wait_change, version, timeout)
-        pending = [reviewapi.shown(r) for r in store.pending()]
+        pending = [reviewapi.shown(r, service) for r in store.pending()]
         return JSONResponse({"reviewer": name, "version": version, "pending": pending})
 
     async def answer(request: Request) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
         name = reviewer(request)
         if name is None:
             return JSONResponse({"error": "log in with a reviewer secret"}, status_code=401)
@@ -111,7 +113,7 @@ def app(service: Service, *, secure: bool) -> Starlette:
             return JSONResponse({"error": "not JSON"}, status_code=400)
         if not isinstance(body, dict):
             return JSONResponse({"error": "not a JSON object"}, status_code=400)
-        problem = reviewapi.answer(store, name, body)
+        problem = await run_in_threadpool(reviewapi.answer, store, name, body, service)
         if problem:
             return JSONResponse({"error": problem}, status_code=409)
         return JSONResponse({"answered": body["id"], "reviewer": name})
