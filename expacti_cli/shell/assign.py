@@ -54,6 +54,27 @@ def declaration(s: Session, node: Any, fr: Frame) -> None:
         elif t != "comment":
             walk.bad(s, child, fr)
     _declared(fr, keyword, flags, names)
+    _printed_or_guard(s, node, fr, keyword, flags, names)
+
+
+_PRINTING = ("export", "declare", "typeset", "local", "readonly")
+
+
+def _printed_or_guard(
+    s: Session, node: Any, fr: Frame, keyword: str, flags: str, names: list[str]
+) -> None:
+    """`export -p`, `declare -p NAME`, a bare `declare`: the builtin prints variables, so it is
+    a command of its own (the effect model judges what it prints); unsetting or changing a
+    GUARD_* variable changes what a guard started later in the line obeys."""
+    from .model import Part
+
+    for name in names:
+        if name.split("[", 1)[0].startswith("GUARD_"):
+            s.concern("guard-variable", f"{keyword} {name}: changes guard's settings for later")
+    assigned = any(c.type == "variable_assignment" for c in node.children)
+    if keyword in _PRINTING and not assigned and ("p" in flags or not names):
+        argv = [keyword, *([f"-{flags}"] if flags else []), *names]
+        s.add_part(Part(argv, fr.text(node), [], list(fr.via)), fr)
 
 
 def _declared_value(s: Session, flags: str, name: str, value: str | None, fr: Frame) -> None:
