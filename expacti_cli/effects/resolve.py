@@ -300,7 +300,7 @@ class _Command:
         key, eq, value = w.value.partition("=")
         if not eq or self.view is None:
             return
-        for glob, role in self.view["keys"].get(w.option or "", {}).items():
+        for glob, role in self.view["keys"].get(w.option or "operands", {}).items():
             if wildcard_match(glob, key.lower()):
                 self.role(_word(role, value, w))
                 return
@@ -626,9 +626,19 @@ def _module(c: _Command, ctx: Context, env: dict[str, str] | None) -> None:
     if inv is None:
         return
     for w in inv.words:
-        if w.role == "end" and ctx.view(w.value) is not None and len(ctx.line.made) < 10_000:
+        if w.role != "end":
+            continue
+        if c.cwd is not None:  # a module the line wrote: `echo … > m.py && python3 -m m`
+            base = os.path.join(c.cwd, *w.value.split("."))
+            for candidate in (base + ".py", os.path.join(base, "__init__.py"), base):
+                how = ctx.line.origin(candidate)
+                if how:
+                    cls = "network-code" if how == "fetched" else "unknown-code"
+                    c.add("run", f"runs module {w.value}, {how} earlier in the line", cls, ())
+                    return
+        if ctx.view(w.value) is not None and len(ctx.line.made) < 10_000:
             c.effects += resolve([w.value, *inv.rest], ctx, cwd=c.cwd, env=env)
-            return
+        return
 
 
 def _links(c: _Command) -> None:

@@ -10,6 +10,7 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   [X.options]      role = [options]: options anywhere
   [X.equivalent]   canonical option = [other spellings] (rule flag checks)
   [X.keys."-o"]    role = [KEY globs]: the value of a `keyval` option is KEY=VALUE
+                   ([X.keys.operands] for KEY=VALUE operands: `make CC=gcc`)
   [X.env]          role = [VARIABLES] the program reads
   operands         roles of the operands in order; a role ending in "..." repeats
   [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options}
@@ -225,7 +226,10 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
     global_ = c.roles("global", table.get("global", {}), True)
     keys: dict[str, dict[str, str]] = {}
     for opt, roles in table.get("keys", {}).items():
-        if options.get(opt, global_.get(opt)) != "keyval":
+        operand = opt == "operands" and any(
+            r.removesuffix("...") == "keyval" for r in table.get("operands", ())
+        )
+        if not operand and options.get(opt, global_.get(opt)) != "keyval":
             c.fail(f"keys.{opt}: {opt!r} is not a 'keyval' option of this program")
         c.typed(f"keys.{opt}", roles, "table")
         keys[opt] = {k.lower(): r for k, r in c.roles(f"keys.{opt}", roles, False).items()}
