@@ -90,6 +90,7 @@ def effects_of(
         cwd=cwd,
         redirects=getattr(part, "redirects", []),
         env=getattr(part, "env", None),
+        stdin=getattr(part, "stdin", None),
     )
     if argv:
         effects += _protected_rules(policy, Command(argv, policy.programs), agent)

@@ -50,9 +50,11 @@ def _fetched_package(spec: str) -> bool:
 class Line:
     """What earlier commands of the line did to the file system."""
 
-    __slots__ = ("links", "made", "remotes")
+    __slots__ = ("links", "made", "piped", "remotes")
 
     def __init__(self) -> None:
+        # What the command feeding the current pipeline read: ("secret" | "data", what).
+        self.piped: list[tuple[str, str]] = []
         self.made: dict[str, str] = {}  # absolute path -> "written" | "fetched"
         self.links: dict[str, str] = {}  # link path -> its target
         self.remotes: dict[str, str] = {}  # a remote's name given in the line -> its URL
@@ -100,7 +102,7 @@ class Context:
 class _Command:
     """Resolving one command: its words, working directory, and the effects found so far."""
 
-    __slots__ = ("argv", "ctx", "cwd", "effects", "inv", "remote", "view", "writes")
+    __slots__ = ("argv", "ctx", "cwd", "effects", "inv", "reads", "remote", "view", "writes")
 
     def __init__(self, argv: list[str], cwd: str | None, ctx: Context) -> None:
         self.argv = argv
@@ -108,6 +110,7 @@ class _Command:
         self.ctx = ctx
         self.effects: list[Effect] = []
         self.writes: list[str] = []
+        self.reads: list[tuple[str, str]] = []  # what this command reads: (kind, what)
         self.view: dict[str, Any] | None = None
         self.inv: Invocation | None = None
         self.remote = False
@@ -155,6 +158,7 @@ class _Command:
             hit = self.ctx.classes.holds_secrets(where, cwd)
         if hit:
             self.add("read", f"reads {w.value} ({hit})", "secret", (w.value,))
+        self.reads.append(("secret" if hit else "data", w.value))
 
     def printed(self, w: Word) -> None:
         """A word a command prints: a secret variable expanded into it is exposed."""
@@ -333,14 +337,28 @@ class _Command:
             self.ctx.line.remotes[w.value] = urls[-1]
 
     def upload(self, w: Word) -> None:
-        if _is_remote(w.value) or w.value == "-":
+        if w.value == "-":
+            self.sends_stdin()
+            return
+        if _is_remote(w.value):
             return
         self.pending_upload(w.value)
+
+    def sends_stdin(self) -> None:
+        """This command sends its stdin to a host: what the pipeline fed it goes out."""
+        if self.loopback_only():
+            return
+        for kind, what in self.ctx.line.piped:
+            cls = "secret-exfiltration" if kind == "secret" else "exfiltration"
+            self.add("send", f"sends what {what} gave it to a host", cls, ())
+            return
 
     def data(self, w: Word) -> None:
         value = w.value
         at = value.find("@") if w.option in ("-F", "--form") else (0 if value[:1] == "@" else -1)
-        if at >= 0 and value[at + 1 :] not in ("", "-"):
+        if at >= 0 and value[at + 1 :].split(";", 1)[0] == "-":
+            self.sends_stdin()
+        elif at >= 0 and value[at + 1 :] not in ("", "-"):
             self.pending_upload(value[at + 1 :].split(";", 1)[0])
 
     def pending_upload(self, word: str) -> None:
@@ -548,9 +566,11 @@ def resolve(
     cwd: str | None,
     redirects: list[Any] = (),  # type: ignore[assignment]
     env: dict[str, str] | None = None,
+    stdin: str | None = None,
 ) -> list[Effect]:
     """The effects of one simple command; records its writes in the line state."""
     c = _Command(argv, cwd, ctx)
+    stdin_file: list[tuple[str, str]] = []  # `< FILE`: what the command reads on stdin
     for r in redirects:
         if r.path is None:
             continue
@@ -560,6 +580,7 @@ def resolve(
             hit = ctx.classes.hit("secret", r.path, cwd)
             if hit:
                 c.add("read", f"reads {r.path} ({hit})", "secret", ())
+            stdin_file.append(("secret" if hit else "data", r.path))
     if argv and "/" in argv[0]:
         from ..grammar.scan import Word
 
@@ -584,7 +605,22 @@ def resolve(
     else:
         _unknown(c)
     _env(c, env or {})
+    if stdin_file and c.view is not None and c.view.get("sends_stdin"):
+        saved, ctx.line.piped = ctx.line.piped, stdin_file
+        c.sends_stdin()
+        ctx.line.piped = saved
+    _pipeline(c, stdin)
     return c.effects
+
+
+def _pipeline(c: _Command, stdin: str | None) -> None:
+    """Carry what this command read to the next command of its pipeline."""
+    if stdin == "pipe" and c.view is not None and c.view.get("sends_stdin"):
+        c.sends_stdin()
+    if stdin == "pipe":
+        c.ctx.line.piped = c.ctx.line.piped + c.reads  # a filter passes its input on
+    else:
+        c.ctx.line.piped = list(c.reads)
 
 
 def no_effect(argv: list[str], ctx: Context) -> bool:

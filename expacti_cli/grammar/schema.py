@@ -16,6 +16,7 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options}
   effect, bare     an effect of every call / of a call without operands
   runs             globs of files in the working directory the program runs as code
+  sends_stdin      what the program reads on stdin goes to a host (ssh, nc, socat)
   no_effect_with   options under which the call changes and runs nothing (`--dry-run`,
                    `bash -n`, `npx --no`); also per subcommand
   unlisted, command_depth, read_verbs
@@ -115,6 +116,7 @@ _TOP_KEYS = {
     "bare": "str",
     "runs": "strlist",
     "no_effect_with": "strlist",
+    "sends_stdin": "bool",
     "unlisted": "str",
     "command_depth": "int",
     "read_verbs": "strlist",
@@ -269,6 +271,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "bare": c.effect("bare", table["bare"]) if "bare" in table else None,
         "runs": list(table.get("runs", ())),
         "no_effect_with": list(table.get("no_effect_with", ())),
+        "sends_stdin": table.get("sends_stdin", False),
         "unlisted": c.effect("unlisted", table["unlisted"]) if "unlisted" in table else None,
         "command_depth": table.get("command_depth", 0),
         "read_verbs": list(table.get("read_verbs", ())),

@@ -129,6 +129,7 @@ class Part:
         "env",
         "order",
         "redirects",
+        "stdin",
         "text",
         "via",
     )
@@ -151,6 +152,7 @@ class Part:
         self.redirects: list[Redirect] = []
         self.env: dict[str, str] = {}
         self.order = -1
+        self.stdin: str | None = None  # "pipe": fed by the command before it in a pipeline
 
     def __repr__(self) -> str:
         return f"Part({self.argv!r}, via={self.via!r}, concerns={self.concerns!r})"

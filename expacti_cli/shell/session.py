@@ -40,4 +40,5 @@ class Session:
     def add_part(self, part: Part, frame: Frame) -> None:
         part.order = len(self.analysis.parts)
         part.cwd = frame.state.cwd
+        part.stdin = frame.stdin
         self.analysis.parts.append(part)
