@@ -672,3 +672,20 @@ def test_guard_audit_reads_an_export_of_the_servers_chain(world):
     export.write_text("\n".join(lines) + "\n")
     broken = server.guard("audit", "verify", "--audit-log", str(export))
     assert broken.returncode == 65, broken.stdout + broken.stderr
+
+
+def test_require_identity_in_the_servers_policy_asks_for_the_token_too(world):
+    server = world["server"]
+    try:
+        server.write_policy(POLICY.replace("[settings]\n", "[settings]\nrequire_identity = true\n"))
+        os.kill(server.proc.pid, signal.SIGHUP)
+        bare = agent(world, "agent", "--", "echo", "hi")
+        assert bare.returncode == 77 and "set GUARD_AGENT_TOKEN too" in bare.stderr
+        own = agent(
+            world, "agent", "--", "echo", "hi", GUARD_AGENT_TOKEN=world["tokens"]["builder"]
+        )
+        assert (own.returncode, own.stdout) == (0, "hi\n"), own.stderr
+    finally:
+        server.write_policy(POLICY)
+        os.kill(server.proc.pid, signal.SIGHUP)
+    assert agent(world, "agent", "--", "echo", "hi").returncode == 0

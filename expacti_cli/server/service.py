@@ -1,9 +1,14 @@
 """The decision service: one agent's request, decided by the same core as local mode.
 
 peer (uid, pid from the kernel) -> agent (the server's mapping of Unix users to agents, and
-the token, if given, must be that agent's) -> `gate.evaluate` (policy + effects, under its
-budget) -> anomalies (the agent's own baseline, kept by the server) -> review (a session grant,
-else the server's queue, answered from a console) -> one entry in the server's audit chain.
+the token, if given, must be that agent's) -> `gate.decide`, the one pipeline of every mode
+(the policy's verdict on what the command does, under its budget, then anomalies against the
+agent's own baseline, kept by the server) -> review (a session grant, else the server's queue,
+answered from a console) -> one entry in the server's audit chain.
+
+Identity is the server's: its registry, not the agents file, says who an agent is, so the
+policy gate.decide sees has `require_identity` off; when the policy sets it, the server asks
+for the agent's token on the socket too (over TLS the token is always required).
 
 Fail closed: a request that cannot be parsed, an unknown or revoked agent, an invalid policy,
 a store that cannot be written, or an internal error are all denials that say why.
@@ -17,9 +22,9 @@ import sys
 import threading
 import time
 
-from .. import agentstate, anomaly, cache, gate
+from .. import agentstate, cache, gate
 from .. import policy as policy_mod
-from ..decide import ALLOW, DENY, REVIEW, Decision
+from ..decide import ALLOW, DENY, Decision
 from ..errors import GuardError
 from . import store as store_mod
 
@@ -72,6 +77,7 @@ class Service:
         self._stamp: object = None
         self._checked = 0.0
         self.reload_requested = False
+        self.require_token = False  # the policy's require_identity
         self.console_grace = CONSOLE_GRACE
         self.forward: Callable[[dict[str, Any]], None] | None = None  # --syslog
         self.reload()
@@ -88,6 +94,9 @@ class Service:
         except GuardError as exc:
             loaded, error = None, exc.message
             sys.stderr.write(f"guard serve: policy error: {exc.message}\n")
+        if loaded is not None:  # identity is the server's (module docstring)
+            self.require_token = bool(loaded.settings["require_identity"])
+            loaded.settings = {**loaded.settings, "require_identity": False}
         with self._lock:
             self._policy, self._error, self._stamp = loaded, error, stamp
             self._checked = time.monotonic()
@@ -164,6 +173,8 @@ class Service:
                     f"({peer.user}), not from the Unix user it belongs to"
                 )
             mine = [owner[0]]
+        elif self.require_token:
+            raise Refused("the server's policy requires identity: set GUARD_AGENT_TOKEN too")
         else:
             mine = [a for a in agents if peer.user in a[1]]
         if asked:
@@ -205,12 +216,10 @@ class Service:
         try:
             if body.get("_invalid"):
                 raise Refused(body["_invalid"])
+            policy = self.policy()  # first: a reload may change what identity needs
             req.agent = self.agent_for(peer, body.get("agent"), body.get("token"))
-            policy = self.policy()
             with self._eval_lock, _agent_env(_env(body, peer)):
-                decision = gate.evaluate(policy, req)
-            targets = gate.targets(policy, decision, req)
-            self._anomalies(policy, decision, req, started, targets)
+                decision, targets = gate.decide(policy, req, started)
             outcome = self._outcome(policy, req, decision, started, body, pending)
         except Refused as exc:
             decision = Decision(DENY, "identity", str(exc))
@@ -222,23 +231,6 @@ class Service:
             decision = Decision(DENY, "internal-error", f"internal error in the server: {exc!r}")
             outcome, targets = gate.Outcome(False, "error"), []
         return self._finish(policy, req, decision, outcome, started, body, peer, targets)
-
-    def _anomalies(
-        self,
-        policy: Policy,
-        decision: Decision,
-        req: gate.Request,
-        started: float,
-        targets: list[str],
-    ) -> None:
-        if decision.verdict == DENY:
-            return
-        state = agentstate.read(req.agent)
-        hour = time.localtime(started).tm_hour
-        decision.anomalies = anomaly.flags(policy.anomalies, state, started, hour, targets)
-        if decision.verdict == ALLOW and decision.anomalies:
-            decision.verdict = REVIEW
-            decision.reason = f"{decision.reason}; anomaly: {decision.anomalies[0]}"
 
     def _outcome(
         self,
