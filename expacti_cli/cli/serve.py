@@ -34,7 +34,11 @@ def _store(db: str | None) -> Any:
 
 @click.group(context_settings=CONTEXT, invoke_without_command=True)
 @click.option("--socket", "socket_path", metavar="PATH", help="The agents' Unix socket.")
-@click.option("--listen", metavar="HOST:PORT", help="Serve the web reviewer console here.")
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    help="Serve the web reviewer console (and agents over TLS) here.",
+)
 @click.option("--cert", type=click.Path(dir_okay=False), help="TLS certificate (PEM).")
 @click.option("--key", type=click.Path(dir_okay=False), help="TLS private key (PEM).")
 @click.option(
@@ -48,6 +52,7 @@ def _store(db: str | None) -> Any:
 @click.option(
     "--console-grace",
     type=click.FloatRange(0.5, 3600),
+    metavar="SECONDS",
     default=10.0,
     show_default=True,
     help="Seconds a reviewer console counts as connected after it last looked at the queue; "
