@@ -84,10 +84,11 @@ def serve(
     guard serve --socket S --listen 127.0.0.1:8377            (web console, loopback only)
     guard serve --socket S --listen 0.0.0.0:8443 --cert C --key K --db postgresql://...
     guard serve agent add NAME --user UNIXUSER                 (map a Unix user to an agent)
-    guard serve export > chain.jsonl && guard audit verify --log chain.jsonl
+    guard serve export --out chain.jsonl && guard audit verify --audit-log chain.jsonl
 
-    Agents run with GUARD_SERVER=unix:PATH. SIGHUP reloads the policy (so does any change
-    to its files, checked every second); SIGTERM stops.
+    Agents run with GUARD_SERVER=unix:PATH, or https://HOST:PORT (with --listen and TLS,
+    their GUARD_AGENT_TOKEN as identity). SIGHUP reloads the policy (so does any change to
+    its files, checked every second); SIGTERM stops.
     """
     if ctx.invoked_subcommand is not None:
         ctx.ensure_object(dict)["db"] = db
