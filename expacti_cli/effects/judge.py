@@ -46,6 +46,8 @@ def lifted(policy: Policy, cmd: Command, agent: str, effect: Effect) -> bool:
     how = LIFT.get(effect.protected or "", "never")
     if how == "never":
         return False
+    if how == "literal" and not effect.anchor:
+        how = "exact"  # nothing names the operation but the whole command
     for rule in policy.candidates("allow", cmd.name):
         if not agent_applies(rule, agent):
             continue
@@ -70,8 +72,11 @@ def _protected_rules(policy: Policy, cmd: Command, agent: str) -> list[Effect]:
         if pattern is None:
             continue
         # The operation is every word the rule names (globs as written): an allow rule lifts it
-        # only by naming them all (`kubectl get secret **` does not lift `get secret/*`).
-        words = tuple(w for w in pattern.split()[1:] if w != "**")
+        # only by naming them all (`kubectl get secret **` does not lift `get secret/*`). A
+        # rule whose condition is an option or a word's content names no words an allow rule
+        # could spell: only the exact command lifts it.
+        conditional = rule["flags"] or rule["global_flags"] or rule["contains"]
+        words = () if conditional else tuple(w for w in pattern.split()[1:] if w != "**")
         effect = Effect("rule", rule["reason"] or rule["id"], rule["class"], words)
         found.append(effect)
     return found

@@ -263,6 +263,20 @@ class _Command:
                     self.add("meta", f"changes {p} ({hit})", cls, (w.value,))
                     return
 
+    def module(self, w: Word) -> bool:
+        """A module imported by name that the line wrote (`echo … > m.py && python3 -m m`,
+        `pytest -p plugin`): code of unknown safety."""
+        if self.cwd is None:
+            return False
+        base = os.path.join(self.cwd, *w.value.split("."))
+        for candidate in (base + ".py", os.path.join(base, "__init__.py"), base):
+            how = self.ctx.line.origin(candidate)
+            if how:
+                cls = "network-code" if how == "fetched" else "unknown-code"
+                self.add("run", f"imports module {w.value}, {how} earlier in the line", cls, ())
+                return True
+        return False
+
     def runs(self, w: Word) -> None:
         path = self.path(w.value)
         how = self.ctx.line.origin(path) if path else None
@@ -487,6 +501,7 @@ _ROLES = {
     "mode": _Command.mode,
     "program": _Command.program,
     "printed": _Command.printed,
+    "module": _Command.module,
     "remote-name": _Command.remote_name,
     "into": _Command.into,
     "dest": _Command.dest,
@@ -664,14 +679,8 @@ def _module(c: _Command, ctx: Context, env: dict[str, str] | None) -> None:
     for w in inv.words:
         if w.role != "end":
             continue
-        if c.cwd is not None:  # a module the line wrote: `echo … > m.py && python3 -m m`
-            base = os.path.join(c.cwd, *w.value.split("."))
-            for candidate in (base + ".py", os.path.join(base, "__init__.py"), base):
-                how = ctx.line.origin(candidate)
-                if how:
-                    cls = "network-code" if how == "fetched" else "unknown-code"
-                    c.add("run", f"runs module {w.value}, {how} earlier in the line", cls, ())
-                    return
+        if c.module(w):
+            return
         if ctx.view(w.value) is not None and len(ctx.line.made) < 10_000:
             c.effects += resolve([w.value, *inv.rest], ctx, cwd=c.cwd, env=env)
         return

@@ -77,6 +77,7 @@ EFFECT_ROLES = {
     "mode": "a permission mode (chmod)",
     "package": "a package to install; a URL, VCS or path form fetches code",
     "program-file": "a file of program text the interpreter runs",
+    "module": "a module the program imports by name (a module written in the line is code)",
     "runs": "a file the program runs as code",
     "program": "a program the program runs with arguments of its own (npm --script-shell)",
     "dest": "where the program copies to: a remote location (s3://, host:path) changes it",
