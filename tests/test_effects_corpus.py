@@ -66,9 +66,9 @@ def whitelist(tmp_path_factory: pytest.TempPathFactory) -> policy.Policy:
 
 
 def _known_gaps() -> dict[str, str]:
-    """tests/effects/known-gaps.txt: cases guard still gets wrong, each with why. They run as
+    """tests/effects/known-gaps.list: cases guard still gets wrong, each with why. They run as
     strict xfails: a gap that closes fails the suite until its line is removed."""
-    path = WHITELIST.parent / "known-gaps.txt"
+    path = WHITELIST.parent / "known-gaps.list"
     gaps: dict[str, str] = {}
     if path.exists():
         for raw in path.read_text(encoding="utf-8").splitlines():
