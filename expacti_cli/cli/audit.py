@@ -308,15 +308,22 @@ def resolve_key(key_file: str | None, policy_path: str | None) -> bytes | None:
     return audit_mod.read_key(key_file) if key_file else None
 
 
+def key_options(f: Any) -> Any:
+    """--key-file and --policy: what a keyed log's key comes from (`resolve_key`)."""
+    f = click.option(
+        "--policy", "policy_path", type=click.Path(dir_okay=False), envvar="GUARD_POLICY"
+    )(f)
+    return click.option(
+        "--key-file",
+        type=click.Path(dir_okay=False),
+        envvar="GUARD_AUDIT_KEY_FILE",
+        help="The HMAC key of a keyed log (default: the policy's [audit] key_file).",
+    )(f)
+
+
 @audit.command(context_settings=CONTEXT)
 @audit_log_option
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False),
-    envvar="GUARD_AUDIT_KEY_FILE",
-    help="The HMAC key of a keyed log (default: the policy's [audit] key_file).",
-)
-@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), envvar="GUARD_POLICY")
+@key_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def verify(

@@ -7,19 +7,14 @@ import json
 import click
 
 from . import audit_log_option
+from .audit import key_options
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 @click.command("repair", context_settings=CONTEXT)
 @audit_log_option
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False),
-    envvar="GUARD_AUDIT_KEY_FILE",
-    help="The HMAC key of a keyed log (default: the policy's [audit] key_file).",
-)
-@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), envvar="GUARD_POLICY")
+@key_options
 @click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @click.pass_context
