@@ -103,7 +103,7 @@ ANALYSED_KINDS = ("wrapper", "interpreter", "client", "writer")
 _RUNTIME_DROPS = ("examples", "not_examples")  # only `guard policy test` reads them
 
 
-def grammar_blobs(views: dict[str, Any]) -> dict[str, bytes]:
+def grammar_blobs(views: dict[str, Any]) -> dict[str, Any]:
     from .grammar.layers import grammar_blobs as blobs
 
     return blobs(views)
@@ -215,7 +215,9 @@ class Policy:
         self.audit: dict[str, Any] = data["audit"]
         self.anomalies: dict[str, Any] = data["anomalies"]
         self.programs = Programs(data["program_blobs"])
-        self.grammars = Programs(data.get("grammar_blobs", {}))
+        from .grammar.layers import Grammars
+
+        self.grammars = Grammars(data.get("grammar_blobs", {}))
         self._by_name: dict[str, list[dict[str, Any]]] = {}
         self._wild: list[dict[str, Any]] | None = None
         self._shell: dict[str, Any] | None = None
@@ -345,6 +347,7 @@ _PACKED_TYPES = {
     "rule_blobs": dict,
     "wild_blob": bytes,
     "program_blobs": dict,
+    "grammar_blobs": dict,
     "shell_blob": bytes,
     "analysed": tuple,
     "stamp": tuple,

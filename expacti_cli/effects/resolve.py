@@ -93,7 +93,7 @@ class Context:
     def view(self, name: str) -> dict[str, Any] | None:
         view: dict[str, Any] | None = self.grammar.get(name)
         if view is None:
-            for pattern, entry in self.grammar.get("*globs*") or ():
+            for pattern, entry in self.grammar.globs():
                 if wildcard_match(pattern, name):
                     return self.grammar.get(entry)  # type: ignore[no-any-return]
         return view

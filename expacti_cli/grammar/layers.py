@@ -1,7 +1,7 @@
 """Program grammars as policy layers: each `[grammar.NAME]` table implies the `[programs]`,
 `[wrappers]` and `[shell.*]` tables the matcher and the shell analysis read, and the effect
 model's view of the program; `policy.compile_layers` calls `expand_grammars` first and
-`policy.pack` stores the views with `grammar_blobs`, one marshal blob per program name."""
+`policy.pack` stores the views with `grammar_blobs` and `Grammars` reads them back."""
 
 from __future__ import annotations
 
@@ -12,16 +12,47 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def grammar_blobs(views: dict[str, Any]) -> dict[str, bytes]:
-    """One marshal blob per program name (every other name too) -> that program's grammar."""
+def grammar_blobs(views: dict[str, Any]) -> dict[str, Any]:
+    """The grammars as the cache keeps them: one zlib-compressed marshal blob per grammar
+    (aws and gcloud describe thousands of operations: compressed, the cache a decision reads
+    stays small), every other name pointing at its grammar, glob names apart."""
     import marshal
+    import zlib
 
     from .schema import index
 
     exact, globs = index(views)
-    blobs = {name: marshal.dumps(views[entry]) for name, entry in exact.items()}
-    blobs["*globs*"] = marshal.dumps(globs)  # not a program name: `*` is never a basename
-    return blobs
+    return {
+        "blobs": {name: zlib.compress(marshal.dumps(view), 1) for name, view in views.items()},
+        "names": exact,
+        "globs": globs,
+    }
+
+
+class Grammars:
+    """Program name -> its grammar view, unpacked on first use (a read-only mapping's `get`)."""
+
+    __slots__ = ("_packed", "_seen")
+
+    def __init__(self, packed: dict[str, Any]) -> None:
+        self._packed = packed or {"blobs": {}, "names": {}, "globs": []}
+        self._seen: dict[str, Any] = {}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        entry = self._packed["names"].get(name)
+        if entry is None:
+            return default
+        view = self._seen.get(entry)
+        if view is None:
+            import marshal
+            import zlib
+
+            view = self._seen[entry] = marshal.loads(zlib.decompress(self._packed["blobs"][entry]))
+        return view
+
+    def globs(self) -> list[tuple[str, str]]:
+        """(glob name, grammar) pairs for names such as `python3.*`."""
+        return list(self._packed["globs"])
 
 
 def expand_grammars(
