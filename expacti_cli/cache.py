@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-FORMAT = 8  # 8: grammars compressed, one blob per grammar
+FORMAT = 9  # 9: per-program blobs compressed, one blob per grammar
 
 
 def stamp(files: list[str]) -> tuple[tuple[Any, ...], ...]:

@@ -103,6 +103,20 @@ ANALYSED_KINDS = ("wrapper", "interpreter", "client", "writer")
 _RUNTIME_DROPS = ("examples", "not_examples")  # only `guard policy test` reads them
 
 
+def _pack(value: Any) -> bytes:
+    import marshal
+    import zlib
+
+    return zlib.compress(marshal.dumps(value), 1)
+
+
+def _unpack(blob: bytes) -> Any:
+    import marshal
+    import zlib
+
+    return marshal.loads(zlib.decompress(blob))
+
+
 def grammar_blobs(views: dict[str, Any]) -> dict[str, Any]:
     from .grammar.layers import grammar_blobs as blobs
 
@@ -140,9 +154,11 @@ def pack(data: dict[str, Any]) -> dict[str, Any]:
         "settings": data["settings"],
         "audit": data["audit"],
         "anomalies": data["anomalies"],
-        "rule_blobs": {name: marshal.dumps(rules) for name, rules in by_name.items()},
+        # Compressed: a rule naming many programs is copied into each of their blobs, and only
+        # the blob of the program at hand is ever unpacked.
+        "rule_blobs": {name: _pack(rules) for name, rules in by_name.items()},
         "wild_blob": marshal.dumps(wild),
-        "program_blobs": {name: marshal.dumps(spec) for name, spec in data["programs"].items()},
+        "program_blobs": {name: _pack(spec) for name, spec in data["programs"].items()},
         "grammar_blobs": grammar_blobs(data.get("grammar", {})),
         "shell_blob": marshal.dumps(shell),
         "analysed": (frozenset(names), tuple(globs)),
@@ -171,9 +187,8 @@ class Programs(_SpecMapping):
             blob = self._blobs.get(name)
             if blob is None:
                 return default
-            import marshal
 
-            spec = self._seen[name] = marshal.loads(blob)
+            spec = self._seen[name] = _unpack(blob)
         return spec
 
     def __getitem__(self, name: str) -> Any:
@@ -249,10 +264,9 @@ class Policy:
     def _named(self, name: str) -> list[dict[str, Any]]:
         rules = self._by_name.get(name)
         if rules is None:
-            import marshal
 
             blob = self.data["rule_blobs"].get(name)
-            rules = self._by_name[name] = marshal.loads(blob) if blob else []
+            rules = self._by_name[name] = _unpack(blob) if blob else []
         return rules
 
     def _wildcard(self) -> list[dict[str, Any]]:
