@@ -55,6 +55,18 @@ def builtin_policies() -> str:
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "policies")
 
 
+def grammar_files() -> list[str]:
+    """The shipped program grammars (expacti_cli/grammar/programs/*.toml), in layer order."""
+    from .errors import PolicyError
+
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grammar", "programs")
+    try:
+        names = sorted(n for n in os.listdir(here) if n.endswith(".toml"))
+    except OSError as exc:
+        raise PolicyError(f"cannot read the built-in grammars {here}: {exc}") from exc
+    return [os.path.join(here, n) for n in names]
+
+
 def package_dir() -> str:
     """guard's installed package (its code: a write there is self-tamper)."""
     return os.path.dirname(os.path.abspath(__file__))

@@ -297,9 +297,7 @@ class Policy:
 
 def builtin_files() -> list[str]:
     """The program grammars, then the built-in catalogue, in layer order."""
-    from .grammar.schema import builtin_files as grammar_files
-
-    return [*grammar_files(), *_catalogue_files()]
+    return [*paths.grammar_files(), *_catalogue_files()]
 
 
 def _catalogue_files() -> list[str]:

@@ -393,11 +393,7 @@ def index(views: dict[str, Any]) -> tuple[dict[str, str], list[tuple[str, str]]]
 
 
 def builtin_files() -> list[str]:
-    import os
+    """The shipped grammar files (the hot path lists them: paths.grammar_files)."""
+    from ..paths import grammar_files
 
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
-    try:
-        names = sorted(n for n in os.listdir(here) if n.endswith(".toml"))
-    except OSError as exc:
-        raise PolicyError(f"cannot read the built-in grammars {here}: {exc}") from exc
-    return [os.path.join(here, n) for n in names]
+    return grammar_files()
