@@ -65,9 +65,11 @@ class _Index:
         segs = path.split("/")
         have = set(segs)
         name = segs[-1]
-        for head, literal, last, p in entries:
+        for head, literal, last, prefix, suffix, p in entries:
             if head and not (path == head or path.startswith(head + "/")):
                 continue
+            if last and not (name.startswith(prefix) and name.endswith(suffix)):
+                continue  # `*.pem` cannot match `notes.txt`: no glob matching needed
             if not literal <= have or (last and not match(last, name)):
                 continue
             if path_match(p, segs):
@@ -82,17 +84,20 @@ class _Index:
         return "/".join(p) if p else None
 
 
-_Entry = tuple[str, frozenset[str], str, list[str]]
+_Entry = tuple[str, frozenset[str], str, str, str, list[str]]
 
 
 def _entry(pattern: list[str]) -> _Entry:
-    """(literal head, literal segments, glob last segment or "", pattern): cheap tests a path
-    must pass before the pattern is matched segment by segment."""
+    """(literal head, literal segments, glob last segment or "", its literal prefix and suffix,
+    pattern): cheap tests a path must pass before the pattern is matched segment by segment."""
     from ..wildcard import is_glob
 
     literal = frozenset(seg for seg in pattern if seg and seg != "**" and not is_glob(seg))
     last = pattern[-1] if pattern[-1] != "**" and is_glob(pattern[-1]) else ""
-    return _head(pattern), literal, last, pattern
+    cut = [i for i, ch in enumerate(last) if ch in "*?["]
+    prefix = last[: cut[0]] if cut else ""
+    suffix = last[cut[-1] + 1 :] if cut and last[cut[-1]] in "*?" else ""
+    return _head(pattern), literal, last, prefix, suffix, pattern
 
 
 def _head(pattern: list[str]) -> str:
