@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 
-from ..shell.paths import SensitivePaths, path_match, resolve
+from ..shell.paths import PathIndex as _Index
+from ..shell.paths import SensitivePaths, resolve
 from ..wildcard import match as wildcard_match
 
 TYPE_CHECKING = False
@@ -37,79 +38,6 @@ def _every_home(patterns: Any) -> list[str]:
         if p.startswith("~/"):
             out.extend(home + p[2:] for home in _HOMES)
     return out
-
-
-class _Index:
-    """One class's patterns, pre-sorted so a path is matched against the few that could hit
-    it: a pattern whose literal head (`/root/.aws/`) the path does not start with, or whose
-    literal last segment is not the path's name, is skipped without matching."""
-
-    __slots__ = ("_anywhere", "_by_name", "_safe")
-
-    def __init__(self, patterns: list[list[str]], safe: list[list[str]]) -> None:
-        from ..wildcard import is_glob
-
-        self._by_name: dict[str, list[_Entry]] = {}
-        self._anywhere: list[_Entry] = []
-        self._safe = [_entry(p) for p in safe]
-        for p in patterns:
-            if p[-1] != "**" and not is_glob(p[-1]):
-                self._by_name.setdefault(p[-1], []).append(_entry(p))
-            else:
-                self._anywhere.append(_entry(p))
-
-    @staticmethod
-    def _first(entries: list[_Entry], path: str) -> list[str] | None:
-        from ..wildcard import match
-
-        segs = path.split("/")
-        have = set(segs)
-        name = segs[-1]
-        for head, literal, last, prefix, suffix, p in entries:
-            if head and not (path == head or path.startswith(head + "/")):
-                continue
-            if last and not (name.startswith(prefix) and name.endswith(suffix)):
-                continue  # `*.pem` cannot match `notes.txt`: no glob matching needed
-            if not literal <= have or (last and not match(last, name)):
-                continue
-            if path_match(p, segs):
-                return p
-        return None
-
-    def hit(self, path: str) -> str | None:
-        if self._first(self._safe, path):
-            return None
-        name = path.rsplit("/", 1)[-1]
-        p = self._first(self._by_name.get(name, []), path) or self._first(self._anywhere, path)
-        return "/".join(p) if p else None
-
-
-_Entry = tuple[str, frozenset[str], str, str, str, list[str]]
-
-
-def _entry(pattern: list[str]) -> _Entry:
-    """(literal head, literal segments, glob last segment or "", its literal prefix and suffix,
-    pattern): cheap tests a path must pass before the pattern is matched segment by segment."""
-    from ..wildcard import is_glob
-
-    literal = frozenset(seg for seg in pattern if seg and seg != "**" and not is_glob(seg))
-    last = pattern[-1] if pattern[-1] != "**" and is_glob(pattern[-1]) else ""
-    cut = [i for i, ch in enumerate(last) if ch in "*?["]
-    prefix = last[: cut[0]] if cut else ""
-    suffix = last[cut[-1] + 1 :] if cut and last[cut[-1]] in "*?" else ""
-    return _head(pattern), literal, last, prefix, suffix, pattern
-
-
-def _head(pattern: list[str]) -> str:
-    """The literal directory a pattern starts with ("" when it starts with `**`)."""
-    from ..wildcard import is_glob
-
-    head: list[str] = []
-    for seg in pattern[:-1]:
-        if seg == "**" or is_glob(seg):
-            break
-        head.append(seg)
-    return "/".join(head) if pattern and pattern[0] != "**" else ""
 
 
 class PathClasses:
@@ -142,6 +70,8 @@ class PathClasses:
         if index is None:
             sensitive, safe = self._matcher(cls)._patterns()
             index = self._indexes[cls] = _Index(sensitive, safe)
+        if index.safe(normal):
+            return None
         found = index.hit(normal)
         if found is None:  # a link on disk: what it points to counts too
             try:

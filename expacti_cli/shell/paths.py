@@ -61,6 +61,86 @@ def resolve(path: str, cwd: str | None, home: str) -> str | None:
     return os.path.normpath(path)
 
 
+class PathIndex:
+    """One class's patterns, pre-sorted so a path is matched against the few that could hit
+    it: a pattern whose literal head (`/root/.aws/`) the path does not start with, or whose
+    literal last segment is not the path's name, is skipped without matching."""
+
+    __slots__ = ("_anywhere", "_by_name", "_safe")
+
+    def __init__(self, patterns: list[list[str]], safe: list[list[str]]) -> None:
+        from ..wildcard import is_glob
+
+        self._by_name: dict[str, list[_Entry]] = {}
+        self._anywhere: list[_Entry] = []
+        self._safe = [_entry(p) for p in safe]
+        for p in patterns:
+            if p[-1] != "**" and not is_glob(p[-1]):
+                self._by_name.setdefault(p[-1], []).append(_entry(p))
+            else:
+                self._anywhere.append(_entry(p))
+
+    @staticmethod
+    def _first(entries: list[_Entry], path: str) -> list[str] | None:
+        from ..wildcard import match
+
+        segs = path.split("/")
+        have = set(segs)
+        name = segs[-1]
+        for head, literal, last, prefix, suffix, p in entries:
+            if head and not (path == head or path.startswith(head + "/")):
+                continue
+            if last and not (name.startswith(prefix) and name.endswith(suffix)):
+                continue  # `*.pem` cannot match `notes.txt`: no glob matching needed
+            if not literal <= have or (last and not match(last, name)):
+                continue
+            if path_match(p, segs):
+                return p
+        return None
+
+    def safe(self, path: str) -> bool:
+        return self._first(self._safe, path) is not None
+
+    def hit(self, path: str) -> str | None:
+        if self.safe(path):
+            return None
+        name = path.rsplit("/", 1)[-1]
+        p = self._first(self._by_name.get(name, []), path) or self._first(self._anywhere, path)
+        return "/".join(p) if p else None
+
+
+_Entry = tuple[str, frozenset[str], str, str, str, list[str]]
+
+
+def _entry(pattern: list[str]) -> _Entry:
+    """(literal head, literal segments, glob last segment or "", its literal prefix and suffix,
+    pattern): cheap tests a path must pass before the pattern is matched segment by segment."""
+    from ..wildcard import is_glob
+
+    literal = frozenset(seg for seg in pattern if seg and seg != "**" and not is_glob(seg))
+    last = pattern[-1] if pattern[-1] != "**" and is_glob(pattern[-1]) else ""
+    cut = [i for i, ch in enumerate(last) if ch in "*?["]
+    prefix = last[: cut[0]] if cut else ""
+    suffix = last[cut[-1] + 1 :] if cut and last[cut[-1]] in "*?" else ""
+    return _head(pattern), literal, last, prefix, suffix, pattern
+
+
+def _head(pattern: list[str]) -> str:
+    """The literal directory a pattern starts with ("" when it starts with `**`)."""
+    from ..wildcard import is_glob
+
+    head: list[str] = []
+    for seg in pattern[:-1]:
+        if seg == "**" or is_glob(seg):
+            break
+        head.append(seg)
+    return "/".join(head) if pattern and pattern[0] != "**" else ""
+
+
+# Expanded pattern list -> its index (the lists are cached in _EXPANDED, so they live on).
+_INDEXES: dict[int, tuple[list[list[str]], PathIndex]] = {}
+
+
 class SensitivePaths:
     __slots__ = ("_home", "_safe", "_sensitive", "_spec")
 
@@ -120,21 +200,20 @@ class SensitivePaths:
                 if any(path_match(tail, segs) for tail in tails):
                     return "/".join(p)
             return None
-        if any(path_match(p, normal.split("/")) for p in safe):
+        index = _INDEXES.get(id(sensitive))
+        if index is None or index[0] is not sensitive:
+            index = _INDEXES[id(sensitive)] = (sensitive, PathIndex(sensitive, safe))
+        if index[1].safe(normal):
             return None
-        candidates = [normal]
-        try:
-            real = os.path.realpath(normal)
-        except (OSError, ValueError):
-            real = normal
-        if real != normal and not any(path_match(p, real.split("/")) for p in safe):
-            candidates.append(real)
-        for c in candidates:
-            segs = c.split("/")
-            for p in sensitive:
-                if path_match(p, segs):
-                    return "/".join(p)
-        return None
+        found = index[1].hit(normal)
+        if found is None:  # a link on disk: what it points to counts too
+            try:
+                real = os.path.realpath(normal)
+            except (OSError, ValueError):
+                real = normal
+            if real != normal:
+                found = index[1].hit(real)
+        return found
 
 
 _EXPANDED: list[Any] = []  # (sensitive list, safe list, key, expanded): the last few
