@@ -18,11 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
+
+from common import installed_guard
 
 PROGRAMS = ("git", "kubectl", "docker", "npm", "make", "ls", "cat", "psql", "tool", "cargo")
 
@@ -47,13 +47,6 @@ def rules_toml(count: int) -> str:
             out.append(f'examples = ["{prog} sub{i} x"]\n')
         out.append("\n")
     return "".join(out)
-
-
-def _guard() -> str:
-    guard = os.path.join(os.path.dirname(sys.executable), "guard")
-    if os.path.exists(guard):
-        return guard
-    return shutil.which("guard") or sys.exit("guard is not installed next to this python")
 
 
 def _cpu() -> float:
@@ -89,8 +82,8 @@ def measure(
     cold, warm = [], []
     for r in range(rounds):
         env["GUARD_CACHE_DIR"] = os.path.join(root, f"cache-{count}-{r}")  # empty: cold
-        cold.append(_run([_guard(), "check", "--", "true"], env))
-        warm.append(_run([_guard(), "check", "--", "true"], env))
+        cold.append(_run([installed_guard(), "check", "--", "true"], env))
+        warm.append(_run([installed_guard(), "check", "--", "true"], env))
     return min(compile_s), min(cold), min(warm)
 
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from common import guard_env, installed_guard
 
 POLICY = """
 [audit]
@@ -92,22 +93,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--fsync", choices=["true", "false"], default="true")
     opts = parser.parse_args()
-    guard = os.path.join(os.path.dirname(sys.executable), "guard")
-    if not os.path.exists(guard):
-        guard = shutil.which("guard") or sys.exit("guard is not installed next to this python")
+    guard = installed_guard()
     with tempfile.TemporaryDirectory() as tmp:
         policy = os.path.join(tmp, "policy.toml")
         with open(policy, "w") as f:
             f.write(POLICY % opts.fsync)
-        env = {
-            **os.environ,
-            "GUARD_POLICY": policy,
-            "GUARD_CONFIG_DIR": f"{tmp}/c",
-            "GUARD_STATE_DIR": f"{tmp}/s",
-            "GUARD_CACHE_DIR": f"{tmp}/k",
-            "GUARD_AUDIT_LOG": f"{tmp}/audit.jsonl",
-            "GUARD_REVIEW_DIR": f"{tmp}/r",
-        }
+        env = guard_env(tmp, policy, GUARD_REVIEW_DIR=f"{tmp}/r")
         cases: dict[str, tuple[list[str], bytes]] = {
             "python -c pass": ([sys.executable, "-c", "pass"], b""),
             # for comparison: the same line through shell mode, which also runs it

@@ -23,11 +23,11 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
+
+from common import installed_guard
 
 ARG_MAX = 128 * 1024 - 1  # one argument, NUL included
 POLICY = """
@@ -140,9 +140,7 @@ def main() -> None:
     parser.add_argument("--only", help="run one family only")
     parser.add_argument("--limit", type=float, default=2.0)
     opts = parser.parse_args()
-    guard = os.path.join(os.path.dirname(sys.executable), "guard")
-    if not os.path.exists(guard):
-        guard = shutil.which("guard") or sys.exit("guard is not installed next to this python")
+    guard = installed_guard()
     worst: dict[str, tuple[float, str]] = {}
     worst_cpu: dict[str, tuple[float, str]] = {}
     tried = over = over_cpu = 0

@@ -15,10 +15,10 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+
+from common import guard_env, installed_guard, time_run
 
 POLICY = """
 [settings]
@@ -31,43 +31,17 @@ match = ["true", "git status **", "ls **"]
 """
 
 
-def _time(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=False,
-    )
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
-    return elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--fsync", choices=["true", "false"], default="true")
     opts = parser.parse_args()
-    guard = os.path.join(os.path.dirname(sys.executable), "guard")
-    if not os.path.exists(guard):
-        guard = shutil.which("guard") or sys.exit("guard is not installed next to this python")
+    guard = installed_guard()
     with tempfile.TemporaryDirectory() as tmp:
         policy = os.path.join(tmp, "policy.toml")
         with open(policy, "w") as f:
             f.write(POLICY % opts.fsync)
-        env = {
-            **os.environ,
-            "GUARD_POLICY": policy,
-            "GUARD_CONFIG_DIR": f"{tmp}/c",
-            "GUARD_STATE_DIR": f"{tmp}/s",
-            "GUARD_CACHE_DIR": f"{tmp}/k",
-            "GUARD_AUDIT_LOG": f"{tmp}/audit.jsonl",
-            "GUARD_AGENT": "bench",
-        }
+        env = guard_env(tmp, policy, GUARD_AGENT="bench")
         true = shutil.which("true") or "/bin/true"
         cases = {
             "true": [true],
@@ -80,11 +54,11 @@ def main() -> None:
         with open(policy, "a") as f:
             f.write("[anomalies]\nmax_rate = 1000000\n")
         for cmd in cases.values():  # warm caches (compiled policy, .pyc, page cache)
-            _time(cmd, env)
+            time_run(cmd, env)
         times: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(opts.rounds):
             for name, cmd in cases.items():
-                times[name].append(_time(cmd, env))
+                times[name].append(time_run(cmd, env))
     med = {name: statistics.median(v) * 1000 for name, v in times.items()}
     base = med["python -c pass"]
     print(f"rounds: {opts.rounds}, audit fsync: {opts.fsync}, python: {sys.version.split()[0]}")

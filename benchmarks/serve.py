@@ -28,6 +28,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 
+from common import time_run
+
 POLICY = """
 [settings]
 default = "review"
@@ -38,6 +40,7 @@ match = ["true", "echo **"]
 AGENT = """
 import sys, time
 from expacti_cli.server import client
+
 server, agent, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 times = []
 for n in range(count):
@@ -50,22 +53,6 @@ for n in range(count):
 print(" ".join(f"{x:.6f}" for x in times))
 """
 GUARD = os.path.join(os.path.dirname(sys.executable), "guard")
-
-
-def _run(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=False,
-    )
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
-    return elapsed
 
 
 @contextlib.contextmanager
@@ -128,11 +115,11 @@ def startup(rounds: int, url: str, tmp: str) -> None:
         "guard -- true (client mode)": ([GUARD, "--", "true"], client),
     }
     for cmd, env in cases.values():  # warm caches
-        _run(cmd, env)
+        time_run(cmd, env)
     times: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(rounds):
         for name, (cmd, env) in cases.items():
-            times[name].append(_run(cmd, env))
+            times[name].append(time_run(cmd, env))
     py = statistics.median(times["python -c pass"])
     print(f"start-up, median of {rounds} rounds:")
     for name, values in times.items():

@@ -36,7 +36,7 @@ def main() -> None:
         import tempfile
 
         empty = os.path.join(tempfile.mkdtemp(prefix="guard-traffic-"), "empty.toml")
-        open(empty, "w").close()  # noqa: SIM115
+        open(empty, "w").close()
         os.environ["GUARD_POLICY"] = empty
     from expacti_cli import check, policy
 

@@ -135,6 +135,7 @@ def _by_effects(
     depth: int,
 ) -> Decision:
     from .effects import judge
+    from .effects.paths import hidden_program
 
     worst: Decision | None = None
     for effect in judge.effects_of(policy, cmd.argv, ctx, part, agent):
@@ -147,7 +148,7 @@ def _by_effects(
                 text=decision.text,
             )
         elif effect.kind == "command":
-            nested = judge.nested_verdict(policy, effect.what, agent, depth)
+            nested = _nested(policy, effect.what, agent, depth)
             if nested.verdict == ALLOW:
                 continue
             why = Decision(
@@ -261,30 +262,22 @@ def could_become_stricter(
     return None
 
 
-# Where installed programs live: a command line hidden in a variable or option value that runs
-# a program from anywhere else runs a file of unknown safety (`GIT_EXTERNAL_DIFF=./x.sh`).
-SYSTEM_BIN = (
-    "/bin/",
-    "/sbin/",
-    "/usr/bin/",
-    "/usr/sbin/",
-    "/usr/local/bin/",
-    "/usr/local/sbin/",
-    "/opt/homebrew/bin/",
-    "/snap/bin/",
-    "/usr/libexec/",
-)
+def _nested(policy: Policy, text: str, agent: str, depth: int) -> Decision:
+    """A command line found in an option or variable value, decided as a line of its own."""
+    from . import shell
+    from .effects.judge import MAX_NESTED
 
-
-def hidden_program(argv: list[str]) -> bool:
-    """Does this command, found in a value, run a program by a path outside the system's?"""
-    head = argv[0] if argv else ""
-    return "/" in head and not head.startswith(SYSTEM_BIN)
+    if depth >= MAX_NESTED:
+        return Decision(REVIEW, "too-deep", "command lines nested too deeply", text=text)
+    analysis = shell.analyse(text, policy.shell)
+    return decide_line(policy, analysis, agent, text, depth=depth + 1)
 
 
 def _decide_part(
     policy: Policy, part: Any, agent: str, ctx: Context | None = None, depth: int = 0
 ) -> Decision:
+    from .effects.paths import hidden_program
+
     text = part.text or " ".join(part.argv)
     if any(v.startswith("$") for v in part.via) and hidden_program(part.argv):
         exact = _first(policy, "allow", Command(part.argv, policy.programs), agent, exact_only=True)

@@ -158,12 +158,6 @@ def program_kind(policy: Policy, name: str) -> str:
     return "plain"
 
 
-# The grammar effects that make `PROG **` too broad to learn (effects/resolve._TAG_CLASS).
-_PROTECTED_TAGS = frozenset(
-    {"change", "secret", "privilege", "network-code", "persist", "send", "tamper"}
-)
-
-
 def _grammar_protected(policy: Policy, name: str) -> bool:
     """Does the program's grammar declare a protected effect for it or a subcommand?"""
     view = policy.grammars.get(name)
@@ -171,7 +165,9 @@ def _grammar_protected(policy: Policy, name: str) -> bool:
         return False
     tags = {view.get("effect"), view.get("bare")}
     tags.update(spec.get("effect") for spec in view.get("commands", {}).values())
-    return bool(tags & _PROTECTED_TAGS)
+    from .effects.model import TAG_CLASS  # the effects that make `PROG **` too broad
+
+    return bool(tags & TAG_CLASS.keys())
 
 
 def _family(shell: dict[str, Any], kind: str, name: str) -> str | None:

@@ -107,14 +107,3 @@ def _cwd() -> str | None:
         return os.getcwd()
     except OSError:
         return None
-
-
-def nested_verdict(policy: Policy, text: str, agent: str, depth: int) -> Any:
-    """Decide a command line found in an option or variable value as a line of its own."""
-    from .. import shell
-    from ..decide import REVIEW, Decision, decide_line
-
-    if depth >= MAX_NESTED:
-        return Decision(REVIEW, "too-deep", "command lines nested too deeply", text=text)
-    analysis = shell.analyse(text, policy.shell)
-    return decide_line(policy, analysis, agent, text, depth=depth + 1)

@@ -17,6 +17,17 @@ LIFT = {
     "persistence": "exact",
     "unknown-code": "exact",
 }
+# Effects a grammar declares for a program or subcommand -> the protected class they are.
+TAG_CLASS = {
+    "change": "production",
+    "secret": "secret",
+    "privilege": "privilege",
+    "network-code": "network-code",
+    "persist": "persistence",
+    "send": "exfiltration",
+    "tamper": "self-tamper",
+}
+
 LABEL = {
     "irreversible": "irreversible",
     "self-tamper": "tampers with guard",

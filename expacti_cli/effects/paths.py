@@ -40,6 +40,27 @@ def _every_home(patterns: Any) -> list[str]:
     return out
 
 
+# Where installed programs live: a command line hidden in a variable or option value that runs
+# a program from anywhere else runs a file of unknown safety (`GIT_EXTERNAL_DIFF=./x.sh`).
+SYSTEM_BIN = (
+    "/bin/",
+    "/sbin/",
+    "/usr/bin/",
+    "/usr/sbin/",
+    "/usr/local/bin/",
+    "/usr/local/sbin/",
+    "/opt/homebrew/bin/",
+    "/snap/bin/",
+    "/usr/libexec/",
+)
+
+
+def hidden_program(argv: list[str]) -> bool:
+    """Does this command, found in a value, run a program by a path outside the system's?"""
+    head = argv[0] if argv else ""
+    return "/" in head and not head.startswith(SYSTEM_BIN)
+
+
 class PathClasses:
     __slots__ = ("_home", "_indexes", "_matchers", "_shell", "shell")
 

@@ -14,7 +14,7 @@ import os
 from ..grammar.scan import scan
 from ..shell.paths import resolve as resolve_path
 from ..wildcard import match as wildcard_match
-from .model import Effect
+from .model import TAG_CLASS, Effect
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,15 +23,6 @@ if TYPE_CHECKING:
     from ..grammar.scan import Invocation, Word
     from .paths import PathClasses
 
-_TAG_CLASS = {
-    "change": "production",
-    "secret": "secret",
-    "privilege": "privilege",
-    "network-code": "network-code",
-    "persist": "persistence",
-    "send": "exfiltration",
-    "tamper": "self-tamper",
-}
 _NETWORK_PACKAGE = ("git+", "github:", "gitlab:", "bitbucket:", "gist:", "git@")
 
 
@@ -102,7 +93,7 @@ class Context:
 class _Command:
     """Resolving one command: its words, working directory, and the effects found so far."""
 
-    __slots__ = ("argv", "ctx", "cwd", "effects", "inv", "reads", "remote", "view", "writes")
+    __slots__ = ("argv", "ctx", "cwd", "effects", "inv", "reads", "view", "writes")
 
     def __init__(self, argv: list[str], cwd: str | None, ctx: Context) -> None:
         self.argv = argv
@@ -113,7 +104,6 @@ class _Command:
         self.reads: list[tuple[str, str]] = []  # what this command reads: (kind, what)
         self.view: dict[str, Any] | None = None
         self.inv: Invocation | None = None
-        self.remote = False
 
     def add(self, kind: str, what: str, protected: str | None, anchor: tuple[str, ...]) -> None:
         self.effects.append(Effect(kind, what, protected, anchor))
@@ -294,7 +284,7 @@ class _Command:
         """A program named by a value: installed programs by name are what they are; one named
         by a path outside the system's directories is a file of unknown safety; a value with
         arguments is a command line."""
-        from ..decide import hidden_program
+        from .paths import hidden_program
 
         value = w.value.strip()
         if " " in value or "\t" in value:
@@ -340,7 +330,6 @@ class _Command:
         if named:  # a remote this line named earlier (`git remote add m URL && git push m`)
             self.add("send", f"sends data to {named} (as {w.value})", "exfiltration", (w.value,))
         elif _is_remote(w.value):
-            self.remote = True
             self.add("send", f"sends data to {w.value}", "exfiltration", (w.value,))
         self.contact(w)
 
@@ -526,7 +515,7 @@ def _tags(c: _Command) -> None:
     name = os.path.basename(c.argv[0])
     op = " ".join((name, *anchor))
     for tag in tags:
-        cls = _TAG_CLASS.get(tag or "")
+        cls = TAG_CLASS.get(tag or "")
         if cls:
             c.add(tag or "", op, cls, anchor or (name,))
             return
