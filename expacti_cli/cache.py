@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-FORMAT = 9  # 9: per-program blobs compressed, one blob per grammar
+FORMAT = 10  # 10: the shell catalogue by key, its program tables by entry
 
 
 def stamp(files: list[str]) -> tuple[tuple[Any, ...], ...]:

@@ -14,6 +14,10 @@ import sys
 
 from .errors import ExitCode
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .request import Request
+
 SUBCOMMANDS = frozenset(
     {"check", "audit", "policy", "shims", "agent", "review", "init", "doctor", "hook", "help"}
     | {"serve", "reviewer"}  # guard serve (server/)
@@ -125,9 +129,9 @@ def _run_prefix_or_shell(args: list[str]) -> int:
         return _usage("no program given")
     if not program[0] or "\0" in "".join(program):
         return _usage("the program name is empty or an argument holds a NUL byte")
-    from .gate import Request, run
+    from .request import Request
 
-    return run(
+    return _decide_and_run(
         Request(
             "prefix",
             argv=program,
@@ -140,10 +144,10 @@ def _run_prefix_or_shell(args: list[str]) -> int:
 
 
 def _run_shell(flags: str, line: str, rest: list[str], opts: dict[str, str]) -> int:
-    from .gate import Request, run
+    from .request import Request
 
     shell = os.environ.get("GUARD_SHELL") or "/bin/bash"
-    return run(
+    return _decide_and_run(
         Request(
             "shell",
             line=line,
@@ -157,6 +161,16 @@ def _run_shell(flags: str, line: str, rest: list[str], opts: dict[str, str]) -> 
 
 
 def _run_shim(name: str, args: list[str]) -> int:
-    from .gate import Request, run
+    from .request import Request
 
-    return run(Request("shim", argv=[name, *args]))
+    return _decide_and_run(Request("shim", argv=[name, *args]))
+
+
+def _decide_and_run(req: Request) -> int:
+    """Decide, record and exec (or deny). Client mode is chosen here, before the local
+    pipeline is imported: its start-up then loads only the request, the socket and exec."""
+    if os.environ.get("GUARD_SERVER"):
+        from .server.client import run
+    else:
+        from .gate import run
+    return run(req)

@@ -15,6 +15,7 @@ from . import agentstate, anomaly, audit, execute, identity
 from . import policy as policy_mod
 from .decide import ALLOW, DENY, REVIEW, Decision, decide_argv, decide_line
 from .errors import ExitCode, GuardError, PolicyError
+from .request import Request as Request  # re-exported: what every mode builds
 from .tokenize import Command, join
 
 TYPE_CHECKING = False
@@ -22,54 +23,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .policy import Policy
-
-
-class Request:
-    """What an agent asked for, and who asked."""
-
-    __slots__ = (
-        "agent",
-        "argv",
-        "audit_path",
-        "cwd",
-        "line",
-        "mode",
-        "policy_path",
-        "session",
-        "shell_argv",
-        "token",
-    )
-
-    def __init__(
-        self,
-        mode: str,
-        *,
-        argv: list[str] | None = None,
-        line: str | None = None,
-        shell_argv: list[str] | None = None,
-        agent: str | None = None,
-        session: str | None = None,
-        policy_path: str | None = None,
-        audit_path: str | None = None,
-    ) -> None:
-        env = os.environ
-        self.mode = mode
-        self.argv = argv or []
-        self.line = line
-        self.shell_argv = shell_argv or []  # how to run `line`: [shell, flags..., line, args...]
-        self.agent = agent or env.get("GUARD_AGENT") or "anonymous"
-        self.token = env.get("GUARD_AGENT_TOKEN")
-        self.session = session or env.get("GUARD_SESSION") or f"sid-{os.getsid(0)}"
-        self.policy_path = policy_path
-        self.audit_path = audit_path
-        try:
-            self.cwd = os.getcwd()
-        except OSError:
-            self.cwd = env.get("PWD", "?")
-
-    @property
-    def command(self) -> str:
-        return self.line if self.line is not None else join(self.argv)
 
 
 class Outcome:

@@ -7,11 +7,20 @@ gives for the types an audit entry holds (a test checks this), so readers may us
 
 from __future__ import annotations
 
-from _json import encode_basestring_ascii as _quote
-
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ~5 ms
 if TYPE_CHECKING:
     from typing import Any
+
+
+def _quote(text: str) -> str:
+    """`text` as a JSON string, ASCII only. Printable ASCII without `"` or `\\` stands for
+    itself; anything else goes through `_json`'s C encoder, loaded only then (most audit
+    fields and requests are plain, and the client's hot path then never loads `_json`)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return '"' + text + '"'
+    from _json import encode_basestring_ascii
+
+    return str(encode_basestring_ascii(text))
 
 
 def dumps(obj: Any) -> str:

@@ -160,7 +160,16 @@ def pack(data: dict[str, Any]) -> dict[str, Any]:
         "wild_blob": marshal.dumps(wild),
         "program_blobs": {name: _pack(spec) for name, spec in data["programs"].items()},
         "grammar_blobs": grammar_blobs(data.get("grammar", {})),
-        "shell_blob": marshal.dumps(shell),
+        # The shell catalogue by key, and its program tables entry by entry: a prefix call
+        # reads only `shell`, a plain line the entries of its own programs.
+        "shell_blobs": {
+            key: (
+                {name: marshal.dumps(entry) for name, entry in value.items()}
+                if key in _CATALOGUE_TABLES
+                else marshal.dumps(value)
+            )
+            for key, value in shell.items()
+        },
         "analysed": (frozenset(names), tuple(globs)),
         "stamp": data.get("stamp", ()),
     }
@@ -170,6 +179,57 @@ if TYPE_CHECKING:
     _SpecMapping = Mapping[str, Any]
 else:  # subscripting needs `typing` at run time
     _SpecMapping = Mapping
+
+
+# The shell catalogue's program tables (`shellspec.compile`): entries by name, unpacked alone.
+_CATALOGUE_TABLES = frozenset(kind + "s" for kind in ANALYSED_KINDS)
+
+
+class _Blobs(_SpecMapping):
+    """A read-only mapping whose values are marshal blobs, each unpacked on first use."""
+
+    __slots__ = ("_blobs", "_seen")
+
+    def __init__(self, blobs: dict[str, bytes]) -> None:
+        self._blobs = blobs
+        self._seen: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._seen[name]
+        except KeyError:
+            pass
+        import marshal
+
+        value = self._seen[name] = marshal.loads(self._blobs[name])
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._blobs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+
+class Catalogue(_Blobs):
+    """The compiled shell catalogue (`shellspec.compile`) as a read-only mapping: each key is
+    unpacked on first use, and the program tables (`wrappers`...) entry by entry."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._seen[key]
+        except KeyError:
+            pass
+        blob = self._blobs[key]
+        if isinstance(blob, dict):
+            value = self._seen[key] = _Blobs(blob)
+            return value
+        return super().__getitem__(key)
 
 
 class Programs(_SpecMapping):
@@ -235,7 +295,7 @@ class Policy:
         self.grammars = Grammars(data.get("grammar_blobs", {}))
         self._by_name: dict[str, list[dict[str, Any]]] = {}
         self._wild: list[dict[str, Any]] | None = None
-        self._shell: dict[str, Any] | None = None
+        self._shell: Catalogue | None = None
 
     @property
     def sources(self) -> list[str]:
@@ -243,12 +303,12 @@ class Policy:
 
     @property
     def shell(self) -> dict[str, Any]:
-        """The compiled shell catalogue (`shellspec.compile`)."""
+        """The compiled shell catalogue (`shellspec.compile`), unpacked as it is read. Typed as
+        the dict the shell analysis takes; it is a read-only `Catalogue`, which the analysis
+        reads only with `[]`, `get`, `in` and iteration."""
         if self._shell is None:
-            import marshal
-
-            self._shell = marshal.loads(self.data["shell_blob"])
-        return self._shell
+            self._shell = Catalogue(self.data["shell_blobs"])
+        return self._shell  # type: ignore[return-value]
 
     def analysed(self, name: str) -> bool:
         """Does the shell catalogue know this program (wrapper, interpreter, client, writer)?"""
@@ -264,7 +324,6 @@ class Policy:
     def _named(self, name: str) -> list[dict[str, Any]]:
         rules = self._by_name.get(name)
         if rules is None:
-
             blob = self.data["rule_blobs"].get(name)
             rules = self._by_name[name] = _unpack(blob) if blob else []
         return rules
@@ -360,7 +419,7 @@ _PACKED_TYPES = {
     "wild_blob": bytes,
     "program_blobs": dict,
     "grammar_blobs": dict,
-    "shell_blob": bytes,
+    "shell_blobs": dict,
     "analysed": tuple,
     "stamp": tuple,
 }
@@ -375,6 +434,12 @@ def packed_shape_ok(data: dict[str, Any]) -> bool:
         return False
     for blobs in (data["rule_blobs"], data["program_blobs"]):
         if not all(isinstance(k, str) and isinstance(v, bytes) for k, v in blobs.items()):
+            return False
+    for key, blob in data["shell_blobs"].items():
+        if key not in _CATALOGUE_TABLES:
+            if not isinstance(blob, bytes):
+                return False
+        elif not isinstance(blob, dict) or not all(isinstance(v, bytes) for v in blob.values()):
             return False
     analysed = data["analysed"]
     if len(analysed) != 2 or not isinstance(analysed[0], frozenset):

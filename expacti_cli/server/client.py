@@ -7,7 +7,9 @@ that names the server and what went wrong. Budgets: `GUARD_SERVER_TIMEOUT` (defa
 the decision; once the server says a human is being asked, the review timeout it announces
 plus that budget.
 
-Hot path: `_socket` (not `socket`, which imports `enum`), `protocol` (no `json`).
+Hot path: `entry` picks this module before the local pipeline (`gate`) is imported; it loads
+`_socket` (not `socket`, which imports `enum`) and `protocol` (no `json`; an allowed answer is
+compared as bytes, not parsed).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..gate import Request
+    from ..request import Request
 
 DEFAULT_BUDGET = 5.0
 
@@ -127,6 +129,7 @@ def _request(req: Request, program: str | None) -> dict[str, Any]:
 
 def ask(server: str, request: dict[str, Any], on_pending: Any = None) -> dict[str, Any]:
     """Send one request, return the final answer. Raises Unreachable (fail closed)."""
+    request = {"v": protocol.VERSION, **request}
     budget = _budget()
     if server.startswith("https://"):
         return _ask_https(server, request, budget, on_pending)
@@ -187,6 +190,8 @@ def _answer(sock: Any, path: str, budget: float, on_pending: Any) -> dict[str, A
             raise Unreachable(
                 f"the guard server at {path} closed the connection without a decision"
             )
+        if line == protocol.ALLOWED:
+            return {"status": "done", "decision": "allowed"}
         try:
             answer = protocol.decode(line)
         except protocol.ProtocolError as exc:

@@ -6,11 +6,14 @@ Server -> client: `{"status": "pending", "id", "timeout"}` while a human is aske
 one), then `{"status": "done", "decision": "allowed"|"approved"|"denied", "message"}`.
 A line longer than `MAX_LINE` bytes is refused. Decoding uses the C scanner of `_json`, so
 the client never imports `json` (which costs ~15 ms with `re` and `enum`).
+
+Versions: a decide request carries `"v": VERSION`; the server refuses any other version (a
+request without `v` is version 1). The server's answers are canonical (`jsonline`: sorted keys,
+no spaces), so the client compares the most common one, `ALLOWED`, as bytes and parses only
+the others; whatever it cannot read is a denial (client.py).
 """
 
 from __future__ import annotations
-
-import _json
 
 from .. import jsonline
 
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_LINE = 1 << 20
+VERSION = 1
 
 
 class ProtocolError(Exception):
@@ -38,11 +42,23 @@ class _Context:
         raise ProtocolError(f"{name} is not allowed")
 
 
-_scan = _json.make_scanner(_Context())  # type: ignore[arg-type]  # duck-typed context
+_SCANNER: list[Any] = []  # made on first use: an allowed answer is read without it
+
+
+def _scan(text: str, start: int) -> tuple[Any, int]:
+    if not _SCANNER:
+        import _json
+
+        _SCANNER.append(_json.make_scanner(_Context()))  # type: ignore[arg-type]  # duck-typed
+    return _SCANNER[0](text, start)  # type: ignore[no-any-return]
 
 
 def encode(obj: dict[str, Any]) -> bytes:
     return jsonline.dumps(obj).encode("ascii") + b"\n"
+
+
+# The answer to an allowed request, byte for byte as the server sends it.
+ALLOWED = encode({"status": "done", "decision": "allowed"})
 
 
 def decode(data: bytes) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from .. import agentstate, cache, gate
 from .. import policy as policy_mod
 from ..decide import ALLOW, DENY, Decision
 from ..errors import GuardError
+from . import protocol
 from . import store as store_mod
 
 TYPE_CHECKING = False
@@ -489,4 +490,9 @@ def _request(body: dict[str, Any], peer: Peer) -> gate.Request:
     req.token = None
     if not ok:
         body["_invalid"] = "the request is not a valid decide request"
+    if body.get("v", protocol.VERSION) != protocol.VERSION:
+        body["_invalid"] = (
+            f"the client speaks protocol version {body.get('v')!r}, "
+            f"this server {protocol.VERSION}: update guard on one side"
+        )
     return req
