@@ -31,11 +31,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT = os.path.join(HERE, "..", "..", "shared", "workloads", "agent-commands", "commands.jsonl")
 TARGET_BURDEN = 0.10  # issue 10: at most 10% of the last 10,000 lines reviewed
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from expacti_cli.policy import Policy
+
 
 class Learned:
     """The rules learned so far, by agent, as compiled patterns."""
 
-    def __init__(self, policy: object) -> None:
+    def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.by_agent: dict[str, list[tuple[str, list[tuple[str, ...]]]]] = {}
         self.count = 0
@@ -53,7 +59,7 @@ class Learned:
         from expacti_cli.match import pattern_match
         from expacti_cli.tokenize import Command
 
-        cmd = Command(argv, self.policy.programs)  # type: ignore[attr-defined]
+        cmd = Command(argv, self.policy.programs)
         for pattern, tokens in self.by_agent.get(agent, ()):
             if exact_only and any(t[0] != "L" for t in tokens):
                 continue
@@ -62,13 +68,13 @@ class Learned:
         return None
 
 
-def verdict(decision: object, agent: str, learned: Learned) -> tuple[str, list[str]]:
+def verdict(decision: Any, agent: str, learned: Learned) -> tuple[str, list[str]]:
     """The line's verdict with the learned rules, and the learned patterns that were needed:
     a part that reached the default is allowed by any learned pattern; one a [[review]] rule
     or an overridable concern sent to review only by a learned exact command (decide.py)."""
     from expacti_cli.prompt import liftable
 
-    parts = decision.parts or [decision]  # type: ignore[attr-defined]
+    parts = decision.parts or [decision]
     used = []
     worst = "allow"
     for part in parts:
@@ -85,10 +91,107 @@ def verdict(decision: object, agent: str, learned: Learned) -> tuple[str, list[s
     return worst, used
 
 
+# Why a line still went to a human, hardest first: a line counts once, under the part that
+# learning could least have helped with.
+CATEGORIES = {
+    "dangerous": "dangerous (the simulated reviewer denies it)",
+    "anomaly": "anomaly flags",
+    "irreversible": "irreversible (no rule lifts it)",
+    "never": "never remembered (protected effects, concerns no rule lifts)",
+    "unoffered": "remember not offered (too long, or a word known only at run time)",
+    "exact": "exact command only, not seen before (inline code, shells, wrappers)",
+    "new": "narrow pattern, not learned yet (a new script, operation or shape)",
+}
+
+
+class Why:
+    """The reviewed lines of the last 10,000, by why they went to a human."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.lines: collections.Counter[str] = collections.Counter()
+        self.details: dict[str, collections.Counter[str]] = collections.defaultdict(
+            collections.Counter
+        )
+        self.examples: dict[str, list[str]] = collections.defaultdict(list)
+
+    def add(self, decision: Any, cmd: str, dangerous: bool, learned: Learned, agent: str) -> None:
+        if dangerous:
+            category, detail = "dangerous", "denied"
+        elif decision.anomalies:
+            category, detail = "anomaly", ",".join(decision.anomalies)
+        else:
+            parts = decision.parts or [decision]
+            reasons = [self._part(p) for p in parts if self._open(p, learned, agent)]
+            order = list(CATEGORIES)
+            category, detail = min(reasons, key=lambda r: order.index(r[0]))
+        self.lines[category] += 1
+        self.details[category][detail] += 1
+        if len(self.examples[category]) < 4:
+            self.examples[category].append(cmd)
+
+    def _open(self, part: Any, learned: Learned, agent: str) -> bool:
+        """Is this part still under review with the rules learned so far?"""
+        if part.verdict != "review":
+            return False
+        return verdict(_Only(part), agent, learned)[0] == "review"
+
+    def _part(self, part: Any) -> tuple[str, str]:
+        from expacti_cli import suggest
+        from expacti_cli.prompt import liftable
+
+        rule, argv = part.rule, list(part.argv)
+        if part.irreversible:
+            return "irreversible", str(rule)
+        if rule is not None:
+            if argv and liftable(self.policy, rule, argv[0]):
+                return "exact", f"{rule}: {_program(argv)}"
+            return "never", rule
+        if not argv or not argv[0] or any("\0" in w for w in argv):
+            return "unoffered", "a word known only at run time"
+        pattern = suggest.generalise(self.policy, argv)
+        if pattern is None:
+            return "unoffered", f"too long: {_program(argv)}"
+        kind, _ops = suggest.operation_kind(self.policy, argv)
+        if pattern == suggest.exact(argv):
+            return "exact", f"{kind}: {_program(argv)}"
+        return "new", f"{kind}: {_program(argv)}"
+
+    def report(self, window: int) -> None:
+        total = sum(self.lines.values())
+        print(
+            f"why the last {window:,} lines went to review ({total:,} lines; "
+            "each counted once, under its hardest part):"
+        )
+        for category, label in CATEGORIES.items():
+            n = self.lines[category]
+            if not n:
+                continue
+            top = ", ".join(f"{d} {c}" for d, c in self.details[category].most_common(8))
+            print(f"  {n:>5} {n / window:6.1%}  {label}\n          {top}")
+            for cmd in self.examples[category]:
+                print(f"          e.g. {cmd[:100]!r}")
+
+
+class _Only:
+    """One part as a decision of its own (for `verdict`)."""
+
+    def __init__(self, part: Any) -> None:
+        self.parts = [part]
+
+
+def _program(argv: list[str]) -> str:
+    name = os.path.basename(argv[0])
+    return f"{name} -c/-e" if any(w in ("-c", "-e") for w in argv[1:3]) else name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workload", default=DEFAULT)
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument(
+        "--why", action="store_true", help="break the last 10,000 lines' reviews down by cause"
+    )
     opts = parser.parse_args()
     if not os.path.exists(opts.workload):
         sys.exit(f"workload not found: {opts.workload}")
@@ -111,6 +214,8 @@ def main() -> None:
     slipped: list[tuple[int, str, list[str]]] = []
     offered = approved_once = 0
     kinds: collections.Counter[str] = collections.Counter()
+    why = Why(pol) if opts.why else None
+    window_start = max(len(rows) - 10_000, 0)
     started = time.perf_counter()
     for i, row in enumerate(rows):
         agent = row.get("agent") or "anonymous"
@@ -124,6 +229,8 @@ def main() -> None:
         if final == "deny":
             continue
         reviewed[i] = True
+        if why is not None and i >= window_start:
+            why.add(decision, row["cmd"], dangerous, learned, agent)
         if dangerous:
             continue  # the reviewer denies it
         suggestions = prompt.remember_suggestions(pol, decision, [])
@@ -136,6 +243,8 @@ def main() -> None:
             kinds[pattern.split()[0]] += 1
     elapsed = time.perf_counter() - started
     report(rows, reviewed, learned, slipped, offered, approved_once, kinds, elapsed)
+    if why is not None:
+        why.report(len(rows) - window_start)
     final_check(rows, learned, work)
 
 
@@ -176,7 +285,7 @@ def final_check(rows: list[dict[str, object]], learned: Learned, work: str) -> N
     from expacti_cli import check, policy
     from expacti_cli.remember import escape_glob
 
-    rules = []
+    rules: list[dict[str, Any]] = []
     for agent, patterns in learned.by_agent.items():
         for n, (pattern, _) in enumerate(patterns):
             rules.append(

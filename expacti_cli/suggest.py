@@ -83,6 +83,9 @@ DESTRUCTIVE = frozenset(
         "passwd",
     )
 )
+# Of those, the ones whose every operand is a file they remove or change (`rm`, `chmod +x`):
+# remembered by the kind of file (`rm reproduce.py` -> `rm '[!./~-]*.py'`), options literally.
+REMOVERS = frozenset(("rm", "unlink", "chmod"))
 DESTRUCTIVE_OPS = frozenset(
     (
         ("git", "push"),
@@ -263,6 +266,8 @@ def operation_kind(policy: Policy, argv: list[str]) -> tuple[str, list[str]]:
     from .tokenize import Command
 
     name = os.path.basename(argv[0].rstrip("/")) or argv[0]
+    if name in DESTRUCTIVE:
+        return "protected", []  # no subcommands: `rm build` is not an operation `build`
     kind = program_kind(policy, name)
     cmd = Command(argv, policy.programs)
     ops = cmd.args[: operation_words(policy, argv)]
@@ -451,17 +456,75 @@ def _shaped(policy: Policy, argv: list[str], ops: list[str]) -> str | None:
     shape (a relative name, a URL's host); destructive programs and targets outside the
     working tree (absolute, home, `..`) stay exact."""
     name = os.path.basename(argv[0].rstrip("/")) or argv[0]
+    if name in REMOVERS:
+        return _files_by_kind(policy, name, argv)
     if name in DESTRUCTIVE or (name, *ops[:1]) in DESTRUCTIVE_OPS:
         return exact(argv)
     from .tokenize import Command
 
     args = Command(argv, policy.programs).args  # global options (`-n prod`) stay literal
     rest = args[len(ops) :]
-    lead = argv[: len(argv) - len(rest)]
-    words = [program_word(argv[0]), *(quote_token(w) for w in lead[1:])]
-    words += [_shape(w) for w in rest]
+    start = len(argv) - len(rest)
+    scripts = _script_words(policy, name, argv)
+    words = [program_word(argv[0]), *(quote_token(w) for w in argv[1:start])]
+    words += [_script(w) if start + j in scripts else _shape(w) for j, w in enumerate(rest)]
     text = " ".join(words)
     return text if len(text) <= MAX_EXACT else None
+
+
+def _files_by_kind(policy: Policy, name: str, argv: list[str]) -> str | None:
+    """A remover's (`rm`, `unlink`, `chmod +x`) pattern: every option and mode literally, each
+    file it changes by its kind, a name in the working tree with the same extension
+    (`rm reproduce.py` -> `rm '[!./~-]*.py'`); any other target (absolute, home, dot, `..`, no
+    extension) literally. `rm -r`/`-f` stays irreversible whatever is remembered."""
+    view = policy.grammars.get(name)
+    if view is None:
+        return exact(argv)
+    from .grammar.scan import scan
+
+    files = {w.index for w in scan(argv, view).words if w.role in ("write", "meta")}
+    words = [program_word(argv[0])]
+    words += [_kind(w) if i in files else quote_token(w) for i, w in enumerate(argv) if i]
+    text = " ".join(words)
+    return text if len(text) <= MAX_EXACT else None
+
+
+def _kind(path: str) -> str:
+    """`src/x.py` -> `[!./~-]*.py`: a relative name with this extension; else the path itself."""
+    stem, ext = os.path.splitext(path)
+    plain = path[:1] not in "/~.-" and ".." not in path and ext[1:].isalnum() and ext.isascii()
+    if not plain or not stem or any(c in path for c in "*?[$\0\n"):
+        return quote_token(path)
+    return shlex.quote(SHAPE + ext)
+
+
+def _script_words(policy: Policy, name: str, argv: list[str]) -> set[int]:
+    """The argv indexes of a script-driven editor's script text (sed's `s/a/b/`, `-e '/x/d'`):
+    the values of its script options, or else its first operand. Only for a writer whose
+    catalogue entry names `script_options` and whose grammar reads the script as a plain value
+    (not a file): what such a script may do beyond editing (sed's `e`, `w`) is a `[[review]]`
+    rule's business, which only the exact command lifts, so the text itself is not kept."""
+    family = _family(policy.shell, "writer", name)
+    entry = policy.shell["writers"].get(family) if family else None
+    view = policy.grammars.get(name)
+    if not entry or not entry.get("script_options") or view is None:
+        return set()
+    from .grammar.scan import scan
+
+    inv = scan(argv, view)
+    options = set(entry["script_options"])
+    if any(o in options for o, _, _ in inv.options):
+        return {w.index for w in inv.words if w.option in options and w.role == "value"}
+    first = next((w for w in inv.words if w.option is None), None)
+    return {first.index} if first is not None and first.role == "value" else set()
+
+
+def _script(word: str) -> str:
+    """An editor's script text by its shape: any text that cannot be read as an option
+    (`--expression=TEXT` keeps its option)."""
+    if word.startswith("--") and "=" in word:
+        return _glob(word.partition("=")[0] + "=", ("", "*"))
+    return _glob("", ("", "[!-]*")) if word and word[0] != "-" else quote_token(word)
 
 
 def _shape(word: str) -> str:

@@ -1,0 +1,122 @@
+"""What "approve and remember" proposes for editors and removers, and what the rule it saves
+then allows and still reviews when the real engine decides with it.
+
+A sed script is remembered by its shape (its `e`/`w` commands stay a `[[review]]` rule's
+business, which only the exact command lifts); `rm` and `chmod +x` by the kind of file in the
+working tree (its extension); anything outside the working tree, and every option, literally.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from expacti_cli import check, policy
+from expacti_cli.match import pattern_match
+from expacti_cli.policy import compile_pattern
+from expacti_cli.suggest import generalise
+from expacti_cli.tokenize import Command
+
+
+@pytest.fixture(scope="module")
+def builtin() -> policy.Policy:
+    """The built-in catalogue alone, as guard compiles it."""
+    return policy.Policy(policy.compile_files(policy.builtin_files()))
+
+
+def learned(tmp_path: Path, *patterns: str, agent: str = "bot") -> policy.Policy:
+    """The built-in catalogue plus allow rules as remember writes them (scoped to `agent`)."""
+    import tomli_w
+
+    rules = [{"id": f"learned-{i}", "match": p, "agents": [agent]} for i, p in enumerate(patterns)]
+    path = tmp_path / "learned.toml"
+    path.write_text(tomli_w.dumps({"allow": rules}))
+    return policy.Policy(policy.compile_files([*policy.builtin_files(), str(path)]))
+
+
+@pytest.mark.parametrize(
+    ("argv", "pattern"),
+    [
+        # sed: the script by its shape, the files as before, every option literally
+        (["sed", "-n", "/def f/,/return/p", "a/b.py"], "sed -n '[!-]*' '[!./~-]*'"),
+        (["sed", "-ne", "/x/p", "a.py"], "sed -ne '[!-]*' '[!./~-]*'"),
+        (["sed", "-i", "/DEBUG/d", "a.py"], "sed -i '[!-]*' '[!./~-]*'"),
+        (["sed", "-n", "-e", "1p", "-e", "$p", "a.py"], "sed -n -e '[!-]*' -e '[!-]*' '[!./~-]*'"),
+        (["sed", "--expression=s/a/b/", "a.py"], "sed '--expression=*' '[!./~-]*'"),
+        (["sed", "-i", "s/a/b/", "/etc/hosts"], "sed -i '[!-]*' /etc/hosts"),
+        # a script file is a file, not text: its path by its shape
+        (["sed", "-f", "fix.sed", "a.py"], "sed -f '[!./~-]*' '[!./~-]*'"),
+        # rm / chmod: a name in the working tree by its extension, anything else exactly
+        (["rm", "reproduce.py", "tests/t.py"], "rm '[!./~-]*.py' '[!./~-]*.py'"),
+        (["rm", "build"], "rm build"),
+        (["rm", "../x.py"], "rm ../x.py"),
+        (["rm", ".env.py"], "rm .env.py"),
+        (["rm", "/srv/x.py"], "rm /srv/x.py"),
+        (["rm", "a/../../x.py"], "rm a/../../x.py"),
+        (["rm", "--", "-x.py"], "rm -- -x.py"),
+        (["chmod", "+x", "scripts/run.sh"], "chmod +x '[!./~-]*.sh'"),
+        (["chmod", "755", "run"], "chmod 755 run"),
+        # other destructive programs stay exact
+        (["kill", "1234"], "kill 1234"),
+        (["git", "push", "origin", "main"], "git push origin main"),
+    ],
+)
+def test_suggestion(builtin: Any, argv: list[str], pattern: str) -> None:
+    assert generalise(builtin, argv) == pattern
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sed", "-i", "", "s/a/b/", "f.txt"],
+        ["sed", "-l", "5", "p", "f"],
+        ["sed", "-i.bak", "s/a/b/", "x"],
+        ["sed", "-n", "$d", "f"],
+        ["rm", "-v", "a.py", "b.json"],
+        ["rm", "x.tar.gz"],
+        ["chmod", "-R", "u+x", "bin/a.sh"],
+    ],
+)
+def test_every_suggestion_matches_its_own_command(builtin: Any, argv: list[str]) -> None:
+    pattern = generalise(builtin, argv)
+    assert pattern is not None
+    assert pattern_match(compile_pattern(pattern), Command(argv, builtin.programs)), pattern
+
+
+def test_a_remembered_sed_shape_never_lifts_a_script_that_runs_or_writes(tmp_path: Path) -> None:
+    pol = learned(tmp_path, "sed -n '[!-]*' '[!./~-]*'")
+    assert check.check(pol, line="sed -n '/def f/,/return/p' a.py", agent="bot").verdict == "allow"
+    for line in ("sed -n '1e id' a.py", "sed -n '/x/w out.txt' a.py", "sed -n 's/a/b/e' a.py"):
+        d = check.check(pol, line=line, agent="bot")
+        assert (d.verdict, d.rule) == ("review", "sed-runs-or-writes"), line
+    # in place is another option: not allowed by a rule learned from -n
+    assert check.check(pol, line="sed -i 's/a/b/' a.py", agent="bot").verdict == "review"
+
+
+def test_a_remembered_rm_kind_allows_only_that_kind_in_the_working_tree(tmp_path: Path) -> None:
+    pol = learned(tmp_path, "rm '[!./~-]*.py'")
+    assert check.check(pol, line="rm reproduce_issue.py", agent="bot").verdict == "allow"
+    assert check.check(pol, line="rm tests/test_x.py", agent="bot").verdict == "allow"
+    for line in (
+        "rm setup.cfg",  # another kind of file
+        "rm ../other.py",  # outside the working tree
+        "rm /usr/lib/python3/x.py",
+        "rm a.py b.py",  # another count of files
+        "rm -f a.py",  # an option the rule does not name (and irreversible)
+        "rm .x.py",
+    ):
+        assert check.check(pol, line=line, agent="bot").verdict == "review", line
+    assert check.check(pol, line="rm a.py", agent="other-bot").verdict == "review"
+
+
+def test_irreversible_and_protected_targets_stay_reviewed_under_a_learned_rm(
+    tmp_path: Path,
+) -> None:
+    pol = learned(tmp_path, "rm -r '[!./~-]*.py'", "rm '[!./~-]*.rc'")
+    d = check.check(pol, line="rm -r build.py", agent="bot")
+    assert d.verdict == "review" and d.irreversible
+    # a protected path reached through `..` is still judged by what it is
+    d = check.check(pol, line="rm a/../../../../../../etc/x.rc", agent="bot")
+    assert d.verdict == "review" and d.rule is not None and d.rule.startswith("protected:")
