@@ -114,8 +114,10 @@ class Why:
             collections.Counter
         )
         self.examples: dict[str, list[str]] = collections.defaultdict(list)
+        self.forced = 0
 
     def add(self, decision: Any, cmd: str, dangerous: bool, learned: Learned, agent: str) -> None:
+        forced = True
         if dangerous:
             category, detail = "dangerous", "denied"
         elif decision.anomalies:
@@ -123,11 +125,14 @@ class Why:
         else:
             parts = decision.parts or [decision]
             reasons = [self._part(p) for p in parts if self._open(p, learned, agent)]
+            reasons = reasons or [("never", str(decision.rule), True)]
             order = list(CATEGORIES)
-            category, detail = min(reasons, key=lambda r: order.index(r[0]))
+            category, detail, _ = min(reasons, key=lambda r: order.index(r[0]))
+            forced = any(r[2] for r in reasons)
         self.lines[category] += 1
         self.details[category][detail] += 1
-        if len(self.examples[category]) < 4:
+        self.forced += forced
+        if len(self.examples[category]) < 3:
             self.examples[category].append(cmd)
 
     def _open(self, part: Any, learned: Learned, agent: str) -> bool:
@@ -136,26 +141,31 @@ class Why:
             return False
         return verdict(_Only(part), agent, learned)[0] == "review"
 
-    def _part(self, part: Any) -> tuple[str, str]:
+    def _part(self, part: Any) -> tuple[str, str, bool]:
+        """(category, detail, forced): forced if no learner within issue 10's limits could have
+        spared the review (no rule lifts it; only the exact command may be remembered for
+        inline code, shells and wrappers; a script or module is named literally, so its first
+        run is new whatever was learned before)."""
         from expacti_cli import suggest
         from expacti_cli.prompt import liftable
 
         rule, argv = part.rule, list(part.argv)
         if part.irreversible:
-            return "irreversible", str(rule)
+            return "irreversible", str(rule), True
         if rule is not None:
             if argv and liftable(self.policy, rule, argv[0]):
-                return "exact", f"{rule}: {_program(argv)}"
-            return "never", rule
+                return "exact", f"{rule}: {_program(argv)}", True
+            return "never", rule, True
         if not argv or not argv[0] or any("\0" in w for w in argv):
-            return "unoffered", "a word known only at run time"
+            return "unoffered", "a word known only at run time", True
         pattern = suggest.generalise(self.policy, argv)
         if pattern is None:
-            return "unoffered", f"too long: {_program(argv)}"
+            return "unoffered", f"too long: {_program(argv)}", True
         kind, _ops = suggest.operation_kind(self.policy, argv)
+        detail = f"{kind}: {_program(argv)}"
         if pattern == suggest.exact(argv):
-            return "exact", f"{kind}: {_program(argv)}"
-        return "new", f"{kind}: {_program(argv)}"
+            return "exact", detail, kind != "protected"
+        return "new", detail, kind == "interpreter"
 
     def report(self, window: int) -> None:
         total = sum(self.lines.values())
@@ -171,6 +181,12 @@ class Why:
             print(f"  {n:>5} {n / window:6.1%}  {label}\n          {top}")
             for cmd in self.examples[category]:
                 print(f"          e.g. {cmd[:100]!r}")
+        print(
+            f"  of which reviewed whatever a learner within issue 10's limits remembers: "
+            f"{self.forced:,} ({self.forced / window:.1%}): no rule lifts them, or only the "
+            "exact command (inline code, shells, wrappers), or a script or module runs for "
+            "the first time"
+        )
 
 
 class _Only:
