@@ -6,6 +6,12 @@ that is corrupt, from another version or for other sources is rebuilt, never tru
 payload carries a CRC-32 that is checked before `marshal.loads` (a checksum against torn or
 damaged files, not a signature: whoever can write the cache can write the policy too, see the
 threat model).
+
+Layout: `crc32(payload)` (8 hex digits), then the payload: the header's length (8 hex
+digits), the header (marshal), and the blob area. Every table of blobs (a dict whose values
+are all bytes: rules, programs, grammars by name) is kept in the area, and the header holds
+its index; reading gives a `Slices` mapping that copies out only the blobs a decision asks
+for, so a call does not build a thousand bytes objects it never reads.
 """
 
 from __future__ import annotations
@@ -14,14 +20,17 @@ import marshal
 import os
 import zlib
 
+# `_collections_abc` is loaded by every interpreter at start (`collections.abc` is not).
+from _collections_abc import Mapping
+
 from . import __version__, paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any
 
-FORMAT = 10  # 10: the shell catalogue by key, its program tables by entry
+FORMAT = 11  # 11: tables of blobs in an area of the file, read through an index
 
 
 def stamp(files: list[str]) -> tuple[tuple[Any, ...], ...]:
@@ -67,6 +76,99 @@ def load_or_compile(
     return data
 
 
+class Slices(Mapping):  # type: ignore[type-arg]  # Mapping[str, bytes]; no `typing` at run time
+    """A table of blobs kept in the cache file's area: name -> bytes, each copied out when
+    asked for. Its index is the names in order and their (offset, size) spans packed 8 bytes
+    each: unmarshalling it builds two objects, not a dict of a thousand tuples, and a decision
+    looks up only a few names. A span that does not fit the area raises ValueError (never a
+    short blob)."""
+
+    __slots__ = ("_base", "_blob", "_names", "_spans")
+
+    def __init__(self, blob: bytes, base: int, names: tuple[str, ...], spans: bytes) -> None:
+        self._blob, self._base, self._names, self._spans = blob, base, names, spans
+
+    def __getitem__(self, name: str) -> bytes:
+        try:
+            i = self._names.index(name)
+        except ValueError:
+            raise KeyError(name) from None
+        span = self._spans[8 * i : 8 * i + 8]
+        first = self._base + int.from_bytes(span[:4], "little")
+        end = first + int.from_bytes(span[4:], "little")
+        if end > len(self._blob):
+            raise ValueError(f"policy cache: the blob of {name!r} lies past the end")
+        return self._blob[first:end]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _is_table(value: object) -> bool:
+    return isinstance(value, dict) and bool(value) and all(type(v) is bytes for v in value.values())
+
+
+class _Area:
+    """The blob area being written: the chunks, and the offset of the next one."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, blob: bytes) -> bytes:
+        """Append `blob`; its span, packed as `Slices` reads it."""
+        self.chunks.append(blob)
+        self.size += len(blob)
+        return (self.size - len(blob)).to_bytes(4, "little") + len(blob).to_bytes(4, "little")
+
+
+def _split(
+    obj: dict[str, Any], path: tuple[str, ...], area: _Area, tables: list[tuple[str, ...]]
+) -> dict[str, Any]:
+    """A copy of `obj` with every table of blobs replaced by its index into `area`; `tables`
+    collects the key paths of the tables."""
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if _is_table(value):
+            out[key] = (tuple(value), b"".join(area.add(blob) for blob in value.values()))
+            tables.append((*path, key))
+        elif isinstance(value, dict):
+            out[key] = _split(value, (*path, key), area, tables)
+        else:
+            out[key] = value
+    return out
+
+
+def _join(blob: bytes, base: int, head: object, tables: object) -> dict[str, Any] | None:
+    """The header with each table's index replaced by its `Slices`; None if malformed."""
+    if not isinstance(head, dict) or not isinstance(tables, list):
+        return None
+    for path in tables:
+        if not isinstance(path, tuple) or not path:
+            return None
+        node: Any = head
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        index = node.get(path[-1]) if isinstance(node, dict) else None
+        if not (isinstance(index, tuple) and len(index) == 2):
+            return None
+        names, spans = index
+        if not (isinstance(names, tuple) and isinstance(spans, bytes)):
+            return None
+        if len(spans) != 8 * len(names):
+            return None
+        node[path[-1]] = Slices(blob, base, names, spans)
+    return head
+
+
 def _read(target: str, current: tuple[tuple[Any, ...], ...]) -> dict[str, Any] | None:
     from .errors import GuardError
     from .safefile import read_bytes
@@ -75,23 +177,29 @@ def _read(target: str, current: tuple[tuple[Any, ...], ...]) -> dict[str, Any] |
         blob = read_bytes(target, "policy cache", MAX_CACHE_BYTES)
     except (OSError, GuardError):
         return None
-    digest, payload = blob[:8], blob[8:]
-    if len(blob) < 8 or digest != b"%08x" % zlib.crc32(payload):
+    view = memoryview(blob)  # no copies of the area: blobs are sliced from `blob` itself
+    if len(blob) < 16 or blob[:8] != b"%08x" % zlib.crc32(view[8:]):
         return None
     try:
-        fmt, version, data = marshal.loads(payload)
+        size = int(blob[8:16], 16)
+        fmt, version, head, tables = marshal.loads(view[16 : 16 + size])
     except (ValueError, EOFError, TypeError):
         return None
-    if fmt != FORMAT or version != __version__ or not isinstance(data, dict):
+    if fmt != FORMAT or version != __version__:
         return None
-    if data.get("stamp") != current:
+    data = _join(blob, 16 + size, head, tables)
+    if data is None or data.get("stamp") != current:
         return None
     return data
 
 
 def _write(target: str, data: dict[str, Any]) -> None:
     """Best effort: a cache that cannot be written only costs speed."""
-    payload = marshal.dumps((FORMAT, __version__, data))
+    area = _Area()
+    tables: list[tuple[str, ...]] = []
+    head = _split(data, (), area, tables)
+    header = marshal.dumps((FORMAT, __version__, head, tables))
+    payload = b"".join([b"%08x" % len(header), header, *area.chunks])
     blob = b"%08x" % zlib.crc32(payload) + payload
     directory = os.path.dirname(target)
     tmp = f"{target}.{os.getpid()}.tmp"

@@ -190,7 +190,7 @@ class _Blobs(_SpecMapping):
 
     __slots__ = ("_blobs", "_seen")
 
-    def __init__(self, blobs: dict[str, bytes]) -> None:
+    def __init__(self, blobs: Mapping[str, Any]) -> None:
         self._blobs = blobs
         self._seen: dict[str, Any] = {}
 
@@ -226,7 +226,7 @@ class Catalogue(_Blobs):
         except KeyError:
             pass
         blob = self._blobs[key]
-        if isinstance(blob, dict):
+        if key in _CATALOGUE_TABLES:
             value = self._seen[key] = _Blobs(blob)
             return value
         return super().__getitem__(key)
@@ -237,7 +237,7 @@ class Programs(_SpecMapping):
 
     __slots__ = ("_blobs", "_seen")
 
-    def __init__(self, blobs: dict[str, bytes]) -> None:
+    def __init__(self, blobs: Mapping[str, bytes]) -> None:
         self._blobs = blobs
         self._seen: dict[str, Any] = {}
 
@@ -414,15 +414,28 @@ def _typed(table: object, defaults: dict[str, Any]) -> bool:
     return True
 
 
+# Tables of blobs are dicts when freshly compiled, `cache.Slices` when read from the cache.
 _PACKED_TYPES = {
-    "rule_blobs": dict,
+    "rule_blobs": Mapping,
     "wild_blob": bytes,
-    "program_blobs": dict,
+    "program_blobs": Mapping,
     "grammar_blobs": dict,
     "shell_blobs": dict,
     "analysed": tuple,
     "stamp": tuple,
 }
+
+
+def _blob_table(table: object) -> bool:
+    """A table of blobs: name -> bytes. One read from the cache (`Slices`) holds only bytes
+    by construction and checks each index entry when the blob is asked for."""
+    from .cache import Slices
+
+    if isinstance(table, Slices):
+        return True
+    return isinstance(table, dict) and all(
+        isinstance(k, str) and isinstance(v, bytes) for k, v in table.items()
+    )
 
 
 def packed_shape_ok(data: dict[str, Any]) -> bool:
@@ -432,15 +445,13 @@ def packed_shape_ok(data: dict[str, Any]) -> bool:
         return False
     if any(not isinstance(data.get(k), t) for k, t in _PACKED_TYPES.items()):
         return False
-    for blobs in (data["rule_blobs"], data["program_blobs"]):
-        if not all(isinstance(k, str) and isinstance(v, bytes) for k, v in blobs.items()):
-            return False
     for key, blob in data["shell_blobs"].items():
-        if key not in _CATALOGUE_TABLES:
-            if not isinstance(blob, bytes):
-                return False
-        elif not isinstance(blob, dict) or not all(isinstance(v, bytes) for v in blob.values()):
+        if not isinstance(blob, Mapping if key in _CATALOGUE_TABLES else bytes):
             return False
+    tables = [data["rule_blobs"], data["program_blobs"], data["grammar_blobs"].get("blobs", {})]
+    tables.extend(data["shell_blobs"].get(key, {}) for key in _CATALOGUE_TABLES)
+    if not all(_blob_table(t) for t in tables):
+        return False
     analysed = data["analysed"]
     if len(analysed) != 2 or not isinstance(analysed[0], frozenset):
         return False
