@@ -6,8 +6,14 @@ same rule for the same command. The proposal is the narrowest pattern that still
 - it keeps what defines the operation: the program, its subcommands (`git log`, `kubectl
   rollout undo`), an interpreter's module or script (`python3 -m pytest`, `node build.js`);
 - an ordinary operation lets its arguments vary: `git log -n 5` -> `git log **`;
-- an operation that has protected effects somewhere in the catalogue (`rm`, `git push`,
-  `chmod`, `curl`) keeps every word literally: only that exact command is remembered;
+- an operation that has protected effects somewhere in the catalogue (`curl`, `sed`, `cp`)
+  keeps its options literally and each other argument by its shape: a name in the working
+  tree, a URL's host (`curl -s http://h/x` -> `curl -s 'http://h/*'`), an editor's script
+  text (`sed -n '/a/,/b/p' f` -> `sed -n '[!*?[-]*' '[!*?[./~-]*'`); anything outside the
+  working tree, and shell globs (`*.py` stands for every such name), literally;
+- a remover (`rm`, `unlink`, `chmod +x`) keeps the kind of file, its extension:
+  `rm reproduce.py` -> `rm '[!*?[./~-]*[!]*?[/].py'`; other destructive operations (`git
+  push`, `kill`, `dd`) keep every word: only that exact command is remembered;
 - shells, wrappers and inline code (`bash x.sh`, `sudo ...`, `python3 -c CODE`) are remembered
   only as the exact command, never with a wildcard; a command too long to be a rule has no
   proposal at all.
@@ -59,8 +65,9 @@ SHELL_BUILTINS = frozenset(
         "let",
     )
 )
-# Programs whose every use destroys or changes state for good (a file, a mode, a process): even
-# a shaped argument would reach other targets, so only the exact command is remembered.
+# Programs whose every use destroys or changes state for good (a file, a mode, a process): they
+# have no subcommands, and a shaped argument would reach other targets, so only the exact
+# command is remembered (the removers below excepted).
 DESTRUCTIVE = frozenset(
     (
         "rm",
@@ -84,7 +91,7 @@ DESTRUCTIVE = frozenset(
     )
 )
 # Of those, the ones whose every operand is a file they remove or change (`rm`, `chmod +x`):
-# remembered by the kind of file (`rm reproduce.py` -> `rm '[!./~-]*.py'`), options literally.
+# remembered by the kind of file (its extension), options literally.
 REMOVERS = frozenset(("rm", "unlink", "chmod"))
 DESTRUCTIVE_OPS = frozenset(
     (
@@ -129,7 +136,10 @@ TRANSPARENT = frozenset(
         "bundle",
     )
 )
-SHAPE = "[!./~-]*"  # one argument that is not an option, an absolute, home or dot path
+# One argument that is not an option, an absolute, home or dot path, nor a shell glob that
+# expands to every name of the working directory (`*`, `*.py`): guard matches words as
+# written, so a glob the reviewer never saw must not pass for the one name they approved.
+SHAPE = "[!*?[./~-]*"
 _PROTECTING = ("deny", "irreversible", "review")
 KINDS = ("shell", "interpreter", "wrapper", "protected", "plain")
 
@@ -391,7 +401,8 @@ def generalise(policy: Policy, argv: list[str]) -> str | None:
 
     `git log -n 5` -> `git log **`; `python3 -m pytest -q tests/` -> `python3 -m pytest **`;
     `timeout 30 python3 x.py` -> `timeout 30 python3 x.py **`; `sed -i s/a/b/ f.py` ->
-    `sed -i [!./~-]* [!./~-]*`; `rm build.log` -> `rm build.log`; `bash x.sh` -> `bash x.sh`.
+    `sed -i '[!*?[-]*' '[!*?[./~-]*'`; `rm build.log` -> `rm '[!*?[./~-]*[!]*?[/].log'`;
+    `bash x.sh` -> `bash x.sh`.
     """
     if not argv or not argv[0]:
         raise ValueError("cannot generalise an empty command")
@@ -475,8 +486,9 @@ def _shaped(policy: Policy, argv: list[str], ops: list[str]) -> str | None:
 def _files_by_kind(policy: Policy, name: str, argv: list[str]) -> str | None:
     """A remover's (`rm`, `unlink`, `chmod +x`) pattern: every option and mode literally, each
     file it changes by its kind, a name in the working tree with the same extension
-    (`rm reproduce.py` -> `rm '[!./~-]*.py'`); any other target (absolute, home, dot, `..`, no
-    extension) literally. `rm -r`/`-f` stays irreversible whatever is remembered."""
+    (`rm reproduce.py` -> `rm '[!*?[./~-]*[!]*?[/].py'`); any other target (absolute, home,
+    dot, `..`, a glob, no extension) literally. `rm -r`/`-f` stays irreversible whatever is
+    remembered."""
     view = policy.grammars.get(name)
     if view is None:
         return exact(argv)
@@ -490,12 +502,13 @@ def _files_by_kind(policy: Policy, name: str, argv: list[str]) -> str | None:
 
 
 def _kind(path: str) -> str:
-    """`src/x.py` -> `[!./~-]*.py`: a relative name with this extension; else the path itself."""
+    """`src/x.py` -> `[!*?[./~-]*[!]*?[/].py`: a relative name with this extension (no glob
+    right before it either: `src/*.py` is every such file); else the path itself."""
     stem, ext = os.path.splitext(path)
     plain = path[:1] not in "/~.-" and ".." not in path and ext[1:].isalnum() and ext.isascii()
-    if not plain or not stem or any(c in path for c in "*?[$\0\n"):
+    if not plain or len(stem) < 2 or any(c in path for c in "*?[]$\0\n"):
         return quote_token(path)
-    return shlex.quote(SHAPE + ext)
+    return shlex.quote(f"{SHAPE}[!]*?[/]{ext}")
 
 
 def _script_words(policy: Policy, name: str, argv: list[str]) -> set[int]:
@@ -524,7 +537,7 @@ def _script(word: str) -> str:
     (`--expression=TEXT` keeps its option)."""
     if word.startswith("--") and "=" in word:
         return _glob(word.partition("=")[0] + "=", ("", "*"))
-    return _glob("", ("", "[!-]*")) if word and word[0] != "-" else quote_token(word)
+    return _glob("", ("", "[!*?[-]*")) if word and word[0] not in "-*?[" else quote_token(word)
 
 
 def _shape(word: str) -> str:
@@ -543,7 +556,7 @@ def _value_glob(value: str) -> tuple[str, str]:
     if sep or (":" in host and host.split(":")[-1].isdigit()):
         prefix = f"{scheme}{sep}{host}{slash}"
         return (prefix, "*") if path else (value, "")
-    if not value or ".." in value or "$" in value or "\0" in value:
+    if not value or ".." in value or any(c in value for c in "$\0*?["):
         return value, ""
     if value.startswith("./") and len(value) > 2 and value[2] not in "/~.-":
         return "./", SHAPE  # a name in the working directory, spelled with ./

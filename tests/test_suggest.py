@@ -40,23 +40,33 @@ def learned(tmp_path: Path, *patterns: str, agent: str = "bot") -> policy.Policy
     ("argv", "pattern"),
     [
         # sed: the script by its shape, the files as before, every option literally
-        (["sed", "-n", "/def f/,/return/p", "a/b.py"], "sed -n '[!-]*' '[!./~-]*'"),
-        (["sed", "-ne", "/x/p", "a.py"], "sed -ne '[!-]*' '[!./~-]*'"),
-        (["sed", "-i", "/DEBUG/d", "a.py"], "sed -i '[!-]*' '[!./~-]*'"),
-        (["sed", "-n", "-e", "1p", "-e", "$p", "a.py"], "sed -n -e '[!-]*' -e '[!-]*' '[!./~-]*'"),
-        (["sed", "--expression=s/a/b/", "a.py"], "sed '--expression=*' '[!./~-]*'"),
-        (["sed", "-i", "s/a/b/", "/etc/hosts"], "sed -i '[!-]*' /etc/hosts"),
+        (["sed", "-n", "/def f/,/return/p", "a/b.py"], "sed -n '[!*?[-]*' '[!*?[./~-]*'"),
+        (["sed", "-ne", "/x/p", "a.py"], "sed -ne '[!*?[-]*' '[!*?[./~-]*'"),
+        (["sed", "-i", "/DEBUG/d", "a.py"], "sed -i '[!*?[-]*' '[!*?[./~-]*'"),
+        (
+            ["sed", "-n", "-e", "1p", "-e", "$p", "a.py"],
+            "sed -n -e '[!*?[-]*' -e '[!*?[-]*' '[!*?[./~-]*'",
+        ),
+        (["sed", "--expression=s/a/b/", "a.py"], "sed '--expression=*' '[!*?[./~-]*'"),
+        (["sed", "-i", "s/a/b/", "/etc/hosts"], "sed -i '[!*?[-]*' /etc/hosts"),
         # a script file is a file, not text: its path by its shape
-        (["sed", "-f", "fix.sed", "a.py"], "sed -f '[!./~-]*' '[!./~-]*'"),
+        (["sed", "-f", "fix.sed", "a.py"], "sed -f '[!*?[./~-]*' '[!*?[./~-]*'"),
         # rm / chmod: a name in the working tree by its extension, anything else exactly
-        (["rm", "reproduce.py", "tests/t.py"], "rm '[!./~-]*.py' '[!./~-]*.py'"),
+        (
+            ["rm", "reproduce.py", "tests/t.py"],
+            "rm '[!*?[./~-]*[!]*?[/].py' '[!*?[./~-]*[!]*?[/].py'",
+        ),
         (["rm", "build"], "rm build"),
         (["rm", "../x.py"], "rm ../x.py"),
         (["rm", ".env.py"], "rm .env.py"),
         (["rm", "/srv/x.py"], "rm /srv/x.py"),
         (["rm", "a/../../x.py"], "rm a/../../x.py"),
         (["rm", "--", "-x.py"], "rm -- -x.py"),
-        (["chmod", "+x", "scripts/run.sh"], "chmod +x '[!./~-]*.sh'"),
+        (["rm", "a.py"], "rm a.py"),  # a one-letter stem: too short for the shape
+        # a shell glob stands for every name it matches: kept literally
+        (["rm", "*.py"], "rm '[*].py'"),
+        (["sed", "-i", "s/a/b/", "*"], "sed -i '[!*?[-]*' '[*]'"),
+        (["chmod", "+x", "scripts/run.sh"], "chmod +x '[!*?[./~-]*[!]*?[/].sh'"),
         (["chmod", "755", "run"], "chmod 755 run"),
         # other destructive programs stay exact
         (["kill", "1234"], "kill 1234"),
@@ -86,7 +96,7 @@ def test_every_suggestion_matches_its_own_command(builtin: Any, argv: list[str])
 
 
 def test_a_remembered_sed_shape_never_lifts_a_script_that_runs_or_writes(tmp_path: Path) -> None:
-    pol = learned(tmp_path, "sed -n '[!-]*' '[!./~-]*'")
+    pol = learned(tmp_path, "sed -n '[!*?[-]*' '[!*?[./~-]*'")
     assert check.check(pol, line="sed -n '/def f/,/return/p' a.py", agent="bot").verdict == "allow"
     for line in ("sed -n '1e id' a.py", "sed -n '/x/w out.txt' a.py", "sed -n 's/a/b/e' a.py"):
         d = check.check(pol, line=line, agent="bot")
@@ -96,8 +106,9 @@ def test_a_remembered_sed_shape_never_lifts_a_script_that_runs_or_writes(tmp_pat
 
 
 def test_a_remembered_rm_kind_allows_only_that_kind_in_the_working_tree(tmp_path: Path) -> None:
-    pol = learned(tmp_path, "rm '[!./~-]*.py'")
+    pol = learned(tmp_path, "rm '[!*?[./~-]*[!]*?[/].py'")
     assert check.check(pol, line="rm reproduce_issue.py", agent="bot").verdict == "allow"
+    assert check.check(pol, line="rm ab.py", agent="bot").verdict == "allow"
     assert check.check(pol, line="rm tests/test_x.py", agent="bot").verdict == "allow"
     for line in (
         "rm setup.cfg",  # another kind of file
@@ -108,13 +119,32 @@ def test_a_remembered_rm_kind_allows_only_that_kind_in_the_working_tree(tmp_path
         "rm .x.py",
     ):
         assert check.check(pol, line=line, agent="bot").verdict == "review", line
-    assert check.check(pol, line="rm a.py", agent="other-bot").verdict == "review"
+    assert check.check(pol, line="rm ab.py", agent="other-bot").verdict == "review"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "line"),
+    [
+        ("rm '[!*?[./~-]*[!]*?[/].py'", "rm *.py"),
+        ("rm '[!*?[./~-]*[!]*?[/].py'", "rm src/*.py"),
+        ("rm '[!*?[./~-]*[!]*?[/].py'", "rm test_?.py"),
+        ("sed -i '[!*?[-]*' '[!*?[./~-]*'", "sed -i s/a/b/ *"),
+        ("sed -i '[!*?[-]*' '[!*?[./~-]*'", "sed -i s/a/b/ [a-z]*"),
+        ("cp '[!*?[./~-]*' '[!*?[./~-]*'", "cp * out"),
+    ],
+)
+def test_a_remembered_shape_never_covers_a_shell_glob(
+    tmp_path: Path, pattern: str, line: str
+) -> None:
+    """The reviewer approved one name; a glob in its place stands for every such file."""
+    pol = learned(tmp_path, pattern)
+    assert check.check(pol, line=line, agent="bot").verdict == "review", line
 
 
 def test_irreversible_and_protected_targets_stay_reviewed_under_a_learned_rm(
     tmp_path: Path,
 ) -> None:
-    pol = learned(tmp_path, "rm -r '[!./~-]*.py'", "rm '[!./~-]*.rc'")
+    pol = learned(tmp_path, "rm -r '[!*?[./~-]*[!]*?[/].py'", "rm '[!*?[./~-]*[!]*?[/].rc'")
     d = check.check(pol, line="rm -r build.py", agent="bot")
     assert d.verdict == "review" and d.irreversible
     # a protected path reached through `..` is still judged by what it is

@@ -6,7 +6,7 @@ catalogue's (spec.py); this module only applies it.
 
 from __future__ import annotations
 
-from . import sinks, wrappers
+from . import sinks
 from . import state as state_
 from .lexer import Word, quote
 from .model import Part, reason
@@ -256,6 +256,8 @@ def catalogued(
         writer(s, entry, words, part, fr)
     entry = spec.entry("wrapper", prog)
     if entry is not None:
+        from . import wrappers  # lazily: most lines run no wrapper
+
         wrappers.wrapper(s, entry, words, fr, part=part, prog=prog, subst=subst)
 
 
