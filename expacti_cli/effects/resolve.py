@@ -151,8 +151,9 @@ class _Command:
         self.reads.append(("secret" if hit else "data", w.value))
 
     def printed(self, w: Word) -> None:
-        """A word a command prints: a secret variable expanded into it is exposed."""
-        for name in _variables(w.value):
+        """A word a command prints: a secret variable expanded into it is exposed (what a
+        command substitution in it prints is judged as the command it is)."""
+        for name in _printed_variables(w.value):
             if self.ctx.classes.secret_variable(name):
                 self.add("read", f"prints ${name}", "secret", (w.value,))
                 return
@@ -458,6 +459,62 @@ def _variables(word: str) -> list[str]:
     return names
 
 
+def _printed_variables(word: str) -> list[str]:
+    """The variables whose values a printed word shows: not those only tested or measured
+    inside it (`${#X}`, `${X:+set}`), nor those of a command substitution (`$(…)`, `…`), whose
+    commands are parts of the line of their own. An unbalanced substitution hides nothing."""
+    out: list[str] = []
+    text, i = word, 0
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith("$((", i):
+            i += 3
+            continue
+        end = _substitution_end(text, i)
+        if end > i:
+            i = end
+            continue
+        if text.startswith("${#", i):
+            i += 3
+            continue
+        if text[i] != "$":
+            i += 1
+            continue
+        j = i + 1 + (text[i + 1 : i + 2] == "{")
+        k = j
+        while k < len(text) and (text[k].isalnum() or text[k] == "_"):
+            k += 1
+        braced = j > i + 1
+        if k > j and not (braced and text.startswith((":+", "+"), k)):
+            out.append(text[j:k])
+        i = max(k, i + 1)
+    return out
+
+
+def _substitution_end(text: str, i: int) -> int:
+    """Where a command substitution starting at text[i] ends, or i if none (or unbalanced)."""
+    if text.startswith("$(", i):
+        depth, k = 0, i + 1
+        while k < len(text):
+            ch = text[k]
+            if ch == "\\":
+                k += 2
+                continue
+            depth += (ch == "(") - (ch == ")")
+            k += 1
+            if depth == 0:
+                return k
+        return i
+    if text[i] == "`":
+        k = text.find("`", i + 1)
+        while k > 0 and text[k - 1] == "\\":
+            k = text.find("`", k + 1)
+        return k + 1 if k > 0 else i
+    return i
+
+
 def _word(role: str, value: str, like: Word) -> Word:
     from ..grammar.scan import Word
 
@@ -598,6 +655,8 @@ def resolve(
         for w in c.inv.words:
             if w.role == "dir":
                 c.cwd = resolve_path(w.value, c.cwd, ctx.home)
+        if c.inv.has(*c.view.get("in_place", ())):
+            _edit_in_place(c.inv)
         for w in c.inv.words:
             c.role(w)
         _module(c, ctx, env)
@@ -625,6 +684,13 @@ def _pipeline(c: _Command, stdin: str | None) -> None:
         c.ctx.line.piped = c.ctx.line.piped + c.reads  # a filter passes its input on
     else:
         c.ctx.line.piped = list(c.reads)
+
+
+def _edit_in_place(inv: Invocation) -> None:
+    """`sed -i`: the files it would print are written back instead (a write, not a read)."""
+    for w in inv.words:
+        if w.role == "read" and w.option is None:
+            w.role = "write"
 
 
 def no_effect(argv: list[str], ctx: Context) -> bool:

@@ -19,6 +19,8 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   sends_stdin      what the program reads on stdin goes to a host (ssh, nc, socat)
   no_effect_with   options under which the call changes and runs nothing (`--dry-run`,
                    `bash -n`, `npx --no`); also per subcommand
+  in_place         options under which the `read` operands are edited in place (written
+                   back, not printed: `sed -i`)
   unlisted, command_depth, read_verbs
                    for CLIs with thousands of operations (aws SERVICE OPERATION): a path of
                    `command_depth` words that [X.commands] does not list has the effect
@@ -117,6 +119,7 @@ _TOP_KEYS = {
     "bare": "str",
     "runs": "strlist",
     "no_effect_with": "strlist",
+    "in_place": "strlist",
     "sends_stdin": "bool",
     "unlisted": "str",
     "command_depth": "int",
@@ -272,6 +275,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "bare": c.effect("bare", table["bare"]) if "bare" in table else None,
         "runs": list(table.get("runs", ())),
         "no_effect_with": list(table.get("no_effect_with", ())),
+        "in_place": list(table.get("in_place", ())),
         "sends_stdin": table.get("sends_stdin", False),
         "unlisted": c.effect("unlisted", table["unlisted"]) if "unlisted" in table else None,
         "command_depth": table.get("command_depth", 0),

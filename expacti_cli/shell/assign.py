@@ -107,6 +107,13 @@ def _declared(fr: Frame, keyword: str, flags: str, names: list[str]) -> None:
             state.export(name)
 
 
+def _working_dir(ws: list[Any], fr: Frame) -> str | None:
+    """`P=$(pwd)/lib`: a value that names only the working directory is known where it is."""
+    if len(ws) != 1 or "pwd" in fr.source.functions:
+        return None
+    return fr.state.working_dir_text(ws[0].value)
+
+
 def assignment(
     s: Session, node: Any, fr: Frame, *, part: Part | None, texts: list[str] | None
 ) -> tuple[str, str | None]:
@@ -127,7 +134,7 @@ def assignment(
         if child.type in WORDS:
             ws = walk.words(s, child, fr, braces_=False, tilde=True)
             static = value is not None and len(ws) == 1 and ws[0].static
-            value = ws[0].value if static else None
+            value = ws[0].value if static else _working_dir(ws, fr) if value is not None else None
         elif child.type == "array":
             value = None
             for item in child.children:

@@ -29,9 +29,13 @@ SPECIAL_BUILTINS = frozenset(
 NO_PART = Part([], "", [], [])  # marks "a part will be made": assignment() defers checks
 
 
-def _loads_code(forms: dict[str, list[str]], name: str, value: str | None) -> bool:
+def _loads_code(
+    forms: dict[str, list[str]], name: str, value: str | None, cwd: str | None = None
+) -> bool:
     """Does this loader variable's value load code? Unknown at run time, or a variable whose
-    harmless values the catalogue does not describe ([shell.loader_values]): yes."""
+    harmless values the catalogue does not describe ([shell.loader_values]): yes. A search
+    path may hold its old value, the trusted directories, and the working directory or one
+    below it (the workspace, as a relative directory is)."""
     from ..wildcard import match
 
     globs = forms.get(name)
@@ -40,10 +44,22 @@ def _loads_code(forms: dict[str, list[str]], name: str, value: str | None) -> bo
     if globs and globs[0] == "@search-path":  # a search path: only trusted directories
         trusted = globs[1:]
         return not all(
-            d in ("$" + name, "${" + name + "}") or any(match(t, d) for t in trusted)
+            d in ("$" + name, "${" + name + "}")
+            or any(match(t, d) for t in trusted)
+            or _in_workspace(d, cwd)
             for d in value.split(":")
         )
     return any(match(g, value) for g in globs)
+
+
+def _in_workspace(directory: str, cwd: str | None) -> bool:
+    """Is an absolute directory the working directory or below it?"""
+    import os.path
+
+    if cwd is None or not directory.startswith("/"):
+        return False
+    d = os.path.normpath(directory)
+    return d == cwd or d.startswith(cwd.rstrip("/") + "/")
 
 
 def code_variable(
@@ -64,7 +80,7 @@ def code_variable(
             inner = fr.but(via=[*fr.via, "$" + name], stdin=None, state=fr.state.child())
             walk.line(s, value, inner, fr.depth + 1, owner=part)
     elif name in s.spec["loader_variables"]:
-        if not _loads_code(s.spec["loader_values"], name, value):
+        if not _loads_code(s.spec["loader_values"], name, value, fr.state.cwd):
             return  # judged by value: `NODE_OPTIONS=--max-old-space-size=4096` loads nothing
         s.concern("code-variable", f"{name} makes {prog} load code from elsewhere", part)
     elif name in s.spec["shell_variables"] and part is None:

@@ -194,9 +194,11 @@ class SensitivePaths:
         sensitive, safe = self._patterns()
         normal = resolve(path, cwd, self._home)
         if normal is None:
+            # A tail of wildcards only (`*` of `~/.ssh/*`) names nothing: every file is the
+            # end of it, so it says nothing about this one.
             segs = [s for s in os.path.normpath(path).split("/") if s != "."]
             for p in sensitive:
-                tails = (p[k:] for k in range(1, len(p)) if p[k] != "**")
+                tails = (p[k:] for k in range(1, len(p)) if p[k] != "**" and _names(p[k:]))
                 if any(path_match(tail, segs) for tail in tails):
                     return "/".join(p)
             return None
@@ -224,3 +226,8 @@ def _locations() -> list[tuple[str, str]]:
     return [
         (k, v) for k, v in os.environ.items() if k.startswith(("GUARD_", "XDG_")) or k == "HOME"
     ]
+
+
+def _names(tail: list[str]) -> bool:
+    """Does a pattern's tail name something (a segment that is not only wildcards)?"""
+    return any(seg.strip("*?") for seg in tail)

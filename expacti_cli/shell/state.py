@@ -200,6 +200,29 @@ class State:
             return None
         return os.path.normpath(os.path.join(self.cwd, target))
 
+    def working_dir_text(self, text: str) -> str | None:
+        """The value of a word that names only the working directory (`$(pwd)`, `` `pwd` ``,
+        `$PWD`), with plain text around it (`$(pwd)/lib`); None when it holds anything else or
+        the directory is unknown here."""
+        pwd = self.vars.get("PWD")
+        if self.cwd is None or (pwd is not None and pwd.value != self.cwd):
+            return None
+        if "pwd" in self.aliases or "pwd" in self.hashed:
+            return None
+        out = text
+        for spelling in ("$(pwd)", "`pwd`", "${PWD}", "$PWD"):
+            k = out.find(spelling)
+            while k >= 0:
+                after = out[k + len(spelling) : k + len(spelling) + 1]
+                if spelling == "$PWD" and (after.isalnum() or after == "_"):
+                    return None  # another variable ($PWDX)
+                out = out[:k] + self.cwd + out[k + len(spelling) :]
+                k = out.find(spelling, k + len(self.cwd))
+        out = out.replace('"', "")
+        if out == text or any(c in out for c in "$`'\\*?[~{"):
+            return None
+        return out
+
     def chdir(self, new: str | None) -> None:
         self.oldpwd = self.cwd
         self.cwd = new
