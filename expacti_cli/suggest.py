@@ -479,8 +479,7 @@ def _shaped(policy: Policy, argv: list[str], ops: list[str]) -> str | None:
     scripts = _script_words(policy, name, argv)
     words = [program_word(argv[0]), *(quote_token(w) for w in argv[1:start])]
     words += [_script(w) if start + j in scripts else _shape(w) for j, w in enumerate(rest)]
-    text = " ".join(words)
-    return text if len(text) <= MAX_EXACT else None
+    return _fits(" ".join(words), argv)
 
 
 def _files_by_kind(policy: Policy, name: str, argv: list[str]) -> str | None:
@@ -497,8 +496,13 @@ def _files_by_kind(policy: Policy, name: str, argv: list[str]) -> str | None:
     files = {w.index for w in scan(argv, view).words if w.role in ("write", "meta")}
     words = [program_word(argv[0])]
     words += [_kind(w) if i in files else quote_token(w) for i, w in enumerate(argv) if i]
-    text = " ".join(words)
-    return text if len(text) <= MAX_EXACT else None
+    return _fits(" ".join(words), argv)
+
+
+def _fits(text: str, argv: list[str]) -> str | None:
+    """A shaped pattern, or the exact command (narrower, often shorter) when the shapes make it
+    too long for a rule."""
+    return text if len(text) <= MAX_EXACT else exact(argv)
 
 
 def _kind(path: str) -> str:

@@ -95,6 +95,13 @@ def test_every_suggestion_matches_its_own_command(builtin: Any, argv: list[str])
     assert pattern_match(compile_pattern(pattern), Command(argv, builtin.programs)), pattern
 
 
+def test_a_shaped_pattern_too_long_for_a_rule_falls_back_to_the_exact_command(
+    builtin: Any,
+) -> None:
+    argv = ["rm", *(f"check_{n}.py" for n in range(12))]
+    assert generalise(builtin, argv) == " ".join(argv)
+
+
 def test_a_remembered_sed_shape_never_lifts_a_script_that_runs_or_writes(tmp_path: Path) -> None:
     pol = learned(tmp_path, "sed -n '[!*?[-]*' '[!*?[./~-]*'")
     assert check.check(pol, line="sed -n '/def f/,/return/p' a.py", agent="bot").verdict == "allow"
