@@ -473,8 +473,12 @@ def _shaped(policy: Policy, argv: list[str], ops: list[str]) -> str | None:
         return exact(argv)
     from .tokenize import Command
 
-    args = Command(argv, policy.programs).args  # global options (`-n prod`) stay literal
-    rest = args[len(ops) :]
+    cmd = Command(argv, policy.programs)
+    if cmd.globals:
+        # A pattern with wildcards sees the command without its global options (`kubectl -n
+        # prod get` is `kubectl get`): only the exact command keeps `-n prod`.
+        return exact(argv)
+    rest = cmd.args[len(ops) :]
     start = len(argv) - len(rest)
     scripts = _script_words(policy, name, argv)
     words = [program_word(argv[0]), *(quote_token(w) for w in argv[1:start])]

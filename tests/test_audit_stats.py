@@ -117,7 +117,7 @@ def builtin() -> policy.Policy:
         (["/usr/bin/git", "status"], "/usr/bin/git status **"),
         (["./deploy.sh", "prod"], "deploy.sh prod **"),
         (["scripts/../bin/run.sh", "x"], "bin/run.sh x **"),
-        (["kubectl", "-n", "prod", "get", "pods"], "kubectl -n prod get '[!*?[./~-]*'"),
+        (["kubectl", "-n", "prod", "get", "pods"], "kubectl -n prod get pods"),
         (["sed", "-i", "s/a/b/", "x.py"], "sed -i '[!*?[-]*' '[!*?[./~-]*'"),
         (["sed", "-i", "s/a/b/", "/etc/hosts"], "sed -i '[!*?[-]*' /etc/hosts"),
         (["curl", "-s", "http://localhost:8000/api"], "curl -s 'http://localhost:8000/*'"),

@@ -87,6 +87,10 @@ def test_suggestion(builtin: Any, argv: list[str], pattern: str) -> None:
         ["rm", "-v", "a.py", "b.json"],
         ["rm", "x.tar.gz"],
         ["chmod", "-R", "u+x", "bin/a.sh"],
+        # global options: a wildcard pattern sees the command without them
+        ["kubectl", "-n", "prod", "get", "pods"],
+        ["git", "-C", "/srv/repo", "worktree", "list"],
+        ["git", "-C", "/srv/repo", "log", "-n", "3"],
     ],
 )
 def test_every_suggestion_matches_its_own_command(builtin: Any, argv: list[str]) -> None:
