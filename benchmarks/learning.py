@@ -1,6 +1,6 @@
 """How fast guard's whitelist learns from a reviewer, and whether it learns anything dangerous.
 
-    python benchmarks/learning.py [--limit N] [--workload FILE]
+    python benchmarks/learning.py [--limit N] [--workload FILE] [--why]
 
 Replays ../shared/workloads/agent-commands/commands.jsonl (20,000 real agent lines; read in
 place, never copied here) in order, each line as `guard -c LINE` from its agent, under the
@@ -10,7 +10,10 @@ remember" whenever guard offers it, accepting guard's own suggested pattern (Ent
 the asking agent as guard proposes. Prints the review burden per 1,000 lines and over the last
 10,000, the rules learned, and the dangerous lines a learned rule let through: as they happened
 in the replay, and again at the end with every learned rule written to a real policy file and
-every dangerous line decided by guard itself.
+every dangerous line decided by guard itself. A suggestion that does not match the command it
+was offered for is reported (it would teach nothing). `--why` sorts the reviews of the last
+10,000 lines by cause (the part of each line learning could least have helped with) and counts
+those no learner within issue 10's limits could have spared.
 
 Learned rules are applied in memory during the replay (an allow rule only ever changes a part
 that reached the policy's default, which is where "remember" is offered), so the replay does not
@@ -231,6 +234,7 @@ def main() -> None:
     offered = approved_once = 0
     kinds: collections.Counter[str] = collections.Counter()
     why = Why(pol) if opts.why else None
+    blind: list[str] = []
     window_start = max(len(rows) - 10_000, 0)
     started = time.perf_counter()
     for i, row in enumerate(rows):
@@ -254,10 +258,16 @@ def main() -> None:
             approved_once += 1
             continue
         offered += 1
-        for _argv, pattern in suggestions:
+        for argv, pattern in suggestions:
             learned.add(agent, pattern)
             kinds[pattern.split()[0]] += 1
+            if learned.allows(agent, argv) is None:
+                blind.append(pattern)  # guard proposed a rule its own command escapes
     elapsed = time.perf_counter() - started
+    if blind:
+        print(f"suggestions that do not match the command they were offered for: {len(blind)}")
+        for pattern in blind[:5]:
+            print(f"  {pattern[:120]!r}")
     report(rows, reviewed, learned, slipped, offered, approved_once, kinds, elapsed)
     if why is not None:
         why.report(len(rows) - window_start)
