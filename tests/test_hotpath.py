@@ -4,8 +4,12 @@ whole audit log."""
 
 from __future__ import annotations
 
+import gc
+import json
 import os
+import socket
 import subprocess
+import threading
 
 import pytest
 from conftest import GUARD, PYTHON, imported, run_process
@@ -148,3 +152,133 @@ def test_appending_reads_only_the_tail_of_a_big_log(guard_env, monkeypatch, tmp_
     assert new["prev"] != entry["hash"]  # it linked to the last entry, found in the tail
     last_two = log.read_text().splitlines()[-2:]
     assert f'"hash":"{new["prev"]}"' in last_two[0]
+
+
+# --- client mode (GUARD_SERVER): the decision is the server's --------------------------------
+
+# What client mode never loads: the local decision pipeline (entry chooses client mode before
+# importing it) and, for an allowed answer (compared as bytes), the JSON scanner.
+CLIENT_LEAVES = (
+    "expacti_cli.gate",
+    "expacti_cli.policy",
+    "expacti_cli.cache",
+    "expacti_cli.decide",
+    "expacti_cli.effects",
+    "expacti_cli.shell",
+    "expacti_cli.audit",
+    "expacti_cli.agentstate",
+    "expacti_cli.identity",
+    "zlib",
+    "_json",
+    "socket",
+)
+
+
+def _one_answer_server(path: str, reply: bytes) -> tuple[threading.Thread, list[bytes]]:
+    """A stand-in for `guard serve` on a Unix socket: reads one request line, sends `reply`."""
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen(1)
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        listener.settimeout(30)
+        try:
+            conn, _ = listener.accept()
+            with conn:
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                seen.append(data)
+                conn.sendall(reply)
+        finally:
+            listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread, seen
+
+
+def test_client_mode_leaves_the_decision_to_the_server(tmp_path, guard_env):
+    from expacti_cli.server import protocol
+
+    sock = str(tmp_path / "guard.sock")
+    thread, seen = _one_answer_server(sock, protocol.ALLOWED)
+    marker = tmp_path / "ran"
+    result = _run(
+        [PYTHON, "-X", "importtime", GUARD, "--", "touch", str(marker)],
+        env={"GUARD_SERVER": f"unix:{sock}"},
+    )
+    thread.join(10)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert marker.exists(), "the allowed command did not run"
+    names = imported(result.stderr)
+    assert "expacti_cli.server.client" in names, "the measurement did not see client mode"
+    assert _families(names, UI_MODULES) == set()
+    assert {n for n in names if n in CLIENT_LEAVES or n.rsplit(".", 1)[0] in CLIENT_LEAVES} == set()
+    request = json.loads(seen[0])
+    assert request["v"] == protocol.VERSION and request["argv"] == ["touch", str(marker)]
+    assert not guard_env.audit_log.exists(), "client mode wrote a local audit log"
+
+
+@pytest.mark.parametrize(
+    ("reply", "runs"),
+    [
+        (b'{"status": "done", "decision": "allowed"}\n', True),  # not canonical: parsed
+        (b'{"decision":"allowed","status":"done"} \n', True),
+        (b'{"decision":"allowed","status":"done"}x\n', False),  # garbage after the object
+        (b'{"decision":"allowed","status":"don"}\n', False),
+        (b'{"decision":"allowed","status":"done","decision":"denied"}\n', False),
+    ],
+)
+def test_client_mode_reads_every_answer_strictly(tmp_path, reply, runs):
+    """The byte comparison is only a shortcut: other spellings of an answer are parsed, and
+    anything that is not a clear allowed decision is a denial."""
+    sock = str(tmp_path / "guard.sock")
+    thread, _ = _one_answer_server(sock, reply)
+    marker = tmp_path / "ran"
+    result = _run([GUARD, "--", "touch", str(marker)], env={"GUARD_SERVER": f"unix:{sock}"})
+    thread.join(10)
+    assert marker.exists() == runs, result.stderr
+    if not runs:
+        assert result.returncode == 77 and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_main_restores_the_callers_cycle_collector_pace():
+    """guard's one-shot paths collect garbage cycles at their own pace (entry.main), and give
+    an in-process caller its own setting back."""
+    from expacti_cli.entry import main
+
+    before = gc.get_threshold()
+    gc.set_threshold(123, 4, 5)
+    try:
+        assert main(["guard", "--no-such-option"]) == 64
+        assert gc.get_threshold() == (123, 4, 5)
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_the_cached_catalogue_is_the_compiled_one(write_policy):
+    """The shell catalogue and the blob tables come back from the indexed cache file entry
+    for entry as compiled (policy.Catalogue, cache.Slices)."""
+    from expacti_cli import cache
+    from expacti_cli import policy as policy_mod
+
+    write_policy("[[allow]]\nid = 'true'\nmatch = 'true'\n")
+    files, _ = policy_mod.source_files()
+    fresh = policy_mod.pack(policy_mod.compile_files(files))
+    policy_mod.load()  # compiles and writes the cache
+    cached = policy_mod.load()
+    assert isinstance(cached.data["rule_blobs"], cache.Slices), "not read from the cache"
+    for table in ("rule_blobs", "program_blobs"):  # compressed blobs: compare what they hold
+        got = {k: policy_mod._unpack(v) for k, v in cached.data[table].items()}
+        assert got == {k: policy_mod._unpack(v) for k, v in fresh[table].items()}, table
+    compiled = policy_mod.compile_files(files)["shell"]
+    catalogue = cached.shell
+    assert set(catalogue) == set(compiled)
+    for key, value in compiled.items():
+        got = catalogue[key]
+        assert (dict(got) if key in policy_mod._CATALOGUE_TABLES else got) == value, key

@@ -689,3 +689,41 @@ def test_require_identity_in_the_servers_policy_asks_for_the_token_too(world):
         server.write_policy(POLICY)
         os.kill(server.proc.pid, signal.SIGHUP)
     assert agent(world, "agent", "--", "echo", "hi").returncode == 0
+
+
+def test_a_request_in_another_protocol_version_is_refused(world):
+    """The agents' protocol is versioned: a client of another version gets a denial that
+    says so (never a decision it may misread), and the server keeps serving."""
+    request = {"op": "decide", "v": 2, "mode": "prefix", "argv": ["echo", "x"], "cwd": "/"}
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10)
+        s.connect(world["server"].socket)
+        s.sendall(json.dumps(request).encode() + b"\n")
+        reply = json.loads(s.makefile().readline())
+    assert reply["decision"] == "denied"
+    assert "protocol version 2" in reply["message"], reply
+    out = agent(world, "agent", "--", "echo", "still serving")
+    assert (out.returncode, out.stdout) == (0, "still serving\n")
+
+
+def test_client_mode_loads_no_local_pipeline(world):
+    """entry picks client mode before importing the local decision pipeline; an allowed
+    answer is compared as bytes, so not even the JSON scanner loads."""
+    python = os.path.realpath(os.sys.executable)
+    home = world["homes"]["agent"]
+    import expacti_cli
+
+    source = os.path.dirname(os.path.dirname(expacti_cli.__file__))
+    env = env_for(home, GUARD_SERVER=f"unix:{world['server'].socket}", PYTHONPATH=source)
+    out = run_as(
+        world["users"]["agent"],
+        [python, "-S", "-X", "importtime", "-m", "expacti_cli", "--", "echo", "ok"],
+        env,
+        home,
+    )
+    assert (out.returncode, out.stdout) == (0, "ok\n"), out.stderr[-2000:]
+    names = _imported(out.stderr)
+    assert "expacti_cli.server.client" in names
+    local = ("gate", "policy", "cache", "decide", "effects", "shell", "audit", "agentstate")
+    assert {n for n in names if n.split(".")[:2] in (["expacti_cli", m] for m in local)} == set()
+    assert {"zlib", "_json"} & names == set()
