@@ -73,6 +73,7 @@ _INTERPRETER_KEYS = {
     "program_positional": "bool",
     "program_file_options": "strlist",
     "unsafe_code": "strlist",
+    "string_quotes": "strlist",
     "description": "str",
 }
 
@@ -260,6 +261,7 @@ def _compile_interpreter(origin: str, name: str, table: Any) -> dict[str, Any]:
         "program_positional": table.get("program_positional", False),
         "program_file_options": list(table.get("program_file_options", ())),
         "unsafe_code": list(table.get("unsafe_code", ())),
+        "string_quotes": list(table.get("string_quotes", ())),
     }
 
 

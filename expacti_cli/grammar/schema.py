@@ -12,6 +12,8 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   [X.keys."-o"]    role = [KEY globs]: the value of a `keyval` option is KEY=VALUE
                    ([X.keys.operands] for KEY=VALUE operands: `make CC=gcc`)
   [X.env]          role = [VARIABLES] the program reads
+  [X.env_config]   count, key, value, option: COUNT=N variables add N pairs KEY<n>=VALUE<n>,
+                   each read like `option KEY=VALUE` (git's GIT_CONFIG_COUNT and -c)
   operands         roles of the operands in order; a role ending in "..." repeats
   [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options}
   effect, bare     an effect of every call / of a call without operands
@@ -129,6 +131,7 @@ _TOP_KEYS = {
     "equivalent": "table",
     "keys": "table",
     "env": "roles",
+    "env_config": "table",
     "commands": "table",
     "wrapper": "table",
     "interpreter": "table",
@@ -263,6 +266,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "global": global_,
         "keys": keys,
         "env": c.roles("env", table.get("env", {}), False),
+        "env_config": _env_config(c, table.get("env_config"), options, global_),
         # Operands a grammar does not describe may be files it reads; a program that runs
         # another command (a wrapper) hands its operands to that command instead, and one
         # with subcommands describes them per subcommand.
@@ -281,6 +285,22 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "command_depth": table.get("command_depth", 0),
         "read_verbs": list(table.get("read_verbs", ())),
     }
+
+
+def _env_config(
+    c: _Checker, given: Any, options: dict[str, str], global_: dict[str, str]
+) -> dict[str, str] | None:
+    """[X.env_config]: the count variable, key and value prefixes, and the keyval option."""
+    if given is None:
+        return None
+    for k in ("count", "key", "value", "option"):
+        c.typed(f"env_config.{k}", given.get(k), "str")
+    extra = set(given) - {"count", "key", "value", "option"}
+    if extra:
+        c.fail(f"env_config: unknown key {sorted(extra)[0]!r}")
+    if options.get(given["option"], global_.get(given["option"])) != "keyval":
+        c.fail(f"env_config.option: {given['option']!r} is not a 'keyval' option")
+    return {k: given[k] for k in ("count", "key", "value", "option")}
 
 
 def _by_kind(roles: dict[str, str], kinds: dict[str, str]) -> dict[str, list[str]]:

@@ -355,6 +355,9 @@ class _Interpreter:
 
     def code(self, text: str, how: str) -> None:
         unsafe = self.entry["unsafe_code"]
+        quotes = self.entry.get("string_quotes")
+        if quotes:
+            text = without_strings(text, quotes)
         if not unsafe or any(u in text for u in unsafe):
             self.concern(f"{self.prog} runs inline code ({how})")
 
@@ -411,6 +414,30 @@ class _Interpreter:
 
 
 _DONE, _STOP = -1, -2
+
+
+def without_strings(text: str, quotes: list[str]) -> str:
+    """Program text with the contents of its string literals (quoted by one of `quotes`,
+    backslash escapes, on one line) left out: a word inside a string is data, not code.
+    Text with a `/` is kept whole: a regex literal (`/"/`) and a division read alike without
+    a full parser, and misreading one would let a quote inside it hide real code."""
+    if "/" in text:
+        return text
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        j = i + 1
+        if ch in quotes:
+            while j < n and text[j] not in (ch, "\n"):
+                j += 2 if text[j] == "\\" else 1
+        if ch not in quotes or j >= n or text[j] != ch:
+            out.append(ch)  # not a string, or one that never ends on its line
+            i += 1
+            continue
+        out.append(ch + ch)
+        i = j + 1
+    return "".join(out)
 
 
 def interpreter(
