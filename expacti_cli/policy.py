@@ -242,14 +242,12 @@ class Programs(_SpecMapping):
         self._seen: dict[str, Any] = {}
 
     def get(self, name: str, default: Any = None) -> Any:
-        spec = self._seen.get(name)
-        if spec is None:
+        try:
+            spec = self._seen[name]
+        except KeyError:  # first look: programs the catalogue does not know are remembered too
             blob = self._blobs.get(name)
-            if blob is None:
-                return default
-
-            spec = self._seen[name] = _unpack(blob)
-        return spec
+            spec = self._seen[name] = None if blob is None else _unpack(blob)
+        return default if spec is None else spec
 
     def __getitem__(self, name: str) -> Any:
         spec = self.get(name)
