@@ -19,6 +19,7 @@ import contextlib
 import glob
 import os
 import pwd
+import resource
 import shutil
 import socket
 import statistics
@@ -117,14 +118,24 @@ def startup(rounds: int, url: str, tmp: str) -> None:
     for cmd, env in cases.values():  # warm caches
         time_run(cmd, env)
     times: dict[str, list[float]] = {k: [] for k in cases}
+    cpu: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(rounds):
         for name, (cmd, env) in cases.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             times[name].append(time_run(cmd, env))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     py = statistics.median(times["python -c pass"])
-    print(f"start-up, median of {rounds} rounds:")
+    py_cpu = statistics.median(cpu["python -c pass"])
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"start-up, median of {rounds} rounds (load average {load}):")
     for name, values in times.items():
-        med = statistics.median(values)
-        print(f"  {name:30s} {med * 1000:7.1f} ms  {med / py:5.2f}x python -c pass")
+        med, med_cpu = statistics.median(values), statistics.median(cpu[name])
+        print(
+            f"  {name:30s} {med * 1000:7.1f} ms  {med / py:5.2f}x python -c pass   "
+            f"cpu {med_cpu * 1000:6.1f} ms  {med_cpu / py_cpu:5.2f}x (the server's own time "
+            "is not in the client's cpu)"
+        )
 
 
 def throughput(label: str, urls: list[str], agents: int, decisions: int) -> None:
@@ -214,10 +225,13 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=16)
     parser.add_argument("--decisions", type=int, default=200)
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up figures")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         with server(tmp) as url:
             startup(opts.rounds, url, tmp)
+            if opts.startup_only:
+                return
             print(f"throughput, {opts.agents} concurrent agents x {opts.decisions} decisions:")
             throughput("one server, SQLite", [url], opts.agents, opts.decisions)
         if opts.no_pg:
