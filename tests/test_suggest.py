@@ -16,7 +16,7 @@ import pytest
 from expacti_cli import check, policy
 from expacti_cli.match import pattern_match
 from expacti_cli.policy import compile_pattern
-from expacti_cli.suggest import generalise
+from expacti_cli.suggest import generalise, pattern_problem
 from expacti_cli.tokenize import Command
 
 
@@ -161,3 +161,19 @@ def test_irreversible_and_protected_targets_stay_reviewed_under_a_learned_rm(
     # a protected path reached through `..` is still judged by what it is
     d = check.check(pol, line="rm a/../../../../../../etc/x.rc", agent="bot")
     assert d.verdict == "review" and d.rule is not None and d.rule.startswith("protected:")
+
+
+@pytest.mark.parametrize(
+    ("typed", "argv", "refused"),
+    [
+        ("rm '*.py'", ["rm", "ab.py"], True),  # any .py, dot and absolute paths included
+        ("rm ab.py", ["rm", "ab.py"], False),
+        ("sed -n '*' '[!*?[./~-]*'", ["sed", "-n", "/a/p", "ab.py"], True),
+        ("sed -n '[!*?[-]*' ab.py", ["sed", "-n", "/a/p", "ab.py"], False),
+        ("chmod '*' '[!*?[./~-]*[!]*?[/].sh'", ["chmod", "+x", "ab.sh"], True),
+    ],
+)
+def test_a_typed_pattern_may_be_narrower_never_broader(
+    builtin: Any, typed: str, argv: list[str], refused: bool
+) -> None:
+    assert (pattern_problem(builtin, typed, argv) is not None) is refused
