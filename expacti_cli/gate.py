@@ -15,7 +15,7 @@ from . import agentstate, anomaly, audit, execute, identity
 from . import policy as policy_mod
 from .decide import ALLOW, DENY, REVIEW, Decision, decide_argv, decide_line
 from .errors import ExitCode, GuardError, PolicyError
-from .request import Request as Request  # re-exported: what every mode builds
+from .request import Request as Request  # noqa: PLC0414 - re-exported (mypy): what every mode builds
 from .tokenize import Command, join
 
 TYPE_CHECKING = False
