@@ -15,9 +15,11 @@ was offered for is reported (it would teach nothing). `--why` sorts the reviews 
 10,000 lines by cause (the part of each line learning could least have helped with) and counts
 those no learner within issue 10's limits could have spared.
 
-Learned rules are applied in memory during the replay (an allow rule only ever changes a part
-that reached the policy's default, which is where "remember" is offered), so the replay does not
-recompile the policy after every approval; the final check uses the real engine.
+Learned rules join the policy's rule lists in memory during the replay, so every line is decided
+by the real engine (rules, protected effects and what an allow rule lifts) without recompiling
+the policy after each approval; after each approval the line is decided again, and a suggestion
+that does not allow the part it was offered for is reported. The final check writes the rules
+to a policy file and loads it as guard would.
 """
 
 from __future__ import annotations
@@ -42,56 +44,55 @@ if TYPE_CHECKING:
 
 
 class Learned:
-    """The rules learned so far, by agent, as compiled patterns."""
+    """The rules learned so far, as allow rules in the policy in memory: each line is decided by
+    the real engine (rules, then protected effects and what an allow rule lifts), as if every
+    learned rule were in the policy file, without recompiling the policy after each approval."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.by_agent: dict[str, list[tuple[str, list[tuple[str, ...]]]]] = {}
+        self.seen: list[tuple[str, str]] = []
+        self._seen: set[tuple[str, str]] = set()
+        self.ids: set[str] = set()
         self.count = 0
 
     def add(self, agent: str, pattern: str) -> None:
         from expacti_cli.policy import compile_pattern
+        from expacti_cli.remember import escape_glob
 
-        rules = self.by_agent.setdefault(agent, [])
-        if any(p == pattern for p, _ in rules):
+        if (agent, pattern) in self._seen:
             return
-        rules.append((pattern, compile_pattern(pattern)))
+        self._seen.add((agent, pattern))
+        self.seen.append((agent, pattern))
+        tokens = compile_pattern(pattern)
+        rule_id = f"learned-{self.count}"
+        rule: dict[str, Any] = {
+            "kind": "allow",
+            "id": rule_id,
+            "match": [pattern],
+            "patterns": [tokens],
+            "exact": [all(t[0] == "L" for t in tokens)],
+            "flags": [],
+            "global_flags": [],
+            "contains": [],
+            "agents": [escape_glob(agent)],
+            "expires": None,
+            "learned": {},
+            "reason": "",
+            "class": "",
+            "seq": 1_000_000 + self.count,  # after every built-in rule, as a later layer
+        }
+        head = tokens[0]
+        if head[0] == "L" and "/" not in head[1]:
+            self.policy._named(head[1]).append(rule)  # the rule lists in memory
+        else:
+            self.policy._wildcard().append(rule)
+        self.ids.add(rule_id)
         self.count += 1
 
-    def allows(self, agent: str, argv: list[str], *, exact_only: bool = False) -> str | None:
-        from expacti_cli.match import pattern_match
-        from expacti_cli.tokenize import Command
-
-        cmd = Command(argv, self.policy.programs)
-        for pattern, tokens in self.by_agent.get(agent, ()):
-            if exact_only and any(t[0] != "L" for t in tokens):
-                continue
-            if pattern_match(tokens, cmd):
-                return pattern
-        return None
-
-
-def verdict(decision: Any, agent: str, learned: Learned) -> tuple[str, list[str]]:
-    """The line's verdict with the learned rules, and the learned patterns that were needed:
-    a part that reached the default is allowed by any learned pattern; one a [[review]] rule
-    or an overridable concern sent to review only by a learned exact command (decide.py)."""
-    from expacti_cli.prompt import liftable
-
-    parts = decision.parts or [decision]
-    used = []
-    worst = "allow"
-    for part in parts:
-        v = part.verdict
-        if v == "review" and part.argv and not part.anomalies and not part.irreversible:
-            exact_only = part.rule is not None
-            if not exact_only or liftable(learned.policy, part.rule, part.argv[0]):
-                hit = learned.allows(agent, part.argv, exact_only=exact_only)
-                if hit is not None:
-                    used.append(hit)
-                    v = "allow"
-        if v == "deny" or (v == "review" and worst == "allow"):
-            worst = v
-    return worst, used
+    def used(self, decision: Any) -> list[str]:
+        """The learned rules that allowed a part of this decision."""
+        parts = decision.parts or [decision]
+        return [p.rule for p in parts if p.verdict == "allow" and p.rule in self.ids]
 
 
 # Why a line still went to a human, hardest first: a line counts once, under the part that
@@ -119,7 +120,7 @@ class Why:
         self.examples: dict[str, list[str]] = collections.defaultdict(list)
         self.forced = 0
 
-    def add(self, decision: Any, cmd: str, dangerous: bool, learned: Learned, agent: str) -> None:
+    def add(self, decision: Any, cmd: str, dangerous: bool) -> None:
         forced = True
         if dangerous:
             category, detail = "dangerous", "denied"
@@ -127,7 +128,7 @@ class Why:
             category, detail = "anomaly", ",".join(decision.anomalies)
         else:
             parts = decision.parts or [decision]
-            reasons = [self._part(p) for p in parts if self._open(p, learned, agent)]
+            reasons = [self._part(p) for p in parts if p.verdict == "review"]
             reasons = reasons or [("never", str(decision.rule), True)]
             order = list(CATEGORIES)
             category, detail, _ = min(reasons, key=lambda r: order.index(r[0]))
@@ -137,12 +138,6 @@ class Why:
         self.forced += forced
         if len(self.examples[category]) < 3:
             self.examples[category].append(cmd)
-
-    def _open(self, part: Any, learned: Learned, agent: str) -> bool:
-        """Is this part still under review with the rules learned so far?"""
-        if part.verdict != "review":
-            return False
-        return verdict(_Only(part), agent, learned)[0] == "review"
 
     def _part(self, part: Any) -> tuple[str, str, bool]:
         """(category, detail, forced): forced if no learner within issue 10's limits could have
@@ -155,6 +150,12 @@ class Why:
         rule, argv = part.rule, list(part.argv)
         if part.irreversible:
             return "irreversible", str(rule), True
+        if rule is not None and rule.startswith("protected:"):
+            pattern = suggest.for_protected(self.policy, argv) if argv else None
+            if pattern is None:
+                return "never", rule, True
+            kind = "exact" if pattern == suggest.exact(argv) else "new"
+            return kind, f"{rule}: {_program(argv)}", kind == "exact"
         if rule is not None:
             if argv and liftable(self.policy, rule, argv[0]):
                 return "exact", f"{rule}: {_program(argv)}", True
@@ -190,13 +191,6 @@ class Why:
             "exact command (inline code, shells, wrappers), or a script or module runs for "
             "the first time"
         )
-
-
-class _Only:
-    """One part as a decision of its own (for `verdict`)."""
-
-    def __init__(self, part: Any) -> None:
-        self.parts = [part]
 
 
 def _program(argv: list[str]) -> str:
@@ -240,7 +234,7 @@ def main() -> None:
     for i, row in enumerate(rows):
         agent = row.get("agent") or "anonymous"
         decision = check.check(pol, line=row["cmd"], agent=agent)
-        final, used = verdict(decision, agent, learned)
+        final, used = decision.verdict, learned.used(decision)
         dangerous = bool(row.get("dangerous_guess"))
         if final == "allow":
             if used and dangerous:
@@ -250,7 +244,7 @@ def main() -> None:
             continue
         reviewed[i] = True
         if why is not None and i >= window_start:
-            why.add(decision, row["cmd"], dangerous, learned, agent)
+            why.add(decision, row["cmd"], dangerous)
         if dangerous:
             continue  # the reviewer denies it
         suggestions = prompt.remember_suggestions(pol, decision, [])
@@ -258,16 +252,18 @@ def main() -> None:
             approved_once += 1
             continue
         offered += 1
-        for argv, pattern in suggestions:
+        for _argv, pattern in suggestions:
             learned.add(agent, pattern)
             kinds[pattern.split()[0]] += 1
-            if learned.allows(agent, argv) is None:
-                blind.append(pattern)  # guard proposed a rule its own command escapes
+        again = check.check(pol, line=row["cmd"], agent=agent)
+        still = {tuple(p.argv): p.reason for p in again.parts or [again] if p.verdict != "allow"}
+        # guard proposed a rule that does not allow the part it was offered for
+        blind += [f"{p} ({still[tuple(a)]})" for a, p in suggestions if tuple(a) in still]
     elapsed = time.perf_counter() - started
     if blind:
         print(f"suggestions that do not match the command they were offered for: {len(blind)}")
         for pattern in blind[:5]:
-            print(f"  {pattern[:120]!r}")
+            print(f"  {pattern[-160:]!r}")
     report(rows, reviewed, learned, slipped, offered, approved_once, kinds, elapsed)
     if why is not None:
         why.report(len(rows) - window_start)
@@ -311,16 +307,10 @@ def final_check(rows: list[dict[str, object]], learned: Learned, work: str) -> N
     from expacti_cli import check, policy
     from expacti_cli.remember import escape_glob
 
-    rules: list[dict[str, Any]] = []
-    for agent, patterns in learned.by_agent.items():
-        for n, (pattern, _) in enumerate(patterns):
-            rules.append(
-                {
-                    "id": f"learned-{len(rules)}-{n}",
-                    "match": pattern,
-                    "agents": [escape_glob(agent)],
-                }
-            )
+    rules = [
+        {"id": f"learned-{n}", "match": pattern, "agents": [escape_glob(agent)]}
+        for n, (agent, pattern) in enumerate(learned.seen)
+    ]
     path = os.path.join(work, "learned.toml")
     with open(path, "wb") as f:
         f.write(tomli_w.dumps({"allow": rules}).encode())

@@ -22,8 +22,19 @@ if TYPE_CHECKING:
 # argv can never hold a NUL byte, so no real argument is mistaken for it.
 DYNAMIC = "\0dynamic\0"
 
+# The character class that opens a shape learned for a name in the working tree (suggest.py:
+# not a glob, option, absolute, home or dot path). A glob token holding it stands for one plain
+# name the reviewer saw, so it never matches a word with a glob character (guard matches words
+# as written: `src/*` may be every file), a `..` component (`a/../../x` climbs out), or a word
+# known only at run time (its placeholder, `"$F"`, or DYNAMIC).
+SHAPE_CLASS = "[!*?[./~-]"
+_NOT_PLAIN = frozenset("*?[$`\0")
+
 
 def _token(tok: Token, word: str) -> bool:
+    if tok[0] == "G" and SHAPE_CLASS in tok[1]:
+        plain = _NOT_PLAIN.isdisjoint(word) and ".." not in word.split("/")
+        return plain and wildcard.match(tok[1], word)
     if word == DYNAMIC:
         return True
     if tok[0] == "L":

@@ -656,10 +656,29 @@ def compile_pattern(text: str) -> list[tuple[str, ...]]:
         if word == "**":
             tokens.append(("S",))
         elif is_glob(word):
-            tokens.append(("G", word))
+            literal = _escaped_literal(word)
+            tokens.append(("G", word) if literal is None else ("L", literal))
         else:
             tokens.append(("L", os.path.normpath(word) if i == 0 and "/" in word else word))
     return tokens
+
+
+def _escaped_literal(word: str) -> str | None:
+    """The text a glob stands for when each of its glob characters is escaped as `[c]` (how
+    `suggest.quote_token` spells a literal `*`, `?` or `[`), else None: such a pattern names
+    one exact command, and its token is the literal (an exact rule, `exact_only`)."""
+    out, i = [], 0
+    while i < len(word):
+        c = word[i]
+        if c == "[" and word[i + 2 : i + 3] == "]" and word[i + 1] in "*?[":
+            out.append(word[i + 1])
+            i += 3
+        elif c in "*?[":
+            return None
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
 
 
 def _split(text: str) -> list[str]:

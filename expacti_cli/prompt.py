@@ -182,7 +182,7 @@ def remember_suggestions(policy: Policy, decision: Any, argv: list[str]) -> list
     concern (opaque code a human can vouch for) sent to review gets the exact command, the only
     allow rule that lifts those. Nothing for irreversible parts, anomalies, or other rules and
     concerns (they always go to a human), nor for a command too long to whitelist."""
-    from .suggest import exact, generalise
+    from .suggest import exact, for_protected, generalise
 
     if decision.irreversible or decision.anomalies:
         return []
@@ -196,6 +196,8 @@ def remember_suggestions(policy: Policy, decision: Any, argv: list[str]) -> list
             continue  # no program name, or a word known only at run time
         if part.rule is None:
             pattern = generalise(policy, words)
+        elif part.rule.startswith("protected:"):
+            pattern = for_protected(policy, words)  # None for what no allow rule lifts
         elif liftable(policy, part.rule, words[0]):
             pattern = exact(words)
         else:

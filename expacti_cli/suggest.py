@@ -28,6 +28,8 @@ from __future__ import annotations
 import os
 import shlex
 
+from .match import SHAPE_CLASS
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -138,8 +140,10 @@ TRANSPARENT = frozenset(
 )
 # One argument that is not an option, an absolute, home or dot path, nor a shell glob that
 # expands to every name of the working directory (`*`, `*.py`): guard matches words as
-# written, so a glob the reviewer never saw must not pass for the one name they approved.
-SHAPE = "[!*?[./~-]*"
+# written, so a glob the reviewer never saw must not pass for the one name they approved. The
+# matcher reads a token holding SHAPE_CLASS as such a shape: it never matches a word with a glob
+# character anywhere, a `..` component, or a word known only at run time (match.py).
+SHAPE = SHAPE_CLASS + "*"
 _PROTECTING = ("deny", "irreversible", "review")
 KINDS = ("shell", "interpreter", "wrapper", "protected", "plain")
 
@@ -417,6 +421,38 @@ def generalise(policy: Policy, argv: list[str]) -> str | None:
     if kind != "plain":
         return exact(argv)
     return _pattern(argv[0], ops, wild=True)
+
+
+def for_protected(policy: Policy, argv: list[str]) -> str | None:
+    """The pattern "approve and remember" proposes for a command sent to review by a protected
+    effect (effects/judge.py), or None when no allow rule lifts one of its effects
+    (irreversible, self-tamper, privilege, a secret sent out).
+
+    The narrow pattern of `generalise` when it names every operation literally (`gh issue close
+    12` -> `gh issue close '[!*?[./~-]*'`, never `gh **`), else the exact command when that
+    lifts them all (persistence and code of unknown safety want the whole command). Checked
+    with the engine's own rule (`judge.lifts`), so what is remembered lifts the review."""
+    from .effects import judge
+    from .effects.model import LIFT
+    from .match import pattern_match
+    from .policy import compile_pattern
+    from .tokenize import Command
+
+    effects = [e for e in judge.effects_of(policy, argv, judge.context(policy)) if e.protected]
+    if not effects or any(LIFT.get(e.protected or "") == "never" for e in effects):
+        return None
+    cmd = Command(argv, policy.programs)
+    kind, ops = operation_kind(policy, argv)
+    # A protected operation keeps its options literally, its operands by shape (`_shaped`):
+    # `gh issue close **` would also lift `gh issue close 12 -R other/repo`.
+    narrow = _shaped(policy, argv, ops) if kind in ("plain", "protected") else None
+    for pattern in (narrow, exact(argv)):
+        if pattern is None:
+            continue
+        tokens = compile_pattern(pattern)
+        if pattern_match(tokens, cmd) and all(judge.lifts(tokens, e) for e in effects):
+            return pattern
+    return None
 
 
 def wrapped(policy: Policy, argv: list[str]) -> tuple[list[str], list[str]] | None:

@@ -42,23 +42,34 @@ def _literal(pattern: list[tuple[str, ...]], anchor: tuple[str, ...]) -> bool:
     return bool(anchor) and all(a in literal for a in anchor)
 
 
-def lifted(policy: Policy, cmd: Command, agent: str, effect: Effect) -> bool:
+def _how(effect: Effect) -> str:
     how = LIFT.get(effect.protected or "", "never")
+    if how == "literal" and not effect.anchor:
+        return "exact"  # nothing names the operation but the whole command
+    return how
+
+
+def lifts(pattern: list[tuple[str, ...]], effect: Effect) -> bool:
+    """Does an allow pattern that matches the command lift this effect? (Also what "approve
+    and remember" checks before it proposes a pattern for a protected operation.)"""
+    how = _how(effect)
+    if how == "exact":
+        return all(tok[0] == "L" for tok in pattern)
+    return how == "literal" and _literal(pattern, effect.anchor)
+
+
+def lifted(policy: Policy, cmd: Command, agent: str, effect: Effect) -> bool:
+    how = _how(effect)
     if how == "never":
         return False
-    if how == "literal" and not effect.anchor:
-        how = "exact"  # nothing names the operation but the whole command
     for rule in policy.candidates("allow", cmd.name):
         if not agent_applies(rule, agent):
             continue
-        exact = how == "exact"
-        pattern = matched_pattern(rule, cmd, exact_only=exact)
+        pattern = matched_pattern(rule, cmd, exact_only=how == "exact")
         if pattern is None:
             continue
-        if exact:
-            return True
         for compiled, text in zip(rule["patterns"], rule["match"], strict=False):
-            if text == pattern and _literal(compiled, effect.anchor):
+            if text == pattern and lifts(compiled, effect):
                 return True
     return False
 
