@@ -575,10 +575,14 @@ def _tags(c: _Command) -> None:
     anchor = tuple(c.argv[i] for i in inv.command_at)
     name = os.path.basename(c.argv[0])
     op = " ".join((name, *anchor))
+    # Code from the network with no subcommand (`npx prisma`, `uvx ruff`): the packages it
+    # fetches name the operation, so an allow rule lifts it only by spelling each of them.
+    packages = tuple(w.value for w in inv.words if w.role == "package")
     for tag in tags:
         cls = TAG_CLASS.get(tag or "")
         if cls:
-            c.add(tag or "", op, cls, anchor or (name,))
+            named = anchor or (packages if cls == "network-code" else ())
+            c.add(tag or "", op, cls, named or (name,))
             return
 
 
