@@ -12,7 +12,7 @@ A line is as strict as its strictest part: deny > review > allow.
 
 from __future__ import annotations
 
-from .match import DYNAMIC, agent_applies, matched_pattern
+from .match import DYNAMIC, OPERAND, agent_applies, matched_pattern
 from .tokenize import Command
 
 TYPE_CHECKING = False
@@ -247,13 +247,22 @@ def strictest(parts: list[Decision]) -> Decision:
 
 
 def could_become_stricter(
-    policy: Policy, argv: list[str], dynamic: tuple[int, ...] | list[int], agent: str
+    policy: Policy,
+    argv: list[str],
+    dynamic: tuple[int, ...] | list[int],
+    agent: str,
+    optionlike: tuple[int, ...] | list[int] | None = None,
 ) -> tuple[dict[str, Any], str] | None:
     """A deny or irreversible rule that would match for SOME run-time value of the dynamic
-    words (`x=-rf; rm $x /`): each stands for any argument and any option. (`[[review]]` rules
-    are left out: `git diff $(git merge-base a b)` could be `--ext-diff` in theory, and sending
-    every such line to a human would teach reviewers to approve without reading.)"""
-    probe = [DYNAMIC if i in dynamic else word for i, word in enumerate(argv)]
+    words (`x=-rf; rm $x /`): each stands for any argument, and those in `optionlike` (all, if
+    not given) for any option too. (`[[review]]` rules are left out: `git diff $(git
+    merge-base a b)` could be `--ext-diff` in theory, and sending every such line to a human
+    would teach reviewers to approve without reading.)"""
+    flags = dynamic if optionlike is None else optionlike
+    probe = [
+        (DYNAMIC if i in flags else OPERAND) if i in dynamic else word
+        for i, word in enumerate(argv)
+    ]
     cmd = Command(probe, policy.programs)
     for kind in ("deny", "irreversible"):
         hit = _first(policy, kind, cmd, agent)
@@ -294,7 +303,8 @@ def _decide_part(
     )
     dynamic = getattr(part, "dynamic", ())
     if decision.verdict == ALLOW and dynamic and part.argv:
-        hit = could_become_stricter(policy, part.argv, dynamic, agent)
+        optionlike = getattr(part, "optionlike", dynamic)
+        hit = could_become_stricter(policy, part.argv, dynamic, agent, optionlike)
         if hit:
             rule, pattern = hit
             words = ", ".join(part.argv[i] for i in dynamic)

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 # Stands for an argument known only at run time (`$x`, `$(cmd)`): it may be any word, any flag.
 # argv can never hold a NUL byte, so no real argument is mistaken for it.
 DYNAMIC = "\0dynamic\0"
+# Stands for a run-time argument that cannot be an option (`"$(id -u)"`, `build/$x`): any
+# word, no flag.
+OPERAND = "\0operand\0"
 
 # The character class that opens a shape learned for a name in the working tree (suggest.py:
 # not a glob, option, absolute, home or dot path). A glob token holding it stands for one plain
@@ -35,7 +38,7 @@ def _token(tok: Token, word: str) -> bool:
     if tok[0] == "G" and SHAPE_CLASS in tok[1]:
         plain = _NOT_PLAIN.isdisjoint(word) and ".." not in word.split("/")
         return plain and wildcard.match(tok[1], word)
-    if word == DYNAMIC:
+    if word in (DYNAMIC, OPERAND):
         return True
     if tok[0] == "L":
         return tok[1] == word
@@ -136,7 +139,7 @@ def _search(rx: Any, arg: str) -> bool:
 
 
 def _contains_holds(rule: dict[str, Any], cmd: Command) -> bool:
-    if DYNAMIC in cmd.argv:
+    if DYNAMIC in cmd.argv or OPERAND in cmd.argv:
         return True
     for expr in rule["contains"]:
         rx = contains_regex(expr)

@@ -120,6 +120,11 @@ _SHELL_LISTS = (
     "metadata_hosts",
     "recursive_readers",
     "recursive_flags",
+    # Run-time words that can never be an option (shell/options.py may_be_option).
+    "plain_variables",
+    "plain_producers",
+    # Directories of programs on PATH: a new name there takes over no command (shell/paths.py).
+    "command_dirs",
 )
 _PATH_LISTS = (
     "sensitive_paths",

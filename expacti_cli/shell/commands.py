@@ -115,6 +115,8 @@ def run(
     argv = [w.value for w in words]
     dynamic = tuple(k for k, w in enumerate(words) if not w.static)
     part = Part(argv, text, assignments, list(fr.via), dynamic)
+    if dynamic:
+        part.optionlike = _optionlike(s, words, dynamic, fr)
     part.redirects = [*fr.redirects, *(redirects or ())]
     part.env = {**fr.state.exported(), **{n: v for n, v in env if v is not None}}
     for c in concerns:
@@ -146,6 +148,18 @@ def run(
     catalogued(s, prog, words, fr, part, subst)
     if top or (fr.via and fr.via[-1] in ("command", "builtin")):
         changes(s, prog, words, fr, part)
+
+
+def _optionlike(
+    s: Session, words: list[Word], dynamic: tuple[int, ...], fr: Frame
+) -> tuple[int, ...]:
+    from .options import may_be_option
+
+    plain, producers = s.spec["plain_variables"], s.spec["plain_producers"]
+    functions = fr.source.functions
+    return tuple(
+        k for k in dynamic if may_be_option(words[k], plain, producers, fr.state.vars, functions)
+    )
 
 
 def _hashed(

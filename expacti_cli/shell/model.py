@@ -113,7 +113,8 @@ class Part:
     """One simple command.
 
     `dynamic` lists the indexes of argv words that are placeholders (source text of an
-    expansion bash resolves only at run time). Line state at the command (see state.py):
+    expansion bash resolves only at run time); `optionlike` those of them that may start with
+    `-` (options.may_be_option). Line state at the command (see state.py):
     `cwd` the absolute working directory or None when unknown; `redirects` its redirections;
     `env` the variables known there that the command's environment holds (exported ones and
     its own prefix assignments), by value; `order` its position among the parts in the order
@@ -127,6 +128,7 @@ class Part:
         "cwd",
         "dynamic",
         "env",
+        "optionlike",
         "order",
         "redirects",
         "stdin",
@@ -148,6 +150,7 @@ class Part:
         self.concerns: list[Concern] = []
         self.via = via
         self.dynamic = dynamic
+        self.optionlike = dynamic  # the dynamic words that may be options
         self.cwd: str | None = None
         self.redirects: list[Redirect] = []
         self.env: dict[str, str] = {}

@@ -205,3 +205,71 @@ def _writer_cluster(entry: dict[str, Any], words: list[Word], i: int, seen: _Wri
                 seen.files.append(value_word)
             break
     return i
+
+
+# -- run-time words that can be options ----------------------------------------------------
+
+
+def may_be_option(
+    word: Word, plain_variables: Any, plain_producers: Any, assigned: Any, functions: Any
+) -> bool:
+    """Could a run-time word be read as an option? A word bash splits may become several,
+    any of them `-R`. One that is not split cannot when it starts with a literal other than
+    `-` (`"build/$x"`, `"$HOME"/x`, `~`), with a variable the environment holds a plain value
+    in (`"$USER"`: [shell] plain_variables, not set in the line: `assigned`), or with a
+    substitution whose command prints no leading `-` (`"$(id -u)"`: plain_producers, not a
+    function of the line)."""
+    from ..wildcard import match
+
+    if word.split:
+        return True
+    t = word.value.lstrip('"')
+    if t.startswith("'") and len(t) > 1:
+        return t[1] == "-"
+    if t[:1] and t[0] not in "$`\\-*?[{":
+        return False  # a literal first character: `~` expands to a path
+    if t.startswith("\\") and len(t) > 1:
+        return t[1] == "-"
+    name = _leading_variable(t)
+    if name is not None:
+        return name not in plain_variables or name in assigned
+    command = _leading_substitution(t)
+    if command is None or not command or any(c in command for c in "$`'\"\\;&|<>(){}*?["):
+        return True
+    words = command.split()
+    if words[0] in functions:
+        return True
+    return not any(_same_words(match, p.split(), words) for p in plain_producers)
+
+
+def _leading_variable(t: str) -> str | None:
+    """NAME of a word that starts with exactly `$NAME` or `${NAME}` (no operator)."""
+    if t.startswith("${"):
+        end = t.find("}")
+        name = t[2:end] if end > 2 else ""
+    elif t.startswith("$"):
+        k = 1
+        while k < len(t) and (t[k].isalnum() or t[k] == "_"):
+            k += 1
+        name = t[1:k]
+    else:
+        return None
+    ok = name and not name[0].isdigit() and all(c.isalnum() or c == "_" for c in name)
+    return name if ok else None
+
+
+def _leading_substitution(t: str) -> str | None:
+    """The command of a word that starts with `$(…)` or `` `…` `` (first closing only)."""
+    if t.startswith("$(") and not t.startswith("$(("):
+        end = t.find(")")
+        return t[2:end].strip() if end > 0 else None
+    if t.startswith("`"):
+        end = t.find("`", 1)
+        return t[1:end].strip() if end > 0 else None
+    return None
+
+
+def _same_words(match: Any, pattern: list[str], words: list[str]) -> bool:
+    return len(pattern) == len(words) and all(
+        match(p, w) for p, w in zip(pattern, words, strict=True)
+    )

@@ -215,6 +215,8 @@ class SensitivePaths:
                 real = normal
             if real != normal:
                 found = index[1].hit(real)
+        if found and new_command(normal, self._spec["command_dirs"], self._home):
+            return None
         return found
 
 
@@ -231,3 +233,37 @@ def _locations() -> list[tuple[str, str]]:
 def _names(tail: list[str]) -> bool:
     """Does a pattern's tail name something (a segment that is not only wildcards)?"""
     return any(seg.strip("*?") for seg in tail)
+
+
+# bash(1) SHELL BUILTIN COMMANDS: names that run something already, wherever PATH points.
+_BUILTINS = frozenset(
+    "alias bg bind break builtin caller cd command compgen complete compopt continue declare "  # noqa: SIM905
+    "dirs disown echo enable eval exec exit export false fc fg getopts hash help history jobs "
+    "kill let local logout mapfile popd printf pushd pwd read readarray readonly return set "
+    "shift shopt source suspend test times trap true type typeset ulimit umask unalias unset "
+    "wait".split()
+)
+_HOMES = ("/home/*/", "/root/", "/Users/*/")
+
+
+def new_command(path: str, dirs: Any, home: str, known: Any = None) -> bool:
+    """Is `path` a file right in a directory of programs on PATH ([shell] command_dirs,
+    `~/.local/bin`) under a name that runs nothing yet: no builtin, no program of that name
+    on PATH or in that directory, none `known(name)` says guard knows? A new name there takes
+    over no command a later line would run (`install build/tool ~/bin/tool`)."""
+    from ..wildcard import match
+
+    directory, name = os.path.split(os.path.normpath(path))
+    if not name or name in _BUILTINS or (known is not None and known(name)):
+        return False
+    globs = [
+        *(home + d[1:] for d in dirs if d.startswith("~/")),
+        *(h + d[2:] for d in dirs if d.startswith("~/") for h in _HOMES),
+        *(d for d in dirs if not d.startswith("~")),
+    ]
+    if not any(match(g, directory) for g in globs):
+        return False
+    for d in [*os.environ.get("PATH", "").split(os.pathsep), directory]:
+        if d and os.path.lexists(os.path.join(d, name)):
+            return False
+    return True

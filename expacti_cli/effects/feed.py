@@ -1,0 +1,172 @@
+"""What flows between the commands of a line besides files: printed words and downloads.
+
+A command's output is known when its words say it: `echo`/`printf` print their operands, `find`
+prints the paths below its starting points that its `-name` tests admit (as path globs,
+`~/.ssh/**/id_*`), and a filter fed by a pipe passes on (part of) what it was given. A wrapper
+that fills in words (`xargs` from its input, `find -exec … {}` with each path found) hands them
+to the command it runs, whose `{}` words then stand for them: `echo ~/.ssh/id_rsa | xargs cat`
+reads the key. Words read from a file the line does not show (`xargs cat < list`, `xargs -a
+list`) are unseen: any path at all. A download printed to a pipe (`curl URL | tar x`) is
+fetched data: what an unpacking command makes of it is code from the network if it runs later.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..grammar.scan import Word
+
+UNSEEN = "\0unseen\0"  # prefix of a feed word read from a file the line does not show
+FILL = "{}"  # how a filled word reads in a command a wrapper runs (shell.wrappers.fill)
+_MAX_WORDS = 32
+# find(1) options before the starting points, and those of them that take a value.
+_FIND_LEADING = ("-H", "-L", "-P", "-D", "-O")
+_FIND_NAME_TESTS = ("-name", "-iname")
+
+
+def found(argv: list[str]) -> list[str]:
+    """The paths find finds, as globs: each starting point (when a name test could admit it)
+    and START/**/NAME for each `-name` / `-iname` not negated (`*` when there is none)."""
+    i = 1
+    while i < len(argv) and argv[i].startswith(_FIND_LEADING):
+        i += 2 if argv[i] == "-D" else 1
+    starts: list[str] = []
+    while i < len(argv) and argv[i][:1] not in ("-", "(", "!", ")", ","):
+        starts.append(argv[i])
+        i += 1
+    names = [
+        argv[k + 1]
+        for k in range(i, len(argv) - 1)
+        if argv[k] in _FIND_NAME_TESTS and argv[k - 1] not in ("!", "-not")
+    ]
+    names = names or ["*"]
+    out: list[str] = []
+    for start in starts or ["."]:
+        out.append(start)
+        out.extend(f"{start.rstrip('/') or '/'}/**/{name}" for name in names)
+    return out[:_MAX_WORDS]
+
+
+def printed(words: list[Word]) -> list[str]:
+    """The words an `echo`/`printf` prints, split where xargs splits them."""
+    out: list[str] = []
+    for w in words:
+        if w.role == "printed":
+            out.extend(w.value.split())
+    return out[:_MAX_WORDS]
+
+
+def fill(words: list[Word], feed: list[str]) -> list[Word]:
+    """The command's words with each `{}` standing for the words fed to it (same role)."""
+    from ..grammar.scan import Word
+
+    out: list[Word] = []
+    for w in words:
+        if FILL not in w.value:
+            out.append(w)
+            continue
+        for value in feed:
+            filled = value if value.startswith(UNSEEN) else w.value.replace(FILL, value)
+            out.append(Word(w.role, filled, w.index, w.option))
+    return out
+
+
+def unseen(source: str) -> list[str]:
+    return [UNSEEN + source]
+
+
+def is_unseen(value: str) -> bool:
+    return value.startswith(UNSEEN)
+
+
+def unseen_source(value: str) -> str:
+    return value[len(UNSEEN) :]
+
+
+def unpacks(view: dict[str, Any], argv: list[str], options: list[tuple[Any, ...]]) -> bool:
+    """Does this call unpack an archive into files ([X] unpacks: options, or globs of a first
+    word that is not an option, tar's traditional `xzf`)?"""
+    from ..wildcard import match
+
+    spec = view.get("unpacks") or ()
+    names = {o for o, _, _ in options}
+    if any(u in names for u in spec if u.startswith("-")):
+        return True
+    first = argv[1] if len(argv) > 1 else ""
+    return (
+        bool(first)
+        and not first.startswith("-")
+        and any(match(u, first) for u in spec if not u.startswith("-"))
+    )
+
+
+def extraction_dir(cwd: str | None, into: list[str], home: str) -> str | None:
+    """Where an unpacking command writes: its `into` directory, else the working directory."""
+    from ..shell.paths import resolve
+
+    if into:
+        return resolve(into[-1], cwd, home)
+    return cwd
+
+
+def below(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def split_dir(path: str) -> tuple[str, str]:
+    return os.path.dirname(path), os.path.basename(path)
+
+
+# -- the line state between commands (called by resolve) -----------------------------------
+
+
+def unpacked(c: Any, stdin: str | None) -> None:
+    """An archive unpacked from a download (`curl URL | tar x`, `tar xf` of a file fetched
+    earlier in the line): every file it writes below its directory is fetched code."""
+    view, inv, line = c.view, c.inv, c.ctx.line
+    if view is None or inv is None or not unpacks(view, c.argv, inv.options):
+        return
+    fetched = stdin == "pipe" and line.fetched_pipe is not None
+    for w in inv.words:
+        if fetched:
+            break
+        if w.role in ("read", "write") and w.option in (None, "-f", "--file"):
+            path = c.path(w.value)
+            fetched = bool(path) and line.origin(path) == "fetched"
+    if fetched:
+        into = [w.value for w in inv.words if w.role == "into"]
+        directory = extraction_dir(c.cwd, into, c.ctx.home)
+        if directory:
+            line.made[directory] = "fetched"
+
+
+def carry(c: Any, stdin: str | None, redirects: Any) -> None:
+    """What the next command sees of this one: the words a filling wrapper hands to the
+    command it runs (`feed`), what this one prints (`output`), a download it prints."""
+    view, inv, line = c.view, c.inv, c.ctx.line
+    fills = view.get("fills") if view else None
+    prior = line.output if stdin == "pipe" else None
+    if fills == "found":
+        line.feed = found(c.argv)
+    elif fills == "input":
+        files = [w.value for w in inv.words if w.role == "read"] if inv else []
+        files += [r.path for r in redirects if r.op == "<" and r.path]
+        line.feed = unseen(files[-1]) if files else prior
+    if fills == "found":
+        line.output = line.feed
+    elif inv is not None and any(w.role == "printed" for w in inv.words):
+        line.output = printed(inv.words)
+    elif stdin == "pipe" and not c.reads and not fills:
+        line.output = prior  # a filter passes on part of what it was given
+    else:
+        line.output = None
+    spec = inv.spec if inv is not None and inv.spec else {}
+    downloads = view is not None and "fetch" in (spec.get("effect"), view["effect"])
+    if downloads and not c.writes:
+        line.fetched_pipe = " ".join(c.argv[:3])
+    elif stdin != "pipe":
+        line.fetched_pipe = None
