@@ -25,19 +25,33 @@ DYNAMIC = "\0dynamic\0"
 # word, no flag.
 OPERAND = "\0operand\0"
 
+
 # The character class that opens a shape learned for a name in the working tree (suggest.py:
 # not a glob, option, absolute, home or dot path). A glob token holding it stands for one plain
 # name the reviewer saw, so it never matches a word with a glob character (guard matches words
-# as written: `src/*` may be every file), a `..` component (`a/../../x` climbs out), or a word
-# known only at run time (its placeholder, `"$F"`, or DYNAMIC).
+# as written: `src/*` may be every file) or a `:`, a `..` component (`a/../../x` climbs out),
+# or a word known only at run time (its placeholder, `"$F"`, or DYNAMIC). A token holding
+# TEXT_CLASS is learned free text (an option's value with spaces, `--comment 'fixed in 2.1'`):
+# any text but a word known only at run time (`"$GITHUB_TOKEN"` is not the text approved).
 SHAPE_CLASS = "[!*?[./~-]"
-_NOT_PLAIN = frozenset("*?[$`\0")
+TEXT_CLASS = "[!$-]"
+_RUNTIME = frozenset("$`\0")
+# Not in a plain name: glob characters, and `:`, which scp, rsync, docker cp and git push
+# refspecs (`a:main`) read as another place.
+_NOT_NAME = frozenset("*?[:")
+
+
+def _shape_holds(glob: str, word: str) -> bool:
+    if not _RUNTIME.isdisjoint(word):
+        return False
+    if SHAPE_CLASS in glob and (not _NOT_NAME.isdisjoint(word) or ".." in word.split("/")):
+        return False
+    return wildcard.match(glob, word)
 
 
 def _token(tok: Token, word: str) -> bool:
-    if tok[0] == "G" and SHAPE_CLASS in tok[1]:
-        plain = _NOT_PLAIN.isdisjoint(word) and ".." not in word.split("/")
-        return plain and wildcard.match(tok[1], word)
+    if tok[0] == "G" and (SHAPE_CLASS in tok[1] or TEXT_CLASS in tok[1]):
+        return _shape_holds(tok[1], word)
     if word in (DYNAMIC, OPERAND):
         return True
     if tok[0] == "L":

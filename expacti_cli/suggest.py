@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import shlex
 
-from .match import SHAPE_CLASS
+from .match import SHAPE_CLASS, TEXT_CLASS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -108,6 +108,10 @@ DESTRUCTIVE_OPS = frozenset(
         ("cargo", "publish"),
     )
 )
+# Of those, the ones whose destructive forms are options or refspec spellings the catalogue
+# marks irreversible (`git push --force`, `+main`, `:old`): the branches pushed are
+# remembered by their family (`_branches`), never a bare name or another remote.
+REFSPEC_OPS = frozenset((("git", "push"),))
 # Wrappers that run their command unchanged (a time limit, a priority, a project environment):
 # remembered as the wrapper's own words, literally, then the command's own narrow pattern.
 # Any other wrapper (sudo, env, xargs, ssh, ...) is remembered only exactly.
@@ -144,6 +148,9 @@ TRANSPARENT = frozenset(
 # matcher reads a token holding SHAPE_CLASS as such a shape: it never matches a word with a glob
 # character anywhere, a `..` component, or a word known only at run time (match.py).
 SHAPE = SHAPE_CLASS + "*"
+# Free text, an option's value with a space (`--comment 'fixed in 2.1'`): the matcher refuses a
+# word known only at run time for it (match.TEXT_CLASS).
+TEXT = TEXT_CLASS + "* *"
 _PROTECTING = ("deny", "irreversible", "review")
 KINDS = ("shell", "interpreter", "wrapper", "protected", "plain")
 
@@ -446,6 +453,8 @@ def for_protected(policy: Policy, argv: list[str]) -> str | None:
     # A protected operation keeps its options literally, its operands by shape (`_shaped`):
     # `gh issue close **` would also lift `gh issue close 12 -R other/repo`.
     narrow = _shaped(policy, argv, ops) if kind in ("plain", "protected") else None
+    if kind == "wrapper":
+        narrow = _runs_package(policy, argv)
     for pattern in (narrow, exact(argv)):
         if pattern is None:
             continue
@@ -453,6 +462,27 @@ def for_protected(policy: Policy, argv: list[str]) -> str | None:
         if pattern_match(tokens, cmd) and all(judge.lifts(tokens, e) for e in effects):
             return pattern
     return None
+
+
+def _runs_package(policy: Policy, argv: list[str]) -> str | None:
+    """A wrapper that fetches a package and runs its command (`npx [OPTIONS] PKG ARGS`): its
+    words up to the package literally (the package names the operation), then the narrow
+    pattern of the command it runs, which the shell analysis also decides as a part of its own
+    (`npx -y prisma generate` -> `npx -y prisma generate **`)."""
+    name = os.path.basename(argv[0].rstrip("/")) or argv[0]
+    view = policy.grammars.get(name)
+    if view is None:
+        return None
+    from .grammar.scan import scan
+
+    words = scan(argv, view).words
+    at = next((w.index for w in words if w.role == "package" and w.option is None), None)
+    inner = generalise(policy, argv[at:]) if at is not None else None
+    first = program_word(argv[at]) if at is not None else ""
+    if at is None or inner is None or not inner.startswith(first + " "):
+        return None
+    head = [program_word(argv[0]), *(quote_token(w) for w in argv[1 : at + 1])]
+    return _fits(" ".join(head) + inner[len(first) :], argv)
 
 
 def wrapped(policy: Policy, argv: list[str]) -> tuple[list[str], list[str]] | None:
@@ -505,7 +535,8 @@ def _shaped(policy: Policy, argv: list[str], ops: list[str]) -> str | None:
     name = os.path.basename(argv[0].rstrip("/")) or argv[0]
     if name in REMOVERS:
         return _files_by_kind(policy, name, argv)
-    if name in DESTRUCTIVE or (name, *ops[:1]) in DESTRUCTIVE_OPS:
+    refspecs = (name, *ops[:1]) in REFSPEC_OPS
+    if name in DESTRUCTIVE or ((name, *ops[:1]) in DESTRUCTIVE_OPS and not refspecs):
         return exact(argv)
     from .tokenize import Command
 
@@ -516,10 +547,61 @@ def _shaped(policy: Policy, argv: list[str], ops: list[str]) -> str | None:
         return exact(argv)
     rest = cmd.args[len(ops) :]
     start = len(argv) - len(rest)
+    if refspecs:
+        return _fits(" ".join([*(quote_token(w) for w in argv[:start]), *_branches(rest)]), argv)
     scripts = _script_words(policy, name, argv)
+    texts = _text_values(policy, name, argv, start)
     words = [program_word(argv[0]), *(quote_token(w) for w in argv[1:start])]
-    words += [_script(w) if start + j in scripts else _shape(w) for j, w in enumerate(rest)]
+    for i, word in enumerate(rest, start):
+        if i in scripts:
+            words.append(_script(word))
+        elif i in texts:
+            opt, eq, _ = word.partition("=") if word.startswith("-") else ("", "", word)
+            words.append(_glob(opt + eq, ("", TEXT)))
+        else:
+            words.append(_shape(word))
     return _fits(" ".join(words), argv)
+
+
+def _text_values(policy: Policy, name: str, argv: list[str], start: int) -> set[int]:
+    """The argv indexes (from `start`) of option values that are free text: a value with a
+    space (`--comment 'fixed in 2.1'`, `--title=a b`) of an option whose value the grammar
+    gives no role (not a path, host, URL, code or SQL), with no `$` or backtick (a run-time
+    word) and not itself an option. Such text is remembered by its kind, `TEXT`."""
+    roles: dict[int, str] = {}
+    view = policy.grammars.get(name)
+    if view is not None:
+        from .grammar.scan import scan
+
+        roles = {w.index: w.role for w in scan(argv, view).words}
+    found = set()
+    for i in range(max(start, 1), len(argv)):
+        prev, word = argv[i - 1], argv[i]
+        opt, eq, value = word.partition("=")
+        if word.startswith("--") and eq:
+            prev, word = opt, value  # `--title=a b`
+        elif not (prev.startswith("-") and prev != "--" and "=" not in prev) or i - 1 < start:
+            continue
+        plain = " " in word and not any(c in word for c in "$`\0") and word[:1] != "-"
+        if plain and roles.get(i) in (None, "value"):
+            found.add(i)
+    return found
+
+
+def _branches(rest: list[str]) -> list[str]:
+    """`git push`'s words after the operation: options and the remote literally, each branch
+    by its family (`feat/api-keys` -> `feat/[!*?[./~-]*`, any other branch named `feat/...`);
+    a branch with no family (`dev`, `main`), or any other refspec, literally."""
+    words, remote = [], False
+    for word in rest:
+        family, slash, leaf = word.rpartition("/")
+        plain = remote and slash and family[:1].isalnum() and leaf[:1].isalnum()
+        if plain and ".." not in word and not any(c in word for c in "*?[:+$`\\ \0"):
+            words.append(_glob(family + "/", ("", SHAPE)))
+        else:
+            words.append(quote_token(word))
+        remote = remote or not word.startswith("-")
+    return words
 
 
 def _files_by_kind(policy: Policy, name: str, argv: list[str]) -> str | None:
@@ -550,7 +632,7 @@ def _kind(path: str) -> str:
     right before it either: `src/*.py` is every such file); else the path itself."""
     stem, ext = os.path.splitext(path)
     plain = path[:1] not in "/~.-" and ".." not in path and ext[1:].isalnum() and ext.isascii()
-    if not plain or len(stem) < 2 or any(c in path for c in "*?[]$\0\n"):
+    if not plain or len(stem) < 2 or any(c in path for c in "*?[]$:\0\n"):
         return quote_token(path)
     return shlex.quote(f"{SHAPE}[!]*?[/]{ext}")
 
@@ -558,9 +640,10 @@ def _kind(path: str) -> str:
 def _script_words(policy: Policy, name: str, argv: list[str]) -> set[int]:
     """The argv indexes of a script-driven editor's script text (sed's `s/a/b/`, `-e '/x/d'`):
     the values of its script options, or else its first operand. Only for a writer whose
-    catalogue entry names `script_options` and whose grammar reads the script as a plain value
-    (not a file): what such a script may do beyond editing (sed's `e`, `w`) is a `[[review]]`
-    rule's business, which only the exact command lifts, so the text itself is not kept."""
+    catalogue entry names `script_options` and whose grammar reads the script as text (a
+    value, or a sed script; not a file): what such a script may do beyond editing (sed's `e`,
+    `w`) is a `[[review]]` rule's business, which only the exact command lifts, so the text
+    itself is not kept."""
     family = _family(policy.shell, "writer", name)
     entry = policy.shell["writers"].get(family) if family else None
     view = policy.grammars.get(name)
@@ -571,9 +654,14 @@ def _script_words(policy: Policy, name: str, argv: list[str]) -> set[int]:
     inv = scan(argv, view)
     options = set(entry["script_options"])
     if any(o in options for o, _, _ in inv.options):
-        return {w.index for w in inv.words if w.option in options and w.role == "value"}
+        return {w.index for w in inv.words if w.option in options and w.role in _SCRIPT_ROLES}
     first = next((w for w in inv.words if w.option is None), None)
-    return {first.index} if first is not None and first.role == "value" else set()
+    return {first.index} if first is not None and first.role in _SCRIPT_ROLES else set()
+
+
+# How a grammar reads an editor's script: a plain value, or sed's script (whose `r`/`w` files
+# the effects read from it).
+_SCRIPT_ROLES = ("value", "sed-script")
 
 
 def _script(word: str) -> str:
@@ -600,7 +688,7 @@ def _value_glob(value: str) -> tuple[str, str]:
     if sep or (":" in host and host.split(":")[-1].isdigit()):
         prefix = f"{scheme}{sep}{host}{slash}"
         return (prefix, "*") if path else (value, "")
-    if not value or ".." in value or any(c in value for c in "$\0*?["):
+    if not value or ".." in value or any(c in value for c in "$\0*?[:"):
         return value, ""
     if value.startswith("./") and len(value) > 2 and value[2] not in "/~.-":
         return "./", SHAPE  # a name in the working directory, spelled with ./
