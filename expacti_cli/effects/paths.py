@@ -143,8 +143,10 @@ class PathClasses:
     def _found_hits(self, cls: str, base: str, glob: str) -> str | None:
         """A pattern of `cls` that a file named `glob` at any depth below `base` could be
         (what `find BASE -name GLOB` finds): one below `base` whose name the glob matches (or
-        that takes any name, `X/**`), one covering all of `base`, or, for a glob that names
-        something (not `*`), a pattern of any directory (`**/.env`)."""
+        that takes any name, `X/**`), one covering all of `base`, or a pattern of any
+        directory (`**/.env`) that the glob names specifically (`.env*`, `id_*`, `*.pem` for
+        `**/*.pem`; not `*.json` for `**/credentials.json`: a search by extension alone, like
+        `grep -r --include`, is not a search for credentials)."""
         from ..wildcard import match
 
         prefix = base.rstrip("/") + "/"
@@ -155,7 +157,7 @@ class PathClasses:
             text = "/".join(pattern)
             last = pattern[-1]
             if pattern[0] == "**":
-                hit = named and match(glob, last)
+                hit = named and match(glob, last) and _specific(glob, last)
             elif text.startswith(prefix):
                 hit = last == "**" or match(glob, last)
             else:
@@ -185,3 +187,9 @@ class PathClasses:
         host = host.split("]", 1)[0] + "]" if host.startswith("[") else host.split(":", 1)[0]
         host = host.lower().rstrip(".")
         return host if host in self._shell.get("metadata_hosts", ()) else None
+
+
+def _specific(glob: str, name: str) -> bool:
+    """Does a name glob aim at `name` rather than at a kind of file: it starts with literal
+    text (`.env*`, `id_*`) or is the pattern's own name (`*.pem` for `*.pem`)?"""
+    return glob == name or glob[:1] not in ("*", "?", "[")

@@ -203,7 +203,7 @@ class _Command:
             return
         inv = self.inv
         for other in inv.words if inv else ():
-            if other.role not in ("write", "meta"):
+            if other.role not in ("write", "meta", "made-dir"):
                 continue
             path = self.path(other.value)
             for p in self.ctx.line.aliases(path) if path else [other.value]:
@@ -522,10 +522,11 @@ def _tags(c: _Command) -> None:
     if view is None or inv is None:
         return
     # A subcommand's own effect speaks for it (`pass ls` reads even if `pass NAME` shows a
-    # secret); the program's effect for a call without a known subcommand.
+    # secret); the program's effect for a call without a known subcommand. `bare` is the
+    # program alone (`vercel` deploys; `vercel env list` reads).
     own = inv.spec.get("effect") if inv.spec else None
     tags = [own] if own else [view["effect"]]
-    if not inv.operands and not inv.options and view["bare"]:
+    if not inv.command and not inv.operands and not inv.options and view["bare"]:
         tags.append(view["bare"])
     anchor = tuple(c.argv[i] for i in inv.command_at)
     name = os.path.basename(c.argv[0])
@@ -669,10 +670,21 @@ def _pipeline(c: _Command, stdin: str | None) -> None:
     """Carry what this command read to the next command of its pipeline."""
     if stdin == "pipe" and c.view is not None and c.view.get("sends_stdin"):
         c.sends_stdin()
+    _kept_secret(c, redirects)
     if stdin == "pipe":
         c.ctx.line.piped = c.ctx.line.piped + c.reads  # a filter passes its input on
     else:
         c.ctx.line.piped = list(c.reads)
+
+def _kept_secret(c: _Command, redirects: list[Any]) -> None:
+    """Secrets read with standard output sent only into files that are secrets themselves
+    (`cat a.key a.crt > a.pem`, `echo "K=$API_KEY" >> .env`) are shown to no one: the copy is
+    as protected as what it was made from (a later read of it is a secret read)."""
+    outs = [r.path for r in redirects if r.writes and r.fd == 1]
+    if not outs or any(p is None or not c.ctx.classes.hit("secret", p, None) for p in outs):
+        return
+    c.effects = [e for e in c.effects if not (e.kind == "read" and e.protected == "secret")]
+
 
 
 def _edit_in_place(inv: Invocation) -> None:

@@ -69,6 +69,7 @@ EFFECT_ROLES = {
     "meta": "a path whose metadata (mode, times) the program changes",
     "owner": "a path whose owner or group the program changes",
     "dir": "a directory the program works in (relative paths resolve against it)",
+    "made-dir": "a directory the program creates (empty: nothing in it runs or is read)",
     "keyfile": "a key or credential file the program reads",
     "config": "a configuration file the program reads (it can make it run code)",
     "host": "a host the program connects to",
