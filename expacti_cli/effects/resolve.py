@@ -16,6 +16,8 @@ from ..shell.paths import resolve as resolve_path
 from ..wildcard import match as wildcard_match
 from . import feed, words
 from .model import TAG_CLASS, Effect
+from .values import HANDLERS as _VALUE_ROLES
+from .values import remote_secret, split_keyval
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -151,7 +153,7 @@ class _Command:
             source = feed.unseen_source(w.value)
             self.add("read", f"reads the files named in {source}, unseen", "secret", ())
             return
-        hit = self.hit("secret", w.value)
+        hit = self.hit("secret", w.value) or remote_secret(self, w.value)
         path = self.path(w.value)
         if not hit and path:  # through a link made earlier in the line
             for alias in self.ctx.line.aliases(path)[1:]:
@@ -326,8 +328,9 @@ class _Command:
             self.add("change", f"copies to {w.value}", "production", anchor or (name,))
 
     def keyval(self, w: Word) -> None:
-        key, eq, value = w.value.partition("=")
-        role = self.key_role(w.option, key) if eq else None
+        pair = split_keyval(w.value)
+        key, value = pair or ("", "")
+        role = self.key_role(w.option, key) if pair else None
         if role:
             self.role(_word(role, value, w))
 
@@ -392,7 +395,9 @@ class _Command:
                     self.add("send", f"sends ${name} to a host", "secret-exfiltration", ())
                     return
         at = value.find("@") if w.option in ("-F", "--form") else (0 if value[:1] == "@" else -1)
-        if w.option == "--data-urlencode" and "=" not in value.partition("@")[0]:
+        if w.option in ("-F", "--form") and "=<" in value:  # `name=<FILE`: its content (curl(1))
+            at = value.find("=<") + 1 if at < 0 else min(at, value.find("=<") + 1)
+        if w.option in ("--data-urlencode", "--variable") and "=" not in value.partition("@")[0]:
             at = value.find("@")  # `name@FILE`: the file's content, encoded
         if at >= 0 and value[at + 1 :].split(";", 1)[0] == "-":
             self.sends_stdin()
@@ -420,7 +425,10 @@ class _Command:
         return bool(hosts) and all(h.lower().startswith(_LOOPBACK) for h in hosts)
 
     def sql(self, w: Word) -> None:
-        from .sql import changes, irreversible, secrets
+        from .sql import changes, files, irreversible, secrets
+
+        for role, path in files(words.unquote(w.value)):  # `.output F`, `VACUUM INTO 'F'`
+            self.role(_word(role, path, w))
 
         for why in changes(w.value)[:1]:
             cls = "irreversible" if irreversible(why) else "production"
@@ -512,6 +520,7 @@ _ROLES = {
     "dest": _Command.dest,
     "meta": _Command.meta,
     "owner": _Command.owner,
+    **_VALUE_ROLES,
 }
 _LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")  # noqa: S104
 
@@ -661,20 +670,11 @@ def resolve(
         saved, ctx.line.piped = ctx.line.piped, stdin_file
         c.sends_stdin()
         ctx.line.piped = saved
+    _kept_secret(c, redirects)
     _pipeline(c, stdin)
     feed.carry(c, stdin, redirects)
     return c.effects
 
-
-def _pipeline(c: _Command, stdin: str | None) -> None:
-    """Carry what this command read to the next command of its pipeline."""
-    if stdin == "pipe" and c.view is not None and c.view.get("sends_stdin"):
-        c.sends_stdin()
-    _kept_secret(c, redirects)
-    if stdin == "pipe":
-        c.ctx.line.piped = c.ctx.line.piped + c.reads  # a filter passes its input on
-    else:
-        c.ctx.line.piped = list(c.reads)
 
 def _kept_secret(c: _Command, redirects: list[Any]) -> None:
     """Secrets read with standard output sent only into files that are secrets themselves
@@ -685,6 +685,15 @@ def _kept_secret(c: _Command, redirects: list[Any]) -> None:
         return
     c.effects = [e for e in c.effects if not (e.kind == "read" and e.protected == "secret")]
 
+
+def _pipeline(c: _Command, stdin: str | None) -> None:
+    """Carry what this command read to the next command of its pipeline."""
+    if stdin == "pipe" and c.view is not None and c.view.get("sends_stdin"):
+        c.sends_stdin()
+    if stdin == "pipe":
+        c.ctx.line.piped = c.ctx.line.piped + c.reads  # a filter passes its input on
+    else:
+        c.ctx.line.piped = list(c.reads)
 
 
 def _edit_in_place(inv: Invocation) -> None:

@@ -204,3 +204,85 @@ def changes(text: str) -> list[str]:
             if why:
                 (pending if in_tx else found).append(why)
     return found + pending
+
+
+# Client commands that name a file, and what the client does with it: sqlite3 dot-commands
+# (https://sqlite.org/cli.html), psql meta-commands (psql(1)), mysql client commands (mysql(1)
+# "mysql Client Commands"). `first`/`last`: which argument names the file.
+_CLIENT_FILES = {
+    ".output": ("write", "first"),
+    ".once": ("write", "first"),
+    ".log": ("write", "first"),
+    ".save": ("write", "first"),
+    ".backup": ("write", "last"),
+    ".clone": ("write", "first"),
+    ".import": ("read", "first"),
+    ".read": ("read", "first"),
+    ".restore": ("read", "last"),
+    ".open": ("database", "last"),
+    ".load": ("program", "first"),
+    "\\o": ("write", "first"),
+    "\\out": ("write", "first"),
+    "\\w": ("write", "first"),
+    "\\write": ("write", "first"),
+    "\\g": ("write", "first"),
+    "\\i": ("read", "first"),
+    "\\include": ("read", "first"),
+    "\\ir": ("read", "first"),
+    "\\include_relative": ("read", "first"),
+    "tee": ("write", "first"),
+    "\\T": ("write", "first"),
+    "source": ("read", "first"),
+    "\\.": ("read", "first"),
+}
+# Arguments that name no file (`.output stdout`, `.log off`).
+_NO_FILE = ("stdout", "stderr", "off", "on", "-")
+
+
+def files(text: str) -> list[tuple[str, str]]:
+    """[(role, path)] of the files SQL text and client commands in it read or write: `role`
+    is read, write, database, program (code it loads) or command (`.output |CMD`)."""
+    out: list[tuple[str, str]] = []
+    for line in text.split("\n"):
+        words = _client_words(line)
+        head = words[0] if words else ""
+        spec = _CLIENT_FILES.get(head if head[:1] == "\\" else head.lower())
+        if spec is None:
+            continue
+        args = [w for w in words[1:] if not w.startswith("-") or w == "-"]
+        if not args:
+            continue
+        name = args[0] if spec[1] == "first" else args[-1]
+        if name.startswith("|"):
+            out.append(("command", " ".join(words[words.index(name) :])[1:].strip()))
+        elif name.lower() not in _NO_FILE:
+            out.append((spec[0], name))
+    upper = text.upper()
+    if "VACUUM" in upper or "ATTACH" in upper:
+        out += _statement_files(text)
+    return out
+
+
+def _client_words(line: str) -> list[str]:
+    import shlex
+
+    parts = line.strip().rstrip(";").split(None, 1)
+    if len(parts) < 2:
+        return parts
+    try:  # the command itself as written (`\\w`), its arguments as the client splits them
+        return [parts[0], *shlex.split(parts[1])]
+    except ValueError:
+        return [parts[0], *parts[1].split()]
+
+
+def _statement_files(text: str) -> list[tuple[str, str]]:
+    """`VACUUM [schema] INTO 'file'` writes file; `ATTACH [DATABASE] 'file' AS x` opens it."""
+    import re
+
+    out: list[tuple[str, str]] = []
+    literal = r"""(?:'((?:[^']|'')*)'|"((?:[^"]|"")*)")"""
+    for m in re.finditer(rf"(?is)\bVACUUM\b[^;]*?\bINTO\s+{literal}", text):
+        out.append(("write", (m.group(1) if m.group(1) is not None else m.group(2) or "")))
+    for m in re.finditer(rf"(?is)\bATTACH\s+(?:DATABASE\s+)?{literal}", text):
+        out.append(("database", (m.group(1) if m.group(1) is not None else m.group(2) or "")))
+    return [(role, path.replace("''", "'")) for role, path in out if path]

@@ -17,6 +17,9 @@ _NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info"})
 # After one of these the remaining words are the arguments of what it names (`python -m MOD
 # ARGS`, `python -c CODE ARGS`): no more options or operands of the program itself.
 _ENDS = frozenset({"end", "code"})
+# The longest subcommand path a grammar may list (`az servicebus namespace authorization-rule
+# keys list` has six words).
+_DEPTH = 6
 
 
 class Word:
@@ -107,10 +110,14 @@ def _one_option(
     role = _lookup(tok, tables)
     if role is None and eq:
         role = _lookup(opt, tables)
+        if role is not None and "+" in role:  # `--opt=A B`
+            return _pair(argv, opt, (attached, i), role, out)
         if role is not None or tok.startswith("--"):
             out.append((opt, attached, i, role))
             return i + 1
     elif role is not None or tok.startswith("--") or not clusters or len(tok) == 2:
+        if role is not None and "+" in role:
+            return _pair(argv, tok, (nxt, i + 1), role, out)
         if role is not None and role not in _NO_VALUE and "attached" not in role:
             out.append((tok, nxt, i + 1, role))
             return i + 2
@@ -131,13 +138,30 @@ def _one_option(
     return i + 1
 
 
+def _pair(
+    argv: list[str],
+    opt: str,
+    first: tuple[str | None, int],
+    role: str,
+    out: list[tuple[str, str | None, int, str | None]],
+) -> int:
+    """An option that takes two words (`jq --rawfile NAME FILE`, role "A+B"): `first` is the
+    first word and its index; the second follows it. Return the index after them."""
+    one, two = role.split("+", 1)
+    value, at = first
+    out.append((opt, value, at, one))
+    second = argv[at + 1] if at + 1 < len(argv) else None
+    out.append((opt, second, at + 1, two))
+    return at + 2
+
+
 def _command(operands: list[tuple[str, int]], commands: dict[str, Any]) -> tuple[str, list[int]]:
     """The longest subcommand path the leading operands spell; a path written with globs
     (`"* create"`, a verb family) counts when no path spelled out matches."""
     best, at = "", []
     words: list[str] = []
     globbed = [k for k in commands if "*" in k or "?" in k]
-    for word, _index in operands[:4]:
+    for word, _index in operands[:_DEPTH]:
         words.append(word)
         path = " ".join(words)
         key = path if path in commands else _glob_key(globbed, words)

@@ -7,7 +7,8 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   doc              where the grammar was read from (man page, --help, reference page)
   clusters         `-abc` means `-a -b -c` (default true); plus_options, numeric_flags
   [X.global]       role = [options]: options before the subcommand
-  [X.options]      role = [options]: options anywhere
+  [X.options]      role = [options]: options anywhere; a role `A+B` takes two words
+                   (`jq --rawfile NAME FILE`: "value+read")
   [X.equivalent]   canonical option = [other spellings] (rule flag checks)
   [X.keys."-o"]    role = [KEY globs]: the value of a `keyval` option is KEY=VALUE
                    ([X.keys.operands] for KEY=VALUE operands: `make CC=gcc`)
@@ -15,7 +16,9 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   [X.env_config]   count, key, value, option: COUNT=N variables add N pairs KEY<n>=VALUE<n>,
                    each read like `option KEY=VALUE` (git's GIT_CONFIG_COUNT and -c)
   operands         roles of the operands in order; a role ending in "..." repeats
-  [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options}
+  [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options,
+                   keys}; `keys` names the table a `key` operand's VALUE (the next operand)
+                   is read with: an option's ("-c"), "operands", or "environment"
   effect, bare     an effect of every call / of a call without operands
   runs             globs of files in the working directory the program runs as code
   sends_stdin      what the program reads on stdin goes to a host (ssh, nc, socat)
@@ -66,10 +69,10 @@ WALKER_KIND = {
 EFFECT_ROLES = {
     "read": "a path the program reads",
     "write": "a path the program writes, creates or removes",
+    "made-dir": "a directory the program creates (empty: nothing in it runs or is read)",
     "meta": "a path whose metadata (mode, times) the program changes",
     "owner": "a path whose owner or group the program changes",
     "dir": "a directory the program works in (relative paths resolve against it)",
-    "made-dir": "a directory the program creates (empty: nothing in it runs or is read)",
     "keyfile": "a key or credential file the program reads",
     "config": "a configuration file the program reads (it can make it run code)",
     "host": "a host the program connects to",
@@ -94,6 +97,17 @@ EFFECT_ROLES = {
     "varname": "a variable name whose value the program prints",
     "printed": "a word the program prints (a secret variable expanded into it is exposed)",
     "words": "words of the program's own command language (redis-cli, mongo)",
+    # effects/values.py
+    "key": "a KEY whose VALUE is the next operand; the subcommand's `keys` table gives its role",
+    "assignment": "NAME=VALUE set for the programs it starts: judged as `export NAME=VALUE`",
+    "options": "a variable holding the program's own options: judged as the program with them",
+    "revpath": "a git `REV:PATH` or pathspec whose content is printed: PATH is read",
+    "sed-script": "a sed script: `r`/`R FILE` read FILE, `w`/`W FILE`, `s///w FILE` write it",
+    "repo-package": "an npm-style package spec: `OWNER/REPO` is a GitHub repository",
+    "index": "a package index or links directory: a URL, or a path outside the workspace",
+    "toolchain": "a toolchain version (GOTOOLCHAIN): one not installed is downloaded and run",
+    "insecure": "turns off verification of fetched code (GOINSECURE)",
+    "database": "a database file opened for reading and writing",
 }
 ROLES = frozenset(WALKER_KIND) | frozenset(EFFECT_ROLES)
 NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info"})
@@ -143,6 +157,7 @@ _TOP_KEYS = {
     "writer": "table",
 }
 _COMMAND_KEYS = {
+    "keys": "str",
     "effect": "str",
     "operands": "strlist",
     "runs": "strlist",
@@ -174,6 +189,11 @@ _INTERPRETER_ONLY = (
 _WRITER_ONLY = ("files", "file_prefixes", "only_with", "script_options")
 
 
+def _pair(role: str) -> bool:
+    """`A+B`: an option that takes two words, the first with role A, the second with B."""
+    return role.count("+") == 1
+
+
 class _Checker:
     def __init__(self, origin: str, name: str) -> None:
         self.origin = origin
@@ -198,7 +218,9 @@ class _Checker:
         """{role: [names]} -> {name: role}; every name has one role."""
         out: dict[str, str] = {}
         for role, names in table.items():
-            if role not in ROLES:
+            if _pair(role) and all(r in ROLES and r not in NO_VALUE for r in role.split("+")):
+                pass  # an option that takes two values (`jq --rawfile NAME FILE`)
+            elif role not in ROLES:
                 self.fail(f"{key}: unknown role {role!r} (known: {', '.join(sorted(ROLES))})")
             self.typed(f"{key}.{role}", names, "strlist")
             for n in names:
@@ -262,6 +284,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
             "runs": list(spec.get("runs", ())),
             "options": c.roles(f"commands.{sub}.options", spec.get("options", {}), True),
             "no_effect_with": list(spec.get("no_effect_with", ())),
+            "keys": _keys_table(c, sub, spec.get("keys"), keys),
         }
     return {
         "names": [name, *[n for n in table.get("names", ()) if n != name]],
@@ -299,6 +322,14 @@ def _fills(wrapper: dict[str, Any]) -> str | None:
     if wrapper.get("fills"):
         return "input"
     return "found" if wrapper.get("run") == "embedded" else None
+
+
+def _keys_table(c: _Checker, sub: str, name: str | None, keys: dict[str, Any]) -> str | None:
+    """A subcommand's `keys`: the table its `key` operands are read with (an option's
+    [X.keys.OPTION], "operands"), or "environment" (variables for the programs it starts)."""
+    if name is not None and name != "environment" and name not in keys:
+        c.fail(f"commands.{sub}.keys: no [keys.{name!r}] table")
+    return name
 
 
 def _env_config(

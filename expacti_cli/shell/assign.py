@@ -132,7 +132,7 @@ def assignment(
                 value = None
             continue
         if child.type in WORDS:
-            ws = walk.words(s, child, fr, braces_=False, tilde=True)
+            ws = walk.words(s, child, fr, braces_=False, home=True, tilde=True)
             static = value is not None and len(ws) == 1 and ws[0].static
             value = ws[0].value if static else _working_dir(ws, fr) if value is not None else None
         elif child.type == "array":

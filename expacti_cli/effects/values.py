@@ -1,0 +1,305 @@
+"""Roles of values whose meaning is in their own text, each from its program's documentation:
+a KEY VALUE operand pair (the key says what the value is), a git `REV:PATH`, a path on another
+host or in a container (`host:REL`, `container:/ABS`), a sed script's file commands, variables
+that hold a program's options, package sources that are no URL, and database files.
+
+Each handler takes the command being resolved (`effects.resolve._Command`) and the `Word`, and
+hands the paths and command lines it finds back to the command's ordinary roles.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..grammar.scan import Word
+    from .resolve import _Command
+
+
+def _as(role: str, value: str, like: Word) -> Word:
+    from ..grammar.scan import Word
+
+    return Word(role, value, like.index, like.option)
+
+
+# -- KEY VALUE operands (git config KEY VALUE, tmux set-environment NAME VALUE) ---------------
+
+
+def key(c: _Command, w: Word) -> None:
+    """A KEY operand whose VALUE is the next operand: the subcommand's `keys` table (an
+    option's KEY=VALUE table, or "environment") says what VALUE is."""
+    inv = c.inv
+    if inv is None:
+        return
+    later = [x for x in inv.words if x.option is None and x.index > w.index]
+    if not later:
+        return  # `git config --get KEY`: a read
+    value = min(later, key=lambda x: x.index)
+    table = (inv.spec or {}).get("keys") or "operands"
+    if table == "environment":
+        assignment(c, _as("assignment", f"{w.value}={value.value}", value))
+        return
+    role = c.key_role(table, w.value)
+    if role:
+        c.role(_as(role, value.value, value))
+
+
+def assignment(c: _Command, w: Word) -> None:
+    """NAME=VALUE set for the programs this one starts later (tmux set-environment, -e), judged
+    with the shell's own tables: a variable that makes every program load code (LD_PRELOAD,
+    BASH_ENV) as `export NAME=VALUE`; one naming a command a program runs when it needs one
+    (EDITOR, PAGER) as a program named by a value (a program by name is what it is)."""
+    from ..shell.lexer import quote
+
+    name, eq, value = w.value.partition("=")
+    if not eq or not name.isidentifier():
+        return
+    shell = c.ctx.classes.shell
+    if name in shell.get("loader_variables", ()) or name.startswith("GUARD_"):
+        c.add("command", f"export {name}={quote(value)}", None, ())
+    elif name in shell.get("code_variables", ()):
+        c.program(_as("program", value, w))
+
+
+# -- options held in a variable (LESS, MAKEFLAGS, TAR_OPTIONS) -------------------------------
+
+
+def options(c: _Command, w: Word) -> None:
+    """A variable that holds the program's own options (less(1) LESS, make MAKEFLAGS, tar
+    TAR_OPTIONS, zip ZIPOPT): it is judged as the program called with them."""
+    import shlex
+
+    from ..shell.lexer import quote
+
+    try:
+        words = shlex.split(w.value)
+    except ValueError:
+        words = w.value.split()
+    if words:
+        name = os.path.basename(c.argv[0])
+        c.add("command", " ".join(quote(x) for x in (name, *words)), None, ())
+
+
+# -- paths inside other values ----------------------------------------------------------------
+
+
+def split_keyval(text: str) -> tuple[str, str] | None:
+    """KEY=VALUE, or `Key Value` (ssh_config(5): "Key Value" or "Key=Value"), as (key, value)."""
+    key, eq, value = text.partition("=")
+    if " " in key.strip() or "\t" in key.strip() or (not eq and text.strip()):
+        head = text.strip().split(None, 1)
+        if len(head) != 2:
+            return None
+        return head[0], head[1].lstrip("= \t")
+    return (key, value) if eq else None
+
+
+def remote_path(value: str, home: str) -> str | None:
+    """`[user@]host:PATH` (scp, rsync) or `container:PATH` (docker cp, kubectl cp) as the path
+    it names over there: a relative PATH is below the remote user's home (taken as this
+    user's, so home-relative classes apply), `~/` too. Not a URL, an option or a local path."""
+    head, colon, path = value.partition(":")
+    if not colon or not head or "/" in head or head.startswith("-") or path.startswith("//"):
+        return None
+    if path.startswith("/"):
+        return path
+    path = path.removeprefix("~/") if path != "~" else ""
+    return os.path.join(home, path) if path else home
+
+
+def remote_secret(c: _Command, value: str) -> str | None:
+    """The secret pattern a `host:PATH` or `container:PATH` word names over there (a directory
+    copied whole: one below it), or None."""
+    from .words import unquote
+
+    there = remote_path(unquote(value), c.ctx.home)
+    if not there:
+        return None
+    hit = c.ctx.classes.hit("secret", there, None)
+    if not hit and (c.recursive() or value.rstrip("'\"").endswith("/")):
+        hit = c.ctx.classes.holds_secrets(there, None)
+    return hit
+
+
+def revpath(c: _Command, w: Word) -> None:
+    """A git object name `REV:PATH` (`HEAD:.env`, `stash@{0}:x`, `:0:x`), or a pathspec: the
+    command prints PATH's content, so PATH is read with the class of its name."""
+    rev, colon, path = w.value.partition(":")
+    if not colon:
+        c.read(w)
+        return
+    if not rev and path[:1].isdigit() and path[1:2] == ":":
+        path = path[2:]  # `:STAGE:PATH`, the index
+    if path and not path.startswith("/"):
+        c.read(_as("read", path, w))
+
+
+def sed_script(c: _Command, w: Word) -> None:
+    """A sed script (GNU sed manual, 3.8 Commands): `r`/`R FILE` read FILE into the output,
+    `w`/`W FILE` and the `w FILE` flag of `s` write it. An operand given when -e/-f name the
+    script is a file the command reads."""
+    inv = c.inv
+    if w.option is None and inv is not None and inv.has("-e", "--expression", "-f", "--file"):
+        edits = inv.has(*(c.view or {}).get("in_place", ()))
+        c.role(_as("write" if edits else "read", w.value, w))  # `sed -i -e S FILE` edits FILE
+        return
+    for role, path in sed_files(w.value):
+        c.role(_as(role, path, w))
+
+
+def sed_files(script: str) -> list[tuple[str, str]]:
+    """[(read|write, FILE)] of a sed script's file commands."""
+    out: list[tuple[str, str]] = []
+    for line in script.split("\n"):
+        i = 0
+        while i < len(line):
+            i = _sed_address(line, i)
+            if i >= len(line):
+                break
+            cmd = line[i]
+            if cmd in "rRwW":
+                name = line[i + 1 :].strip()
+                if name:
+                    out.append(("read" if cmd in "rR" else "write", name))
+                break
+            if cmd in "aic":
+                break  # text to the end of the line
+            if cmd in "sy" and i + 1 < len(line):
+                i, flags_at = _sed_substitute(line, i + 1, 3 if cmd == "s" else 2)
+                flags = line[flags_at:]
+                k = flags.find("w")
+                if cmd == "s" and k >= 0 and not flags[:k].strip("gpiImMe0123456789"):
+                    if flags[k + 1 :].strip():
+                        out.append(("write", flags[k + 1 :].strip()))
+                    break
+            if cmd in ":btT":
+                i = _next(line, i)
+                continue
+            i += 1
+    return out
+
+
+def _sed_address(line: str, i: int) -> int:
+    """Skip separators and an address (`1`, `$`, `/re/`, `\\cREc`, `a,b`, `a~b`, `!`)."""
+    while i < len(line):
+        ch = line[i]
+        if ch in " \t;{}!,~+$" or ch.isdigit():
+            i += 1
+        elif ch == "/" or (ch == "\\" and i + 1 < len(line)):
+            delim = line[i] if ch == "/" else line[i + 1]
+            i = _delimited(line, i + (1 if ch == "/" else 2), delim)
+            while i < len(line) and line[i] in "IM":
+                i += 1
+        else:
+            return i
+    return i
+
+
+def _sed_substitute(line: str, i: int, parts: int) -> tuple[int, int]:
+    """After `s`/`y`: skip its delimited parts; return (index after the flags, flags' start)."""
+    delim = line[i]
+    k = i + 1
+    for _ in range(parts - 1):
+        k = _delimited(line, k, delim)
+    end = _next(line, k)
+    return end, k
+
+
+def _delimited(line: str, i: int, delim: str) -> int:
+    """The index after the next unescaped `delim` from i."""
+    while i < len(line):
+        if line[i] == "\\":
+            i += 2
+            continue
+        if line[i] == delim:
+            return i + 1
+        i += 1
+    return i
+
+
+def _next(line: str, i: int) -> int:
+    k = line.find(";", i)
+    return len(line) if k < 0 else k
+
+
+# -- package sources that are no URL ---------------------------------------------------------
+
+
+def repo_package(c: _Command, w: Word) -> None:
+    """npm/yarn/pnpm/bun package specs (npm-install(1)): besides URLs and `github:`,
+    `OWNER/REPO` (no `@scope`, not a path) is a GitHub repository: fetched code it builds."""
+    spec = w.value
+    shorthand = (
+        "/" in spec
+        and not spec.startswith(("@", ".", "/", "~", "$"))
+        and ":" not in spec.split("/", 1)[0]
+    )
+    if shorthand:
+        c.add("run", f"installs and runs code from GitHub {spec}", "network-code", (spec,))
+    else:
+        c.package(w)
+
+
+def index(c: _Command, w: Word) -> None:
+    """Where packages come from instead of the configured index (pip --find-links, -i): a URL
+    is code from the network; a directory outside the workspace holds packages of unknown
+    origin."""
+    value = w.value
+    if "://" in value and not value.lower().startswith("file://"):
+        c.package(w)
+        return
+    path = c.path(value.removeprefix("file://"))
+    cwd = c.cwd
+    inside = path is not None and cwd is not None and (path + "/").startswith(cwd.rstrip("/") + "/")
+    how = c.ctx.line.origin(path) if path else None
+    if how == "fetched":
+        c.add("run", f"installs packages from {value}, downloaded earlier", "network-code", ())
+    elif not inside:
+        c.add("run", f"installs packages from {value}, outside the workspace", "unknown-code", ())
+
+
+def toolchain(c: _Command, w: Word) -> None:
+    """GOTOOLCHAIN (go help toolchain): `local`, `auto`, `path` run what is installed; a named
+    version that is not the local one is downloaded and run."""
+    name = w.value.split("+", 1)[0]
+    if name and name not in ("local", "auto", "path"):
+        what = f"may download and run the toolchain {w.value} ({w.option})"
+        c.add("run", what, "network-code", (w.value,))
+
+
+def insecure(c: _Command, w: Word) -> None:
+    """A setting that fetches code over connections nobody verifies (GOINSECURE): what the
+    command downloads and builds is code from the network."""
+    if w.value.strip() and w.value.lower() not in ("0", "false", "no", "off"):
+        inv = c.inv
+        effect = inv.spec.get("effect") if inv and inv.spec else None
+        if (effect or (c.view or {}).get("effect")) in ("fetch", "runs-files", "network-code"):
+            what = f"fetches code without verifying its source ({w.option}={w.value})"
+            c.add("run", what, "network-code", ())
+
+
+# -- database files ---------------------------------------------------------------------------
+
+
+def database(c: _Command, w: Word) -> None:
+    """A database file the client opens to read and write: a secret store (a browser's cookie
+    database) is read; a protected path is written."""
+    if w.value in (":memory:", ""):
+        return
+    c.read(_as("read", w.value, w))
+    c.write(_as("write", w.value, w))
+
+
+HANDLERS = {
+    "key": key,
+    "assignment": assignment,
+    "options": options,
+    "revpath": revpath,
+    "sed-script": sed_script,
+    "repo-package": repo_package,
+    "index": index,
+    "toolchain": toolchain,
+    "insecure": insecure,
+    "database": database,
+}
