@@ -629,12 +629,25 @@ def _fits(text: str, argv: list[str]) -> str | None:
 
 def _kind(path: str) -> str:
     """`src/x.py` -> `[!*?[./~-]*[!]*?[/].py`: a relative name with this extension (no glob
-    right before it either: `src/*.py` is every such file); else the path itself."""
-    stem, ext = os.path.splitext(path)
-    plain = path[:1] not in "/~.-" and ".." not in path and ext[1:].isalnum() and ext.isascii()
+    right before it either: `src/*.py` is every such file); an absolute path's directory stays
+    literal (`_directory`); else the path itself."""
+    folder = _directory(path)
+    name = path[len(folder) :]
+    stem, ext = os.path.splitext(name)
+    plain = name[:1] not in "/~.-" and ".." not in path and ext[1:].isalnum() and ext.isascii()
     if not plain or len(stem) < 2 or any(c in path for c in "*?[]$:\0\n"):
         return quote_token(path)
-    return shlex.quote(f"{SHAPE}[!]*?[/]{ext}")
+    return _glob(folder, ("", f"{SHAPE}[!]*?[/]{ext}"))
+
+
+def _directory(path: str) -> str:
+    """The literal directory (with its slash) an absolute path's shape keeps, or "": one at
+    least three deep with no hidden component (`/home/me/proj/` and below, never `/etc/`,
+    `/tmp/x/` or `~/.ssh/`), holding a name that is no option, dot or home path."""
+    folder, slash, name = path.rpartition("/")
+    parts = folder.split("/")
+    deep = path[:1] == "/" and len(parts) >= 4 and all(p and p[0] != "." for p in parts[1:])
+    return folder + slash if deep and name[:1] not in "/~.-" else ""
 
 
 def _script_words(policy: Policy, name: str, argv: list[str]) -> set[int]:
@@ -692,6 +705,8 @@ def _value_glob(value: str) -> tuple[str, str]:
         return value, ""
     if value.startswith("./") and len(value) > 2 and value[2] not in "/~.-":
         return "./", SHAPE  # a name in the working directory, spelled with ./
+    if value[0] == "/" and _directory(value):
+        return _directory(value), SHAPE  # a name below that directory
     if value[0] in "/~.-":
         return value, ""
     return "", SHAPE

@@ -339,3 +339,22 @@ def test_a_body_known_only_at_run_time_is_no_subcommand(tmp_path: Path) -> None:
     for line in ("gh repo delete o/r --yes", 'gh repo "$(echo delete)" o/r'):
         d = check.check(pol, line=line, agent="bot")
         assert d.verdict == "review" and d.irreversible, line
+
+
+def test_an_absolute_path_keeps_its_directory(tmp_path: Path, builtin: Any) -> None:
+    """A name below a project directory, by kind; never a shallow or hidden directory."""
+    argv = ["rm", "/home/me/proj/cmd/build_test.go"]
+    assert generalise(builtin, argv) == "rm '/home/me/proj/cmd/[!*?[./~-]*[!]*?[/].go'"
+    for argv in (["rm", "/etc/app/x.go"], ["rm", "/home/me/.cache/x.go"], ["rm", "/srv/a/x.go"]):
+        assert generalise(builtin, argv) == exact(argv)
+    pol = learned(tmp_path, generalise(builtin, ["rm", "/home/me/proj/cmd/build_test.go"]))
+    assert check.check(pol, line="rm /home/me/proj/cmd/init_test.go", agent="bot").verdict == (
+        "allow"
+    )
+    for line in (
+        "rm /home/me/proj/cmd/../../other/x.go",
+        "rm /home/me/proj/cmd/*.go",
+        "rm /home/me/proj/x.go",
+        "rm /home/me/proj/cmd/x.py",
+    ):
+        assert check.check(pol, line=line, agent="bot").verdict == "review", line
