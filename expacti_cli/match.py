@@ -32,13 +32,14 @@ OPERAND = "\0operand\0"
 # as written: `src/*` may be every file) or a `:`, a `..` component (`a/../../x` climbs out),
 # or a word known only at run time (its placeholder, `"$F"`, or DYNAMIC). A token holding
 # TEXT_CLASS is learned free text (an option's value with spaces, `--comment 'fixed in 2.1'`):
-# any text but a word known only at run time (`"$GITHUB_TOKEN"` is not the text approved).
+# any text but an expansion (`"$GITHUB_TOKEN"` is not the text approved). A backtick is text
+# to it: a command substitution's command is decided as a part of its own.
 SHAPE_CLASS = "[!*?[./~-]"
 TEXT_CLASS = "[!$-]"
-_RUNTIME = frozenset("$`\0")
-# Not in a plain name: glob characters, and `:`, which scp, rsync, docker cp and git push
-# refspecs (`a:main`) read as another place.
-_NOT_NAME = frozenset("*?[:")
+_RUNTIME = frozenset("$\0")
+# Not in a plain name: glob characters, a backtick, and `:`, which scp, rsync, docker cp and
+# git push refspecs (`a:main`) read as another place.
+_NOT_NAME = frozenset("*?[:`")
 
 
 def _shape_holds(glob: str, word: str) -> bool:

@@ -566,8 +566,8 @@ def _shaped(policy: Policy, argv: list[str], ops: list[str]) -> str | None:
 def _text_values(policy: Policy, name: str, argv: list[str], start: int) -> set[int]:
     """The argv indexes (from `start`) of option values that are free text: a value with a
     space (`--comment 'fixed in 2.1'`, `--title=a b`) of an option whose value the grammar
-    gives no role (not a path, host, URL, code or SQL), with no `$` or backtick (a run-time
-    word) and not itself an option. Such text is remembered by its kind, `TEXT`."""
+    gives no role (not a path, host, URL, code or SQL), with no `$` (an expansion) and not
+    itself an option. Such text is remembered by its kind, `TEXT`."""
     roles: dict[int, str] = {}
     view = policy.grammars.get(name)
     if view is not None:
@@ -582,7 +582,7 @@ def _text_values(policy: Policy, name: str, argv: list[str], start: int) -> set[
             prev, word = opt, value  # `--title=a b`
         elif not (prev.startswith("-") and prev != "--" and "=" not in prev) or i - 1 < start:
             continue
-        plain = " " in word and not any(c in word for c in "$`\0") and word[:1] != "-"
+        plain = " " in word and not any(c in word for c in "$\0") and word[:1] != "-"
         if plain and roles.get(i) in (None, "value"):
             found.add(i)
     return found
