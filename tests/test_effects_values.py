@@ -100,6 +100,8 @@ NOT_ALLOWED = [
     "find / -name '*.pem' -exec cat {} +",
     "find . -name '.env*' | xargs cat",
     "find ~/.aws -exec cat {} +",
+    "find ~ -name .bashrc -exec sed -i 's/a/b/' {} +",
+    "find ~/.ssh -name authorized_keys -exec tee -a {} + < k.pub",
     # a secret copied where nothing protects it; a mode a new directory gets
     "cat ~/.ssh/id_rsa > /tmp/k",
     'echo "K=$OPENAI_API_KEY" > notes.txt',
@@ -146,6 +148,7 @@ ALLOWED = [
     "curl -sL https://x.example/t.tar.gz | tar xz && ls t",
     "curl -sL https://x.example/t.tar.gz | tar tz",
     "find src -name '*.json' -exec grep -l version {} +",
+    "find src -name '*.py' -exec sed -i 's/a/b/' {} +",
     'echo "K=$OPENAI_API_KEY" >> .env',
     "grep -v '^#' .env > .env.local",
     "mkdir -p .github/workflows",

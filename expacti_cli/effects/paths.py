@@ -104,9 +104,14 @@ class PathClasses:
         return found
 
     def written(self, path: str, cwd: str | None) -> tuple[str, str] | None:
-        """The protected class of a write to `path` (and the pattern), strongest first."""
+        """The protected class of a write to `path` (and the pattern), strongest first. A
+        path find would find (`~/**/.bashrc`, effects.feed) is each file it could be."""
+        base, found, glob = path.partition("/**/")
         for cls in ("self-tamper", "privilege", "persistence"):
-            hit = self.hit(cls, path, cwd)
+            if found and "/" not in glob:
+                hit = self._found_hits(cls, resolve(base, cwd, self._home) or base, glob)
+            else:
+                hit = self.hit(cls, path, cwd)
             if hit:
                 return cls, hit
         return None
