@@ -195,12 +195,14 @@ def _newline_before(fd: int, end: int) -> int:
     return -1
 
 
-def last_entry(fd: int, size: int) -> tuple[str, int, int] | None:
+def last_entry(fd: int, size: int, *, find_start: bool = True) -> tuple[str, int, int] | None:
     """(hash, start, end) of the last intact entry in an open file of `size` bytes.
 
     An intact entry is a line that ends with `"hash":"<64 hex>"}` (the writer's format);
     `end` excludes its newline. Lines after it (torn or corrupt) are skipped, whatever their
     size: only their newlines are looked for, so the cost is the length of the damage.
+    Without `find_start` (an unkeyed writer needs only the hash) `start` is -1 and the line
+    before the hash is not read.
     """
     end = size
     if size and _pread(fd, 1, size - 1) == b"\n":
@@ -210,7 +212,8 @@ def last_entry(fd: int, size: int) -> tuple[str, int, int] | None:
             tail = _pread(fd, _TAIL_LEN, end - _TAIL_LEN)
             digest = tail[len(_HASH_TAIL) : -2]
             if tail.startswith(_HASH_TAIL) and tail.endswith(b'"}') and _is_hex64(digest):
-                return digest.decode("ascii"), _newline_before(fd, end) + 1, end
+                start = _newline_before(fd, end) + 1 if find_start else -1
+                return digest.decode("ascii"), start, end
         end = _newline_before(fd, end)
     return None
 
@@ -224,22 +227,22 @@ def last_hash_in(path: str) -> str | None:
             return None
         raise
     try:
-        found = last_entry(fd, os.fstat(fd).st_size)
+        found = last_entry(fd, os.fstat(fd).st_size, find_start=False)
         return found[0] if found else None
     finally:
         os.close(fd)
 
 
-def _previous(path: str, fd: int, size: int) -> tuple[str, int, int, int]:
+def _previous(path: str, fd: int, size: int, find_start: bool) -> tuple[str, int, int, int]:
     """(hash, fd, start, end) of the entry the next one chains to: in the live file, else in
     the newest rotated part that has one (a new live file after rotation). fd is -1 for
     GENESIS; when it is not the live file's `fd`, the caller closes it."""
-    found = last_entry(fd, size)
+    found = last_entry(fd, size, find_start=find_start)
     if found is not None:
         return found[0], fd, found[1], found[2]
     for older in reversed(rotated_files(path)):
         other = open_regular(older, os.O_RDONLY, "the rotated audit log")
-        found = last_entry(other, os.fstat(other).st_size)
+        found = last_entry(other, os.fstat(other).st_size, find_start=find_start)
         if found is not None:
             return found[0], other, found[1], found[2]
         os.close(other)
@@ -324,7 +327,8 @@ def append_locked(
     fd = open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
     try:
         size = os.fstat(fd).st_size
-        prev, prev_fd, start, end = _previous(path, fd, size)
+        # Only a keyed writer reads the previous line (is it keyed with this key?).
+        prev, prev_fd, start, end = _previous(path, fd, size, key is not None)
         try:
             marker = key is not None and not _keyed_with(key, prev_fd, start, end, prev)
         finally:
