@@ -282,3 +282,35 @@ def test_the_cached_catalogue_is_the_compiled_one(write_policy):
     for key, value in compiled.items():
         got = catalogue[key]
         assert (dict(got) if key in policy_mod._CATALOGUE_TABLES else got) == value, key
+
+
+def test_an_unkeyed_append_reads_only_the_last_hash(tmp_path, monkeypatch):
+    """Appending to a big log reads a few bytes at its end (the previous entry's hash), not
+    the entry before it nor anything else: the cost of an allowed command does not grow with
+    the log or with the size of its last entry."""
+    from expacti_cli import audit
+
+    log = tmp_path / "big.jsonl"
+    audit.append(str(log), {"n": 0}, fsync=False)
+    audit.append(str(log), {"n": 1, "text": "x" * 200_000}, fsync=False)  # a huge last entry
+    read = 0
+    real_pread, real_read = os.pread, os.read
+
+    def counting_pread(fd: int, n: int, offset: int) -> bytes:
+        nonlocal read
+        data = real_pread(fd, n, offset)
+        read += len(data)
+        return data
+
+    def counting_read(fd: int, n: int) -> bytes:
+        nonlocal read
+        data = real_read(fd, n)
+        read += len(data)
+        return data
+
+    monkeypatch.setattr(audit.os, "pread", counting_pread)
+    monkeypatch.setattr(audit.os, "read", counting_read)
+    new = audit.append(str(log), {"n": 2}, fsync=False)
+    assert read < 1024, read
+    last_two = log.read_text().splitlines()[-2:]
+    assert f'"hash":"{new["prev"]}"' in last_two[0]  # chained to the huge entry
