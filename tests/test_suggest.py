@@ -110,9 +110,12 @@ def test_a_shaped_pattern_too_long_for_a_rule_falls_back_to_the_exact_command(
 def test_a_remembered_sed_shape_never_lifts_a_script_that_runs_or_writes(tmp_path: Path) -> None:
     pol = learned(tmp_path, "sed -n '[!*?[-]*' '[!*?[./~-]*'")
     assert check.check(pol, line="sed -n '/def f/,/return/p' a.py", agent="bot").verdict == "allow"
-    for line in ("sed -n '1e id' a.py", "sed -n '/x/w out.txt' a.py", "sed -n 's/a/b/e' a.py"):
+    for line in ("sed -n '1e id' a.py", "sed -n 's/a/b/e' a.py"):
         d = check.check(pol, line=line, agent="bot")
         assert (d.verdict, d.rule) == ("review", "sed-runs-or-writes"), line
+    # a file its `w` command writes is judged like any write: shell init files stay reviewed
+    for line in ("sed -n '/x/w ~/.bashrc' a.py", "sed -n 's/a/b/w .git/hooks/pre-commit' a.py"):
+        assert check.check(pol, line=line, agent="bot").verdict == "review", line
     # in place is another option: not allowed by a rule learned from -n
     assert check.check(pol, line="sed -i 's/a/b/' a.py", agent="bot").verdict == "review"
 
@@ -362,3 +365,17 @@ def test_an_absolute_path_keeps_its_directory(tmp_path: Path, builtin: Any) -> N
         "rm /home/me/proj/cmd/x.py",
     ):
         assert check.check(pol, line=line, agent="bot").verdict == "review", line
+
+
+def test_a_package_runner_subcommand_is_lifted_only_with_the_package_named(
+    tmp_path: Path, builtin: Any
+) -> None:
+    """`pipx run **` or `npm exec **` would run any package from the network."""
+    assert for_protected(builtin, ["pipx", "run", "black"]) == "pipx run black"
+    pol = learned(tmp_path, "pipx run **", "npm exec **")
+    for line in ("pipx run black", "npm exec prettier"):
+        d = check.check(pol, line=line, agent="bot")
+        assert (d.verdict, d.rule) == ("review", "protected:network-code"), line
+    pol = learned(tmp_path, "pipx run black **")
+    assert check.check(pol, line="pipx run black --check .", agent="bot").verdict == "allow"
+    assert check.check(pol, line="pipx run --spec evil black", agent="bot").verdict == "review"

@@ -540,13 +540,14 @@ def _tags(c: _Command) -> None:
     anchor = tuple(c.argv[i] for i in inv.command_at)
     name = os.path.basename(c.argv[0])
     op = " ".join((name, *anchor))
-    # Code from the network with no subcommand (`npx prisma`, `uvx ruff`): the packages it
-    # fetches name the operation, so an allow rule lifts it only by spelling each of them.
+    # Code from the network (`npx prisma`, `pipx run black`): the packages it fetches name the
+    # operation with the subcommand, so an allow rule lifts it only by spelling each of them
+    # (never `pipx run **`).
     packages = tuple(w.value for w in inv.words if w.role == "package")
     for tag in tags:
         cls = TAG_CLASS.get(tag or "")
         if cls:
-            named = anchor or (packages if cls == "network-code" else ())
+            named = anchor + packages if cls == "network-code" else anchor
             c.add(tag or "", op, cls, named or (name,))
             return
 
