@@ -90,7 +90,14 @@ def pattern_match(pattern: list[Token], cmd: Command) -> bool:
     """Does the pattern match the command's arguments, with its global options set aside
     (`git -C /r push` is `git push`), or, for a pattern without wildcards, exactly as written
     (`uv --version`: a rule that spells a leading option the grammar knows as global)?"""
-    if not cmd.argv or not _program(pattern[0], cmd):
+    if not cmd.argv:
+        return False
+    head = pattern[0]
+    if head[0] == "L":  # most rules name their program: compared here, no glob, no calls
+        subject = cmd.path if "/" in head[1] else cmd.name
+        if head[1] != subject and subject != DYNAMIC:
+            return False
+    elif not _program(head, cmd):
         return False
     if args_match(pattern[1:], cmd.args):
         return True

@@ -270,6 +270,7 @@ class Policy:
 
     __slots__ = (
         "_by_name",
+        "_candidates",
         "_shell",
         "_wild",
         "anomalies",
@@ -292,6 +293,7 @@ class Policy:
 
         self.grammars = Grammars(data.get("grammar_blobs", {}))
         self._by_name: dict[str, list[dict[str, Any]]] = {}
+        self._candidates: dict[tuple[str, str], tuple[dict[str, Any], ...]] = {}
         self._wild: list[dict[str, Any]] | None = None
         self._shell: Catalogue | None = None
 
@@ -333,13 +335,17 @@ class Policy:
             self._wild = marshal.loads(self.data["wild_blob"])
         return self._wild
 
-    def candidates(self, kind: str, name: str) -> list[dict[str, Any]]:
-        """Rules of one kind that could match a program called `name`, in layer order."""
-        named = [r for r in self._named(name) if r["kind"] == kind]
-        wild = [r for r in self._wildcard() if r["kind"] == kind]
-        if named and wild:
-            return sorted(named + wild, key=lambda r: r["seq"])
-        return named or wild
+    def candidates(self, kind: str, name: str) -> tuple[dict[str, Any], ...]:
+        """Rules of one kind that could match a program called `name`, in layer order
+        (remembered: a line asks for the same few several times)."""
+        found = self._candidates.get((kind, name))
+        if found is None:
+            named = [r for r in self._named(name) if r["kind"] == kind]
+            wild = [r for r in self._wildcard() if r["kind"] == kind]
+            if named and wild:
+                named = sorted(named + wild, key=lambda r: r["seq"])
+            found = self._candidates[kind, name] = tuple(named or wild)
+        return found
 
     @property
     def rules(self) -> list[dict[str, Any]]:
