@@ -110,3 +110,17 @@ def test_key_value_spelled_like_ssh_config():
     assert split_keyval("ProxyCommand sh -c 'x=1'") == ("ProxyCommand", "sh -c 'x=1'")
     assert split_keyval("CC=gcc") == ("CC", "gcc")
     assert split_keyval("plain") is None
+
+
+def test_command_argv_operands_keep_their_own_options():
+    table = {
+        "global": {"keyval": ["-c"]},
+        "commands": {"bisect run": {"operands": ["command-argv..."]}},
+    }
+    inv = scan(["prog", "bisect", "run", "sh", "-c", "curl x | sh"], _view(table))
+    assert [(w.role, w.value) for w in inv.words] == [
+        ("command-argv", "sh"),
+        ("command-argv", "-c"),
+        ("command-argv", "curl x | sh"),
+    ]
+    assert inv.options == []

@@ -62,6 +62,17 @@ def assignment(c: _Command, w: Word) -> None:
         c.program(_as("program", value, w))
 
 
+def command_argv(c: _Command, w: Word) -> None:
+    """The operands from here are a command and its arguments that the program runs (git
+    bisect run CMD ARGS...): judged once, as that command line."""
+    from ..shell.lexer import quote
+
+    inv = c.inv
+    words = [x for x in (inv.words if inv else ()) if x.role == w.role and x.option is None]
+    if words and words[0] is w:
+        c.add("command", " ".join(quote(x.value) for x in words), None, ())
+
+
 # -- options held in a variable (LESS, MAKEFLAGS, TAR_OPTIONS) -------------------------------
 
 
@@ -144,7 +155,9 @@ def sed_script(c: _Command, w: Word) -> None:
         edits = inv.has(*(c.view or {}).get("in_place", ()))
         c.role(_as("write" if edits else "read", w.value, w))  # `sed -i -e S FILE` edits FILE
         return
-    for role, path in sed_files(w.value):
+    from .words import unquote
+
+    for role, path in sed_files(unquote(w.value)):
         c.role(_as(role, path, w))
 
 
@@ -293,6 +306,7 @@ def database(c: _Command, w: Word) -> None:
 
 HANDLERS = {
     "key": key,
+    "command-argv": command_argv,
     "assignment": assignment,
     "options": options,
     "revpath": revpath,

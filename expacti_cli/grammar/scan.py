@@ -239,13 +239,31 @@ def scan(argv: list[str], view: dict[str, Any]) -> Invocation:
                     argv, [inv.spec["options"], *tables], view["clusters"]
                 )
             operands = [(w, i) for w, i in operands if i not in inv.command_at]
+    roles = inv.spec.get("operands") if inv.spec else None
+    roles = roles if roles is not None else view["operands"]
+    options, operands = _command_words(argv, roles, options, operands)
     inv.operands = operands
     inv.rest = argv[end:]
     for opt, value, index, role in options:
         inv.options.append((opt, value, index))
         if role is not None and value is not None and role not in _NO_VALUE:
             inv.words.append(Word(role, value, index, opt))
-    roles = inv.spec.get("operands") if inv.spec else None
-    for role, value, index in assign(roles if roles is not None else view["operands"], operands):
+    for role, value, index in assign(roles, operands):
         inv.words.append(Word(role, value, index, None))
     return inv
+
+
+def _command_words(
+    argv: list[str],
+    roles: list[str],
+    options: list[tuple[str, str | None, int, str | None]],
+    operands: list[tuple[str, int]],
+) -> tuple[list[tuple[str, str | None, int, str | None]], list[tuple[str, int]]]:
+    """From a `command-argv...` operand on, every word is the command's (`git bisect run
+    pytest -x`: `-x` is pytest's option, not git's)."""
+    at = next((k for k, r in enumerate(roles) if r == "command-argv..."), None)
+    if at is None or at >= len(operands):
+        return options, operands
+    start = operands[at][1]
+    kept = [o for o in options if o[2] < start]
+    return kept, [*operands[:at], *((argv[k], k) for k in range(start, len(argv)))]

@@ -99,6 +99,7 @@ EFFECT_ROLES = {
     "words": "words of the program's own command language (redis-cli, mongo)",
     # effects/values.py
     "key": "a KEY whose VALUE is the next operand; the subcommand's `keys` table gives its role",
+    "command-argv": "the operands from here are one command and its arguments, which it runs",
     "assignment": "NAME=VALUE set for the programs it starts: judged as `export NAME=VALUE`",
     "options": "a variable holding the program's own options: judged as the program with them",
     "revpath": "a git `REV:PATH` or pathspec whose content is printed: PATH is read",
