@@ -135,7 +135,12 @@ def remote_secret(c: _Command, value: str) -> str | None:
 
 def revpath(c: _Command, w: Word) -> None:
     """A git object name `REV:PATH` (`HEAD:.env`, `stash@{0}:x`, `:0:x`), or a pathspec: the
-    command prints PATH's content, so PATH is read with the class of its name."""
+    command prints PATH's content, so PATH is read with the class of its name (under the
+    subcommand's `prints_with` options only, when it has them: `git log -p -- .env`)."""
+    inv = c.inv
+    shows = (inv.spec or {}).get("prints_with") if inv else None
+    if shows and inv is not None and not inv.has(*shows):
+        return
     rev, colon, path = w.value.partition(":")
     if not colon:
         c.read(w)

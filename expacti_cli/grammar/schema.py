@@ -17,8 +17,10 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
                    each read like `option KEY=VALUE` (git's GIT_CONFIG_COUNT and -c)
   operands         roles of the operands in order; a role ending in "..." repeats
   [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options,
-                   keys}; `keys` names the table a `key` operand's VALUE (the next operand)
-                   is read with: an option's ("-c"), "operands", or "environment"
+                   keys, prints_with}; `keys` names the table a `key` operand's VALUE (the
+                   next operand) is read with: an option's ("-c"), "operands", or
+                   "environment"; `prints_with`: options without which `revpath` operands
+                   are only named, not printed (`git log -p -- FILE`)
   effect, bare     an effect of every call / of a call without operands
   runs             globs of files in the working directory the program runs as code
   sends_stdin      what the program reads on stdin goes to a host (ssh, nc, socat)
@@ -159,6 +161,7 @@ _TOP_KEYS = {
 }
 _COMMAND_KEYS = {
     "keys": "str",
+    "prints_with": "strlist",
     "effect": "str",
     "operands": "strlist",
     "runs": "strlist",
@@ -286,6 +289,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
             "options": c.roles(f"commands.{sub}.options", spec.get("options", {}), True),
             "no_effect_with": list(spec.get("no_effect_with", ())),
             "keys": _keys_table(c, sub, spec.get("keys"), keys),
+            "prints_with": list(spec.get("prints_with", ())),
         }
     return {
         "names": [name, *[n for n in table.get("names", ()) if n != name]],
