@@ -262,8 +262,12 @@ def repo_package(c: _Command, w: Word) -> None:
 def index(c: _Command, w: Word) -> None:
     """Where packages come from instead of the configured index (pip --find-links, -i): a URL
     is code from the network; a directory outside the workspace holds packages of unknown
-    origin."""
+    origin. uv's `--index NAME=URL` names the index first."""
     value = w.value
+    head, eq, rest = value.partition("=")
+    if eq and "/" not in head and ":" not in head:
+        value = rest
+        w = _as(w.role, value, w)
     if "://" in value and not value.lower().startswith("file://"):
         c.package(w)
         return
