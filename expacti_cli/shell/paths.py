@@ -66,47 +66,75 @@ class PathIndex:
     it: a pattern whose literal head (`/root/.aws/`) the path does not start with, or whose
     literal last segment is not the path's name, is skipped without matching."""
 
-    __slots__ = ("_anywhere", "_by_name", "_safe")
+    __slots__ = ("_hits", "_safe")
 
     def __init__(self, patterns: list[list[str]], safe: list[list[str]]) -> None:
-        from ..wildcard import is_glob
-
-        self._by_name: dict[str, list[_Entry]] = {}
-        self._anywhere: list[_Entry] = []
-        self._safe = [_entry(p) for p in safe]
-        for p in patterns:
-            if p[-1] != "**" and not is_glob(p[-1]):
-                self._by_name.setdefault(p[-1], []).append(_entry(p))
-            else:
-                self._anywhere.append(_entry(p))
-
-    @staticmethod
-    def _first(entries: list[_Entry], path: str) -> list[str] | None:
-        from ..wildcard import match
-
-        segs = path.split("/")
-        have = set(segs)
-        name = segs[-1]
-        for head, literal, last, prefix, suffix, p in entries:
-            if head and not (path == head or path.startswith(head + "/")):
-                continue
-            if last and not (name.startswith(prefix) and name.endswith(suffix)):
-                continue  # `*.pem` cannot match `notes.txt`: no glob matching needed
-            if not literal <= have or (last and not match(last, name)):
-                continue
-            if path_match(p, segs):
-                return p
-        return None
+        self._hits = _Table(patterns)
+        self._safe = _Table(safe)
 
     def safe(self, path: str) -> bool:
-        return self._first(self._safe, path) is not None
+        return self._safe.first(path) is not None
 
     def hit(self, path: str) -> str | None:
         if self.safe(path):
             return None
-        name = path.rsplit("/", 1)[-1]
-        p = self._first(self._by_name.get(name, []), path) or self._first(self._anywhere, path)
+        p = self._hits.first(path)
         return "/".join(p) if p else None
+
+
+class _Table:
+    """Patterns by their literal last segment (`config`), else by the first two directories
+    of their head (`/root/.aws`, each list merged with the patterns too short to key, in the
+    catalogue's order), else in one list: a path meets only the patterns it could match."""
+
+    __slots__ = ("_by_head", "_by_name", "_short")
+
+    def __init__(self, patterns: list[list[str]]) -> None:
+        from ..wildcard import is_glob
+
+        self._by_name: dict[str, list[_Entry]] = {}
+        anywhere = []
+        for p in patterns:
+            if p[-1] != "**" and not is_glob(p[-1]):
+                self._by_name.setdefault(p[-1], []).append(_entry(p))
+            else:
+                anywhere.append(_entry(p))
+        keys = [_key(e[0]) for e in anywhere]
+        self._short = [e for e, k in zip(anywhere, keys, strict=True) if not k]
+        self._by_head: dict[str, list[_Entry]] = {
+            key: [e for e, k in zip(anywhere, keys, strict=True) if k in ("", key)]
+            for key in set(keys) - {""}
+        }
+
+    def first(self, path: str) -> list[str] | None:
+        name = path.rsplit("/", 1)[-1]
+        by_name = self._by_name.get(name)
+        found = _first(by_name, path) if by_name else None
+        return found or _first(self._by_head.get(_key(path), self._short), path)
+
+
+def _first(entries: list[_Entry], path: str) -> list[str] | None:
+    from ..wildcard import match
+
+    segs = path.split("/")
+    have = set(segs)
+    name = segs[-1]
+    for head, literal, last, prefix, suffix, p in entries:
+        if head and not (path == head or path.startswith(head + "/")):
+            continue
+        if last and not (name.startswith(prefix) and name.endswith(suffix)):
+            continue  # `*.pem` cannot match `notes.txt`: no glob matching needed
+        if not literal <= have or (last and not match(last, name)):
+            continue
+        if path_match(p, segs):
+            return p
+    return None
+
+
+def _key(head: str) -> str:
+    """The first two directories of an absolute path (`/root/.aws`), or "" if it has fewer."""
+    parts = head.split("/", 3)
+    return "/".join(parts[:3]) if len(parts) >= 3 and parts[0] == "" else ""
 
 
 _Entry = tuple[str, frozenset[str], str, str, str, list[str]]
