@@ -74,6 +74,8 @@ NOT_ALLOWED = [
     'USER=$(cat f); chown "$USER" build/out.txt',
     'chown "$(cat owner.txt)" dist/app',
     'id() { echo -R; }; chown "$(id -u)" dist/app',
+    'for f in *.o; do chown "$f" out; done',
+    'for f in a b; do f=$(cat x); chown "$f" out; done',
     # a program name that already runs something, written into a directory on PATH
     "cp x ~/bin/ls",
     "install -m 755 x ~/.local/bin/git",
@@ -137,6 +139,8 @@ ALLOWED = [
     'chown "$USER" build/out.txt',
     'chown "$(id -u):$(id -g)" dist/app',
     'chown "build-$X" dist/app',
+    'for f in build/a.o build/b.o; do chown "$f" out; done',
+    'for d in ~/work/*; do git -C "$d" branch; done',
     "install -m 755 build/tool ~/bin/tool-made-here-7f3a",
     'curl -H "Accept: application/json" https://api.github.com/repos/o/r',
     'curl -H "Authorization: Bearer $GITHUB_TOKEN" http://localhost:8080/x',

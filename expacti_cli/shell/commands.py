@@ -158,7 +158,7 @@ def _optionlike(
     plain, producers = s.spec["plain_variables"], s.spec["plain_producers"]
     functions = fr.source.functions
     return tuple(
-        k for k in dynamic if may_be_option(words[k], plain, producers, fr.state.vars, functions)
+        k for k in dynamic if may_be_option(words[k], plain, producers, fr.state, functions)
     )
 
 

@@ -149,6 +149,8 @@ def _loop_variable(node: Any, fr: Frame) -> None:
     plain = all(c.type in ("word", "number") and b"$" not in c.text for c in values)
     safe = bool(values) and plain and not any(hides_code(fr.text(c)) for c in values)
     fr.state.assign(fr.text(var), None, safe=safe)
+    if values and all(fr.text(c).lstrip('"')[:1] not in "-*?[{$`\\'" for c in values):
+        fr.state.operands.add(fr.text(var))  # each word starts with a literal, not `-`
 
 
 def forget_changes(node: Any, fr: Frame) -> None:

@@ -211,14 +211,14 @@ def _writer_cluster(entry: dict[str, Any], words: list[Word], i: int, seen: _Wri
 
 
 def may_be_option(
-    word: Word, plain_variables: Any, plain_producers: Any, assigned: Any, functions: Any
+    word: Word, plain_variables: Any, plain_producers: Any, state: Any, functions: Any
 ) -> bool:
     """Could a run-time word be read as an option? A word bash splits may become several,
     any of them `-R`. One that is not split cannot when it starts with a literal other than
     `-` (`"build/$x"`, `"$HOME"/x`, `~`), with a variable the environment holds a plain value
     in (`"$USER"`: [shell] plain_variables, not set in the line: `assigned`), or with a
     substitution whose command prints no leading `-` (`"$(id -u)"`: plain_producers, not a
-    function of the line)."""
+    function of the line), or with a variable the line gave such values (`for d in src/*`)."""
     from ..wildcard import match
 
     if word.split:
@@ -232,7 +232,9 @@ def may_be_option(
         return t[1] == "-"
     name = _leading_variable(t)
     if name is not None:
-        return name not in plain_variables or name in assigned
+        if name in state.operands:
+            return False
+        return name not in plain_variables or name in state.vars
     command = _leading_substitution(t)
     if command is None or not command or any(c in command for c in "$`'\"\\;&|<>(){}*?["):
         return True

@@ -95,7 +95,7 @@ def hides_code(text: str) -> bool:
 class State:
     """The shell state a command sees."""
 
-    __slots__ = ("aliases", "cwd", "dirs", "hashed", "integers", "oldpwd", "vars")
+    __slots__ = ("aliases", "cwd", "dirs", "hashed", "integers", "oldpwd", "operands", "vars")
 
     def __init__(self, cwd: str | None) -> None:
         self.cwd = cwd
@@ -105,6 +105,9 @@ class State:
         self.aliases: dict[str, str | None] = {}
         self.hashed: dict[str, str | None] = {}
         self.integers: set[str] = set()  # declare -i: assignments are arithmetic
+        # Variables of unknown value that cannot start with `-` (a for loop over words that
+        # each start with a literal other than `-`): never an option (options.may_be_option).
+        self.operands: set[str] = set()
 
     def copy(self) -> State:
         new = State(self.cwd)
@@ -114,12 +117,14 @@ class State:
         new.aliases = dict(self.aliases)
         new.hashed = dict(self.hashed)
         new.integers = set(self.integers)
+        new.operands = set(self.operands)
         return new
 
     def child(self) -> State:
         """The state of a new shell process started here: directory and exported variables."""
         new = State(self.cwd)
         new.vars = {k: v for k, v in self.vars.items() if v.exported}
+        new.operands = {n for n in self.operands if n in new.vars}
         return new
 
     def merge(self, branch: State) -> None:
@@ -138,6 +143,7 @@ class State:
                 safe = (mine is None or mine.safe) and (theirs is None or theirs.safe)
                 self.vars[name] = Var(None, exported, safe)
         self.integers |= branch.integers
+        self.operands &= branch.operands
         # A maybe-alias or maybe-hashed name is taken as one (its text unknown if it differs).
         for table, theirs_table in ((self.aliases, branch.aliases), (self.hashed, branch.hashed)):
             for name, value in theirs_table.items():
@@ -152,6 +158,7 @@ class State:
 
     def forget_vars(self) -> None:
         self.vars = {k: Var(None, v.exported) for k, v in self.vars.items()}
+        self.operands = set()
         self.assign("HOME", None)
 
     # -- variables ------------------------------------------------------------------------
@@ -165,6 +172,7 @@ class State:
     ) -> None:
         old = self.vars.get(name)
         self.vars[name] = Var(value, export or (old is not None and old.exported), safe)
+        self.operands.discard(name)
 
     def export(self, name: str) -> None:
         old = self.vars.get(name)
