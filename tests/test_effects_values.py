@@ -103,6 +103,8 @@ NOT_ALLOWED = [
     "find . -name '.env*' | xargs cat",
     "find ~/.aws -exec cat {} +",
     "find ~ -name .bashrc -exec sed -i 's/a/b/' {} +",
+    "find -files0-from paths.txt -exec cat {} +",
+    'find "$HOME/.ssh" -name "id_*" -exec cat {} +',
     "find ~/.ssh -name authorized_keys -exec tee -a {} + < k.pub",
     # a secret copied where nothing protects it; a mode a new directory gets
     "cat ~/.ssh/id_rsa > /tmp/k",

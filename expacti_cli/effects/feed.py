@@ -30,13 +30,16 @@ _FIND_NAME_TESTS = ("-name", "-iname")
 
 def found(argv: list[str]) -> list[str]:
     """The paths find finds, as globs: each starting point (when a name test could admit it)
-    and START/**/NAME for each `-name` / `-iname` not negated (`*` when there is none)."""
+    and START/**/NAME for each `-name` / `-iname` not negated (`*` when there is none).
+    Starting points read from a file (`-files0-from FILE`) are unseen."""
+    if "-files0-from" in argv[1:-1]:
+        return unseen(argv[argv.index("-files0-from", 1) + 1])
     i = 1
     while i < len(argv) and argv[i].startswith(_FIND_LEADING):
         i += 2 if argv[i] == "-D" else 1
     starts: list[str] = []
     while i < len(argv) and argv[i][:1] not in ("-", "(", "!", ")", ","):
-        starts.append(argv[i])
+        starts.append(argv[i].replace('"', "") if argv[i][:1] == '"' else argv[i])
         i += 1
     names = [
         argv[k + 1]
