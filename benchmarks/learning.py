@@ -81,11 +81,16 @@ class Learned:
             "class": "",
             "seq": 1_000_000 + self.count,  # after every built-in rule, as a later layer
         }
-        head = tokens[0]
+        head, pol = tokens[0], self.policy
+        # The rule lists in memory; the policy also remembers the candidate rules per kind and
+        # program name, so those that may now include this rule are forgotten.
+        remembered = getattr(pol, "_candidates", {})
         if head[0] == "L" and "/" not in head[1]:
-            self.policy._named(head[1]).append(rule)  # the rule lists in memory
+            pol._named(head[1]).append(rule)
+            remembered.pop(("allow", head[1]), None)
         else:
-            self.policy._wildcard().append(rule)
+            pol._wildcard().append(rule)
+            remembered.clear()
         self.ids.add(rule_id)
         self.count += 1
 
@@ -260,6 +265,11 @@ def main() -> None:
         # guard proposed a rule that does not allow the part it was offered for
         blind += [f"{p} ({still[tuple(a)]})" for a, p in suggestions if tuple(a) in still]
     elapsed = time.perf_counter() - started
+    if blind and len(blind) * 2 > offered:
+        sys.exit(
+            f"{len(blind)} of {offered} suggestions allowed nothing once learned: the learned "
+            "rules do not reach the policy in memory (Learned.add follows Policy's rule lists)"
+        )
     if blind:
         print(f"suggestions that do not match the command they were offered for: {len(blind)}")
         for pattern in blind[:5]:
