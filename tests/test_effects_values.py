@@ -104,6 +104,9 @@ NOT_ALLOWED = [
     "find ~/.aws -exec cat {} +",
     "find ~ -name .bashrc -exec sed -i 's/a/b/' {} +",
     "find -files0-from paths.txt -exec cat {} +",
+    'for k in ~/.ssh/id_rsa ~/.ssh/id_ed25519; do cat "$k"; done',
+    'for k in ~/.ssh/id_*; do grep -c x "$k"; done',
+    'for f in notes.txt ~/.aws/credentials; do head -3 "$f"; done',
     'find "$HOME/.ssh" -name "id_*" -exec cat {} +',
     "find ~/.ssh -name authorized_keys -exec tee -a {} + < k.pub",
     # a secret copied where nothing protects it; a mode a new directory gets
@@ -155,6 +158,8 @@ ALLOWED = [
     "curl -sL https://x.example/t.tar.gz | tar tz",
     "find src -name '*.json' -exec grep -l version {} +",
     "find src -name '*.py' -exec sed -i 's/a/b/' {} +",
+    'for f in README.md CHANGES.md; do head -3 "$f"; done',
+    'for k in ~/.ssh/id_rsa; do k=notes.txt; cat "$k"; done',
     'echo "K=$OPENAI_API_KEY" >> .env',
     "grep -v '^#' .env > .env.local",
     "mkdir -p .github/workflows",

@@ -78,6 +78,20 @@ def fill(words: list[Word], feed: list[str]) -> list[Word]:
     return out
 
 
+def each(words: list[Word], choices: dict[int, list[str]]) -> list[Word]:
+    """The words with each one a loop variable stands for in its place (same role)."""
+    from ..grammar.scan import Word
+
+    out: list[Word] = []
+    for w in words:
+        values = choices.get(w.index) if w.option is None else None
+        if values is None or w.index == 0:
+            out.append(w)
+        else:
+            out.extend(Word(w.role, v, w.index, w.option) for v in values)
+    return out
+
+
 def unseen(source: str) -> list[str]:
     return [UNSEEN + source]
 

@@ -107,6 +107,7 @@ def effects_of(
         redirects=getattr(part, "redirects", []),
         env=getattr(part, "env", None),
         stdin=getattr(part, "stdin", None),
+        choices=getattr(part, "choices", None),
     )
     if argv:
         effects += _protected_rules(policy, Command(argv, policy.programs), agent)

@@ -624,9 +624,11 @@ def resolve(
     env: dict[str, str] | None = None,
     stdin: str | None = None,
 ) -> list[Effect]:
-    """The effects of one simple command; records its writes in the line state."""
+    """The effects of one simple command; records its writes in the line state. `choices`:
+    the words a dynamic argv word stands for (a for loop's variable)."""
     c = _Command(argv, cwd, ctx)
     fed, ctx.line.feed = ctx.line.feed, None  # `{}` of a command xargs or find -exec runs
+    choices: dict[int, list[str]] | None = None,
     stdin_file: list[tuple[str, str]] = []  # `< FILE`: what the command reads on stdin
     for r in redirects:
         if r.path is None:
@@ -654,6 +656,8 @@ def resolve(
         for w in c.inv.words:
             if w.role == "dir":
                 c.cwd = resolve_path(w.value, c.cwd, ctx.home)
+        if choices:
+            c.inv.words = feed.each(c.inv.words, choices)
         if c.inv.has(*c.view.get("in_place", ())):
             _edit_in_place(c.inv)
         for w in c.inv.words:
@@ -665,7 +669,7 @@ def resolve(
             _fetched(c)
         _links(c)
     else:
-        _unknown(c, fed)
+        _unknown(c, fed, choices)
     _env(c, env or {})
     if stdin_file and c.view is not None and c.view.get("sends_stdin"):
         saved, ctx.line.piped = ctx.line.piped, stdin_file
@@ -710,7 +714,7 @@ def no_effect(argv: list[str], ctx: Context) -> bool:
     return view is not None and scan(argv, view).no_effect(view)
 
 
-def _unknown(c: _Command, fed: list[str] | None) -> None:
+def _unknown(c: _Command, fed: list[str] | None, choices: dict[int, list[str]] | None) -> None:
     """A program without a grammar: its operands may be files it reads (`cat`, `less`); one
     that names a secret is taken for a secret read."""
     from ..grammar.scan import Word
@@ -721,7 +725,8 @@ def _unknown(c: _Command, fed: list[str] | None) -> None:
             operands.append(Word("read", arg.split("=", 1)[1], i, None))
         elif not arg.startswith("-"):
             operands.append(Word("read", arg, i, None))
-    for w in feed.fill(operands, fed) if fed else operands:
+    operands = feed.fill(operands, fed) if fed else operands
+    for w in feed.each(operands, choices) if choices else operands:
         c.read(w)
 
 

@@ -117,6 +117,7 @@ def run(
     part = Part(argv, text, assignments, list(fr.via), dynamic)
     if dynamic:
         part.optionlike = _optionlike(s, words, dynamic, fr)
+        part.choices = _choices(words, dynamic, fr)
     part.redirects = [*fr.redirects, *(redirects or ())]
     part.env = {**fr.state.exported(), **{n: v for n, v in env if v is not None}}
     for c in concerns:
@@ -160,6 +161,18 @@ def _optionlike(
     return tuple(
         k for k in dynamic if may_be_option(words[k], plain, producers, fr.state, functions)
     )
+
+
+def _choices(words: list[Word], dynamic: tuple[int, ...], fr: Frame) -> dict[int, list[str]]:
+    """The words a dynamic `$NAME` stands for when NAME is a for loop's variable over plain
+    words (each round takes one)."""
+    out: dict[int, list[str]] = {}
+    loops = fr.state.loops
+    for k in dynamic:
+        name = words[k].value.strip('"').removeprefix("$").removeprefix("{").removesuffix("}")
+        if name in loops and words[k].value.strip('"') in ("$" + name, "${" + name + "}"):
+            out[k] = loops[name]
+    return out
 
 
 def _hashed(

@@ -151,6 +151,10 @@ def _loop_variable(node: Any, fr: Frame) -> None:
     fr.state.assign(fr.text(var), None, safe=safe)
     if values and all(fr.text(c).lstrip('"')[:1] not in "-*?[{$`\\'" for c in values):
         fr.state.operands.add(fr.text(var))  # each word starts with a literal, not `-`
+    if safe and len(values) <= 16:
+        words = [fr.text(c) for c in values]
+        if not any(c in w for w in words for c in "\"'\\`{"):
+            fr.state.loops[fr.text(var)] = words  # `for k in a b; do cat "$k"`: a, then b
 
 
 def forget_changes(node: Any, fr: Frame) -> None:

@@ -124,6 +124,7 @@ class Part:
     __slots__ = (
         "argv",
         "assignments",
+        "choices",
         "concerns",
         "cwd",
         "dynamic",
@@ -151,6 +152,7 @@ class Part:
         self.via = via
         self.dynamic = dynamic
         self.optionlike = dynamic  # the dynamic words that may be options
+        self.choices: dict[int, list[str]] = {}  # a loop variable's words, by argv index
         self.cwd: str | None = None
         self.redirects: list[Redirect] = []
         self.env: dict[str, str] = {}

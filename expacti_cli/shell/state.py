@@ -95,7 +95,17 @@ def hides_code(text: str) -> bool:
 class State:
     """The shell state a command sees."""
 
-    __slots__ = ("aliases", "cwd", "dirs", "hashed", "integers", "oldpwd", "operands", "vars")
+    __slots__ = (
+        "aliases",
+        "cwd",
+        "dirs",
+        "hashed",
+        "integers",
+        "loops",
+        "oldpwd",
+        "operands",
+        "vars",
+    )
 
     def __init__(self, cwd: str | None) -> None:
         self.cwd = cwd
@@ -108,6 +118,8 @@ class State:
         # Variables of unknown value that cannot start with `-` (a for loop over words that
         # each start with a literal other than `-`): never an option (options.may_be_option).
         self.operands: set[str] = set()
+        # A for loop's variable over plain words: the words it takes, one per round.
+        self.loops: dict[str, list[str]] = {}
 
     def copy(self) -> State:
         new = State(self.cwd)
@@ -118,6 +130,7 @@ class State:
         new.hashed = dict(self.hashed)
         new.integers = set(self.integers)
         new.operands = set(self.operands)
+        new.loops = dict(self.loops)
         return new
 
     def child(self) -> State:
@@ -144,6 +157,7 @@ class State:
                 self.vars[name] = Var(None, exported, safe)
         self.integers |= branch.integers
         self.operands &= branch.operands
+        self.loops = {k: v for k, v in self.loops.items() if branch.loops.get(k) == v}
         # A maybe-alias or maybe-hashed name is taken as one (its text unknown if it differs).
         for table, theirs_table in ((self.aliases, branch.aliases), (self.hashed, branch.hashed)):
             for name, value in theirs_table.items():
@@ -159,6 +173,7 @@ class State:
     def forget_vars(self) -> None:
         self.vars = {k: Var(None, v.exported) for k, v in self.vars.items()}
         self.operands = set()
+        self.loops = {}
         self.assign("HOME", None)
 
     # -- variables ------------------------------------------------------------------------
@@ -173,6 +188,7 @@ class State:
         old = self.vars.get(name)
         self.vars[name] = Var(value, export or (old is not None and old.exported), safe)
         self.operands.discard(name)
+        self.loops.pop(name, None)
 
     def export(self, name: str) -> None:
         old = self.vars.get(name)
