@@ -623,12 +623,12 @@ def resolve(
     redirects: list[Any] = (),  # type: ignore[assignment]
     env: dict[str, str] | None = None,
     stdin: str | None = None,
+    choices: dict[int, list[str]] | None = None,
 ) -> list[Effect]:
     """The effects of one simple command; records its writes in the line state. `choices`:
     the words a dynamic argv word stands for (a for loop's variable)."""
     c = _Command(argv, cwd, ctx)
     fed, ctx.line.feed = ctx.line.feed, None  # `{}` of a command xargs or find -exec runs
-    choices: dict[int, list[str]] | None = None,
     stdin_file: list[tuple[str, str]] = []  # `< FILE`: what the command reads on stdin
     for r in redirects:
         if r.path is None:
