@@ -187,3 +187,21 @@ def carry(c: Any, stdin: str | None, redirects: Any) -> None:
         line.fetched_pipe = " ".join(c.argv[:3])
     elif stdin != "pipe":
         line.fetched_pipe = None
+
+
+def carried(c: Any) -> None:
+    """`mv SRC... DEST` (or a copy) of a secret: what is at DEST is that secret, so reading
+    it later in the line is a secret read however it is named (`mv ~/.netrc n.txt`)."""
+    inv, line = c.inv, c.ctx.line
+    ops = [w for w in inv.words if w.option is None and w.role in ("read", "write")] if inv else []
+    if len(ops) < 2 or ops[-1].role != "write":
+        return
+    secrets = [w.value for w in ops[:-1] if c.hit("secret", w.value)]
+    dest = c.path(ops[-1].value) if secrets else None
+    if not dest:
+        return
+    if os.path.isdir(dest) or ops[-1].value.endswith("/"):
+        for src in secrets:
+            line.made[os.path.join(dest, os.path.basename(src.rstrip("/")))] = "secret"
+    else:
+        line.made[dest] = "secret"

@@ -160,6 +160,8 @@ class _Command:
                 hit = self.ctx.classes.hit("secret", alias, None)
                 if hit:
                     break
+        if not hit and path and self.ctx.line.origin(path) == "secret":
+            hit = "a secret moved or copied there earlier in the line"
         if not hit and path and words.has_glob(w.value):  # `cat ~/.ssh/*` reads what it matches
             hit = self.ctx.classes.glob_hits("secret", path)
         if not hit and self.recursive():
@@ -668,6 +670,7 @@ def resolve(
         if "fetch" in (c.inv.spec.get("effect") if c.inv.spec else None, c.view["effect"]):
             _fetched(c)
         _links(c)
+        feed.carried(c)
     else:
         _unknown(c, fed, choices)
     _env(c, env or {})
