@@ -125,6 +125,8 @@ _SHELL_LISTS = (
     "plain_producers",
     # Directories of programs on PATH: a new name there takes over no command (shell/paths.py).
     "command_dirs",
+    # Where anyone may write: configuration or plugins loaded from there are unknown code.
+    "drop_zones",
 )
 _PATH_LISTS = (
     "sensitive_paths",

@@ -14,7 +14,7 @@ import os
 from ..grammar.scan import scan
 from ..shell.paths import resolve as resolve_path
 from ..wildcard import match as wildcard_match
-from . import feed, words
+from . import feed, loaded, words
 from .model import TAG_CLASS, Effect
 from .values import HANDLERS as _VALUE_ROLES
 from .values import remote_secret, split_keyval
@@ -299,6 +299,8 @@ class _Command:
             self.add("run", f"runs {w.value}, downloaded earlier in the line", "network-code", ())
         elif how:
             self.add("run", f"runs {w.value}, written earlier in the line", "unknown-code", ())
+        elif w.option is not None or w.role == "config":  # not an interpreter's main script
+            loaded.from_drop_zone(self, w, path)
 
     def command(self, w: Word) -> None:
         # `!CMD` is how git aliases (and some other tools) spell "run this through the shell";
@@ -333,6 +335,8 @@ class _Command:
         pair = split_keyval(w.value)
         key, value = pair or ("", "")
         role = self.key_role(w.option, key) if pair else None
+        if not pair and "/" in w.value:  # `cargo --config PATH`, `-backend-config=PATH`: a file
+            role, value = "config", w.value
         if role:
             self.role(_word(role, value, w))
 
@@ -654,12 +658,12 @@ def resolve(
             return c.effects  # a dry run or a check: what it reads is all it does
         if fed:
             c.inv.words = feed.fill(c.inv.words, fed)
+        if choices:
+            c.inv.words = feed.each(c.inv.words, choices)
         feed.unpacked(c, stdin)
         for w in c.inv.words:
             if w.role == "dir":
                 c.cwd = resolve_path(w.value, c.cwd, ctx.home)
-        if choices:
-            c.inv.words = feed.each(c.inv.words, choices)
         if c.inv.has(*c.view.get("in_place", ())):
             _edit_in_place(c.inv)
         for w in c.inv.words:

@@ -1,0 +1,81 @@
+"""Code a program loads from places anyone may write, and programs it runs by a derived name.
+
+- **Drop zones.** A value whose role is configuration, a program file or module given by an
+  option, or a loader or plugin directory (`curl -K`, `make -f`, `node --require`, `KUBECONFIG`,
+  `git -c include.path=`, `terraform -plugin-dir`) makes the program run what that file says
+  (a kubeconfig's `exec` credential plugin, a Makefile's recipes, a curlrc's `--output`). Below
+  a drop zone ([shell] drop_zones: the temporary directories, `~/Downloads`, another user's
+  home) the file is nobody's reviewed configuration: code of unknown safety. Configuration in
+  the workspace and in the user's own default locations stays ordinary. An interpreter's main
+  script operand (`python3 /tmp/x.py`) is not judged here: running a named script is what a
+  whitelisted interpreter is for.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..wildcard import match as wildcard_match
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# Spellings of the temporary directory a word may carry before it is expanded.
+_TMPDIR_WORDS = ("$TMPDIR", "${TMPDIR}", "$TMP", "${TMP}", "$TEMP", "${TEMP}")
+
+
+def _zones(shell: dict[str, Any], home: str) -> list[str]:
+    out = []
+    for entry in shell.get("drop_zones", ()):
+        zone = entry
+        if entry == "$TMPDIR":
+            zone = os.environ.get("TMPDIR", "")
+        elif entry.startswith("~/"):
+            zone = home + entry[1:]
+        if zone:
+            out.append(zone.rstrip("/") or "/")
+    return out
+
+
+def _below(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def drop_zone(word: str, path: str | None, shell: dict[str, Any], home: str) -> str | None:
+    """The drop zone that `path` (the resolved `word`) lies in, or None. Only a word that names
+    its place itself counts (absolute, `~`, a variable): a relative one is in the directory the
+    line works in. The workspace (the directory guard was asked from) and the user's own home
+    are none, except the zones named below home in the list itself (`~/Downloads`)."""
+    text = word.strip("\"'")
+    if text.startswith(_TMPDIR_WORDS):
+        return text.split("/", 1)[0]
+    if not path or not path.startswith("/") or not text.startswith(("/", "~", "$")):
+        return None  # a relative word is in the directory the line chose to work in
+    path = os.path.normpath(path)
+    mine = [z for z in shell.get("drop_zones", ()) if z.startswith("~/")]
+    if _below(path, home) and not any(_below(path, home + z[1:]) for z in mine):
+        return None
+    try:
+        workspace = os.getcwd()
+    except OSError:
+        workspace = ""
+    if workspace not in ("", "/", home) and _below(path, workspace):
+        return None
+    for zone in _zones(shell, home):
+        if "*" in zone:  # another user's home (`/home/*`): ours was let through above
+            head = "/".join(path.split("/")[: zone.count("/") + 1])
+            if wildcard_match(zone, head):
+                return zone
+        elif _below(path, zone):
+            return zone
+    return None
+
+
+def from_drop_zone(c: Any, w: Any, path: str | None) -> None:
+    """A configuration, program file or plugin given by an option, variable or `config`
+    operand (effects.resolve `_Command.runs`): from a drop zone it is code of unknown safety."""
+    zone = drop_zone(w.value, path, c.ctx.classes.shell, c.ctx.home)
+    if zone:
+        what = f"loads {w.value} ({w.option or 'an operand'}) from {zone}, where anyone may write"
+        c.add("run", what, "unknown-code", ())
