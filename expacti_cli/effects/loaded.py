@@ -79,3 +79,21 @@ def from_drop_zone(c: Any, w: Any, path: str | None) -> None:
     if zone:
         what = f"loads {w.value} ({w.option or 'an operand'}) from {zone}, where anyone may write"
         c.add("run", what, "unknown-code", ())
+
+
+# Client destinations on this machine (resolve._LOOPBACK names the same hosts).
+_LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")  # noqa: S104
+
+
+def credentials_to(c: Any, w: Any) -> None:
+    """`credentials-to`: a server the program presents its stored credentials to (`kubectl
+    --server`: the current context's token or client certificate; `aws --endpoint-url`: the
+    access key id and session token of the signed request; `VAULT_ADDR`: the Vault token). A
+    host not on this machine receives a secret; loopback (a local emulator, a tunnel) does not."""
+    value = w.value.strip("\"'")
+    host = value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1].lower()
+    if not host or host.startswith(_LOOPBACK):
+        return
+    c.contact(w)
+    what = f"presents its stored credentials to {value} ({w.option or 'a value'})"
+    c.add("send", what, "secret-exfiltration", ())

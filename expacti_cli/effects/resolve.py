@@ -426,7 +426,7 @@ class _Command:
         hosts = [
             w.value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
             for w in (inv.words if inv else ())
-            if w.role in ("url", "host", "remote")
+            if w.role in ("url", "host", "remote", "credentials-to")
         ]
         return bool(hosts) and all(h.lower().startswith(_LOOPBACK) for h in hosts)
 
@@ -526,6 +526,7 @@ _ROLES = {
     "dest": _Command.dest,
     "meta": _Command.meta,
     "owner": _Command.owner,
+    "credentials-to": loaded.credentials_to,
     **_VALUE_ROLES,
 }
 _LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")  # noqa: S104

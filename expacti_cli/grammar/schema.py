@@ -111,6 +111,8 @@ EFFECT_ROLES = {
     "toolchain": "a toolchain version (GOTOOLCHAIN): one not installed is downloaded and run",
     "insecure": "turns off verification of fetched code (GOINSECURE)",
     "database": "a database file opened for reading and writing",
+    # effects/loaded.py
+    "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
 }
 ROLES = frozenset(WALKER_KIND) | frozenset(EFFECT_ROLES)
 NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info"})
