@@ -9,6 +9,11 @@
   the workspace and in the user's own default locations stays ordinary. An interpreter's main
   script operand (`python3 /tmp/x.py`) is not judged here: running a named script is what a
   whitelisted interpreter is for.
+- **Plugins.** `kubectl NAME`, `git NAME`, `gh NAME`, `cargo NAME`, `docker NAME`, `helm NAME`
+  with NAME no built-in subcommand ([X.plugins]) runs the program PREFIX-NAME: judged like a
+  program named in a value.
+- **Stored credentials sent to a named server** (role `credentials-to`: `kubectl --server`,
+  `aws --endpoint-url`, `VAULT_ADDR`): a host not on this machine receives a secret.
 """
 
 from __future__ import annotations
@@ -97,3 +102,44 @@ def credentials_to(c: Any, w: Any) -> None:
     c.contact(w)
     what = f"presents its stored credentials to {value} ({w.option or 'a value'})"
     c.add("send", what, "secret-exfiltration", ())
+
+
+def plugin(c: Any) -> None:
+    """`kubectl NAME`, `git NAME`, `gh NAME`, `cargo NAME`, `docker NAME`, `helm NAME`: a first
+    word that is no built-in subcommand (the grammar's [X.plugins] builtins and [X.commands])
+    runs the program PREFIX-NAME, found on PATH or in the program's plugin directory. Judged
+    like a program named in a value: one outside the system's directories, or not installed
+    yet (the line may put it there), is code of unknown safety."""
+    view, inv = c.view, c.inv
+    spec = view.get("plugins") if view else None
+    if not spec or inv is None or inv.command or not inv.operands:
+        return
+    prefix = spec["prefix"]
+    if os.path.basename(c.argv[0]) + "-" != prefix:
+        return  # another name of the same grammar (`oc` for kubectl) has plugins of its own
+    name, index = inv.operands[0]
+    if name in spec["builtins"] or not _plain_name(name):
+        return
+    found = _on_path(prefix + name)
+    if found and _system(found):
+        return
+    where = found or "not installed here"
+    c.add("run", f"runs the plugin {prefix}{name} ({where})", "unknown-code", (c.argv[index],))
+
+
+def _plain_name(word: str) -> bool:
+    return bool(word) and word[0].isalnum() and all(ch.isalnum() or ch in "-_." for ch in word)
+
+
+def _on_path(name: str) -> str | None:
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        path = os.path.join(d, name)
+        if d and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def _system(path: str) -> bool:
+    from .paths import SYSTEM_BIN
+
+    return os.path.realpath(path).startswith(SYSTEM_BIN) or path.startswith(SYSTEM_BIN)

@@ -671,6 +671,7 @@ def resolve(
             c.role(w)
         _module(c, ctx, env)
         _tags(c)
+        loaded.plugin(c)
         _runs_files(c)
         if "fetch" in (c.inv.spec.get("effect") if c.inv.spec else None, c.view["effect"]):
             _fetched(c)

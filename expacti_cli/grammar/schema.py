@@ -30,6 +30,9 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
                    back, not printed: `sed -i`)
   unpacks          options (or globs of a first word that is no option: tar's `xzf`) under
                    which the program unpacks an archive into files (effects.feed)
+  [X.plugins]      prefix ("kubectl-"), builtins: `X NAME` whose NAME is neither a builtin nor
+                   in [X.commands] runs the program PREFIX-NAME (a plugin: unknown code unless
+                   installed in the system's directories)
   unlisted, command_depth, read_verbs
                    for CLIs with thousands of operations (aws SERVICE OPERATION): a path of
                    `command_depth` words that [X.commands] does not list has the effect
@@ -149,6 +152,7 @@ _TOP_KEYS = {
     "unlisted": "str",
     "command_depth": "int",
     "read_verbs": "strlist",
+    "plugins": "table",
     "global": "roles",
     "options": "roles",
     "equivalent": "table",
@@ -320,7 +324,24 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "unlisted": c.effect("unlisted", table["unlisted"]) if "unlisted" in table else None,
         "command_depth": table.get("command_depth", 0),
         "read_verbs": list(table.get("read_verbs", ())),
+        "plugins": _plugins(c, name, table.get("plugins"), commands),
     }
+
+
+def _plugins(c: _Checker, name: str, given: Any, commands: dict[str, Any]) -> dict[str, Any] | None:
+    """[X.plugins] prefix, builtins: `X NAME` with NAME neither a built-in subcommand nor in
+    [X.commands] runs the program PREFIX-NAME (effects/loaded.py `plugin`)."""
+    if given is None:
+        return None
+    for k, v in given.items():
+        if k not in ("prefix", "builtins"):
+            c.fail(f"plugins: unknown key {k!r} (known: prefix, builtins)")
+        c.typed(f"plugins.{k}", v, "str" if k == "prefix" else "strlist")
+    prefix = given.get("prefix", "")
+    if prefix != name + "-":
+        c.fail(f"plugins.prefix: must be the program's name and '-' ({name}-), not {prefix!r}")
+    heads = {sub.split()[0] for sub in commands}
+    return {"prefix": prefix, "builtins": sorted(heads | set(given.get("builtins", ())))}
 
 
 def _fills(wrapper: dict[str, Any]) -> str | None:
