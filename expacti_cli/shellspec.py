@@ -125,6 +125,8 @@ _SHELL_LISTS = (
     "plain_producers",
     # Directories of programs on PATH: a new name there takes over no command (shell/paths.py).
     "command_dirs",
+    # "VARIABLE HOST-GLOB...": the service a credential variable is issued by (effects/paths.py).
+    "secret_services",
     # Where anyone may write: configuration or plugins loaded from there are unknown code.
     "drop_zones",
 )

@@ -183,6 +183,16 @@ class PathClasses:
         """A privileged or system path: making it writable by everyone is a privilege change."""
         return self.hit("privilege", path, cwd) or self.hit("persistence", path, cwd)
 
+    def secret_service(self, name: str, hosts: list[str]) -> bool:
+        """Is every host a credential variable goes to the service that issued it ([shell]
+        secret_services: "VARIABLE HOST-GLOB..."; `$GITHUB_TOKEN` to api.github.com)?"""
+        names = [h.split(":", 1)[0].lower().rstrip(".") for h in hosts]
+        for entry in self._shell.get("secret_services", ()):
+            variable, *globs = entry.split()
+            if names and wildcard_match(variable, name.upper()):
+                return all(any(wildcard_match(g, h) for g in globs) for h in names)
+        return False
+
     def secret_variable(self, name: str) -> bool:
         return any(wildcard_match(p, name.upper()) for p in self._shell.get("secret_variables", ()))
 

@@ -397,7 +397,9 @@ class _Command:
         value = words.unquote(w.value)
         if not self.loopback_only():
             for name in words.variables(value):
-                if self.ctx.classes.secret_variable(name):
+                if self.ctx.classes.secret_variable(name) and not (
+                    self.ctx.classes.secret_service(name, self.hosts())
+                ):
                     self.add("send", f"sends ${name} to a host", "secret-exfiltration", ())
                     return
         at = value.find("@") if w.option in ("-F", "--form") else (0 if value[:1] == "@" else -1)
@@ -420,14 +422,18 @@ class _Command:
         cls = "secret-exfiltration" if secret else "exfiltration"
         self.add("send", f"sends {word} to a host", cls, (word,))
 
-    def loopback_only(self) -> bool:
-        """Does every host this command names sit on this machine (`http://localhost:9200`)?"""
+    def hosts(self) -> list[str]:
+        """The hosts this command names (URLs, hosts, remotes; proxies included)."""
         inv = self.inv
-        hosts = [
-            w.value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+        return [
+            words.unquote(w.value).split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
             for w in (inv.words if inv else ())
             if w.role in ("url", "host", "remote", "credentials-to")
         ]
+
+    def loopback_only(self) -> bool:
+        """Does every host this command names sit on this machine (`http://localhost:9200`)?"""
+        hosts = self.hosts()
         return bool(hosts) and all(h.lower().startswith(_LOOPBACK) for h in hosts)
 
     def sql(self, w: Word) -> None:
