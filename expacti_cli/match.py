@@ -67,6 +67,10 @@ def _program(tok: Token, cmd: Command) -> bool:
 
 def args_match(tokens: list[Token] | tuple[Token, ...], args: list[str]) -> bool:
     """Match argument tokens (with `**`) against args: dynamic programming, O(len*len)."""
+    if tokens and tokens[0][0] == "L":  # most patterns: a literal word first, one compare
+        first = tokens[0][1]
+        if not args or (args[0] != first and args[0] not in (DYNAMIC, OPERAND)):
+            return False
     n = len(args)
     # reach[j]: the tokens so far can consume exactly args[:j]
     reach = [False] * (n + 1)

@@ -70,7 +70,7 @@ class Line:
         """How `path` (or a directory above it) came to be in this line, if it did."""
         for alias in self.aliases(path):
             p = alias
-            while p and p != "/":
+            while p.strip("/"):  # "//" (kept by normpath) is its own dirname, like "/"
                 how = self.made.get(p)
                 if how:
                     return how

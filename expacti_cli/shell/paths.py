@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from ..wildcard import match as _match
 from ..wildcard import match_segments
 
 TYPE_CHECKING = False
@@ -92,41 +93,82 @@ class _Table:
     def __init__(self, patterns: list[list[str]]) -> None:
         from ..wildcard import is_glob
 
-        self._by_name: dict[str, list[_Entry]] = {}
+        by_name: dict[str, list[_Entry]] = {}
         anywhere = []
         for p in patterns:
             if p[-1] != "**" and not is_glob(p[-1]):
-                self._by_name.setdefault(p[-1], []).append(_entry(p))
+                by_name.setdefault(p[-1], []).append(_entry(p))
             else:
                 anywhere.append(_entry(p))
+        self._by_name = {name: _Heads(entries) for name, entries in by_name.items()}
         keys = [_key(e[0]) for e in anywhere]
-        self._short = [e for e, k in zip(anywhere, keys, strict=True) if not k]
-        self._by_head: dict[str, list[_Entry]] = {
-            key: [e for e, k in zip(anywhere, keys, strict=True) if k in ("", key)]
+        short = [e for e, k in zip(anywhere, keys, strict=True) if not k]
+        self._short = _Heads(short)
+        self._by_head: dict[str, _Heads] = {
+            key: _Heads([e for e, k in zip(anywhere, keys, strict=True) if k in ("", key)])
             for key in set(keys) - {""}
         }
 
     def first(self, path: str) -> list[str] | None:
-        name = path.rsplit("/", 1)[-1]
-        by_name = self._by_name.get(name)
-        found = _first(by_name, path) if by_name else None
-        return found or _first(self._by_head.get(_key(path), self._short), path)
+        segs = path.split("/")
+        by_name = self._by_name.get(segs[-1])
+        found = by_name.first(path, segs) if by_name else None
+        return found or self._by_head.get(_key(path), self._short).first(path, segs)
 
 
-def _first(entries: list[_Entry], path: str) -> list[str] | None:
-    from ..wildcard import match
+class _Heads:
+    """One list of entries by literal head: a path meets only the entries whose head is the
+    path or one of its directories, and those without a head, in the list's order (the first
+    hit is the one reported). Under the home directory one key held ~170 patterns."""
 
-    segs = path.split("/")
+    __slots__ = ("_by_head", "_depth", "_headless", "_plain")
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        self._headless: list[tuple[int, _Entry]] = []
+        self._by_head: dict[str, list[tuple[int, _Entry]]] = {}
+        for i, e in enumerate(entries):
+            if e[0]:
+                self._by_head.setdefault(e[0], []).append((i, e))
+            else:
+                self._headless.append((i, e))
+        self._plain = [e for _, e in self._headless]
+        self._depth = max((h.count("/") + 1 for h in self._by_head), default=0)
+
+    def __bool__(self) -> bool:
+        return bool(self._headless or self._by_head)
+
+    def first(self, path: str, segs: list[str]) -> list[str] | None:
+        if not self._by_head:
+            return _first(self._plain, segs)
+        found: list[tuple[int, _Entry]] = []
+        by_head = self._by_head
+        head = segs[0]
+        for seg in segs[1 : self._depth]:  # no head is longer: a 64 KB path stays linear
+            if head:
+                found += by_head.get(head, ())
+            head += "/" + seg
+        found += by_head.get(head, ())  # the deepest (the path itself: `~/.ssh` of `~/.ssh/**`)
+        if not found:
+            return _first(self._plain, segs)
+        found += self._headless
+        found.sort(key=_order)
+        return _first([e for _, e in found], segs)
+
+
+def _order(item: tuple[int, _Entry]) -> int:
+    return item[0]
+
+
+def _first(entries: list[_Entry], segs: list[str]) -> list[str] | None:
+    """The first entry the path matches; every entry's head is the path, above it, or empty."""
     have = set(segs)
     name = segs[-1]
-    for head, literal, last, prefix, suffix, p in entries:
-        if head and not (path == head or path.startswith(head + "/")):
-            continue
+    for _head, literal, last, prefix, suffix, p in entries:
         if last and not (name.startswith(prefix) and name.endswith(suffix)):
             continue  # `*.pem` cannot match `notes.txt`: no glob matching needed
-        if not literal <= have or (last and not match(last, name)):
+        if not literal <= have or (last and not _match(last, name)):
             continue
-        if path_match(p, segs):
+        if match_segments(p, segs):
             return p
     return None
 
