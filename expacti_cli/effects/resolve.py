@@ -209,6 +209,9 @@ class _Command:
         if _setid(w.value):
             self.add("mode", f"sets the setuid/setgid bit ({w.value})", "privilege", ())
             return
+        from . import modes
+
+        modes.exposed(self, w)
         if not _world_writable(w.value):
             return
         inv = self.inv
