@@ -691,6 +691,7 @@ def resolve(
     if c.view is not None:
         from ..grammar.scan import scan
         from ..shell.paths import resolve as resolve_path
+        from . import outputs
 
         c.inv = scan(argv, c.view)
         if c.inv.no_effect(c.view):
@@ -709,6 +710,7 @@ def resolve(
             c.role(w)
         _module(c, ctx, env)
         _tags(c)
+        outputs.stdout(c)
         loaded.plugin(c)
         _runs_files(c)
         if "fetch" in (c.inv.spec.get("effect") if c.inv.spec else None, c.view["effect"]):

@@ -20,7 +20,9 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
                    keys, prints_with}; `keys` names the table a `key` operand's VALUE (the
                    next operand) is read with: an option's ("-c"), "operands", or
                    "environment"; `prints_with`: options without which `revpath` operands
-                   are only named, not printed (`git log -p -- FILE`)
+                   are only named, not printed (`git log -p -- FILE`); `outputs`: local
+                   data the subcommand writes to standard output (`git archive`: the
+                   repository's files), under `outputs_with` options (or `-` operand) only
   effect, bare     an effect of every call / of a call without operands
   runs             globs of files in the working directory the program runs as code
   sends_stdin      what the program reads on stdin goes to a host (ssh, nc, socat)
@@ -168,6 +170,8 @@ _TOP_KEYS = {
 _COMMAND_KEYS = {
     "keys": "str",
     "prints_with": "strlist",
+    "outputs": "str",
+    "outputs_with": "strlist",
     "effect": "str",
     "operands": "strlist",
     "runs": "strlist",
@@ -296,6 +300,8 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
             "no_effect_with": list(spec.get("no_effect_with", ())),
             "keys": _keys_table(c, sub, spec.get("keys"), keys),
             "prints_with": list(spec.get("prints_with", ())),
+            "outputs": spec.get("outputs"),
+            "outputs_with": list(spec.get("outputs_with", ())),
         }
     return {
         "names": [name, *[n for n in table.get("names", ()) if n != name]],
