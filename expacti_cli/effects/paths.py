@@ -63,13 +63,22 @@ def hidden_program(argv: list[str]) -> bool:
 
 
 class PathClasses:
-    __slots__ = ("_home", "_indexes", "_matchers", "_shell", "shell")
+    __slots__ = ("_home", "_indexes", "_matchers", "_rooted", "_shell", "shell")
 
     def __init__(self, shell: dict[str, Any]) -> None:
         self._shell = self.shell = shell
         self._home = os.path.expanduser("~")
         self._matchers: dict[str, SensitivePaths] = {}
         self._indexes: dict[str, _Index] = {}
+        self._rooted: dict[str, list[str]] = {}
+
+    def rooted(self, cls: str) -> list[str]:
+        """The patterns of `cls` that start at a directory (not `**`), as text."""
+        found = self._rooted.get(cls)
+        if found is None:
+            patterns = self._matcher(cls)._patterns()[0]
+            found = self._rooted[cls] = ["/".join(p) for p in patterns if p and p[0] != "**"]
+        return found
 
     def _matcher(self, cls: str) -> SensitivePaths:
         m = self._matchers.get(cls)
@@ -133,9 +142,9 @@ class PathClasses:
         if base is None:
             return None
         prefix = base.rstrip("/") + "/"
-        for pattern in self._matcher("secret")._patterns()[0]:
-            if pattern and pattern[0] != "**" and "/".join(pattern).startswith(prefix):
-                return "/".join(pattern)
+        for text in self.rooted("secret"):
+            if text.startswith(prefix):
+                return text
         return None
 
     def glob_hits(self, cls: str, path: str) -> str | None:
@@ -183,9 +192,9 @@ class PathClasses:
     def below(self, cls: str, directory: str) -> str | None:
         """A pattern of `cls` naming something below `directory` (`~` holds `~/.bashrc`)."""
         prefix = directory.rstrip("/") + "/"
-        for pattern in self._matcher(cls)._patterns()[0]:
-            if pattern and pattern[0] != "**" and "/".join(pattern).startswith(prefix):
-                return "/".join(pattern)
+        for text in self.rooted(cls):
+            if text.startswith(prefix):
+                return text
         return None
 
     def world_writable_target(self, path: str, cwd: str | None) -> str | None:

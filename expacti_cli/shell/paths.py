@@ -267,8 +267,7 @@ class SensitivePaths:
             # A tail of wildcards only (`*` of `~/.ssh/*`) names nothing: every file is the
             # end of it, so it says nothing about this one.
             segs = [s for s in os.path.normpath(path).split("/") if s != "."]
-            for p in sensitive:
-                tails = (p[k:] for k in range(1, len(p)) if p[k] != "**" and _names(p[k:]))
+            for p, tails in _tails(sensitive):
                 if any(path_match(tail, segs) for tail in tails):
                     return "/".join(p)
             return None
@@ -291,6 +290,21 @@ class SensitivePaths:
 
 
 _EXPANDED: list[Any] = []  # (sensitive list, safe list, key, expanded): the last few
+# Expanded pattern list -> each pattern with the tails a relative path could be the end of.
+_TAILS: dict[int, tuple[list[list[str]], list[tuple[list[str], list[list[str]]]]]] = {}
+
+
+def _tails(sensitive: list[list[str]]) -> list[tuple[list[str], list[list[str]]]]:
+    held = _TAILS.get(id(sensitive))
+    if held is None or held[0] is not sensitive:
+        if len(_TAILS) > 16:  # a server reloading its policy: keep the recent lists only
+            _TAILS.clear()
+        tails = [
+            (p, [p[k:] for k in range(1, len(p)) if p[k] != "**" and _names(p[k:])])
+            for p in sensitive
+        ]
+        held = _TAILS[id(sensitive)] = (sensitive, tails)
+    return held[1]
 
 
 def _locations() -> list[tuple[str, str]]:
