@@ -12,6 +12,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .resolve import _Command
 
 
@@ -25,3 +27,10 @@ def stdout(c: _Command) -> None:
     if needs and not (inv.has(*needs) or ("-" in needs and any(v == "-" for v, _ in inv.operands))):
         return
     c.reads.append(("data", what))
+
+
+def in_place(inv: Any, names: list[str] | tuple[str, ...]) -> bool:
+    """Is the call an in-place edit (grammar `in_place`)? An entry is an option (`sed -i`) or
+    OPTION=VALUE, an option with that value (`gawk -i inplace`, the inplace extension: the
+    files it reads are rewritten with what the program prints)."""
+    return any(o in names or f"{o}={v}" in names for o, v, _ in inv.options)

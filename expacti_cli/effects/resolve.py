@@ -704,7 +704,7 @@ def resolve(
         for w in c.inv.words:
             if w.role == "dir":
                 c.cwd = resolve_path(w.value, c.cwd, ctx.home)
-        if c.inv.has(*c.view.get("in_place", ())):
+        if outputs.in_place(c.inv, c.view.get("in_place", ())):
             _edit_in_place(c.inv)
         for w in c.inv.words:
             c.role(w)

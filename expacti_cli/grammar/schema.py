@@ -29,7 +29,8 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   no_effect_with   options under which the call changes and runs nothing (`--dry-run`,
                    `bash -n`, `npx --no`); also per subcommand
   in_place         options under which the `read` operands are edited in place (written
-                   back, not printed: `sed -i`)
+                   back, not printed: `sed -i`); OPTION=VALUE: that option with that
+                   value (`gawk -i inplace`)
   unpacks          options (or globs of a first word that is no option: tar's `xzf`) under
                    which the program unpacks an archive into files (effects.feed)
   [X.plugins]      prefix ("kubectl-"), builtins: `X NAME` whose NAME is neither a builtin nor
