@@ -267,9 +267,13 @@ class SensitivePaths:
             # A tail of wildcards only (`*` of `~/.ssh/*`) names nothing: every file is the
             # end of it, so it says nothing about this one.
             segs = [s for s in os.path.normpath(path).split("/") if s != "."]
+            name, n = segs[-1] if segs else "", len(segs)
             for p, tails in _tails(sensitive):
-                if any(path_match(tail, segs) for tail in tails):
-                    return "/".join(p)
+                for tail, last, size in tails:
+                    if (last is not None and last != name) or (size is not None and size != n):
+                        continue  # a literal last segment or a fixed length rules it out
+                    if path_match(tail, segs):
+                        return "/".join(p)
             return None
         index = _INDEXES.get(id(sensitive))
         if index is None or index[0] is not sensitive:
@@ -290,17 +294,27 @@ class SensitivePaths:
 
 
 _EXPANDED: list[Any] = []  # (sensitive list, safe list, key, expanded): the last few
-# Expanded pattern list -> each pattern with the tails a relative path could be the end of.
-_TAILS: dict[int, tuple[list[list[str]], list[tuple[list[str], list[list[str]]]]]] = {}
+# Expanded pattern list -> each pattern with the tails a relative path could be the end of:
+# (tail, its last segment if literal, its length if it has no `**`).
+_Tail = tuple[list[str], "str | None", "int | None"]
+_TAILS: dict[int, tuple[list[list[str]], list[tuple[list[str], list[_Tail]]]]] = {}
 
 
-def _tails(sensitive: list[list[str]]) -> list[tuple[list[str], list[list[str]]]]:
+def _tails(sensitive: list[list[str]]) -> list[tuple[list[str], list[_Tail]]]:
+    from ..wildcard import is_glob
+
     held = _TAILS.get(id(sensitive))
     if held is None or held[0] is not sensitive:
         if len(_TAILS) > 16:  # a server reloading its policy: keep the recent lists only
             _TAILS.clear()
         tails = [
-            (p, [p[k:] for k in range(1, len(p)) if p[k] != "**" and _names(p[k:])])
+            (
+                p,
+                [
+                    (t, None if is_glob(t[-1]) else t[-1], None if "**" in t else len(t))
+                    for t in (p[k:] for k in range(1, len(p)) if p[k] != "**" and _names(p[k:]))
+                ],
+            )
             for p in sensitive
         ]
         held = _TAILS[id(sensitive)] = (sensitive, tails)
