@@ -558,9 +558,11 @@ def _more_roles() -> dict[str, Any]:
     """The roles handled by effects.values, merged into _ROLES with the first word that needs
     a handler not found there."""
     if "key" not in _ROLES:
+        from .awkprog import program
         from .values import HANDLERS
 
         _ROLES.update(HANDLERS)
+        _ROLES["awk-program"] = program
     return _ROLES
 
 

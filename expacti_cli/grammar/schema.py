@@ -112,6 +112,8 @@ EFFECT_ROLES = {
     "options": "a variable holding the program's own options: judged as the program with them",
     "revpath": "a git `REV:PATH` or pathspec whose content is printed: PATH is read",
     "sed-script": "a sed script: `r`/`R FILE` read FILE, `w`/`W FILE`, `s///w FILE` write it",
+    # effects/awkprog.py
+    "awk-program": "an awk program: `print > FILE` writes FILE, `getline < FILE` reads it",
     "repo-package": "an npm-style package spec: `OWNER/REPO` is a GitHub repository",
     "index": "a package index or links directory: a URL, or a path outside the workspace",
     "toolchain": "a toolchain version (GOTOOLCHAIN): one not installed is downloaded and run",
