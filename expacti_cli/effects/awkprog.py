@@ -26,13 +26,27 @@ def program(c: _Command, w: Word) -> None:
     given when -e/-f name the program is an input file (rewritten under `-i inplace`)."""
     from ..grammar.scan import Word
     from . import outputs
-    from .words import unquote
 
     inv = c.inv
     if w.option is None and inv is not None and inv.has("-e", "--source", "-f", "--file"):
         edits = outputs.in_place(inv, (c.view or {}).get("in_place", ()))
         c.role(Word("write" if edits else "read", w.value, w.index, w.option))
         return
+    judge(c, w)
+
+
+def code(c: _Command, w: Word) -> None:
+    """Program text given with an option (`awk -e TEXT`): judged the same way, for a program
+    whose grammar reads its first operand as an awk program."""
+    if "awk-program" in (c.view or {}).get("operands", ()):
+        judge(c, w)
+
+
+def judge(c: _Command, w: Word) -> None:
+    """The reads and writes of the awk program text `w`."""
+    from ..grammar.scan import Word
+    from .words import unquote
+
     for role, path in redirections(unquote(w.value)):
         if path is None:
             what = f"{role}s a file named by an expression in its awk program"

@@ -558,11 +558,12 @@ def _more_roles() -> dict[str, Any]:
     """The roles handled by effects.values, merged into _ROLES with the first word that needs
     a handler not found there."""
     if "key" not in _ROLES:
-        from .awkprog import program
+        from .awkprog import code, program
         from .values import HANDLERS
 
         _ROLES.update(HANDLERS)
         _ROLES["awk-program"] = program
+        _ROLES["code"] = code
     return _ROLES
 
 

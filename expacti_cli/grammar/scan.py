@@ -74,7 +74,7 @@ def _lookup(opt: str, tables: list[dict[str, str]]) -> str | None:
 
 
 def _read_options(
-    argv: list[str], tables: list[dict[str, str]], clusters: bool
+    argv: list[str], tables: list[dict[str, str]], clusters: bool, ends: frozenset[str] = _ENDS
 ) -> tuple[list[tuple[str, str | None, int, str | None]], list[tuple[str, int]], int]:
     """[(option, value, index, role)], [(operand, index)] over argv[1:], and where the words
     that belong to something else start (len(argv) when nothing ends the options)."""
@@ -82,7 +82,7 @@ def _read_options(
     operands: list[tuple[str, int]] = []
     i, n = 1, len(argv)
     while i < n:
-        if options and options[-1][3] in _ENDS:
+        if options and options[-1][3] in ends:
             return options, operands, i
         tok = argv[i]
         if tok == "--":
@@ -226,7 +226,8 @@ def scan(argv: list[str], view: dict[str, Any]) -> Invocation:
     """Read argv (argv[0] is the program) with its grammar view (grammar.schema._check)."""
     inv = Invocation()
     tables = [view["global"], view["options"]]
-    options, operands, end = _read_options(argv, tables, view["clusters"])
+    ends = _ENDS - {"code"} if view.get("code_continues") else _ENDS
+    options, operands, end = _read_options(argv, tables, view["clusters"], ends)
     commands = view["commands"]
     if commands:
         inv.command, inv.command_at = _command(operands, commands)
@@ -236,7 +237,7 @@ def scan(argv: list[str], view: dict[str, Any]) -> Invocation:
             inv.spec = commands.get(inv.command) or inv.spec
             if inv.spec["options"]:
                 options, operands, end = _read_options(
-                    argv, [inv.spec["options"], *tables], view["clusters"]
+                    argv, [inv.spec["options"], *tables], view["clusters"], ends
                 )
             operands = [(w, i) for w, i in operands if i not in inv.command_at]
     roles = inv.spec.get("operands") if inv.spec else None

@@ -6,6 +6,8 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   names            other names of the same program (`oc` for kubectl)
   doc              where the grammar was read from (man page, --help, reference page)
   clusters         `-abc` means `-a -b -c` (default true); plus_options, numeric_flags
+  code_continues   options and operands follow a `code` option's text (`awk -e PROG FILE`);
+                   by default the words after it are the code's own arguments (`python -c`)
   [X.global]       role = [options]: options before the subcommand
   [X.options]      role = [options]: options anywhere; a role `A+B` takes two words
                    (`jq --rawfile NAME FILE`: "value+read")
@@ -142,6 +144,7 @@ _TOP_KEYS = {
     "names": "strlist",
     "doc": "str",
     "clusters": "bool",
+    "code_continues": "bool",
     "plus_options": "bool",
     "numeric_flags": "bool",
     "targets": "strlist",
@@ -309,6 +312,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
     return {
         "names": [name, *[n for n in table.get("names", ()) if n != name]],
         "clusters": table.get("clusters", True),
+        "code_continues": table.get("code_continues", False),
         "options": options,
         "global": global_,
         "keys": keys,
