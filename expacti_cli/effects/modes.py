@@ -47,3 +47,33 @@ def exposed(c: _Command, mode: Word) -> None:
             what = f"makes {other.value} readable by other users ({hit})"
             c.add("read", what, "secret", (other.value,))
             return
+
+
+def sets_id(mode: str) -> bool:
+    """Does a chmod mode set the setuid or setgid bit (`4755`, `u+s`, `g=s`)?"""
+    if mode.isdigit():
+        return len(mode) >= 4 and int(mode[-4]) & 6 != 0
+    for clause in mode.split(","):
+        op = ""
+        for ch in clause.lstrip("ugoa"):
+            if ch in "+-=":
+                op = ch
+            elif ch == "s" and op in ("+", "="):
+                return True
+    return False
+
+
+def world_writable(mode: str) -> bool:
+    """Does a chmod mode (octal or symbolic, chmod(1)) give write permission to others?"""
+    if mode.isdigit():
+        return len(mode) >= 3 and int(mode[-1]) & 2 == 2
+    for clause in mode.split(","):
+        who = clause[: len(clause) - len(clause.lstrip("ugoa"))]
+        rest = clause[len(who) :]
+        op = ""
+        for ch in rest:
+            if ch in "+-=":
+                op = ch
+            elif ch == "w" and op in "+=" and op and ("o" in who or "a" in who):
+                return True
+    return False

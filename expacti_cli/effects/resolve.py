@@ -206,13 +206,13 @@ class _Command:
         if "/" in w.value or w.value.startswith(("~", ".")):
             self.changed(w, ("self-tamper",))  # `chmod -x FILE`: the mode was read as an option
             return
-        if _setid(w.value):
-            self.add("mode", f"sets the setuid/setgid bit ({w.value})", "privilege", ())
-            return
         from . import modes
 
+        if modes.sets_id(w.value):
+            self.add("mode", f"sets the setuid/setgid bit ({w.value})", "privilege", ())
+            return
         modes.exposed(self, w)
-        if not _world_writable(w.value):
+        if not modes.world_writable(w.value):
             return
         inv = self.inv
         for other in inv.words if inv else ():
@@ -482,36 +482,6 @@ class _Command:
             handler(self, w)
 
 
-def _setid(mode: str) -> bool:
-    """Does a chmod mode set the setuid or setgid bit (`4755`, `u+s`, `g=s`)?"""
-    if mode.isdigit():
-        return len(mode) >= 4 and int(mode[-4]) & 6 != 0
-    for clause in mode.split(","):
-        op = ""
-        for ch in clause.lstrip("ugoa"):
-            if ch in "+-=":
-                op = ch
-            elif ch == "s" and op in ("+", "="):
-                return True
-    return False
-
-
-def _world_writable(mode: str) -> bool:
-    """Does a chmod mode (octal or symbolic, chmod(1)) give write permission to others?"""
-    if mode.isdigit():
-        return len(mode) >= 3 and int(mode[-1]) & 2 == 2
-    for clause in mode.split(","):
-        who = clause[: len(clause) - len(clause.lstrip("ugoa"))]
-        rest = clause[len(who) :]
-        op = ""
-        for ch in rest:
-            if ch in "+-=":
-                op = ch
-            elif ch == "w" and op in "+=" and op and ("o" in who or "a" in who):
-                return True
-    return False
-
-
 def _word(role: str, value: str, like: Word) -> Word:
     from ..grammar.scan import Word
 
@@ -617,49 +587,6 @@ def _runs_files(c: _Command) -> None:
             return
 
 
-def _env_role(roles: dict[str, str], name: str) -> str | None:
-    """The role of a variable: its own entry, or a glob entry (`TF_VAR_*`)."""
-    role = roles.get(name)
-    if role is None:
-        for glob, r in roles.items():
-            if "*" in glob and wildcard_match(glob, name):
-                return r
-    return role
-
-
-def _env(c: _Command, env: dict[str, str]) -> None:
-    view = c.view
-    config = view.get("env_config") if view else None
-    if config and config["count"] in env:
-        _env_config(c, env, config)
-    for name, value in env.items():
-        if name.startswith("GUARD_"):
-            c.add("env", f"sets {name} for the commands it runs", "self-tamper", ())
-        role = _env_role(view["env"], name) if view else None
-        if role:
-            from ..grammar.scan import Word
-
-            c.role(Word(role, value, 0, name))
-
-
-def _env_config(c: _Command, env: dict[str, str], config: dict[str, str]) -> None:
-    """`GIT_CONFIG_COUNT=N` with `GIT_CONFIG_KEY_<n>`/`_VALUE_<n>`: each pair is read as the
-    program's `-c KEY=VALUE`; a pair the line does not show may be any configuration."""
-    from ..grammar.scan import Word
-
-    count = env[config["count"]]
-    for n in range(min(int(count), 64) if count.isdigit() else 0):
-        key, value = env.get(f"{config['key']}{n}"), env.get(f"{config['value']}{n}")
-        if key is None or value is None:
-            what = f"{config['key']}{n} / {config['value']}{n} unknown here: any configuration"
-            c.add("run", what, "unknown-code", ())
-        elif c.key_role(config["option"], key) in ("config", "dir"):
-            # More configuration or a directory of hooks and templates: code it may run.
-            c.add("run", f"{key}={value} loads configuration that may run code", "unknown-code", ())
-        else:
-            c.role(Word("keyval", f"{key}={value}", 0, config["option"]))
-
-
 def resolve(
     argv: list[str],
     ctx: Context,
@@ -722,7 +649,10 @@ def resolve(
         feed.carried(c)
     else:
         _unknown(c, fed, choices)
-    _env(c, env or {})
+    if env:
+        from . import environ
+
+        environ.judge(c, env)
     if stdin_file and c.view is not None and c.view.get("sends_stdin"):
         saved, ctx.line.piped = ctx.line.piped, stdin_file
         c.sends_stdin()
