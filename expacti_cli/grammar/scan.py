@@ -74,14 +74,21 @@ def _lookup(opt: str, tables: list[dict[str, str]]) -> str | None:
 
 
 def _read_options(
-    argv: list[str], tables: list[dict[str, str]], clusters: bool, ends: frozenset[str] = _ENDS
+    argv: list[str],
+    tables: list[dict[str, str]],
+    clusters: bool,
+    ends: frozenset[str] = _ENDS,
+    before: tuple[int, list[dict[str, str]]] | None = None,
 ) -> tuple[list[tuple[str, str | None, int, str | None]], list[tuple[str, int]], int]:
     """[(option, value, index, role)], [(operand, index)] over argv[1:], and where the words
-    that belong to something else start (len(argv) when nothing ends the options)."""
+    that belong to something else start (len(argv) when nothing ends the options). `before`
+    (index, tables): the words before that index (the subcommand) are read with those tables."""
     options: list[tuple[str, str | None, int, str | None]] = []
     operands: list[tuple[str, int]] = []
     i, n = 1, len(argv)
+    after = tables
     while i < n:
+        tables = before[1] if before and i < before[0] else after
         if options and options[-1][3] in ends:
             return options, operands, i
         tok = argv[i]
@@ -236,8 +243,11 @@ def scan(argv: list[str], view: dict[str, Any]) -> Invocation:
         if inv.command:
             inv.spec = commands.get(inv.command) or inv.spec
             if inv.spec["options"]:
+                # Before the subcommand an option is the program's own (`tmux -f CONF new`:
+                # the config file, not new-session's -f flags); after it, the subcommand's.
+                first = (inv.command_at[0], [*tables, inv.spec["options"]])
                 options, operands, end = _read_options(
-                    argv, [inv.spec["options"], *tables], view["clusters"], ends
+                    argv, [inv.spec["options"], *tables], view["clusters"], ends, first
                 )
             operands = [(w, i) for w, i in operands if i not in inv.command_at]
     roles = inv.spec.get("operands") if inv.spec else None
