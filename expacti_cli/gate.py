@@ -277,9 +277,11 @@ def run(req: Request) -> int:
             try:
                 # Prefix mode too: checked just now, a shim would check (and ask) twice.
                 program = execute.which(req.argv[0], skip_shims=True)
-                from . import pinning
+                spec = policy.programs.get(os.path.basename(req.argv[0]))
+                if spec and ("path" in spec or "sha256" in spec):  # a pin: checked (pinning.py)
+                    from . import pinning
 
-                pinning.check(policy, req.argv[0], program)
+                    pinning.check(policy, req.argv[0], program)
             except GuardError as exc:
                 decision = Decision(
                     DENY,

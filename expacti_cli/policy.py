@@ -213,6 +213,31 @@ class Programs(_SpecMapping):
         return len(self._blobs)
 
 
+class Grammars:
+    """Program name -> its grammar view, unpacked on first use (a read-only mapping's `get`).
+    Written by `grammar.layers.grammar_blobs`; it lives here so that a decision reads the
+    grammars without loading the grammar package (its compile-time code)."""
+
+    __slots__ = ("_packed", "_seen")
+
+    def __init__(self, packed: dict[str, Any]) -> None:
+        self._packed = packed or {"blobs": {}, "names": {}, "globs": []}
+        self._seen: dict[str, Any] = {}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        entry = self._packed["names"].get(name)
+        if entry is None:
+            return default
+        view = self._seen.get(entry)
+        if view is None:
+            view = self._seen[entry] = _unpack(self._packed["blobs"][entry])
+        return view
+
+    def globs(self) -> list[tuple[str, str]]:
+        """(glob name, grammar) pairs for names such as `python3.*`."""
+        return list(self._packed["globs"])
+
+
 class Policy:
     """The compiled, merged policy (see `compile_layers` and `pack`). Rules are dicts."""
 
@@ -237,8 +262,6 @@ class Policy:
         self.audit: dict[str, Any] = data["audit"]
         self.anomalies: dict[str, Any] = data["anomalies"]
         self.programs = Programs(data["program_blobs"])
-        from .grammar.layers import Grammars
-
         self.grammars = Grammars(data.get("grammar_blobs", {}))
         self._by_name: dict[str, list[dict[str, Any]]] = {}
         self._candidates: dict[tuple[str, str], tuple[dict[str, Any], ...]] = {}

@@ -33,11 +33,24 @@ COSTLY = (
     "fnmatch",
     "subprocess",
 )
+# guard's own modules a decision with a warm cache does not need: the policy compiler, the
+# grammar package (compile-time expansion; `policy.Grammars` reads the compiled views), the
+# loaded-code checks of commands with a grammar, binary pinning of a program with no pin.
+OWN_LAZY = (
+    "expacti_cli.policycompile",
+    "expacti_cli.grammar",
+    "expacti_cli.effects.loaded",
+    "expacti_cli.pinning",
+)
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(expacti_cli.__file__)))
 
 
 def _families(names: set[str], roots: tuple[str, ...]) -> set[str]:
     return {n for n in names if n.split(".", 1)[0] in roots}
+
+
+def _own_lazy(names: set[str]) -> set[str]:
+    return {n for n in names for m in OWN_LAZY if n == m or n.startswith(m + ".")}
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -85,6 +98,7 @@ def test_allowed_path_adds_no_costly_module(allow_true, baseline, how):
     assert result.returncode == 0
     added = imported(result.stderr) - baseline
     assert _families(added, COSTLY) == set()
+    assert _own_lazy(added) == set()
 
 
 def test_allowed_path_without_site_loads_no_costly_module(allow_true):
@@ -116,6 +130,24 @@ def test_allowed_path_without_site_loads_no_costly_module(allow_true):
     names = imported(result.stderr)
     assert "expacti_cli.gate" in names
     assert _families(names, (*UI_MODULES, *COSTLY)) == set()
+    assert _own_lazy(names) == set()
+
+
+def test_a_pinned_program_loads_pinning(write_policy, tmp_path):
+    """The counter-check of OWN_LAZY's pinning: a program with a pin is checked against it."""
+    import shutil
+
+    true = os.path.realpath(shutil.which("true") or "/bin/true")
+    write_policy(f"[programs.true]\npath = '{true}'\n[[allow]]\nid = 'true'\nmatch = 'true'\n")
+    assert _run([GUARD, "--", "true"]).returncode == 0
+    result = _run([PYTHON, "-X", "importtime", GUARD, "--", "true"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "expacti_cli.pinning" in imported(result.stderr)
+    write_policy(
+        f"[programs.true]\npath = '{tmp_path}/other'\n[[allow]]\nid = 't'\nmatch = 'true'\n"
+    )
+    result = _run([GUARD, "--", "true"])
+    assert result.returncode != 0 and "pins it to" in result.stderr, result.stderr
 
 
 def test_click_is_loaded_for_subcommands(allow_true):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from ..wildcard import match as wildcard_match
-from . import feed, loaded
+from . import feed  # every command's line state goes through it (feed.carry)
 from .model import TAG_CLASS, Effect
 
 # Loaded when a command needs them (DESIGN.md, Speed: `guard -- true` resolves no word): the
@@ -275,8 +275,12 @@ class _Command:
         self.changed(w, ("self-tamper",))
 
     def owner(self, w: Word) -> None:
-        """An owner change: of guard's files it is tamper, of privileged files privilege."""
+        """An owner change: of guard's files it is tamper, of privileged files privilege, of
+        a secret to another account exposure (modes.given_away)."""
+        from .modes import given_away
+
         self.changed(w, ("self-tamper", "privilege"))
+        given_away(self, w)
 
     def changed(self, w: Word, classes: tuple[str, ...]) -> None:
         path = self.path(w.value)
@@ -309,6 +313,8 @@ class _Command:
         elif how:
             self.add("run", f"runs {w.value}, written earlier in the line", "unknown-code", ())
         elif w.option is not None or w.role == "config":  # not an interpreter's main script
+            from . import loaded
+
             loaded.from_drop_zone(self, w, path)
 
     def command(self, w: Word) -> None:
@@ -520,18 +526,19 @@ _ROLES: dict[str, Any] = {
     "dest": _Command.dest,
     "meta": _Command.meta,
     "owner": _Command.owner,
-    "credentials-to": loaded.credentials_to,
 }
 
 
 def _more_roles() -> dict[str, Any]:
-    """The roles handled by effects.values, merged into _ROLES with the first word that needs
-    a handler not found there."""
+    """The roles handled by effects.values (and effects.loaded), merged into _ROLES with the
+    first word that needs a handler not found there."""
     if "key" not in _ROLES:
         from .awkprog import code, program
+        from .loaded import credentials_to
         from .values import HANDLERS
 
         _ROLES.update(HANDLERS)
+        _ROLES["credentials-to"] = credentials_to
         _ROLES["awk-program"] = program
         _ROLES["code"] = code
     return _ROLES
@@ -621,7 +628,7 @@ def resolve(
     if c.view is not None:
         from ..grammar.scan import scan
         from ..shell.paths import resolve as resolve_path
-        from . import outputs
+        from . import loaded, outputs
 
         c.inv = scan(argv, c.view)
         if c.inv.no_effect(c.view):

@@ -1,7 +1,8 @@
 """Program grammars as policy layers: each `[grammar.NAME]` table implies the `[programs]`,
 `[wrappers]` and `[shell.*]` tables the matcher and the shell analysis read, and the effect
 model's view of the program; `policy.compile_layers` calls `expand_grammars` first and
-`policy.pack` stores the views with `grammar_blobs` and `Grammars` reads them back."""
+`policy.pack` stores the views with `grammar_blobs` and `policy.Grammars` reads them back
+(kept out of this package so that a decision does not load it)."""
 
 from __future__ import annotations
 
@@ -27,32 +28,6 @@ def grammar_blobs(views: dict[str, Any]) -> dict[str, Any]:
         "names": exact,
         "globs": globs,
     }
-
-
-class Grammars:
-    """Program name -> its grammar view, unpacked on first use (a read-only mapping's `get`)."""
-
-    __slots__ = ("_packed", "_seen")
-
-    def __init__(self, packed: dict[str, Any]) -> None:
-        self._packed = packed or {"blobs": {}, "names": {}, "globs": []}
-        self._seen: dict[str, Any] = {}
-
-    def get(self, name: str, default: Any = None) -> Any:
-        entry = self._packed["names"].get(name)
-        if entry is None:
-            return default
-        view = self._seen.get(entry)
-        if view is None:
-            import marshal
-            import zlib
-
-            view = self._seen[entry] = marshal.loads(zlib.decompress(self._packed["blobs"][entry]))
-        return view
-
-    def globs(self) -> list[tuple[str, str]]:
-        """(glob name, grammar) pairs for names such as `python3.*`."""
-        return list(self._packed["globs"])
 
 
 def expand_grammars(
