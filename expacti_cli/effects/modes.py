@@ -1,12 +1,18 @@
-"""chmod(1) modes that open a secret to other users.
+"""chmod(1) modes and chown(1)/chgrp(1) owners that open a secret to other users.
 
 A mode that grants read permission to the group or to others (`644`, `o+r`, `a+r`, `+r`,
 `g=rw`) on a secret path (a private key, a credential file, a directory holding them with
 `-R`) exposes the secret to every account on the machine: it is a secret exposure, judged like
 a read of it. Narrowing modes (`600`, `go-r`) and public files (`id_rsa.pub`) are ordinary.
+Giving a secret path to another owner or group (`chown nobody ~/.ssh/id_rsa`, `chgrp -R users
+~/.aws`) hands its owner's or group's read permission to those accounts: the same exposure.
+The user's own name, uid and groups (and `$USER`, `$(id -u)`, which expand to them), and the
+superuser, who reads every file already, are ordinary owners.
 """
 
 from __future__ import annotations
+
+import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,6 +53,57 @@ def exposed(c: _Command, mode: Word) -> None:
             what = f"makes {other.value} readable by other users ({hit})"
             c.add("read", what, "secret", (other.value,))
             return
+
+
+def given_away(c: _Command, w: Word) -> None:
+    """`chown OWNER[:GROUP] FILE` / `chgrp GROUP FILE` (role `owner`: FILE) of a secret path
+    to an account other than the user's: a secret exposure."""
+    words = c.inv.words if c.inv else []
+    spec = next((x.value for x in words if x.role == "value" and x.option is None), None)
+    if spec is None:
+        return
+    spec = spec.strip("\"'")
+    if os.path.basename(c.argv[0]) == "chgrp":
+        owner, group = "", spec
+    else:
+        owner, _, group = spec.partition(":")
+    others = [a for a in (owner, group) if a and not _mine(a)]
+    if not others:
+        return
+    hit = c.hit("secret", w.value)
+    if not hit and c.recursive():
+        where, cwd = c.locate(w.value)
+        hit = c.ctx.classes.holds_secrets(where, cwd)
+    if hit:
+        what = f"gives {w.value} to {' and '.join(others)}, who may then read it ({hit})"
+        c.add("read", what, "secret", (w.value,))
+
+
+_SELF = ("$USER", "${USER}", "$LOGNAME", "${LOGNAME}", "$(id -u)", "$(id -g)", "$(whoami)")
+
+
+def _mine(account: str) -> bool:
+    """Is an owner or group name (or number) this user's own, or the superuser's?"""
+    if account in _SELF or account in ("root", "0"):
+        return True
+    import grp
+    import pwd
+
+    uid = os.getuid()
+    try:
+        me = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        me = os.environ.get("USER", "")
+    if account in (me, str(uid)):
+        return True
+    gids = {os.getgid(), *os.getgroups()}
+    names = set()
+    for gid in gids:
+        try:
+            names.add(grp.getgrgid(gid).gr_name)
+        except KeyError:
+            pass
+    return account in names or account in {str(g) for g in gids}
 
 
 def sets_id(mode: str) -> bool:
