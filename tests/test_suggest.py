@@ -33,7 +33,10 @@ def learned(tmp_path: Path, *patterns: str, agent: str = "bot") -> policy.Policy
 
     rules = [{"id": f"learned-{i}", "match": p, "agents": [agent]} for i, p in enumerate(patterns)]
     path = tmp_path / "learned.toml"
-    path.write_text(tomli_w.dumps({"allow": rules}))
+    # Verdicts, not timing: a loaded machine must not turn a slow first decision into a
+    # decision-budget denial.
+    settings = {"decision_budget": "10s"}
+    path.write_text(tomli_w.dumps({"settings": settings, "allow": rules}))
     return policy.Policy(policy.compile_files([*policy.builtin_files(), str(path)]))
 
 
