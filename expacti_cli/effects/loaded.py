@@ -86,6 +86,34 @@ def from_drop_zone(c: Any, w: Any, path: str | None) -> None:
         c.add("run", what, "unknown-code", ())
 
 
+def local_project(c: Any, w: Any) -> None:
+    """A package spec that is a local directory or archive (`pip install /tmp/x`, `pip install
+    -e DIR`, `npm install /tmp/x`, `npm link DIR`): the program builds it, and its build code
+    runs (setup.py or the pyproject build backend, package.json lifecycle scripts). From a
+    drop zone it is code of unknown safety; a project in the workspace is the user's own."""
+    value = w.value.strip("\"'")
+    value = value[5:] if value.startswith("file:") and not value.startswith("file://") else value
+    if not value.startswith(("/", "~", "$")):
+        return
+    zone = drop_zone(value, c.path(value), c.ctx.classes.shell, c.ctx.home)
+    if zone:
+        what = f"builds {value} ({w.option or 'an operand'}) from {zone}, where anyone may write"
+        c.add("run", what, "unknown-code", ())
+
+
+def runner_dir(c: Any) -> None:
+    """A build or test runner told to work in a directory (`make -C DIR`, `npm --prefix DIR`,
+    `cargo -C DIR`, role `dir`) runs the files it finds there (the grammar's `runs`: a
+    Makefile, package.json scripts, build.rs): in a drop zone, code of unknown safety."""
+    for w in c.inv.words:
+        if w.role == "dir":
+            zone = drop_zone(w.value, c.path(w.value), c.ctx.classes.shell, c.ctx.home)
+            if zone:
+                what = f"builds or tests in {w.value} ({w.option}) from {zone}, writable by anyone"
+                c.add("run", what, "unknown-code", ())
+                return
+
+
 # Client destinations on this machine (resolve._LOOPBACK names the same hosts).
 _LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")  # noqa: S104
 

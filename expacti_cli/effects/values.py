@@ -256,7 +256,18 @@ def repo_package(c: _Command, w: Word) -> None:
     if shorthand:
         c.add("run", f"installs and runs code from GitHub {spec}", "network-code", (spec,))
     else:
-        c.package(w)
+        project(c, w)
+
+
+def project(c: _Command, w: Word) -> None:
+    """A package the program builds and installs (`pip install SPEC`, `npm link SPEC`): a URL
+    or VCS form is code from the network; a local directory or archive in a drop zone is code
+    of unknown safety (effects.loaded.local_project). Unlike `package` (`go run FILE`, `uv run
+    SCRIPT`: an interpreter's main script), a local path here is a project whose build runs."""
+    from .loaded import local_project
+
+    c.package(w)
+    local_project(c, w)
 
 
 def index(c: _Command, w: Word) -> None:
@@ -321,6 +332,7 @@ HANDLERS = {
     "revpath": revpath,
     "sed-script": sed_script,
     "repo-package": repo_package,
+    "project": project,
     "index": index,
     "toolchain": toolchain,
     "insecure": insecure,
