@@ -270,6 +270,15 @@ def project(c: _Command, w: Word) -> None:
     local_project(c, w)
 
 
+def module_dir(c: _Command, w: Word) -> None:
+    """A local module directory the workspace's builds and tests will compile and run (`go
+    work use DIR`, `go mod edit -replace M=DIR`): from a drop zone, code of unknown safety. A
+    module path (`example.com/fork@v1`) is fetched later like any dependency."""
+    from .loaded import local_project
+
+    local_project(c, w)
+
+
 def index(c: _Command, w: Word) -> None:
     """Where packages come from instead of the configured index (pip --find-links, -i): a URL
     is code from the network; a directory outside the workspace holds packages of unknown
@@ -333,6 +342,7 @@ HANDLERS = {
     "sed-script": sed_script,
     "repo-package": repo_package,
     "project": project,
+    "module-dir": module_dir,
     "index": index,
     "toolchain": toolchain,
     "insecure": insecure,

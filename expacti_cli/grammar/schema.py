@@ -118,6 +118,7 @@ EFFECT_ROLES = {
     "awk-program": "an awk program: `print > FILE` writes FILE, `getline < FILE` reads it",
     "repo-package": "an npm-style package spec: `OWNER/REPO` is a GitHub repository",
     "project": "a package the program builds: a local directory's build scripts run (pip install)",
+    "module-dir": "a local module directory later builds compile and run (go work use DIR)",
     "index": "a package index or links directory: a URL, or a path outside the workspace",
     "toolchain": "a toolchain version (GOTOOLCHAIN): one not installed is downloaded and run",
     "insecure": "turns off verification of fetched code (GOINSECURE)",
