@@ -9,6 +9,10 @@
   the workspace and in the user's own default locations stays ordinary. An interpreter's main
   script operand (`python3 /tmp/x.py`) is not judged here: running a named script is what a
   whitelisted interpreter is for.
+- **Projects and working directories.** A local project a package manager builds (role
+  `project`: `pip install DIR`, `npm link DIR`; `module-dir`: `go work use DIR`) and a runner's
+  working directory (`make -C DIR`) in a drop zone run code from there (their setup scripts,
+  Makefile, package.json scripts).
 - **Plugins.** `kubectl NAME`, `git NAME`, `gh NAME`, `cargo NAME`, `docker NAME`, `helm NAME`
   with NAME no built-in subcommand ([X.plugins]) runs the program PREFIX-NAME: judged like a
   program named in a value.
