@@ -7,11 +7,15 @@ payload carries a CRC-32 that is checked before `marshal.loads` (a checksum agai
 damaged files, not a signature: whoever can write the cache can write the policy too, see the
 threat model).
 
-Layout: `crc32(payload)` (8 hex digits), then the payload: the header's length (8 hex
-digits), the header (marshal), and the blob area. Every table of blobs (a dict whose values
-are all bytes: rules, programs, grammars by name) is kept in the area, and the header holds
-its index; reading gives a `Slices` mapping that copies out only the blobs a decision asks
-for, so a call does not build a thousand bytes objects it never reads.
+Layout: the CRC-32 of the header part (8 hex digits), then the header part: the header's
+length (8 hex digits) and the header (marshal), then the blob area. Every table of blobs (a
+dict whose values are all bytes: rules, programs, grammars by name) is kept in the area, and
+the header holds its index: each blob's offset, size and own CRC-32. A call reads and checks
+only the header part (the file's size must be the one the header gives: a truncated file is
+stale), and a `Slices` mapping reads each blob a decision asks for from the open file
+(`os.pread`) and checks its CRC then: a call neither reads nor checks the grammar data it never
+uses, and damage in a blob it uses is still caught. The file is written by atomic rename, so the
+fd read from keeps the file that was checked even if a new cache replaces it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any
 
-FORMAT = 11  # 11: tables of blobs in an area of the file, read through an index
+FORMAT = 12  # 12: a CRC for the header part and one per blob, blobs read on demand
 
 
 def stamp(files: list[str]) -> tuple[tuple[Any, ...], ...]:
@@ -76,29 +80,60 @@ def load_or_compile(
     return data
 
 
+class _File:
+    """The cache file a `Slices` reads from: its fd (close-on-exec, closed with this object),
+    its path, and where the blob area lies in it."""
+
+    __slots__ = ("area", "end", "fd", "path")
+
+    def __init__(self, fd: int, path: str, area: int, end: int) -> None:
+        self.fd, self.path, self.area, self.end = fd, path, area, end
+
+    def __del__(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+    def discard(self) -> None:
+        """Remove the damaged file so the next call rebuilds it (unless a new cache has
+        already replaced it)."""
+        try:
+            if os.stat(self.path).st_ino == os.fstat(self.fd).st_ino:
+                os.unlink(self.path)
+        except OSError:
+            pass
+
+
 class Slices(Mapping):  # type: ignore[type-arg]  # Mapping[str, bytes]; no `typing` at run time
-    """A table of blobs kept in the cache file's area: name -> bytes, each copied out when
-    asked for. Its index is the names in order and their (offset, size) spans packed 8 bytes
-    each: unmarshalling it builds two objects, not a dict of a thousand tuples, and a decision
-    looks up only a few names. A span that does not fit the area raises ValueError (never a
-    short blob)."""
+    """A table of blobs kept in the cache file's area: name -> bytes, each read from the file
+    and checked when asked for. Its index is the names in order and their (offset, size, CRC-32)
+    packed 12 bytes each: unmarshalling it builds two objects, not a dict of a thousand tuples,
+    and a decision looks up only a few names. A span that does not fit the area, or a blob whose
+    CRC does not match, raises ValueError (never a short or damaged blob): the decision that
+    needed it denies, and a damaged file is removed so the next call rebuilds it."""
 
-    __slots__ = ("_base", "_blob", "_names", "_spans")
+    __slots__ = ("_file", "_names", "_spans")
 
-    def __init__(self, blob: bytes, base: int, names: tuple[str, ...], spans: bytes) -> None:
-        self._blob, self._base, self._names, self._spans = blob, base, names, spans
+    def __init__(self, file: _File, names: tuple[str, ...], spans: bytes) -> None:
+        self._file, self._names, self._spans = file, names, spans
 
     def __getitem__(self, name: str) -> bytes:
         try:
             i = self._names.index(name)
         except ValueError:
             raise KeyError(name) from None
-        span = self._spans[8 * i : 8 * i + 8]
-        first = self._base + int.from_bytes(span[:4], "little")
-        end = first + int.from_bytes(span[4:], "little")
-        if end > len(self._blob):
+        span = self._spans[12 * i : 12 * i + 12]
+        file = self._file
+        first = file.area + int.from_bytes(span[:4], "little")
+        size = int.from_bytes(span[4:8], "little")
+        if first + size > file.end:
             raise ValueError(f"policy cache: the blob of {name!r} lies past the end")
-        return self._blob[first:end]
+        blob = os.pread(file.fd, size, first)
+        if len(blob) != size or zlib.crc32(blob) != int.from_bytes(span[8:], "little"):
+            file.discard()
+            raise ValueError(f"policy cache: the blob of {name!r} is damaged")
+        return blob
 
     def __contains__(self, name: object) -> bool:
         return name in self._names
@@ -127,7 +162,8 @@ class _Area:
         """Append `blob`; its span, packed as `Slices` reads it."""
         self.chunks.append(blob)
         self.size += len(blob)
-        return (self.size - len(blob)).to_bytes(4, "little") + len(blob).to_bytes(4, "little")
+        offset = (self.size - len(blob)).to_bytes(4, "little")
+        return offset + len(blob).to_bytes(4, "little") + zlib.crc32(blob).to_bytes(4, "little")
 
 
 def _split(
@@ -147,7 +183,7 @@ def _split(
     return out
 
 
-def _join(blob: bytes, base: int, head: object, tables: object) -> dict[str, Any] | None:
+def _join(file: _File, head: object, tables: object) -> dict[str, Any] | None:
     """The header with each table's index replaced by its `Slices`; None if malformed."""
     if not isinstance(head, dict) or not isinstance(tables, list):
         return None
@@ -163,34 +199,65 @@ def _join(blob: bytes, base: int, head: object, tables: object) -> dict[str, Any
         names, spans = index
         if not (isinstance(names, tuple) and isinstance(spans, bytes)):
             return None
-        if len(spans) != 8 * len(names):
+        if len(spans) != 12 * len(names):
             return None
-        node[path[-1]] = Slices(blob, base, names, spans)
+        node[path[-1]] = Slices(file, names, spans)
     return head
+
+
+# The header part is read with one call when it is at most this long (the built-in policy's
+# is about 50 KB), else with a second.
+_FIRST_READ = 64 * 1024
 
 
 def _read(target: str, current: tuple[tuple[Any, ...], ...]) -> dict[str, Any] | None:
     from .errors import GuardError
-    from .safefile import read_bytes
+    from .safefile import open_regular
 
     try:  # a FIFO, device or huge file in its place is stale too: never block on it
-        blob = read_bytes(target, "policy cache", MAX_CACHE_BYTES)
+        fd, size = open_regular(target, "policy cache", MAX_CACHE_BYTES)
     except (OSError, GuardError):
         return None
-    view = memoryview(blob)  # no copies of the area: blobs are sliced from `blob` itself
-    if len(blob) < 16 or blob[:8] != b"%08x" % zlib.crc32(view[8:]):
-        return None
+    file = _File(fd, target, 0, size)  # closes the fd when nothing reads from it any more
     try:
-        size = int(blob[8:16], 16)
-        fmt, version, head, tables = marshal.loads(view[16 : 16 + size])
-    except (ValueError, EOFError, TypeError):
+        header = _header(fd, size)
+    except OSError:
         return None
-    if fmt != FORMAT or version != __version__:
+    if header is None:
         return None
-    data = _join(blob, 16 + size, head, tables)
+    area, (fmt, version, area_size, head, tables) = header
+    if fmt != FORMAT or version != __version__ or area + area_size != size:
+        return None
+    file.area = area
+    data = _join(file, head, tables)
     if data is None or data.get("stamp") != current:
         return None
     return data
+
+
+def _header(fd: int, size: int) -> tuple[int, tuple[Any, ...]] | None:
+    """(where the blob area starts, the header) of a file whose header part is intact."""
+    first = os.pread(fd, min(size, _FIRST_READ), 0)
+    if len(first) < 16:
+        return None
+    try:
+        length = int(first[8:16], 16)
+    except ValueError:
+        return None
+    if not 0 <= length <= size - 16:
+        return None
+    if 16 + length > len(first):
+        first += os.pread(fd, 16 + length - len(first), len(first))
+    part = memoryview(first)[8 : 16 + length]
+    if len(part) != 8 + length or first[:8] != b"%08x" % zlib.crc32(part):
+        return None
+    try:
+        header = marshal.loads(part[8:])
+    except (ValueError, EOFError, TypeError):
+        return None
+    if not (isinstance(header, tuple) and len(header) == 5 and type(header[2]) is int):
+        return None
+    return 16 + length, header
 
 
 def _write(target: str, data: dict[str, Any]) -> None:
@@ -198,9 +265,9 @@ def _write(target: str, data: dict[str, Any]) -> None:
     area = _Area()
     tables: list[tuple[str, ...]] = []
     head = _split(data, (), area, tables)
-    header = marshal.dumps((FORMAT, __version__, head, tables))
-    payload = b"".join([b"%08x" % len(header), header, *area.chunks])
-    blob = b"%08x" % zlib.crc32(payload) + payload
+    header = marshal.dumps((FORMAT, __version__, area.size, head, tables))
+    part = b"%08x" % len(header) + header
+    blob = b"".join([b"%08x" % zlib.crc32(part), part, *area.chunks])
     directory = os.path.dirname(target)
     tmp = f"{target}.{os.getpid()}.tmp"
     try:

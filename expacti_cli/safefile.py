@@ -30,12 +30,11 @@ def _kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def read_bytes(path: str, what: str, limit: int, error: type[GuardError] = GuardError) -> bytes:
-    """The whole content of the regular file `path`, at most `limit` bytes.
-
-    `what` names the file for the user ("policy file", "audit key file"). Raises
-    FileNotFoundError when it does not exist, else `error` with one line naming it.
-    """
+def open_regular(
+    path: str, what: str, limit: int, error: type[GuardError] = GuardError
+) -> tuple[int, int]:
+    """(an fd open for reading, close-on-exec, on the regular file `path`; its size), the size
+    at most `limit`. Raises like `read_bytes`; the caller closes the fd."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
@@ -49,6 +48,23 @@ def read_bytes(path: str, what: str, limit: int, error: type[GuardError] = Guard
             raise error(f"{what} {path}: not a regular file ({_kind(st.st_mode)})")
         if st.st_size > limit:
             raise error(f"{what} {path}: too large ({st.st_size} bytes; at most {limit})")
+    except OSError as exc:
+        os.close(fd)
+        raise error(f"{what} {path}: cannot read: {exc.strerror or exc}") from None
+    except GuardError:
+        os.close(fd)
+        raise
+    return fd, st.st_size
+
+
+def read_bytes(path: str, what: str, limit: int, error: type[GuardError] = GuardError) -> bytes:
+    """The whole content of the regular file `path`, at most `limit` bytes.
+
+    `what` names the file for the user ("policy file", "audit key file"). Raises
+    FileNotFoundError when it does not exist, else `error` with one line naming it.
+    """
+    fd, _ = open_regular(path, what, limit, error)
+    try:
         chunks: list[bytes] = []
         size = 0
         while True:  # the file may grow after fstat: stop one byte past the bound

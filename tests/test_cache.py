@@ -111,7 +111,8 @@ def _cache_file() -> str:
     [
         pytest.param(lambda b: b"garbage", id="garbage"),
         pytest.param(lambda b: b[: len(b) // 2], id="truncated"),
-        pytest.param(lambda b: b[:-1] + bytes([b[-1] ^ 1]), id="one-bit-flipped"),
+        pytest.param(lambda b: b[:40] + bytes([b[40] ^ 1]) + b[41:], id="one-bit-flipped"),
+        pytest.param(lambda b: b[:-1], id="last-byte-cut"),
         pytest.param(lambda b: b"", id="empty"),
         pytest.param(lambda b: b"0" * 64 + b[64:], id="digest-zeroed"),
     ],

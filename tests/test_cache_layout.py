@@ -1,19 +1,25 @@
-"""The cache file's layout (cache.py): a header, then an area of blobs read through an index.
-Damage anywhere in the area is caught when the file is read, as anywhere else; an index that
-points outside the area (a hand-made file with a valid checksum) never yields a short blob: the
-decision that needs it fails closed."""
+"""The cache file's layout (cache.py): a header part with its own CRC, then an area of blobs
+read through an index that holds each blob's own CRC. Damage in the header part (or a file cut
+short) is caught when the file is read: the cache is rebuilt. Damage in a blob is caught when a
+decision reads that blob: that decision denies and the file is removed, so the next call
+rebuilds it; a blob no call reads is never read. An index that points outside the area (a
+hand-made file with valid checksums) never yields a short blob: the decision fails closed."""
 
 from __future__ import annotations
 
 import marshal
+import os
 import zlib
 
 import pytest
+from conftest import run_guard
 
 from expacti_cli import cache
 from expacti_cli import policy as policy_mod
 from expacti_cli.decide import decide_argv
 from expacti_cli.gate import Request, evaluate
+
+POLICY = "[[allow]]\nid = 'mytool-a'\nmatch = 'mytool-a'\n"
 
 
 @pytest.fixture
@@ -34,46 +40,134 @@ def _target() -> str:
     return cache.cache_file(files)
 
 
-def _area_start(blob: bytes) -> int:
-    return 16 + int(blob[8:16], 16)
-
-
-def test_a_flipped_bit_inside_the_blob_area_is_rebuilt(write_policy, counting_compile):
-    write_policy("[[allow]]\nid = 'mytool-a'\nmatch = 'mytool-a'\n")
-    assert decide_argv(policy_mod.load(), ["mytool-a"]).verdict == "allow"
+def _read() -> bytes:
     with open(_target(), "rb") as f:
-        good = f.read()
-    middle = (_area_start(good) + len(good)) // 2
-    damaged = bytearray(good)
-    damaged[middle] ^= 0x01
+        return f.read()
+
+
+def _write(blob: bytes) -> None:
     with open(_target(), "wb") as f:
-        f.write(damaged)
+        f.write(blob)
+
+
+def _header(blob: bytes) -> tuple[int, tuple]:
+    """(where the blob area starts, the header tuple)."""
+    start = 16 + int(blob[8:16], 16)
+    return start, marshal.loads(blob[16:start])
+
+
+def _blob_offset(blob: bytes, table: str, name: str) -> int:
+    """Where the blob `name` of the top-level table `table` starts in the file."""
+    start, (_, _, _, head, _) = _header(blob)
+    names, spans = head[table]
+    i = names.index(name)
+    return start + int.from_bytes(spans[12 * i : 12 * i + 4], "little")
+
+
+def _flip(blob: bytes, at: int) -> bytes:
+    return blob[:at] + bytes([blob[at] ^ 0x01]) + blob[at + 1 :]
+
+
+def test_a_flipped_bit_in_the_header_part_is_rebuilt(write_policy, counting_compile):
+    write_policy(POLICY)
+    assert decide_argv(policy_mod.load(), ["mytool-a"]).verdict == "allow"
+    good = _read()
+    start, _ = _header(good)
+    _write(_flip(good, start // 2))
     assert decide_argv(policy_mod.load(), ["mytool-a"]).verdict == "allow"
     assert len(counting_compile) == 2, "the damaged cache was used"
-    with open(_target(), "rb") as f:
-        assert f.read() != bytes(damaged), "the cache was not rebuilt"
+    assert _read() == good, "the cache was not rebuilt"
     assert decide_argv(policy_mod.load(), ["mytool-a"]).verdict == "allow"
     assert len(counting_compile) == 2, "the rebuilt cache was not used"
+
+
+def test_a_file_cut_short_is_rebuilt(write_policy, counting_compile):
+    write_policy(POLICY)
+    policy_mod.load()
+    good = _read()
+    _write(good[:-1])
+    assert decide_argv(policy_mod.load(), ["mytool-a"]).verdict == "allow"
+    assert len(counting_compile) == 2, "the truncated cache was used"
+    assert _read() == good
+
+
+def test_a_flipped_bit_in_a_blob_the_decision_reads_denies_then_rebuilds(
+    write_policy, counting_compile
+):
+    write_policy(POLICY)
+    assert decide_argv(policy_mod.load(), ["mytool-a"]).verdict == "allow"
+    good = _read()
+    _write(_flip(good, _blob_offset(good, "rule_blobs", "mytool-a")))
+    policy = policy_mod.load()
+    assert len(counting_compile) == 1, "the header part was damaged, not only the blob"
+    decision = evaluate(policy, Request("prefix", argv=["mytool-a"]))
+    assert decision.verdict == "deny"
+    assert decision.rule == "internal-error"
+    assert not os.path.exists(_target()), "the damaged cache was kept"
+    assert decide_argv(policy_mod.load(), ["mytool-a"]).verdict == "allow"
+    assert len(counting_compile) == 2, "the damaged cache was not rebuilt"
+    assert _read() == good
+
+
+def test_a_damaged_blob_in_a_real_run_denies_then_the_next_run_allows(write_policy, tool_bin):
+    write_policy("[[allow]]\nid = 'tool'\nmatch = 'tool **'\n")
+    marker = tool_bin / "ran"
+    assert run_guard("--", "tool", str(marker)).returncode == 0
+    # The installed guard keys its cache by its own copy of the catalogue: take the one file.
+    (target,) = [
+        os.path.join(os.environ["GUARD_CACHE_DIR"], name)
+        for name in os.listdir(os.environ["GUARD_CACHE_DIR"])
+        if name.startswith("policy-")
+    ]
+    with open(target, "rb") as f:
+        good = f.read()
+    start, (_, _, _, head, _) = _header(good)
+    names, spans = head["rule_blobs"]
+    i = names.index("tool")
+    at = start + int.from_bytes(spans[12 * i : 12 * i + 4], "little")
+    with open(target, "wb") as f:
+        f.write(_flip(good, at))
+    marker.unlink()
+    result = run_guard("--", "tool", str(marker))
+    assert result.returncode == 77
+    assert not marker.exists(), "a decision read from a damaged blob ran the command"
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert run_guard("--", "tool", str(marker)).returncode == 0
+    assert marker.exists()
+
+
+def test_damage_in_a_blob_no_decision_reads_is_caught_when_read(write_policy, counting_compile):
+    """The grammar data a call does not use is neither read nor checked; the call that does
+    read it gets the error, never the damaged bytes."""
+    write_policy(POLICY)
+    policy_mod.load()
+    good = _read()
+    _, (_, _, _, head, _) = _header(good)
+    names, _ = head["program_blobs"]
+    _write(_flip(good, _blob_offset(good, "program_blobs", names[-1])))
+    policy = policy_mod.load()
+    assert decide_argv(policy, ["mytool-a"]).verdict == "allow"
+    assert len(counting_compile) == 1
+    with pytest.raises(ValueError, match="damaged"):
+        policy.data["program_blobs"][names[-1]]
 
 
 def test_an_index_past_the_area_fails_closed(write_policy):
     """A checksum-valid file whose index points past its end: the blob is refused, and the
     decision that needed it is a denial, never an allow read from a short blob."""
-    write_policy("[[allow]]\nid = 'mytool-a'\nmatch = 'mytool-a'\n")
+    write_policy(POLICY)
     policy_mod.load()
-    with open(_target(), "rb") as f:
-        blob = f.read()
-    start = _area_start(blob)
-    fmt, version, head, tables = marshal.loads(blob[16:start])
+    blob = _read()
+    start, (fmt, version, size, head, tables) = _header(blob)
     names, spans = head["rule_blobs"]
     i = names.index("mytool-a")
-    offset = int.from_bytes(spans[8 * i : 8 * i + 4], "little")
-    bad = offset.to_bytes(4, "little") + (len(blob)).to_bytes(4, "little")
-    head["rule_blobs"] = (names, spans[: 8 * i] + bad + spans[8 * i + 8 :])
-    header = marshal.dumps((fmt, version, head, tables))
-    payload = b"%08x" % len(header) + header + blob[start:]
-    with open(_target(), "wb") as f:
-        f.write(b"%08x" % zlib.crc32(payload) + payload)
+    span = spans[12 * i : 12 * i + 12]
+    bad = span[:4] + len(blob).to_bytes(4, "little") + span[8:]
+    head["rule_blobs"] = (names, spans[: 12 * i] + bad + spans[12 * i + 12 :])
+    header = marshal.dumps((fmt, version, size, head, tables))
+    part = b"%08x" % len(header) + header
+    _write(b"%08x" % zlib.crc32(part) + part + blob[start:])
     policy = policy_mod.load()
     assert isinstance(policy.data["rule_blobs"], cache.Slices), "the crafted file was not read"
     with pytest.raises(ValueError, match="past the end"):
