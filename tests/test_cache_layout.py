@@ -175,3 +175,14 @@ def test_an_index_past_the_area_fails_closed(write_policy):
     decision = evaluate(policy, Request("prefix", argv=["mytool-a"]))
     assert decision.verdict == "deny"
     assert decision.rule == "internal-error"
+
+
+def test_the_command_guard_runs_does_not_inherit_the_cache_file(write_policy):
+    """The blobs are read from a file kept open during the decision: close-on-exec, so the
+    program guard runs never holds it."""
+    write_policy("[[allow]]\nid = 'ls'\nmatch = 'ls **'\n")
+    assert run_guard("--", "true").returncode == 0  # the cache now exists and is read next
+    result = run_guard("--", "ls", "-l", "/proc/self/fd/")
+    assert result.returncode == 0, result.stderr
+    assert "->" in result.stdout, "ls showed no descriptors"
+    assert ".marshal" not in result.stdout
