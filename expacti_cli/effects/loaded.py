@@ -108,14 +108,21 @@ def local_project(c: Any, w: Any) -> None:
 def runner_dir(c: Any) -> None:
     """A build or test runner told to work in a directory (`make -C DIR`, `npm --prefix DIR`,
     `cargo -C DIR`, role `dir`) runs the files it finds there (the grammar's `runs`: a
-    Makefile, package.json scripts, build.rs): in a drop zone, code of unknown safety."""
+    Makefile, package.json scripts, build.rs): in a drop zone, code of unknown safety. So does
+    one the line moved into a drop zone first (`cd /tmp/x && make`): the directory it works in
+    is named by the line, not the workspace guard was asked from."""
+    shell, home = c.ctx.classes.shell, c.ctx.home
     for w in c.inv.words:
         if w.role == "dir":
-            zone = drop_zone(w.value, c.path(w.value), c.ctx.classes.shell, c.ctx.home)
+            zone = drop_zone(w.value, c.path(w.value), shell, home)
             if zone:
                 what = f"builds or tests in {w.value} ({w.option}) from {zone}, writable by anyone"
                 c.add("run", what, "unknown-code", ())
                 return
+    zone = drop_zone(c.cwd, c.cwd, shell, home) if c.cwd else None
+    if zone:
+        what = f"builds or tests in {c.cwd}, where the line moved, from {zone}, writable by anyone"
+        c.add("run", what, "unknown-code", ())
 
 
 # Client destinations on this machine (resolve._LOOPBACK names the same hosts).

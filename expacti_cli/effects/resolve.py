@@ -582,12 +582,12 @@ def _runs_files(c: _Command) -> None:
     globs = (inv.spec.get("runs") if inv.spec else None) or view["runs"]
     if not globs or c.cwd is None:
         return
-    from .loaded import runner_dir
-
-    runner_dir(c)
     if c.ctx.line.origin(c.cwd) == "fetched":
         c.add("run", f"builds or tests {c.cwd}, downloaded earlier in the line", "network-code", ())
         return
+    from .loaded import runner_dir
+
+    runner_dir(c)
     for path, how in c.ctx.line.made.items():
         if path.startswith(c.cwd.rstrip("/") + "/") and any(
             wildcard_match(g, os.path.basename(path)) for g in globs
