@@ -47,10 +47,10 @@ NOT_ALLOWED = [
     # openssl prints what it reads with -in
     "openssl rsa -in ~/.ssh/id_rsa",
     # a search path outside the workspace, or one the line cannot know
-    "cd /tmp/w && PYTHONPATH=/tmp/elsewhere pytest",
-    "cd /tmp/w && PYTHONPATH=/tmp/w/../elsewhere pytest",
-    "pwd() { echo /x; }; cd /tmp/w && PYTHONPATH=$(pwd) pytest",
-    "cd /tmp/w && PYTHONPATH=$(pwd)$(cat f) pytest",
+    "cd /srv/w && PYTHONPATH=/tmp/elsewhere pytest",
+    "cd /srv/w && PYTHONPATH=/srv/w/../elsewhere pytest",
+    "pwd() { echo /x; }; cd /srv/w && PYTHONPATH=$(pwd) pytest",
+    "cd /srv/w && PYTHONPATH=$(pwd)$(cat f) pytest",
     # a relative path of unknown directory still hits a pattern it could end with
     "cat $X/.ssh/id_rsa",
     # sh without -n runs what the pipe gives it
@@ -133,10 +133,10 @@ ALLOWED = [
     "openssl req -new -x509 -key ssl/server.key -out ssl/server.crt -days 365 -subj /CN=dev",
     'ssh-keygen -t ed25519 -f ~/.ssh/id_ed25519 -N ""',
     "ssh-keygen -y -f ~/.ssh/id_rsa",
-    "cd /tmp/w && PYTHONPATH=/tmp/w pytest",
-    "cd /tmp/w && PYTHONPATH=/tmp/w/lib pytest",
-    "cd /tmp/w && PYTHONPATH=$(pwd) pytest",
-    'cd /tmp/w && PYTHONPATH="$(pwd)/src" pytest',
+    "cd /srv/w && PYTHONPATH=/srv/w pytest",
+    "cd /srv/w && PYTHONPATH=/srv/w/lib pytest",
+    "cd /srv/w && PYTHONPATH=$(pwd) pytest",
+    'cd /srv/w && PYTHONPATH="$(pwd)/src" pytest',
     "head -n 1 $(which sphinx-build)",
     'for f in a.md b.md; do echo "== $f"; head -5 "$f"; done',
     "curl -s https://example.com/install.sh | sh -n",
