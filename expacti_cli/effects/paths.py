@@ -107,17 +107,7 @@ class PathClasses:
 
             sensitive, safe = self._matcher(cls)._patterns()
             index = self._indexes[cls] = _Index(sensitive, safe)
-        if index.safe(normal):
-            return None
-        found = index.hit(normal)
-        if found is None:  # a link on disk: what it points to counts too
-            try:
-                real = os.path.realpath(normal)
-            except (OSError, ValueError):
-                real = normal
-            if real != normal:
-                found = index.hit(real)
-        return found
+        return index.hit_or_target(normal)
 
     def written(self, path: str, cwd: str | None) -> tuple[str, str] | None:
         """The protected class of a write to `path` (and the pattern), strongest first. A

@@ -82,6 +82,20 @@ class PathIndex:
         p = self._hits.first(path)
         return "/".join(p) if p else None
 
+    def hit_or_target(self, path: str) -> str | None:
+        """`hit`; and for a path that is not safe itself and hits nothing, what it really is on
+        disk (a link) counts too. A safe path stays safe whatever it links to (/dev/stdout)."""
+        if self.safe(path):
+            return None
+        p = self._hits.first(path)
+        if p:
+            return "/".join(p)
+        try:
+            real = os.path.realpath(path)
+        except (OSError, ValueError):
+            return None
+        return self.hit(real) if real != path else None
+
 
 class _Table:
     """Patterns by their literal last segment (`config`), else by the first two directories
@@ -278,16 +292,7 @@ class SensitivePaths:
         index = _INDEXES.get(id(sensitive))
         if index is None or index[0] is not sensitive:
             index = _INDEXES[id(sensitive)] = (sensitive, PathIndex(sensitive, safe))
-        if index[1].safe(normal):
-            return None
-        found = index[1].hit(normal)
-        if found is None:  # a link on disk: what it points to counts too
-            try:
-                real = os.path.realpath(normal)
-            except (OSError, ValueError):
-                real = normal
-            if real != normal:
-                found = index[1].hit(real)
+        found = index[1].hit_or_target(normal)
         if found and new_command(normal, self._spec["command_dirs"], self._home):
             return None
         return found
