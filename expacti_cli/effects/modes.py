@@ -45,10 +45,7 @@ def exposed(c: _Command, mode: Word) -> None:
     for other in c.inv.words:
         if other.role != "meta":
             continue
-        hit = c.hit("secret", other.value)
-        if not hit and c.recursive():
-            where, cwd = c.locate(other.value)
-            hit = c.ctx.classes.holds_secrets(where, cwd)
+        hit = _secret_at(c, other.value)
         if hit:
             what = f"makes {other.value} readable by other users ({hit})"
             c.add("read", what, "secret", (other.value,))
@@ -70,13 +67,19 @@ def given_away(c: _Command, w: Word) -> None:
     others = [a for a in (owner, group) if a and not _mine(a)]
     if not others:
         return
-    hit = c.hit("secret", w.value)
-    if not hit and c.recursive():
-        where, cwd = c.locate(w.value)
-        hit = c.ctx.classes.holds_secrets(where, cwd)
+    hit = _secret_at(c, w.value)
     if hit:
         what = f"gives {w.value} to {' and '.join(others)}, who may then read it ({hit})"
         c.add("read", what, "secret", (w.value,))
+
+
+def _secret_at(c: _Command, word: str) -> str | None:
+    """The secret class `word` names, or with -R one a directory it names holds."""
+    hit = c.hit("secret", word)
+    if not hit and c.recursive():
+        where, cwd = c.locate(word)
+        hit = c.ctx.classes.holds_secrets(where, cwd)
+    return hit
 
 
 _SELF = ("$USER", "${USER}", "$LOGNAME", "${LOGNAME}", "$(id -u)", "$(id -g)", "$(whoami)")
