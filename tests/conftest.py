@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from expacti_cli import audit
+from expacti_cli import policy as policy_mod
 
 # The installed launcher (bin/guard), next to the interpreter of this venv.
 GUARD = os.path.join(os.path.dirname(sys.executable), "guard")
@@ -308,3 +309,17 @@ def tool_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         write_script(directory / name, body)
     monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ.get('PATH', os.defpath)}")
     return directory
+
+
+@pytest.fixture
+def counting_compile(monkeypatch):
+    """Count how often the policy is compiled from TOML in this process."""
+    calls = []
+    real = policy_mod.compile_files
+
+    def compile_files(files):
+        calls.append(list(files))
+        return real(files)
+
+    monkeypatch.setattr(policy_mod, "compile_files", compile_files)
+    return calls

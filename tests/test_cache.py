@@ -20,20 +20,6 @@ def _imports_of_guard_run(*args: str) -> tuple[int, set[str]]:
     return result.returncode, imported(result.stderr)
 
 
-@pytest.fixture
-def counting_compile(monkeypatch):
-    """Count how often the policy is compiled from TOML in this process."""
-    calls = []
-    real = policy_mod.compile_files
-
-    def compile_files(files):
-        calls.append(list(files))
-        return real(files)
-
-    monkeypatch.setattr(policy_mod, "compile_files", compile_files)
-    return calls
-
-
 def _verdict(command: str) -> str:
     return decide_argv(policy_mod.load(), command.split(), "anonymous").verdict
 

@@ -22,19 +22,6 @@ from expacti_cli.gate import Request, evaluate
 POLICY = "[[allow]]\nid = 'mytool-a'\nmatch = 'mytool-a'\n"
 
 
-@pytest.fixture
-def counting_compile(monkeypatch):
-    calls = []
-    real = policy_mod.compile_files
-
-    def compile_files(files):
-        calls.append(list(files))
-        return real(files)
-
-    monkeypatch.setattr(policy_mod, "compile_files", compile_files)
-    return calls
-
-
 def _target() -> str:
     files, _ = policy_mod.source_files(None)
     return cache.cache_file(files)
