@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any
 
-FORMAT = 12  # 12: a CRC for the header part and one per blob, blobs read on demand
+FORMAT = 13  # 12: a CRC for the header part and one per blob, blobs read on demand;
+# 13: a table's names are one NUL-separated string
 
 
 def stamp(files: list[str]) -> tuple[tuple[Any, ...], ...]:
@@ -107,22 +108,33 @@ class _File:
 
 class Slices(Mapping):  # type: ignore[type-arg]  # Mapping[str, bytes]; no `typing` at run time
     """A table of blobs kept in the cache file's area: name -> bytes, each read from the file
-    and checked when asked for. Its index is the names in order and their (offset, size, CRC-32)
-    packed 12 bytes each: unmarshalling it builds two objects, not a dict of a thousand tuples,
-    and a decision looks up only a few names. A span that does not fit the area, or a blob whose
+    and checked when asked for. Its index is two flat objects: the names in order, each
+    followed by a NUL in one string (found with `str.find`), and their (offset, size, CRC-32)
+    packed 12 bytes each. Unmarshalling it builds two objects, not a tuple of a thousand names,
+    and a decision looks up only a few. A span that does not fit the area, or a blob whose
     CRC does not match, raises ValueError (never a short or damaged blob): the decision that
     needed it denies, and a damaged file is removed so the next call rebuilds it."""
 
     __slots__ = ("_file", "_names", "_spans")
 
-    def __init__(self, file: _File, names: tuple[str, ...], spans: bytes) -> None:
+    def __init__(self, file: _File, names: str, spans: bytes) -> None:
         self._file, self._names, self._spans = file, names, spans
 
+    def _index(self, name: object) -> int:
+        """The position of `name` in the table, or -1. A name holding a NUL is in no table
+        (`_split` leaves such names out: no argv word or shell word can hold one)."""
+        if type(name) is not str or "\0" in name:
+            return -1
+        names = self._names
+        if names.startswith(name + "\0"):
+            return 0
+        at = names.find("\0" + name + "\0")
+        return -1 if at < 0 else names.count("\0", 0, at) + 1
+
     def __getitem__(self, name: str) -> bytes:
-        try:
-            i = self._names.index(name)
-        except ValueError:
-            raise KeyError(name) from None
+        i = self._index(name)
+        if i < 0:
+            raise KeyError(name)
         span = self._spans[12 * i : 12 * i + 12]
         file = self._file
         first = file.area + int.from_bytes(span[:4], "little")
@@ -136,13 +148,13 @@ class Slices(Mapping):  # type: ignore[type-arg]  # Mapping[str, bytes]; no `typ
         return blob
 
     def __contains__(self, name: object) -> bool:
-        return name in self._names
+        return self._index(name) >= 0
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
+        return iter(self._names.split("\0")[:-1])
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(self._spans) // 12
 
 
 def _is_table(value: object) -> bool:
@@ -174,7 +186,10 @@ def _split(
     out: dict[str, Any] = {}
     for key, value in obj.items():
         if _is_table(value):
-            out[key] = (tuple(value), b"".join(area.add(blob) for blob in value.values()))
+            # NUL ends each name in the index; a name holding one can never be looked up.
+            kept = {name: blob for name, blob in value.items() if "\0" not in name}
+            index = "".join(name + "\0" for name in kept)
+            out[key] = (index, b"".join(area.add(blob) for blob in kept.values()))
             tables.append((*path, key))
         elif isinstance(value, dict):
             out[key] = _split(value, (*path, key), area, tables)
@@ -197,9 +212,9 @@ def _join(file: _File, head: object, tables: object) -> dict[str, Any] | None:
         if not (isinstance(index, tuple) and len(index) == 2):
             return None
         names, spans = index
-        if not (isinstance(names, tuple) and isinstance(spans, bytes)):
+        if not (type(names) is str and type(spans) is bytes):
             return None
-        if len(spans) != 12 * len(names):
+        if len(spans) != 12 * names.count("\0") or (names and not names.endswith("\0")):
             return None
         node[path[-1]] = Slices(file, names, spans)
     return head

@@ -26,17 +26,27 @@ LAUNCHER_SIGNATURE = b"expacti_cli.entry"
 _SNIFF_BYTES = 4096
 
 
-def guard_executables() -> list[str]:
-    """Files that are guard itself (real paths): a PATH candidate resolving to one is a shim."""
-    own: list[str] = []
+def guard_executables() -> frozenset[tuple[int, int]]:
+    """guard's own executables, as (device, inode): a PATH candidate that is one is a shim.
+
+    Compared by identity, not by path: one `stat` each instead of resolving every link on the
+    way, and a hard link to the launcher is recognised as well as a symbolic one."""
+    own = []
     if sys.argv and sys.argv[0] and sys.argv[0] != "-c":
-        # Under a shim, argv[0] is the shim's path; its real path is the launcher.
-        own.append(os.path.realpath(sys.argv[0]))
+        # Under a shim, argv[0] is the shim's path; it resolves to the launcher.
+        own.append(sys.argv[0])
     env = os.environ.get("GUARD_EXECUTABLE")
     if env:
-        own.append(os.path.realpath(env))
-    own.append(os.path.realpath(os.path.join(os.path.dirname(__file__), "__main__.py")))
-    return own
+        own.append(env)
+    own.append(os.path.join(os.path.dirname(__file__), "__main__.py"))
+    ids = set()
+    for path in own:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        ids.add((st.st_dev, st.st_ino))
+    return frozenset(ids)
 
 
 def is_shim_dir(directory: str) -> bool:
@@ -50,22 +60,31 @@ def is_guard_launcher(path: str) -> bool:
     Only the first few KiB are read: a launcher names the entry module near its top, and a
     large binary that happens to contain the bytes further in is not a launcher.
     """
-    try:
-        with open(path, "rb") as f:
-            head = f.read(_SNIFF_BYTES)
+    try:  # O_NONBLOCK: a FIFO in the program's place is no launcher, and must not block
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return False
+    try:
+        head = os.read(fd, _SNIFF_BYTES)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
     is_script = head.startswith(b"#!") or path.endswith(".py")
     return is_script and LAUNCHER_SIGNATURE in head
 
 
-def is_shim(candidate: str, own: list[str] | None = None) -> bool:
+def is_shim(candidate: str, own: frozenset[tuple[int, int]] | None = None) -> bool:
     """Whether running `candidate` would run guard again (see the module docstring)."""
     if is_shim_dir(os.path.dirname(candidate) or "."):
         return True
-    real = os.path.realpath(candidate)
-    if real in (guard_executables() if own is None else own):
+    try:
+        st = os.stat(candidate)
+    except OSError:
+        return False  # nothing there to run
+    if (st.st_dev, st.st_ino) in (guard_executables() if own is None else own):
         return True
+    real = os.path.realpath(candidate)
     if is_shim_dir(os.path.dirname(real)):
         return True
     return is_guard_launcher(real)
@@ -87,7 +106,7 @@ def which(program: str, *, skip_shims: bool = False) -> str:
                 f"guard: {program}: is guard itself or one of its shims, not a program to run"
             )
         return program
-    own = guard_executables() if skip_shims else []
+    own = guard_executables() if skip_shims else frozenset()
     skipped = 0
     for entry in os.environ.get("PATH", os.defpath).split(os.pathsep):
         candidate = os.path.join(entry or ".", program)

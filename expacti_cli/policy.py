@@ -225,9 +225,10 @@ class Grammars:
         self._seen: dict[str, Any] = {}
 
     def get(self, name: str, default: Any = None) -> Any:
-        entry = self._packed["names"].get(name)
-        if entry is None:
+        found = self._packed["names"].get(name)
+        if found is None:
             return default
+        entry = found.decode()
         view = self._seen.get(entry)
         if view is None:
             view = self._seen[entry] = _unpack(self._packed["blobs"][entry])

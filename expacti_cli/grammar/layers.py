@@ -25,7 +25,9 @@ def grammar_blobs(views: dict[str, Any]) -> dict[str, Any]:
     exact, globs = index(views)
     return {
         "blobs": {name: zlib.compress(marshal.dumps(view), 1) for name, view in views.items()},
-        "names": exact,
+        # Names point at their grammar in bytes: the cache keeps a table of bytes in its blob
+        # area with a flat index (cache.Slices), so a decision does not unmarshal 400 names.
+        "names": {name: grammar.encode() for name, grammar in exact.items()},
         "globs": globs,
     }
 
