@@ -13,7 +13,7 @@ import time
 
 from . import agentstate, anomaly, audit, execute, identity
 from . import policy as policy_mod
-from .decide import ALLOW, DENY, REVIEW, Decision, decide_argv, decide_line
+from .decide import ALLOW, DENY, REVIEW, Decision, decide_argv
 from .errors import ExitCode, GuardError, PolicyError
 from .request import Request as Request  # noqa: PLC0414 - re-exported (mypy): what every mode builds
 from .tokenize import Command, join
@@ -82,11 +82,13 @@ def _evaluate(policy: Policy, req: Request) -> Decision:
     try:
         if req.line is not None:
             from . import shell
+            from .decideline import decide_line
 
             analysis = shell.analyse(req.line, policy.shell)
             return decide_line(policy, analysis, req.agent, req.line)
         if uses_shell_analysis(policy, req.argv):
             from . import shell
+            from .decideline import decide_line
 
             line = join(req.argv)
             analysis = shell.analyse(line, policy.shell)

@@ -48,14 +48,6 @@ DEFAULT_ANOMALIES: dict[str, Any] = {
 # Programs the shell analysis knows more about than the rules do: wrappers run another command,
 # interpreters run inline code, clients must not be fed hidden input, writers write files.
 ANALYSED_KINDS = ("wrapper", "interpreter", "client", "writer")
-_RUNTIME_DROPS = ("examples", "not_examples")  # only `guard policy test` reads them
-
-
-def _pack(value: Any) -> bytes:
-    import marshal
-    import zlib
-
-    return zlib.compress(marshal.dumps(value), 1)
 
 
 def _unpack(blob: bytes) -> Any:
@@ -65,62 +57,11 @@ def _unpack(blob: bytes) -> Any:
     return marshal.loads(zlib.decompress(blob))
 
 
-def grammar_blobs(views: dict[str, Any]) -> dict[str, Any]:
-    from .grammar.layers import grammar_blobs as blobs
-
-    return blobs(views)
-
-
 def pack(data: dict[str, Any]) -> dict[str, Any]:
-    """The runtime form of a compiled policy, as cached.
+    """The runtime form of a compiled policy, as cached (policycompile.pack)."""
+    from .policycompile import pack as pack_
 
-    Rules, program knowledge and the shell catalogue are kept as marshal blobs, one per program
-    name, so a decision unmarshals only what concerns its program: its cost does not grow with
-    the number of rules (DESIGN.md, Speed).
-    """
-    import marshal
-
-    by_name: dict[str, list[dict[str, Any]]] = {}
-    wild: list[dict[str, Any]] = []
-    for seq, full in enumerate(data["rules"]):
-        rule = {k: v for k, v in full.items() if k not in _RUNTIME_DROPS}
-        rule["seq"] = seq
-        heads = {p[0] for p in rule["patterns"]}
-        if any(h[0] != "L" or "/" in h[1] for h in heads):
-            wild.append(rule)
-        else:
-            for head in sorted({h[1] for h in heads}):
-                by_name.setdefault(head, []).append(rule)
-    shell = data["shell"]
-    names: set[str] = set()
-    globs: list[str] = []
-    for kind in ANALYSED_KINDS:
-        names.update(shell.get(f"{kind}_names", {}))
-        globs.extend(glob for glob, _ in shell.get(f"{kind}_globs", ()))
-    return {
-        "packed": True,
-        "settings": data["settings"],
-        "audit": data["audit"],
-        "anomalies": data["anomalies"],
-        # Compressed: a rule naming many programs is copied into each of their blobs, and only
-        # the blob of the program at hand is ever unpacked.
-        "rule_blobs": {name: _pack(rules) for name, rules in by_name.items()},
-        "wild_blob": marshal.dumps(wild),
-        "program_blobs": {name: _pack(spec) for name, spec in data["programs"].items()},
-        "grammar_blobs": grammar_blobs(data.get("grammar", {})),
-        # The shell catalogue by key, and its program tables entry by entry: a prefix call
-        # reads only `shell`, a plain line the entries of its own programs.
-        "shell_blobs": {
-            key: (
-                {name: marshal.dumps(entry) for name, entry in value.items()}
-                if key in _CATALOGUE_TABLES
-                else marshal.dumps(value)
-            )
-            for key, value in shell.items()
-        },
-        "analysed": (frozenset(names), tuple(globs)),
-        "stamp": data.get("stamp", ()),
-    }
+    return pack_(data)
 
 
 if TYPE_CHECKING:

@@ -175,9 +175,9 @@ def agent() -> None:
 def agent_add(name: str, rotate: bool) -> None:
     """Issue a secret for a new agent NAME (shown once: give it to that agent as
     GUARD_AGENT_TOKEN). An existing name is refused unless --rotate is given."""
-    from .. import identity
+    from .. import identity_edit
 
-    token = identity.add(name, rotate=rotate)
+    token = identity_edit.add(name, rotate=rotate)
     _show_token(name, "given a new token" if rotate else "added", token)
 
 
@@ -191,27 +191,27 @@ def _show_token(name: str, what: str, token: str) -> None:
 @click.argument("name")
 def agent_enable(name: str) -> None:
     """Re-activate the revoked agent NAME with a new token (the old one stays refused)."""
-    from .. import identity
+    from .. import identity_edit
 
-    _show_token(name, "re-activated", identity.enable(name))
+    _show_token(name, "re-activated", identity_edit.enable(name))
 
 
 @agent.command("revoke")
 @click.argument("name")
 def agent_revoke(name: str) -> None:
     """Shut NAME out at once; other agents are untouched."""
-    from .. import identity
+    from .. import identity_edit
 
-    identity.revoke(name)
+    identity_edit.revoke(name)
     click.echo(f"agent {name} revoked")
 
 
 @agent.command("list")
 def agent_list() -> None:
     """List registered agents and their status."""
-    from .. import identity
+    from .. import identity_edit
 
-    for name, status in sorted(identity.listing().items()):
+    for name, status in sorted(identity_edit.listing().items()):
         click.echo(f"{name}\t{status}")
 
 
