@@ -380,3 +380,23 @@ def test_pin_follows_symlinks_to_the_pinned_file(shim_env: ShimEnv) -> None:
     _pin(shim_env, path=str(shim_env.tool), sha256=digest)
     done = shim_env.guard("--", "mytool", path=shim_env.pathvar(linked))
     assert done.returncode == 3
+
+
+def test_a_module_dropped_beside_the_launcher_is_never_imported(
+    guard_env: GuardEnv, tmp_path: Path
+) -> None:
+    """Python puts a script's directory first on its module path. The launcher removes it: a
+    file dropped beside it (or beside the target of a shim link) named like a module guard
+    imports must not run inside guard."""
+    launcher_dir = tmp_path / "launcher"
+    launcher_dir.mkdir()
+    launcher = launcher_dir / "guard"
+    shutil.copy2(GUARD, launcher)
+    marker = tmp_path / "imported"
+    for module in ("zlib", "_sha256", "fcntl", "pwd", "gc", "expacti_cli"):
+        (launcher_dir / f"{module}.py").write_text(
+            f"open({str(marker)!r}, 'a').write('{module} ')\n"
+        )
+    result = run_process([str(launcher), "--", "true"])
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists(), f"guard imported {marker.read_text()}from its own directory"
