@@ -8,7 +8,8 @@ review queue live in its store (SQLite by default, PostgreSQL for a fleet) and n
                decision, exec as in local mode; fail closed
     service    the decision: identity -> gate.evaluate -> anomalies -> review -> audit chain
     store      SQLite storage; store_pg: PostgreSQL (advisory lock around chain appends, NOTIFY)
-    unixsock   the agents' socket: a thread per connection, identity from SO_PEERCRED
+    unixsock   the agents' socket: pre-started workers accept and answer, identity from
+               SO_PEERCRED
     reviewapi  what a reviewer may do (queue, answer), for the socket and the web console
     web        the web reviewer console, its JSON API and the agents' TLS endpoint (Starlette)
     forward    copies of audit entries to syslog

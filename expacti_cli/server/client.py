@@ -110,7 +110,7 @@ def _ask_https(
         conn.close()
 
 
-def _request(req: Request, program: str | None) -> dict[str, Any]:
+def _request(req: Request) -> dict[str, Any]:
     return {
         "op": "decide",
         "mode": req.mode,
@@ -121,19 +121,28 @@ def _request(req: Request, program: str | None) -> dict[str, Any]:
         "agent": None if req.agent == "anonymous" else req.agent,
         "token": req.token,
         "session": req.session,
-        "program": program,
         # What the analysis reads of the agent's environment (service.ANALYSIS_ENV).
         "env": {k: v for k in ("HOME", "CDPATH") if (v := os.environ.get(k)) is not None},
     }
 
 
-def ask(server: str, request: dict[str, Any], on_pending: Any = None) -> dict[str, Any]:
-    """Send one request, return the final answer. Raises Unreachable (fail closed)."""
+def ask(
+    server: str, request: dict[str, Any], on_pending: Any = None, locate: Any = None
+) -> dict[str, Any]:
+    """Send one request, return the final answer. Raises Unreachable (fail closed).
+
+    `locate()` returns the program's path (or None): on the socket it is called once the
+    request is sent, and its answer follows as a line of its own (`program_follows`), so the
+    PATH search runs while the server decides; over TLS it is part of the request."""
     request = {"v": protocol.VERSION, **request}
     budget = _budget()
     if server.startswith("https://"):
+        if locate is not None:
+            request["program"] = locate()
         return _ask_https(server, request, budget, on_pending)
     path = socket_path(server)
+    if locate is not None:
+        request["program_follows"] = True
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(budget)
@@ -142,6 +151,11 @@ def ask(server: str, request: dict[str, Any], on_pending: Any = None) -> dict[st
             sock.sendall(protocol.encode(request))
         except OSError as exc:
             raise Unreachable(f"cannot reach the guard server at {path}: {_why(exc)}") from None
+        if locate is not None:
+            try:
+                sock.sendall(protocol.encode({"program": locate()}))
+            except OSError:
+                pass  # answered already (a refusal, an older server): the answer says so
         return _answer(sock, path, budget, on_pending)
     finally:
         sock.close()
@@ -182,6 +196,8 @@ def _answer(sock: Any, path: str, budget: float, on_pending: Any) -> dict[str, A
     while True:
         try:
             line = protocol.read_line(sock.recv, buffer)
+        except ConnectionResetError:  # closed before it read all we sent (the program line)
+            line = None
         except (OSError, ValueError) as exc:  # ValueError: http.client on a broken stream
             raise Unreachable(f"the guard server at {path} failed: {_why(exc)}") from None
         except protocol.ProtocolError as exc:
@@ -225,20 +241,29 @@ def _pending(answer: dict[str, Any]) -> None:
 
 def run(req: Request) -> int:
     """Client mode's `gate.run`: ask the server, then exec the program or deny (exit 77)."""
-    from .. import execute
+    found: list[Any] = [None, None]  # the program, or the error finding it
 
-    program, missing = None, None
-    try:  # found first so the server records which program runs; asked about even if absent
-        program = execute.which(
-            req.argv[0] if req.line is None else req.shell_argv[0], skip_shims=req.line is None
-        )
-    except GuardError as exc:
-        missing = exc
+    def locate() -> str | None:
+        """The program, for the server's record (asked about even if absent)."""
+        from .. import execute
+
+        try:
+            found[0] = execute.which(
+                req.argv[0] if req.line is None else req.shell_argv[0],
+                skip_shims=req.line is None,
+            )
+        except GuardError as exc:
+            found[1] = exc
+        return found[0]  # type: ignore[no-any-return]
+
     started = time.monotonic()
     try:
-        answer = ask(os.environ["GUARD_SERVER"], _request(req, program), _pending)
+        answer = ask(os.environ["GUARD_SERVER"], _request(req), _pending, locate)
     except Unreachable as exc:
         return _deny(req, f"{exc}; {time.monotonic() - started:.1f}s")
+    from .. import execute
+
+    program, missing = found
     if answer["decision"] == "denied":
         message = str(answer.get("message") or "denied by the guard server")
         if not message.isprintable():

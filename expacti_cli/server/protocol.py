@@ -2,6 +2,11 @@
 
 Client -> server: `{"op": "decide", "mode", "argv", "line", "shell_argv", "cwd", "agent",
 "token", "session", "program"}` (program: the real program the client found on its PATH).
+On the socket, guard's client sends `"program_follows": true` instead and the program as a
+line of its own right after, `{"program": PATH|null}`: it searches PATH while the server
+decides, and the server reads that line before it records the entry (a request that promises
+it and does not send it is denied). Fields named `_...` are the server's and never read from
+a request.
 Server -> client: `{"status": "pending", "id", "timeout"}` while a human is asked (zero or
 one), then `{"status": "done", "decision": "allowed"|"approved"|"denied", "message"}`.
 A line longer than `MAX_LINE` bytes is refused. Decoding uses the C scanner of `_json`, so

@@ -50,16 +50,37 @@ class Peer:
     def __init__(self, pid: int, uid: int, remote: str | None = None) -> None:
         """A local peer (pid, uid from SO_PEERCRED), or with `remote` a TLS client at that
         address, known only by its agent token."""
-        import pwd
-
         self.pid, self.uid, self.remote = pid, uid, remote
-        if remote is not None:
-            self.user = f"tls:{remote}"
-            return
-        try:
-            self.user = pwd.getpwuid(uid).pw_name
-        except KeyError:
-            self.user = f"uid-{uid}"
+        self.user = f"tls:{remote}" if remote is not None else _passwd(uid)[0]
+
+
+# uid -> (name, home, /etc/passwd's stamp, when looked up): each request's peer is named
+# without reading the password database again, unless the file changed or the name is older
+# than USER_TTL (accounts that come from elsewhere than /etc/passwd: NSS, LDAP).
+_USERS: dict[int, tuple[str, str | None, object, float]] = {}
+USER_TTL = 5.0
+
+
+def _passwd(uid: int) -> tuple[str, str | None]:
+    """The user name (`uid-N` for an unknown uid) and home directory of `uid`."""
+    try:
+        st = os.stat("/etc/passwd")
+        stamp: object = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    except OSError:
+        stamp = None
+    now = time.monotonic()
+    cached = _USERS.get(uid)
+    if cached is not None and cached[2] == stamp and now - cached[3] < USER_TTL:
+        return cached[0], cached[1]
+    import pwd
+
+    try:
+        entry = pwd.getpwuid(uid)
+        name, home = entry.pw_name, entry.pw_dir
+    except KeyError:
+        name, home = f"uid-{uid}", None
+    _USERS[uid] = (name, home, stamp, now)
+    return name, home
 
 
 class Refused(Exception):
@@ -73,6 +94,7 @@ class Service:
         self.server_id = f"{os.uname().nodename}:{os.getpid()}"
         self._lock = threading.Lock()
         self._eval_lock = threading.Lock()  # the analysis reads HOME from os.environ
+        self._state_locks: dict[str, threading.Lock] = {}  # agent -> its state's turn
         self._policy: Policy | None = None
         self._error: str | None = None
         self._stamp: object = None
@@ -207,20 +229,34 @@ class Service:
     # --- one request -----------------------------------------------------------------------
 
     def decide(
-        self, peer: Peer, body: dict[str, Any], pending: Callable[[dict[str, Any]], bool]
+        self,
+        peer: Peer,
+        body: dict[str, Any],
+        pending: Callable[[dict[str, Any]], bool],
+        later: list[Callable[[], None]] | None = None,
+        follow: Callable[[], bytes | None] | None = None,
     ) -> dict[str, Any]:
         """The final answer to one request. `pending(message)` tells the client a human is
-        being asked and returns False once the client has gone away."""
+        being asked and returns False once the client has gone away. With `later`, the
+        agent's anomaly state is updated by the callables it receives, which the caller runs
+        after sending the answer (the audit entry is committed before the answer either way);
+        the agent's next request waits for them (`_state_turn`). `follow()` reads the
+        request's next line: the program line of a request that says `program_follows`
+        (protocol.py), read once the policy has decided."""
         started = time.time()
-        req = _request(body, peer)
+        req = _request(body, peer, self.server_id)
         policy: Policy | None = None
         try:
             if body.get("_invalid"):
                 raise Refused(body["_invalid"])
             policy = self.policy()  # first: a reload may change what identity needs
             req.agent = self.agent_for(peer, body.get("agent"), body.get("token"))
+            with self._state_turn(req.agent):
+                pass  # the agent's previous answer's state update has been written
             with self._eval_lock, _agent_env(_env(body, peer)):
                 decision, targets = gate.decide(policy, req, started)
+            if body.get("program_follows") is True:
+                body["program"] = _program_line(follow)
             outcome = self._outcome(policy, req, decision, started, body, pending)
         except Refused as exc:
             decision = Decision(DENY, "identity", str(exc))
@@ -231,7 +267,7 @@ class Service:
         except Exception as exc:  # fail closed
             decision = Decision(DENY, "internal-error", f"internal error in the server: {exc!r}")
             outcome, targets = gate.Outcome(False, "error"), []
-        return self._finish(policy, req, decision, outcome, started, body, peer, targets)
+        return self._finish(policy, req, decision, outcome, started, body, targets, later)
 
     def _outcome(
         self,
@@ -335,8 +371,8 @@ class Service:
         outcome: gate.Outcome,
         started: float,
         body: dict[str, Any],
-        peer: Peer,
         targets: list[str],
+        later: list[Callable[[], None]] | None,
     ) -> dict[str, Any]:
         word = (
             ("allowed" if outcome.decided_by == "policy" else "approved")
@@ -362,11 +398,40 @@ class Service:
         if body.get("_review_id"):
             self.store.settle(body["_review_id"])
         hour = time.localtime(started).tm_hour
-        agentstate.record(req.agent, started, hour, req.command, word, targets)
+        state = (req.agent, started, hour, req.command, word, targets)
+        if later is None:
+            agentstate.record(*state)
+        else:
+            later.append(self._record_later(req.agent, state))
         answer: dict[str, Any] = {"status": "done", "decision": word}
         if not outcome.approved:
             answer["message"] = _deny_line(req, decision, outcome)
         return answer
+
+    def _state_lock(self, agent: str) -> threading.Lock:
+        with self._lock:
+            return self._state_locks.setdefault(agent, threading.Lock())
+
+    @contextlib.contextmanager
+    def _state_turn(self, agent: str) -> Iterator[None]:
+        """Wait until no state update of `agent` is outstanding."""
+        with self._state_lock(agent):
+            yield
+
+    def _record_later(self, agent: str, state: tuple[Any, ...]) -> Callable[[], None]:
+        """The agent-state update as a callable for after the answer. The agent's lock is
+        taken now, before the answer leaves, so a request the agent sends once it has its
+        answer reads the updated state."""
+        lock = self._state_lock(agent)
+        lock.acquire()
+
+        def update() -> None:
+            try:
+                agentstate.record(*state)
+            finally:
+                lock.release()
+
+        return update
 
     def _record(self, entry: dict[str, Any]) -> None:
         """Append to the chain (raises StoreError); then a copy to the log pipeline."""
@@ -416,12 +481,9 @@ def _env(body: dict[str, Any], peer: Peer) -> dict[str, str]:
         else {}
     )
     if "HOME" not in env and peer.remote is None:
-        import pwd
-
-        try:
-            env["HOME"] = pwd.getpwuid(peer.uid).pw_dir
-        except KeyError:
-            pass
+        home = _passwd(peer.uid)[1]
+        if home is not None:
+            env["HOME"] = home
     env.setdefault("HOME", "/nonexistent")
     return env
 
@@ -446,6 +508,23 @@ def _agent_env(env: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _program_line(follow: Callable[[], bytes | None] | None) -> str | None:
+    """The program the client found, from the line it sends after its request (protocol.py);
+    raises Refused when that line does not come or is not `{"program": PATH|null}`."""
+    if follow is None:
+        raise Refused("program_follows is for the Unix socket: send the program in the request")
+    try:
+        line = follow()
+        if line is None:
+            raise Refused("the client went away before it sent its program line")
+        program = protocol.decode(line).get("program")
+    except (OSError, protocol.ProtocolError) as exc:
+        raise Refused(f"the request's program line did not come or is not JSON ({exc})") from None
+    if program is not None and (not isinstance(program, str) or "\0" in program):
+        raise Refused("the request's program line names no program")
+    return program
+
+
 def _program(body: dict[str, Any]) -> str | None:
     program = body.get("program")
     return program if isinstance(program, str) else None
@@ -462,10 +541,15 @@ def _strings(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) and "\0" not in v for v in value)
 
 
-def _request(body: dict[str, Any], peer: Peer) -> gate.Request:
-    """A gate Request from the client's fields (validated; raises Refused on nonsense)."""
+def _request(body: dict[str, Any], peer: Peer, server_id: str) -> gate.Request:
+    """A gate Request from the client's fields (validated; raises Refused on nonsense).
+    Fields named `_...` are the server's own notes: a client's are dropped, so a request
+    cannot choose its audit entry's id (which would let an id already in the chain stand
+    for it, unrecorded), settle another agent's review, or name the server."""
+    for key in [k for k in body if k.startswith("_")]:
+        del body[key]
     body["_peer_user"], body["_peer_pid"], body["_peer_uid"] = peer.user, peer.pid, peer.uid
-    body.setdefault("_server", f"{os.uname().nodename}:{os.getpid()}")
+    body["_server"] = server_id
     mode, line = body.get("mode"), body.get("line")
     argv, shell_argv = body.get("argv") or [], body.get("shell_argv") or []
     ok = (

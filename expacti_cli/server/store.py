@@ -172,9 +172,18 @@ class Store:
         """Serialise chain appends (SQLite: BEGIN IMMEDIATE already holds the write lock)."""
 
     def _rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        with self._tx() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall())
+        """One SELECT on its own: the connection is in autocommit mode, so the statement is
+        its own transaction (one consistent snapshot) without a BEGIN and COMMIT around it."""
+        conn = self._take()
+        try:
+            cur = conn.cursor()
+            cur.execute(self._sql(sql), args)
+            rows = list(cur.fetchall())
+        except BaseException:
+            conn.close()  # a connection in an unknown state is not reused
+            raise
+        self._give(conn)
+        return rows
 
     def close(self) -> None:
         with self._pool_lock:
