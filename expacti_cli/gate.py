@@ -51,15 +51,6 @@ def _now_rfc3339(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{ms:03d}Z"
 
 
-def _user() -> str:
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.getuid()).pw_name
-    except (KeyError, ImportError):
-        return os.environ.get("USER", str(os.getuid()))
-
-
 def uses_shell_analysis(policy: Policy, argv: list[str]) -> bool:
     """Prefix mode hands programs the shell catalogue knows (`sudo`, `sh -c`, `python3 -c`,
     `psql`, `tee`) to the shell analysis, so it decides them exactly as `guard -c` would."""
@@ -157,7 +148,7 @@ def _entry(
         "id": f"{int(now * 1000):012x}{os.urandom(8).hex()}",
         "agent": req.agent,
         "session": req.session,
-        "user": _user(),
+        "user": audit.user_name(),
         "host": os.uname().nodename,
         "cwd": req.cwd,
         "argv": req.argv if req.line is None else req.shell_argv,

@@ -315,6 +315,6 @@ def _remember(
 
 
 def _reviewer() -> str:
-    from .gate import _user
+    from .audit import user_name
 
-    return os.environ.get("GUARD_REVIEWER") or f"{_user()}@tty"
+    return os.environ.get("GUARD_REVIEWER") or f"{user_name()}@tty"

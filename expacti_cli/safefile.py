@@ -63,12 +63,15 @@ def read_bytes(path: str, what: str, limit: int, error: type[GuardError] = Guard
     `what` names the file for the user ("policy file", "audit key file"). Raises
     FileNotFoundError when it does not exist, else `error` with one line naming it.
     """
-    fd, _ = open_regular(path, what, limit, error)
+    fd, expected = open_regular(path, what, limit, error)
     try:
         chunks: list[bytes] = []
         size = 0
         while True:  # the file may grow after fstat: stop one byte past the bound
-            chunk = os.read(fd, min(limit + 1 - size, 4 * MiB))
+            # A buffer the size still expected (os.read allocates all it is asked for: 4 MiB
+            # for a 4 KB file costs an mmap each call), at least 64 KiB, at most 4 MiB.
+            step = min(max(expected + 1 - size, 64 * 1024), 4 * MiB)
+            chunk = os.read(fd, min(limit + 1 - size, step))
             if not chunk:
                 break
             chunks.append(chunk)

@@ -656,3 +656,30 @@ def test_verify_with_a_wrong_key_names_both_key_ids(tmp_path: Path) -> None:
     result = auditverify.verify(str(log), b"wrong")
     assert result.first_break is not None and result.first_break.kind == "edited"
     assert audit.key_id(b"right") in result.first_break.detail
+
+
+def test_every_entry_names_the_account_of_the_uid_never_the_agents_user_variable(
+    guard_env, monkeypatch
+):
+    """`user` is the account of the process's uid, as the system names it; $USER is the
+    agent's to set and names nothing."""
+    import pwd
+
+    from expacti_cli import audit as audit_mod
+
+    monkeypatch.setenv("USER", "someone-else")
+    assert audit_mod.user_name() == pwd.getpwuid(os.getuid()).pw_name
+    for entry in pwd.getpwall()[:20]:
+        assert audit_mod.user_name(entry.pw_uid) == pwd.getpwuid(entry.pw_uid).pw_name
+    unnamed = next(uid for uid in range(990_000, 999_999) if not _has_uid(uid))
+    assert audit_mod.user_name(unnamed) == str(unnamed)
+
+
+def _has_uid(uid: int) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True

@@ -55,9 +55,9 @@ class _Keys:
 
 
 def _default_reviewer() -> str:
-    from ..gate import _user
+    from ..audit import user_name
 
-    return os.environ.get("GUARD_REVIEWER") or f"{_user()}@review"
+    return os.environ.get("GUARD_REVIEWER") or f"{user_name()}@review"
 
 
 def _as_objects(request: dict[str, Any]) -> tuple[Any, Any]:
