@@ -6,7 +6,6 @@ the size of the audit log. A corrupt file is started afresh (losing only history
 
 from __future__ import annotations
 
-import fcntl
 import marshal
 import os
 
@@ -71,7 +70,7 @@ def record(
     except OSError:
         return
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        os.lockf(lock, os.F_LOCK, 0)  # a record lock: `fcntl` would be a library load
         state = read(agent)
         state["recent"] = [*state["recent"], (when, command[:500], verdict)][-RECENT:]
         state["hours"][hour % 24] += 1

@@ -10,7 +10,12 @@ Rotation: when the live file reaches `max_bytes` it is renamed to `<log>.<NNNNNN
 grow with age order: higher is newer) and the chain continues into the new live file. A log
 that cannot be renamed (append-only, `chattr +a`) keeps growing, with a warning: the entry is
 already written, so the command it allows must run.
-Writers serialise on `<log>.lock` with flock, so concurrent guards never interleave lines.
+Writers serialise on `<log>.lock` with a POSIX record lock (`os.lockf`, in the `os` module:
+the `fcntl` module would cost every decision a library load), so concurrent guards never
+interleave lines; readers that need a still moment (`auditverify`) take a shared record lock on
+the same file, which the writers' lock excludes. Record locks belong to a process, not to a
+descriptor: threads of one process are serialised by `_IN_PROCESS` as well, and nothing here
+opens the lock file twice while holding it (closing any descriptor of it would release it).
 
 Faults: the log must be a regular file (not a symlink, FIFO or device: opened without blocking
 and checked with fstat). A write that fails or comes up short (full disk) is rolled back to
@@ -23,8 +28,8 @@ starts, and says that a log is keyed when it has no key to check it with.
 
 from __future__ import annotations
 
+import _thread
 import errno
-import fcntl
 import os
 import stat
 import sys
@@ -264,20 +269,33 @@ def _keyed_with(key: bytes, fd: int, start: int, end: int, digest: str) -> bool:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def lock(path: str, exclusive: bool = True) -> int:
-    """Take the writers' lock of the log (blocking); close the returned fd to release it."""
+_IN_PROCESS = _thread.allocate_lock()  # record locks do not exclude threads of one process
+
+
+def lock(path: str) -> int:
+    """Take the writers' lock of the log (blocking); `unlock` the returned fd to release it."""
     try:
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, mode=0o700, exist_ok=True)
     except OSError as exc:
         raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
     fd = open_regular(path + ".lock", os.O_WRONLY | os.O_CREAT, "the audit lock file")
+    _IN_PROCESS.acquire()
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        os.lockf(fd, os.F_LOCK, 0)
     except OSError as exc:
+        _IN_PROCESS.release()
         os.close(fd)
         raise AuditError(f"cannot lock the audit log {path}: {exc.strerror}") from exc
     return fd
+
+
+def unlock(fd: int) -> None:
+    """Release the writers' lock taken by `lock` (closing the fd releases the record lock)."""
+    try:
+        os.close(fd)
+    finally:
+        _IN_PROCESS.release()
 
 
 def _refuse_special(path: str) -> None:
@@ -312,7 +330,7 @@ def append(
     except OSError as exc:  # listing or reading the rotated parts
         raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
     finally:
-        os.close(lock_fd)  # closing releases the flock
+        unlock(lock_fd)
 
 
 def append_locked(

@@ -61,7 +61,7 @@ def repair(path: str, key: bytes | None = None, *, dry_run: bool = False) -> Rep
         after = auditverify.verify(path, key, locked=True)
         return RepairResult(before, after, repairs, event)
     finally:
-        os.close(lock_fd)
+        audit.unlock(lock_fd)
 
 
 def _record(torn: Torn, action: str, saved: str | None) -> dict[str, Any]:

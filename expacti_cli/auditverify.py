@@ -29,9 +29,9 @@ there every entry must verify with the key. Without a key the walk stops at the 
 and the result says the log needs its key (`needs_key`, exit 66): never "ok".
 
 Consistency: the set of files and the live file's size are taken under the writers' lock (a
-shared flock, held for a moment), and the live file is read through the descriptor opened then,
-so writers appending and rotating meanwhile cannot make a false break. Without access to the
-lock, the walk is repeated while the files change under it.
+shared record lock, held for a moment), and the live file is read through the descriptor opened
+then, so writers appending and rotating meanwhile cannot make a false break. Without access to
+the lock, the walk is repeated while the files change under it.
 
 Memory: only a window of `WINDOW` hashes behind and `WINDOW` lines ahead is kept, so verifying a
 log of any size stays within a few megabytes. A `prev` that points further away than the window
@@ -43,6 +43,7 @@ before them is intact). Keep a copy of the last hash elsewhere to close that gap
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -220,14 +221,13 @@ def _take_lock(path: str) -> int:
     deadline = time.monotonic() + LOCK_WAIT
     while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            # A shared record lock: the writers' exclusive one (audit.lock) excludes it.
+            fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             return fd
-        except BlockingIOError:
-            if time.monotonic() > deadline:
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
                 break
             time.sleep(0.005)
-        except OSError:
-            break
     os.close(fd)
     return -1
 

@@ -271,3 +271,55 @@ def test_concurrent_writer_processes_lose_nothing_and_keep_the_chain(tmp_path: P
     result = auditverify.verify(path)
     assert result.ok, result.first_break
     assert result.entries == 1600
+
+
+def _hold(kind: str, path: str, held, release) -> None:
+    """In a child process: take the writers' lock or a reader's shared lock, then wait."""
+    if kind == "writer":
+        fd = audit.lock(path)
+    else:
+        fd = auditverify._take_lock(path)
+        assert fd >= 0
+    held.set()
+    release.wait(30)
+    os.close(fd)
+
+
+def test_the_writers_lock_and_a_readers_shared_lock_exclude_each_other(tmp_path, monkeypatch):
+    """Writers hold an exclusive record lock on `<log>.lock`, `audit verify` a shared one: a
+    reader never takes a still moment while a writer appends, and a writer waits for it."""
+    log = str(tmp_path / "audit.jsonl")
+    audit.append(log, {"command": "first"}, fsync=False)
+    ctx = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(auditverify, "LOCK_WAIT", 0.3)
+    held, release = ctx.Event(), ctx.Event()
+    writer = ctx.Process(target=_hold, args=("writer", log, held, release))
+    writer.start()
+    try:
+        assert held.wait(30)
+        assert auditverify._take_lock(log) == -1, "a reader locked while a writer held the lock"
+    finally:
+        release.set()
+        writer.join(30)
+    fd = auditverify._take_lock(log)
+    assert fd >= 0, "the lock stayed taken after the writer let go"
+    os.close(fd)
+
+    held, release = ctx.Event(), ctx.Event()
+    reader = ctx.Process(target=_hold, args=("reader", log, held, release))
+    reader.start()
+    appender = None
+    try:
+        assert held.wait(30)
+        appender = ctx.Process(target=audit.append, args=(log, {"command": "second"}))
+        appender.start()
+        appender.join(0.5)
+        assert appender.is_alive(), "a writer appended while a reader held the shared lock"
+    finally:
+        release.set()
+        reader.join(30)
+        if appender is not None:
+            appender.join(30)
+    assert appender.exitcode == 0
+    assert [e["command"] for _, e in auditread.read_file(log)] == ["first", "second"]
+    assert auditverify.verify(log).ok

@@ -7,7 +7,6 @@ decision worker blocks in `flock`; or a reviewer console is open but nobody answ
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
@@ -60,7 +59,7 @@ def _gemini(command: str) -> str:
 def _hold_log_lock(log: Path) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(str(log) + ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.lockf(fd, os.F_LOCK, 0)  # the writers' lock, as audit.lock takes it
     return fd
 
 
@@ -129,7 +128,7 @@ def test_statistics_stuck_behind_a_lock_do_not_hold_the_answer(make_env: Any) ->
     lock_path = Path(agentstate._file("claude-code") + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.lockf(fd, os.F_LOCK, 0)  # the agent-state lock, as agentstate.record takes it
     try:
         started = time.monotonic()
         done = env.call(_claude(ALLOWED), "--budget", "3")
