@@ -33,6 +33,7 @@ REQUEST_TIMEOUT = 10.0  # seconds a client may take to send its request line
 WORKERS = 4  # started at once
 SPARE = 16  # idle workers kept after a burst
 BACKLOG = 128
+ACCEPT_RETRY = 0.05  # seconds before a worker tries accept() again after it failed
 _CREDS = struct.calcsize("3i")
 
 
@@ -77,16 +78,20 @@ class UnixServer:
     # --- the workers -------------------------------------------------------------------------
 
     def _start_worker(self) -> None:
-        """Start one more idle worker (the caller holds `_lock`)."""
+        """Start one more idle worker (the caller holds `_lock`, so the new worker counts
+        itself busy only after it was counted idle)."""
+        try:
+            threading.Thread(target=self._work, name="guard-serve-worker", daemon=True).start()
+        except RuntimeError:  # the process may start no more threads: those there serve on
+            return
         self._idle += 1
-        threading.Thread(target=self._work, name="guard-serve-worker", daemon=True).start()
 
     def _work(self) -> None:
         while not self._stopped.is_set():
             try:
                 conn, _ = self.socket.accept()
-            except OSError:  # shut down, or a connection reset before it was accepted
-                if self._stopped.is_set():
+            except OSError:  # shut down, a connection reset before it was accepted, EMFILE
+                if self._stopped.wait(ACCEPT_RETRY):
                     break
                 continue
             with self._lock:
