@@ -4,7 +4,11 @@
 
 Prints:
   1. `python -c pass`, `guard -- true` in local mode and in client mode (GUARD_SERVER=unix:),
-     interleaved round by round, medians and the client/python ratio (issue 12 target: 1.2x);
+     interleaved round by round, medians and the client/python ratio (issue 12 target: 1.2x).
+     Client mode twice: against a server started for the benchmark, and against one that has
+     already recorded IN_SERVICE decisions (a server in service: SQLite's write-ahead log has
+     reached its working size and is rewritten in place, which syncs faster than a growing
+     file);
   2. decisions per second through one server from N concurrent agents (each a process sending
      its requests one after another through the real client code), with p50/p99 latency,
      on SQLite and, when Debian's PostgreSQL is installed and this runs as root, on a
@@ -54,6 +58,7 @@ for n in range(count):
 print(" ".join(f"{x:.6f}" for x in times))
 """
 GUARD = os.path.join(os.path.dirname(sys.executable), "guard")
+IN_SERVICE = 1500  # decisions a server "in service" has recorded (~4,500 WAL pages)
 
 
 @contextlib.contextmanager
@@ -99,7 +104,16 @@ def server(tmp: str, db: str | None = None, name: str = "s") -> Iterator[str]:
             print(f"  ({name}: {len(errors)} error lines in its log, e.g. {errors[-1].strip()})")
 
 
-def startup(rounds: int, url: str, tmp: str) -> None:
+def fill(url: str, decisions: int) -> None:
+    """Let the server record `decisions` allowed decisions (of agent bench-15)."""
+    subprocess.run(
+        [sys.executable, "-c", AGENT, url, "bench-15", str(decisions)],
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+
+
+def startup(rounds: int, url: str, tmp: str, in_service: str) -> None:
     base = {
         **os.environ,
         "GUARD_STATE_DIR": f"{tmp}/agent-state",
@@ -114,6 +128,7 @@ def startup(rounds: int, url: str, tmp: str) -> None:
         "python -c pass": ([sys.executable, "-c", "pass"], base),
         "guard -- true (local)": ([GUARD, "--", "true"], base),
         "guard -- true (client mode)": ([GUARD, "--", "true"], client),
+        "  ... server in service": ([GUARD, "--", "true"], {**base, "GUARD_SERVER": in_service}),
     }
     for cmd, env in cases.values():  # warm caches
         time_run(cmd, env)
@@ -228,8 +243,9 @@ def main() -> None:
     parser.add_argument("--startup-only", action="store_true", help="only the start-up figures")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        with server(tmp) as url:
-            startup(opts.rounds, url, tmp)
+        with server(tmp) as url, server(tmp, name="w") as in_service:
+            fill(in_service, IN_SERVICE)
+            startup(opts.rounds, url, tmp, in_service)
             if opts.startup_only:
                 return
             print(f"throughput, {opts.agents} concurrent agents x {opts.decisions} decisions:")
