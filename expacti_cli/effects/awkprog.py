@@ -14,7 +14,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..grammar.scan import Word
-    from .resolve import _Command
+    from .roles import Command as _Command
 
 _IDENT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _REGEX_AFTER = frozenset("(,{;~!&|=<>?:+-*%^\n")  # a `/` after these starts a regex literal

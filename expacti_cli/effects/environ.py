@@ -9,7 +9,7 @@ from ..wildcard import match as wildcard_match
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .resolve import _Command
+    from .roles import Command as _Command
 
 
 def _role(roles: dict[str, str], name: str) -> str | None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 
 from ..wildcard import match as wildcard_match
+from .model import LOOPBACK
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,10 +126,6 @@ def runner_dir(c: Any) -> None:
         c.add("run", what, "unknown-code", ())
 
 
-# Client destinations on this machine (resolve._LOOPBACK names the same hosts).
-_LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")  # noqa: S104
-
-
 def credentials_to(c: Any, w: Any) -> None:
     """`credentials-to`: a server the program presents its stored credentials to (`kubectl
     --server`: the current context's token or client certificate; `aws --endpoint-url`: the
@@ -136,7 +133,7 @@ def credentials_to(c: Any, w: Any) -> None:
     host not on this machine receives a secret; loopback (a local emulator, a tunnel) does not."""
     value = w.value.strip("\"'")
     host = value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1].lower()
-    if not host or host.startswith(_LOOPBACK):
+    if not host or host.startswith(LOOPBACK):
         return
     c.contact(w)
     what = f"presents its stored credentials to {value} ({w.option or 'a value'})"

@@ -63,3 +63,7 @@ class Effect:
 
     def __repr__(self) -> str:
         return f"Effect({self.kind!r}, {self.what!r}, protected={self.protected!r})"
+
+
+# Hosts on this machine, as a URL or host word begins: data sent there leaves no machine.
+LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")  # noqa: S104

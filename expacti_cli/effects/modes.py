@@ -17,7 +17,7 @@ import os
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..grammar.scan import Word
-    from .resolve import _Command
+    from .roles import Command as _Command
 
 
 def grants_read(mode: str) -> bool:

