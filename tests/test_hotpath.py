@@ -32,14 +32,22 @@ COSTLY = (
     "shlex",
     "fnmatch",
     "subprocess",
+    # Shared libraries a decision does without (ARCHITECTURE.md, Speed): the locks are
+    # os.lockf record locks, the account name is read from /etc/passwd.
+    "fcntl",
+    "pwd",
 )
 # guard's own modules a decision with a warm cache does not need: the policy compiler, the
 # grammar package (compile-time expansion; `policy.Grammars` reads the compiled views), the
-# loaded-code checks of commands with a grammar, binary pinning of a program with no pin.
+# loaded-code checks and role handlers of commands with a grammar (`true` has none), a shell
+# line's verdict, editing the agents file, binary pinning of a program with no pin.
 OWN_LAZY = (
     "expacti_cli.policycompile",
     "expacti_cli.grammar",
     "expacti_cli.effects.loaded",
+    "expacti_cli.effects.roles",
+    "expacti_cli.decideline",
+    "expacti_cli.identity_edit",
     "expacti_cli.pinning",
 )
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(expacti_cli.__file__)))
