@@ -369,103 +369,144 @@ def _compile_flag(flag: str, aliases: dict[str, str]) -> tuple[str, str | None]:
     return aliases.get(opt, opt), (glob.lower() if eq else None)
 
 
+class _At:
+    """Where a rule and its keys are in the policy file, for error messages; `label` names the
+    rule the way every message about it begins."""
+
+    __slots__ = ("index", "kind", "label", "where")
+
+    def __init__(self, where: _Where, kind: str, index: int, label: str) -> None:
+        self.where, self.kind, self.index, self.label = where, kind, index, label
+
+    def __call__(self, key: str | None = None) -> str:
+        return self.where.rule(self.kind, self.index, key)
+
+    def error(self, key: str | None, message: str) -> PolicyError:
+        return PolicyError(f"{self(key)}: {self.label}: {message}")
+
+
 def _compile_rule(
     kind: str, index: int, raw: object, where: _Where, programs: dict[str, Any]
 ) -> dict[str, Any]:
-    loc = where.rule(kind, index)
     if not isinstance(raw, dict):
-        raise PolicyError(f"{loc}: [[{kind}]] entries must be tables")
+        raise PolicyError(f"{where.rule(kind, index)}: [[{kind}]] entries must be tables")
     rid = raw.get("id")
     label = f"[[{kind}]] rule {rid!r}" if isinstance(rid, str) else f"[[{kind}]] rule #{index + 1}"
-    for key, value in raw.items():
-        kloc = where.rule(kind, index, key)
-        expected = _RULE_KEYS.get(key)
-        if expected is None:
-            known = ", ".join(sorted(_RULE_KEYS))
-            raise PolicyError(f"{kloc}: {label}: unknown key '{key}' (known: {known})")
-        if not isinstance(value, expected):
-            raise PolicyError(
-                f"{kloc}: {label}: {key} must be {_type_name(expected)}, got {value!r}"
-            )
+    at = _At(where, kind, index, label)
+    _rule_keys(raw, at)
     if not isinstance(rid, str) or not rid.strip():
-        raise PolicyError(f"{loc}: {label}: missing 'id'")
-    if "match" not in raw:
-        raise PolicyError(f"{loc}: {label}: missing 'match'")
-    mloc = where.rule(kind, index, "match")
-    match = raw["match"]
-    texts = [match] if isinstance(match, str) else _str_list(match, mloc, f"{label}: match")
-    if not texts:
-        raise PolicyError(f"{mloc}: {label}: match must not be empty")
-    patterns = []
-    for text in texts:
-        try:
-            patterns.append(compile_pattern(text))
-        except ValueError as exc:
-            raise PolicyError(f"{mloc}: {label}: {exc}") from None
+        raise at.error(None, "missing 'id'")
+    texts, patterns = _rule_patterns(raw, at)
     prog = patterns[0][0]
     spec = programs.get(prog[1]) if prog[0] == "L" else None
-    flag_lists: dict[str, list[tuple[str, str | None]]] = {"flags": [], "global_flags": []}
-    for key, compiled in flag_lists.items():
-        if key not in raw:
-            continue
-        floc = where.rule(kind, index, key)
-        for flag in _str_list(raw[key], floc, f"{label}: {key}", empty_ok=False):
-            try:
-                compiled.append(_compile_flag(flag, spec["aliases"] if spec else {}))
-            except ValueError as exc:
-                raise PolicyError(f"{floc}: {label}: {exc}") from None
-    contains = []
-    if "contains" in raw:
-        cloc = where.rule(kind, index, "contains")
-        from .match import contains_regex
-
-        for expr in _str_list(raw["contains"], cloc, f"{label}: contains", empty_ok=False):
-            try:
-                contains_regex(expr, remember=False)
-            except ValueError as exc:
-                raise PolicyError(f"{cloc}: {label}: bad regex {expr!r}: {exc}") from None
-            contains.append(expr)
-    lists = {}
-    for key in ("agents", "examples", "not_examples"):
-        lists[key] = _str_list(raw.get(key, []), where.rule(kind, index, key), f"{label}: {key}")
+    aliases = spec["aliases"] if spec else {}
+    lists = {key: _str_list(raw.get(key, []), at(key), f"{label}: {key}") for key in _LISTS}
     for key in ("examples", "not_examples"):
         for example in lists[key]:
             try:
                 _split(example)
             except ValueError as exc:
-                eloc = where.rule(kind, index, key)
-                raise PolicyError(f"{eloc}: {label}: {key} {example!r}: {exc}") from None
-    pclass = raw.get("class", "")
-    if (kind == "protected") != bool(pclass):
-        raise PolicyError(f"{loc}: {label}: 'class' is required for [[protected]] rules only")
-    if pclass:
-        from .effects.model import LIFT
-
-        if pclass not in LIFT:
-            raise PolicyError(
-                f"{where.rule(kind, index, 'class')}: {label}: unknown class {pclass!r} "
-                f"(known: {', '.join(LIFT)})"
-            )
-    expires = _expiry(raw.get("expires"), where.rule(kind, index, "expires"), label)
-    learned = raw.get("learned", {})
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in learned.items()):
-        raise PolicyError(f"{where.rule(kind, index, 'learned')}: {label}: learned holds strings")
+                raise at.error(key, f"{key} {example!r}: {exc}") from None
     return {
-        "expires": expires,
-        "learned": learned,
+        "expires": _expiry(raw.get("expires"), at("expires"), label),
+        "learned": _rule_learned(raw, at),
         "kind": kind,
         "id": rid,
         "match": texts,
         "patterns": patterns,
         "exact": [all(t[0] == "L" for t in p) for p in patterns],
-        "flags": flag_lists["flags"],
-        "global_flags": flag_lists["global_flags"],
-        "contains": contains,
+        "flags": _rule_flags(raw, "flags", at, aliases),
+        "global_flags": _rule_flags(raw, "global_flags", at, aliases),
+        "contains": _rule_contains(raw, at),
         "reason": raw.get("reason", ""),
-        "class": pclass,
-        "origin": loc,
+        "class": _rule_class(kind, raw, at),
+        "origin": at(),
         **lists,
     }
+
+
+_LISTS = ("agents", "examples", "not_examples")
+
+
+def _rule_keys(raw: dict[str, Any], at: _At) -> None:
+    """Every key known and of its type."""
+    for key, value in raw.items():
+        expected = _RULE_KEYS.get(key)
+        if expected is None:
+            known = ", ".join(sorted(_RULE_KEYS))
+            raise at.error(key, f"unknown key '{key}' (known: {known})")
+        if not isinstance(value, expected):
+            raise at.error(key, f"{key} must be {_type_name(expected)}, got {value!r}")
+
+
+def _rule_patterns(raw: dict[str, Any], at: _At) -> tuple[list[str], list[list[tuple[str, ...]]]]:
+    """(the `match` texts, each compiled)."""
+    if "match" not in raw:
+        raise at.error(None, "missing 'match'")
+    match = raw["match"]
+    texts = (
+        [match] if isinstance(match, str) else _str_list(match, at("match"), f"{at.label}: match")
+    )
+    if not texts:
+        raise at.error("match", "match must not be empty")
+    patterns = []
+    for text in texts:
+        try:
+            patterns.append(compile_pattern(text))
+        except ValueError as exc:
+            raise at.error("match", str(exc)) from None
+    return texts, patterns
+
+
+def _rule_flags(
+    raw: dict[str, Any], key: str, at: _At, aliases: dict[str, str]
+) -> list[tuple[str, str | None]]:
+    """`flags` or `global_flags`, each in its canonical spelling (the program's aliases)."""
+    if key not in raw:
+        return []
+    compiled = []
+    for flag in _str_list(raw[key], at(key), f"{at.label}: {key}", empty_ok=False):
+        try:
+            compiled.append(_compile_flag(flag, aliases))
+        except ValueError as exc:
+            raise at.error(key, str(exc)) from None
+    return compiled
+
+
+def _rule_contains(raw: dict[str, Any], at: _At) -> list[str]:
+    """`contains`: RE2 expressions, each checked to compile."""
+    if "contains" not in raw:
+        return []
+    from .match import contains_regex
+
+    exprs = _str_list(raw["contains"], at("contains"), f"{at.label}: contains", empty_ok=False)
+    for expr in exprs:
+        try:
+            contains_regex(expr, remember=False)
+        except ValueError as exc:
+            raise at.error("contains", f"bad regex {expr!r}: {exc}") from None
+    return exprs
+
+
+def _rule_class(kind: str, raw: dict[str, Any], at: _At) -> str:
+    """A [[protected]] rule's class of effects (effects/model.py LIFT); no other rule has one."""
+    pclass: str = raw.get("class", "")
+    if (kind == "protected") != bool(pclass):
+        raise at.error(None, "'class' is required for [[protected]] rules only")
+    if pclass:
+        from .effects.model import LIFT
+
+        if pclass not in LIFT:
+            raise at.error("class", f"unknown class {pclass!r} (known: {', '.join(LIFT)})")
+    return pclass
+
+
+def _rule_learned(raw: dict[str, Any], at: _At) -> dict[str, str]:
+    """What `approve and remember` recorded of the rule (who, when, the command): strings."""
+    learned: dict[str, str] = raw.get("learned", {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in learned.items()):
+        raise at.error("learned", "learned holds strings")
+    return learned
 
 
 def _expiry(value: str | None, loc: str, label: str) -> float:
