@@ -313,43 +313,11 @@ def _compile_programs(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str
         if not isinstance(table, dict):
             raise PolicyError(f"{path}: [programs] must be a table of programs")
         for name, spec in table.items():
-            loc = where.path
             if not isinstance(spec, dict):
-                raise PolicyError(f"{loc}: [programs.{name}] must be a table")
+                raise PolicyError(f"{where.path}: [programs.{name}] must be a table")
             into = merged.setdefault(name, {"equivalent": {}})
             for key, value in spec.items():
-                kloc = where.key(f"programs.{name}", key)
-                kind = _PROGRAM_KEYS.get(key)
-                if kind is None:
-                    known = ", ".join(sorted(_PROGRAM_KEYS))
-                    raise PolicyError(
-                        f"{kloc}: [programs.{name}]: unknown key '{key}' (known: {known})"
-                    )
-                if key in _PROGRAM_LISTS:
-                    items = _str_list(value, kloc, f"[programs.{name}] {key}")
-                    into[key] = list(dict.fromkeys([*into.get(key, []), *items]))
-                elif key == "equivalent":
-                    if not isinstance(value, dict):
-                        raise PolicyError(f"{kloc}: [programs.{name}] equivalent must be a table")
-                    for canon, aliases in value.items():
-                        into["equivalent"][canon] = _str_list(
-                            aliases, kloc, f"[programs.{name}] equivalent.{canon}"
-                        )
-                elif (isinstance(value, bool) and kind is int) or not isinstance(value, kind):
-                    raise PolicyError(
-                        f"{kloc}: [programs.{name}] {key} must be {_type_name(kind)}, got {value!r}"
-                    )
-                elif key == "target_positional" and value < 0:
-                    raise PolicyError(
-                        f"{kloc}: [programs.{name}] target_positional must not be negative, "
-                        f"got {value!r}"
-                    )
-                elif key == "sha256" and (
-                    len(value) != 64 or any(c not in "0123456789abcdef" for c in value.lower())
-                ):
-                    raise PolicyError(f"{kloc}: [programs.{name}] sha256 must be 64 hex digits")
-                else:
-                    into[key] = value.lower() if key == "sha256" else value
+                _program_key(into, name, key, value, where.key(f"programs.{name}", key))
     compiled: dict[str, Any] = {}
     for name, spec in merged.items():
         aliases = {a: canon for canon, al in spec.pop("equivalent").items() for a in al}
@@ -360,6 +328,37 @@ def _compile_programs(layers: list[tuple[str, dict[str, Any], str]]) -> dict[str
         for other in spec.get("names", []):
             compiled.setdefault(other, out)
     return compiled
+
+
+def _program_key(into: dict[str, Any], name: str, key: str, value: object, loc: str) -> None:
+    """Merge one key of a [programs.NAME] table into what earlier layers said of NAME."""
+    kind = _PROGRAM_KEYS.get(key)
+    what = f"{loc}: [programs.{name}]"
+    if kind is None:
+        raise PolicyError(
+            f"{what}: unknown key '{key}' (known: {', '.join(sorted(_PROGRAM_KEYS))})"
+        )
+    if key in _PROGRAM_LISTS:
+        items = _str_list(value, loc, f"[programs.{name}] {key}")
+        into[key] = list(dict.fromkeys([*into.get(key, []), *items]))
+        return
+    if key == "equivalent":
+        if not isinstance(value, dict):
+            raise PolicyError(f"{what} equivalent must be a table")
+        for canon, aliases in value.items():
+            into["equivalent"][canon] = _str_list(
+                aliases, loc, f"[programs.{name}] equivalent.{canon}"
+            )
+        return
+    if (isinstance(value, bool) and kind is int) or not isinstance(value, kind):
+        raise PolicyError(f"{what} {key} must be {_type_name(kind)}, got {value!r}")
+    if key == "target_positional" and isinstance(value, int) and value < 0:
+        raise PolicyError(f"{what} target_positional must not be negative, got {value!r}")
+    if key == "sha256" and isinstance(value, str):
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value.lower()):
+            raise PolicyError(f"{what} sha256 must be 64 hex digits")
+        value = value.lower()
+    into[key] = value
 
 
 def _compile_flag(flag: str, aliases: dict[str, str]) -> tuple[str, str | None]:
