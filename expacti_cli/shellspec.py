@@ -330,6 +330,14 @@ def _index(entries: dict[str, dict[str, Any]]) -> tuple[dict[str, str], list[tup
     return exact, globs
 
 
+# How an entry of [shell.interpreters], [shell.clients] and [shell.writers] is compiled.
+_COMPILERS = {
+    "interpreters": _compile_interpreter,
+    "clients": _compile_client,
+    "writers": _compile_writer,
+}
+
+
 def compile(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """Merge and validate the catalogue layers; return the marshal-able compiled spec."""
     wrappers: dict[str, dict[str, Any]] = {}
@@ -337,11 +345,6 @@ def compile(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     shell: dict[str, Any] = dict(DEFAULTS)
     for key in _SHELL_LISTS:
         shell[key] = []
-    compilers = {
-        "interpreters": _compile_interpreter,
-        "clients": _compile_client,
-        "writers": _compile_writer,
-    }
     for origin, layer in layers:
         if not isinstance(layer, dict):
             raise PolicyError(f"{origin}: shell catalogue layer must be a table")
@@ -361,44 +364,55 @@ def compile(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
             raise PolicyError(f"{origin}: [shell]: must be a table")
         for key, value in raw_shell.items():
             if key in _SHELL_TABLES:
-                if not isinstance(value, dict):
-                    raise PolicyError(f"{origin}: [shell.{key}]: must be a table of tables")
-                for name, table in value.items():
-                    tables[key][name] = compilers[key](origin, name, table)
-            elif key == "loader_values":
-                if not isinstance(value, dict):
-                    raise PolicyError(f"{origin}: [shell.loader_values]: must be a table")
-                for var, globs in value.items():
-                    _check_type(origin, "[shell.loader_values]", var, globs, "strlist")
-                shell[key] = {**shell.get(key, {}), **value}
-            elif key in _SHELL_LISTS:
-                _check_type(origin, "[shell]", key, value, "strlist")
-                if key in _PATH_LISTS:
-                    for pattern in value:
-                        _check_path_pattern(origin, pattern)
-                shell[key] += [v for v in value if v not in shell[key]]
-            elif key in _LIMITS:
-                _check_type(origin, "[shell]", key, value, "int")
-                low, high = _LIMITS[key]
-                if not low <= value <= high:
-                    raise PolicyError(
-                        f"{origin}: [shell]: {key!r} must be between {low} and {high}, not {value}"
-                    )
-                shell[key] = value
-            elif key == "max_seconds":
-                if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-                    raise PolicyError(
-                        f"{origin}: [shell]: 'max_seconds' must be a positive number, not {value!r}"
-                    )
-                shell[key] = float(value)
+                _shell_table(origin, key, value, tables[key])
             else:
-                raise PolicyError(f"{origin}: [shell]: unknown key {key!r}")
+                _shell_key(origin, key, value, shell)
     spec: dict[str, Any] = {"shell": shell, "wrappers": wrappers}
     spec["wrapper_names"], spec["wrapper_globs"] = _index(wrappers)
     for key, entries in tables.items():
         spec[key] = entries
         spec[key[:-1] + "_names"], spec[key[:-1] + "_globs"] = _index(entries)
     return spec
+
+
+def _shell_table(origin: str, key: str, value: object, into: dict[str, dict[str, Any]]) -> None:
+    """[shell.interpreters], [shell.clients] or [shell.writers]: one entry per program."""
+    if not isinstance(value, dict):
+        raise PolicyError(f"{origin}: [shell.{key}]: must be a table of tables")
+    for name, table in value.items():
+        into[name] = _COMPILERS[key](origin, name, table)
+
+
+def _shell_key(origin: str, key: str, value: Any, shell: dict[str, Any]) -> None:
+    """One key of [shell] merged into what earlier layers said: lists grow, limits replace."""
+    if key == "loader_values":
+        if not isinstance(value, dict):
+            raise PolicyError(f"{origin}: [shell.loader_values]: must be a table")
+        for var, globs in value.items():
+            _check_type(origin, "[shell.loader_values]", var, globs, "strlist")
+        shell[key] = {**shell.get(key, {}), **value}
+    elif key in _SHELL_LISTS:
+        _check_type(origin, "[shell]", key, value, "strlist")
+        if key in _PATH_LISTS:
+            for pattern in value:
+                _check_path_pattern(origin, pattern)
+        shell[key] += [v for v in value if v not in shell[key]]
+    elif key in _LIMITS:
+        _check_type(origin, "[shell]", key, value, "int")
+        low, high = _LIMITS[key]
+        if not low <= value <= high:
+            raise PolicyError(
+                f"{origin}: [shell]: {key!r} must be between {low} and {high}, not {value}"
+            )
+        shell[key] = value
+    elif key == "max_seconds":
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise PolicyError(
+                f"{origin}: [shell]: 'max_seconds' must be a positive number, not {value!r}"
+            )
+        shell[key] = float(value)
+    else:
+        raise PolicyError(f"{origin}: [shell]: unknown key {key!r}")
 
 
 def load_builtin_spec() -> dict[str, Any]:
