@@ -256,9 +256,11 @@ class Command(_Command):
 
         inv = self.inv
         return [
-            words.unquote(w.value).split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+            _bound(words.unquote(w.value))
+            if w.role == "bind"
+            else words.unquote(w.value).split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
             for w in (inv.words if inv else ())
-            if w.role in ("url", "host", "remote", "credentials-to")
+            if w.role in ("url", "host", "remote", "credentials-to", "bind")
         ]
 
     def loopback_only(self) -> bool:
@@ -350,6 +352,20 @@ def _fetched_package(spec: str) -> bool:
     path, at, _version = spec.partition("@")
     head = path.split("/", 1)[0]
     return bool(at) and "/" in path and "." in head  # a Go-style module path pinned to a version
+
+
+def _bound(address: str) -> str:
+    """The address a server binds to (`ADDR`, `ADDR:PORT`, `[V6]:PORT`), with every interface
+    (0.0.0.0, ::, *, empty: ip(7), ipv6(7) INADDR_ANY/in6addr_any) as `*`: whoever can reach
+    this machine connects, so it is no loopback address although a client's 0.0.0.0 is."""
+    host = address
+    if address.startswith("["):
+        host = address[1:].split("]", 1)[0]
+    elif address.count(":") == 1:
+        host = address.split(":", 1)[0]
+    if host.strip("0.:*") == "":
+        return "*"
+    return host
 
 
 def _word(role: str, value: str, like: Word) -> Word:

@@ -1,8 +1,9 @@
 """What SQL text does: admin statements and updates or deletes of every row change production.
 
 A small statement splitter, not a parser: quotes, dollar quotes and comments are skipped so a
-`;` or a keyword inside them splits nothing. Statements inside a transaction that the same text
-rolls back change nothing. Anything the splitter cannot read goes the safe way (a change).
+`;` or a keyword inside them splits nothing. Rows changed inside a transaction that the same
+text rolls back stay as they were (nothing else is undone by it). Anything the splitter cannot
+read goes the safe way (a change).
 """
 
 from __future__ import annotations
@@ -51,23 +52,74 @@ _ADMIN = {
     "COMMENT ON": "changes the schema",
     "SECURITY LABEL": "changes the schema",
 }
-# Functions whose call changes the server (PostgreSQL System Administration Functions, MySQL).
-_ADMIN_CALLS = (
-    "PG_TERMINATE_BACKEND",
-    "PG_CANCEL_BACKEND",
-    "PG_RELOAD_CONF",
-    "PG_ROTATE_LOGFILE",
-    "PG_PROMOTE",
-    "PG_WRITE_FILE",
-    "LO_EXPORT",
-    "LO_IMPORT",
-    "SET_CONFIG",
-    "PG_CREATE_RESTORE_POINT",
-    "DBLINK_EXEC",
-    " INTO OUTFILE ",
-    " INTO DUMPFILE ",
+# Functions whose call changes the server: PostgreSQL 17 "System Administration Functions"
+# (https://www.postgresql.org/docs/current/functions-admin.html: server signaling, backup and
+# recovery control, replication management, index maintenance, adminpack file access), its
+# statistics resets (monitoring-stats.html), sequence and large-object functions that write;
+# SQLite load_extension() (https://sqlite.org/lang_corefunc.html#load_extension).
+_ADMIN_CALLS = frozenset(
+    [
+        "PG_TERMINATE_BACKEND",
+        "PG_CANCEL_BACKEND",
+        "PG_RELOAD_CONF",
+        "PG_ROTATE_LOGFILE",
+        "PG_ROTATE_LOGFILE_OLD",
+        "PG_PROMOTE",
+        "PG_WAL_REPLAY_PAUSE",
+        "PG_WAL_REPLAY_RESUME",
+        "PG_CREATE_RESTORE_POINT",
+        "PG_SWITCH_WAL",
+        "PG_SWITCH_XLOG",
+        "PG_BACKUP_START",
+        "PG_BACKUP_STOP",
+        "PG_START_BACKUP",
+        "PG_STOP_BACKUP",
+        "PG_CREATE_PHYSICAL_REPLICATION_SLOT",
+        "PG_CREATE_LOGICAL_REPLICATION_SLOT",
+        "PG_DROP_REPLICATION_SLOT",
+        "PG_COPY_PHYSICAL_REPLICATION_SLOT",
+        "PG_COPY_LOGICAL_REPLICATION_SLOT",
+        "PG_LOGICAL_SLOT_GET_CHANGES",
+        "PG_LOGICAL_SLOT_GET_BINARY_CHANGES",
+        "PG_REPLICATION_SLOT_ADVANCE",
+        "PG_REPLICATION_ORIGIN_CREATE",
+        "PG_REPLICATION_ORIGIN_DROP",
+        "PG_REPLICATION_ORIGIN_ADVANCE",
+        "PG_REPLICATION_ORIGIN_SESSION_SETUP",
+        "PG_REPLICATION_ORIGIN_XACT_SETUP",
+        "PG_LOGICAL_EMIT_MESSAGE",
+        "PG_SYNC_REPLICATION_SLOTS",
+        "BRIN_SUMMARIZE_NEW_VALUES",
+        "BRIN_SUMMARIZE_RANGE",
+        "BRIN_DESUMMARIZE_RANGE",
+        "GIN_CLEAN_PENDING_LIST",
+        "PG_FILE_WRITE",
+        "PG_FILE_UNLINK",
+        "PG_FILE_RENAME",
+        "PG_FILE_SYNC",
+        "PG_WRITE_FILE",
+        "PG_STAT_RESET",
+        "PG_STAT_RESET_SHARED",
+        "PG_STAT_RESET_SINGLE_TABLE_COUNTERS",
+        "PG_STAT_RESET_SINGLE_FUNCTION_COUNTERS",
+        "PG_STAT_RESET_SLRU",
+        "PG_STAT_RESET_REPLICATION_SLOT",
+        "PG_STAT_RESET_SUBSCRIPTION_STATS",
+        "PG_STAT_STATEMENTS_RESET",
+        "PG_RESTORE_RELATION_STATS",
+        "PG_CLEAR_RELATION_STATS",
+        "PG_RESTORE_ATTRIBUTE_STATS",
+        "PG_CLEAR_ATTRIBUTE_STATS",
+        "SETVAL",
+        "LO_EXPORT",
+        "LO_IMPORT",
+        "LO_UNLINK",
+        "SET_CONFIG",
+        "DBLINK_EXEC",
+        "LOAD_EXTENSION",
+    ]
 )
-_CODE = ("COPY", "\\!", "\\COPY", "SYSTEM", ".SHELL", ".SYSTEM")
+_ADMIN_TEXT = (" INTO OUTFILE ", " INTO DUMPFILE ")
 
 
 def _statements(text: str) -> list[str]:
@@ -133,22 +185,75 @@ def _all_rows(stmt: str) -> bool:
 
 
 def _one(stmt: str) -> str | None:
-    for prefix in _CODE:
-        if stmt.startswith(prefix) and (prefix != "COPY" or " PROGRAM " in f" {stmt} "):
-            return "runs a program on the database host"
+    if stmt.startswith("COPY "):
+        return _copy(stmt)
     for key, why in _ADMIN.items():
         if stmt == key or stmt.startswith(key + " "):
             return why
-    for call in _ADMIN_CALLS:
-        if call in f" {stmt} ":
-            return f"calls {call.strip().lower()}"
+    for call in _calls(stmt):
+        if call in _ADMIN_CALLS:
+            return f"calls {call.lower()}"
+    for text in _ADMIN_TEXT:
+        if text in f" {stmt} ":
+            return f"writes a server file ({text.strip().lower()})"
     words = stmt.replace("(", " ").replace(")", " ").replace(",", " ").split()
     head = words[0] if words else ""
+    if head in ("CALL", "EXEC", "EXECUTE"):
+        return "runs a stored procedure or prepared statement the text does not show"
     if head in ("UPDATE", "DELETE") and _all_rows(stmt):
         return "updates every row" if head == "UPDATE" else "deletes every row"
     if head == "WITH" and any(w in ("UPDATE", "DELETE") for w in words) and "WHERE" not in words:
         return "updates or deletes every row"
     return None
+
+
+def _calls(stmt: str) -> list[str]:
+    """The names of the functions a statement calls (`NAME(`, schema dropped), upper case."""
+    out = []
+    at = stmt.find("(")
+    while at > 0:
+        end = at
+        while end > 0 and stmt[end - 1] == " ":
+            end -= 1
+        start = end
+        while start > 0 and (stmt[start - 1].isalnum() or stmt[start - 1] in "_.$"):
+            start -= 1
+        if start < end:
+            out.append(stmt[start:end].rsplit(".", 1)[-1])
+        at = stmt.find("(", at + 1)
+    return out
+
+
+def _outside_parens(text: str) -> str:
+    """`text` without its parenthesised groups (a query or a column list)."""
+    out, depth = [], 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
+
+
+def _copy(stmt: str) -> str | None:
+    """Server-side COPY (PostgreSQL COPY): `TO 'file'` / `FROM 'file'` make the server write
+    or read a file of its own host, `PROGRAM 'cmd'` runs a command there; `STDOUT`/`STDIN`
+    is the client's connection (a read, or rows inserted). The file name itself was a string
+    literal, removed by the splitter: whatever is not STDIN/STDOUT/PROGRAM is a file."""
+    words = _outside_parens(stmt[5:]).split()
+    for i, word in enumerate(words):
+        if word in ("TO", "FROM"):
+            target = words[i + 1] if i + 1 < len(words) else ""
+            if target == "PROGRAM":
+                return "runs a program on the database host"
+            if target in ("STDIN", "STDOUT"):
+                return None
+            if word == "TO":
+                return "writes a file on the database host"
+            return "loads a file of the database host into a table"
+    return "copies to or from a place the text does not show"
 
 
 _SECRET_TABLES = (
@@ -182,11 +287,23 @@ def _explained(stmt: str) -> str | None:
     return stmt[min(cut) + 1 :] if cut else stmt
 
 
+# What a ROLLBACK undoes: changes of rows. Not the rest: MySQL commits implicitly before DDL,
+# GRANT, user and replication statements (MySQL 8.4, 15.3.3 "Statements That Cause an Implicit
+# Commit"), and a signal, a server file or a procedure's own work is no row of the transaction.
+_ROW_CHANGES = (
+    "deletes every row",
+    "updates every row",
+    "updates or deletes every row",
+    "loads a file of the database host into a table",
+)
+
+
 def changes(text: str) -> list[str]:
     """Why the SQL text changes production state (empty: it does not)."""
     found: list[str] = []
     pending: list[str] = []
     in_tx = False
+    prepared: dict[str, str | None] = {}
     for written in _statements(text):
         stmt = _explained(written)
         if stmt is None:
@@ -199,11 +316,24 @@ def changes(text: str) -> list[str]:
         elif head in ("COMMIT", "END"):
             found += pending
             in_tx, pending = False, []
+        elif head == "PREPARE" and " AS " in stmt:  # PostgreSQL PREPARE name [(types)] AS stmt
+            name = stmt.split()[1].split("(", 1)[0] if len(stmt.split()) > 1 else ""
+            prepared[name] = _one(stmt.split(" AS ", 1)[1])
         else:
-            why = _one(stmt)
+            why = _executed(stmt, prepared) if head in ("EXECUTE", "EXEC") else _one(stmt)
             if why:
-                (pending if in_tx else found).append(why)
+                (pending if in_tx and why in _ROW_CHANGES else found).append(why)
     return found + pending
+
+
+def _executed(stmt: str, prepared: dict[str, str | None]) -> str | None:
+    """EXECUTE of a statement the same text prepared is that statement; of any other name
+    (MySQL's PREPARE … FROM 'text', a T-SQL procedure) it is code the text does not show."""
+    words = stmt.split()
+    name = words[1].split("(", 1)[0] if len(words) > 1 else ""
+    if name in prepared:
+        return prepared[name]
+    return _one(stmt)
 
 
 # Client commands that name a file, and what the client does with it: sqlite3 dot-commands
@@ -235,18 +365,33 @@ _CLIENT_FILES = {
     "source": ("read", "first"),
     "\\.": ("read", "first"),
 }
+# Client commands whose argument is a command line the client runs on this machine: psql
+# `\\! [command]`, mysql `system`/`\\!` and `pager` (mysql(1) "mysql Client Commands"), sqlite3
+# `.shell`/`.system` (https://sqlite.org/cli.html), sqlcmd `!!` (sqlcmd utility, "Commands").
+# Without one, psql's `\\!` starts an interactive shell.
+_CLIENT_COMMANDS = ("\\!", "system", "pager", ".shell", ".system", "!!")
 # Arguments that name no file (`.output stdout`, `.log off`).
 _NO_FILE = ("stdout", "stderr", "off", "on", "-")
 
 
 def files(text: str) -> list[tuple[str, str]]:
     """[(role, path)] of the files SQL text and client commands in it read or write: `role`
-    is read, write, database, program (code it loads) or command (`.output |CMD`)."""
+    is read, write, database, program (code it loads) or command (`.output |CMD`, `\\! CMD`,
+    `\\copy … PROGRAM 'CMD'`)."""
     out: list[tuple[str, str]] = []
-    for line in text.split("\n"):
+    for line in _client_lines(text):
+        head = line.split(None, 1)[0] if line.split() else ""
+        key = head if head[:1] == "\\" else head.lower()
+        if key in _CLIENT_COMMANDS:
+            rest = line[len(head) :].strip().rstrip(";").strip()
+            if rest or key == "\\!":
+                out.append(("command", rest or "sh"))
+            continue
+        if key == "\\copy":
+            out += _client_copy(line[len(head) :])
+            continue
         words = _client_words(line)
-        head = words[0] if words else ""
-        spec = _CLIENT_FILES.get(head if head[:1] == "\\" else head.lower())
+        spec = _CLIENT_FILES.get(key)
         if spec is None:
             continue
         args = [w for w in words[1:] if not w.startswith("-") or w == "-"]
@@ -261,6 +406,85 @@ def files(text: str) -> list[tuple[str, str]]:
     if "VACUUM" in upper or "ATTACH" in upper:
         out += _statement_files(text)
     return out
+
+
+def _client_lines(text: str) -> list[str]:
+    """Where a client command may start: each line, each `;`-separated statement outside
+    quotes (`select 1; pager cat`), and each psql backslash command outside quotes (`select 1
+    \\g out.txt`), which runs to the next one. A command that runs a command line (`\\!`,
+    `system`, sqlite3's dot-commands), and `\\copy`, take the rest of the line (psql(1)
+    Meta-Commands; sqlite3 "Special commands")."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        start, quote, i = 0, "", 0
+        while i < len(line):
+            if quote:
+                quote = "" if line[i] == quote else quote
+            elif i == start or not line[start:i].strip():
+                if _takes_the_line(line[i:]):
+                    break
+                if line[i] in "'\"`":
+                    quote = line[i]
+                i += 1 if line[i] != "\\" else 2  # a backslash command's name is its own
+                continue
+            elif line[i] in "'\"`":
+                quote = line[i]
+            elif line[i] == ";" or line[i] == "\\":
+                out.append(line[start:i])
+                start = i + (line[i] == ";")
+                continue
+            i += 1
+        out.append(line[start:])
+    return [x.strip() for x in out if x.strip()]
+
+
+def _takes_the_line(segment: str) -> bool:
+    head = segment.split(None, 1)[0] if segment.split() else ""
+    key = head if head[:1] == "\\" else head.lower()
+    return head[:1] == "." or key in _CLIENT_COMMANDS or key == "\\copy"
+
+
+def _client_copy(rest: str) -> list[tuple[str, str]]:
+    """psql `\\copy { table [ ( cols ) ] | ( query ) } { from | to } { 'file' | program 'cmd' |
+    stdin | stdout | pstdin | pstdout }` (psql(1)): the client reads or writes the file on
+    this machine, or runs the command here; nothing happens on the server's file system."""
+    import shlex
+
+    try:
+        words = shlex.split(_after_query(rest))
+    except ValueError:
+        return [("command", rest)]  # unbalanced quotes: whatever it is, judged as a command
+    lower = [w.lower() for w in words]
+    for i, word in enumerate(lower):
+        if word not in ("to", "from"):
+            continue
+        target = words[i + 1] if i + 1 < len(words) else ""
+        if target.lower() == "program":
+            return [("command", words[i + 2] if i + 2 < len(words) else "sh")]
+        if target.lower() in ("stdin", "stdout", "pstdin", "pstdout", ""):
+            return []
+        return [("write" if word == "to" else "read", target)]
+    return []
+
+
+def _after_query(rest: str) -> str:
+    """`rest` without a leading `( query )` (quotes inside it skipped)."""
+    text = rest.lstrip()
+    if not text.startswith("("):
+        return text
+    depth, quote = 0, ""
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1 :]
+    return ""
 
 
 def _client_words(line: str) -> list[str]:

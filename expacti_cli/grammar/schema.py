@@ -86,6 +86,7 @@ EFFECT_ROLES = {
     "keyfile": "a key or credential file the program reads",
     "config": "a configuration file the program reads (it can make it run code)",
     "host": "a host the program connects to",
+    "bind": "the local address a server listens on (0.0.0.0, :: or * is every interface)",
     "url": "a URL the program fetches from or sends to",
     "remote": "a repository or remote location (a URL or HOST:PATH sends data there)",
     "sql": "SQL text the program runs",
