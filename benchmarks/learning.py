@@ -252,7 +252,7 @@ def main() -> None:
             why.add(decision, row["cmd"], dangerous)
         if dangerous:
             continue  # the reviewer denies it
-        suggestions = prompt.remember_suggestions(pol, decision, [])
+        suggestions = prompt.remember_suggestions(pol, decision, [], agent)
         if not suggestions:
             approved_once += 1
             continue

@@ -175,13 +175,17 @@ def show_full(console: Any, command: str) -> None:
     console.print(Text("(end of command)", style="dim"))
 
 
-def remember_suggestions(policy: Policy, decision: Any, argv: list[str]) -> list[Pending]:
+def remember_suggestions(
+    policy: Policy, decision: Any, argv: list[str], agent: str = "anonymous"
+) -> list[Pending]:
     """What "approve and remember" would whitelist: one (argv, suggested pattern) for each part
     under review that an allow rule can change. A part that reached the policy's default gets
     the narrow pattern (`suggest.generalise`); a part a `[[review]]` rule or an overridable
     concern (opaque code a human can vouch for) sent to review gets the exact command, the only
     allow rule that lifts those. Nothing for irreversible parts, anomalies, or other rules and
-    concerns (they always go to a human), nor for a command too long to whitelist."""
+    concerns (they always go to a human), nor for a command too long to whitelist, nor for one
+    whose run-time words could make a deny or irreversible rule hold (`kill $PID`: an allow
+    rule would not spare it the review, decideline.could_become_stricter)."""
     from .suggest import exact, for_protected, generalise
 
     if decision.irreversible or decision.anomalies:
@@ -202,9 +206,22 @@ def remember_suggestions(policy: Policy, decision: Any, argv: list[str]) -> list
             pattern = exact(words)
         else:
             continue
-        if pattern is not None and (words, pattern) not in found:
-            found.append((words, pattern))
+        if pattern is None or (words, pattern) in found or _stays_reviewed(policy, words, agent):
+            continue
+        found.append((words, pattern))
     return found
+
+
+def _stays_reviewed(policy: Policy, words: list[str], agent: str) -> bool:
+    """Would this command still go to a human once allowed: a word known only at run time (its
+    source text: `$PID`, `$(pgrep x)`, a wrapper's `{}`) could make a deny or irreversible rule
+    hold? Words that merely look run-time (`'$5'` in single quotes) only cost the offer."""
+    runtime = [i for i, w in enumerate(words) if i and ("$" in w or "`" in w or w == "{}")]
+    if not runtime:
+        return False
+    from .decideline import could_become_stricter
+
+    return could_become_stricter(policy, words, runtime, agent) is not None
 
 
 def liftable(policy: Policy, rule_id: str, program: str) -> bool:
@@ -231,7 +248,7 @@ def ask(fd: int, policy: Policy, req: Request, decision: Decision, recent: list[
     term = Terminal(fd, time.monotonic() + timeout)
     console = _console(fd)
     render(console, req, decision, recent, timeout)
-    suggestions = remember_suggestions(policy, decision, req.argv)
+    suggestions = remember_suggestions(policy, decision, req.argv, req.agent)
     session = not decision.irreversible
     keys = _keys_line(bool(suggestions), session)
     reviewer = _reviewer()

@@ -382,3 +382,27 @@ def test_a_package_runner_subcommand_is_lifted_only_with_the_package_named(
     pol = learned(tmp_path, "pipx run black **")
     assert check.check(pol, line="pipx run black --check .", agent="bot").verdict == "allow"
     assert check.check(pol, line="pipx run --spec evil black", agent="bot").verdict == "review"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "python3 server.py &\nPID=$!\nsleep 1\nkill $PID",  # $PID could be -1: every process
+        "pgrep -f jupyter | xargs kill -9",  # {} could be 1: init
+    ],
+)
+def test_remember_is_not_offered_where_an_allow_rule_would_not_spare_the_review(
+    tmp_path: Path, builtin: Any, line: str
+) -> None:
+    """A run-time word that could make a deny or irreversible rule hold keeps the command in
+    review whatever is allowed: offering "remember" for it would save a rule that changes
+    nothing. A literal process id is remembered, and the saved rule allows it."""
+    d = check.check(builtin, line=line, agent="bot")
+    assert d.verdict == "review"
+    offered = remember_suggestions(builtin, d, [], "bot")
+    assert not [p for a, p in offered if a and a[0] == "kill"], offered
+    d = check.check(builtin, line="kill 4242", agent="bot")
+    offered = remember_suggestions(builtin, d, [], "bot")
+    assert offered, "a literal pid offers no remember"
+    pol = learned(tmp_path, *(p for _, p in offered))
+    assert check.check(pol, line="kill 4242", agent="bot").verdict == "allow"

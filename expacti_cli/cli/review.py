@@ -114,7 +114,9 @@ class Reviewing:
 
         _, decision = _as_objects(request)
         try:
-            return remember_suggestions(self.policy, decision, request["argv"])
+            return remember_suggestions(
+                self.policy, decision, request["argv"], request.get("agent") or "anonymous"
+            )
         except Exception:  # a policy that does not load: remembering is not offered
             return []
 

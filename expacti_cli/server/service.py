@@ -149,7 +149,9 @@ class Service:
             _, decision = _as_objects(request)
             return [
                 (list(a), str(p))
-                for a, p in remember_suggestions(self.policy(), decision, request["argv"])
+                for a, p in remember_suggestions(
+                    self.policy(), decision, request["argv"], request.get("agent") or "anonymous"
+                )
             ]
         except Exception:  # a policy that does not load: remembering is not offered
             return []
