@@ -29,11 +29,16 @@ _CLASSES: dict[int, PathClasses] = {}
 
 
 def context(policy: Policy, line: Line | None = None) -> Context:
+    return Context(policy.grammars, lambda: _classes(policy), line or Line())
+
+
+def _classes(policy: Policy) -> PathClasses:
+    """The path classes of the policy's catalogue (made once per catalogue)."""
     shell = policy.shell["shell"]
     classes = _CLASSES.get(id(shell))
     if classes is None:
         classes = _CLASSES[id(shell)] = PathClasses(shell)
-    return Context(policy.grammars, classes, line or Line())
+    return classes
 
 
 def _literal(pattern: list[tuple[str, ...]], anchor: tuple[str, ...]) -> bool:

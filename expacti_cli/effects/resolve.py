@@ -20,6 +20,7 @@ from .model import Effect
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ..grammar.scan import Invocation, Word
@@ -65,15 +66,24 @@ class Line:
 
 
 class Context:
-    """What resolving needs besides the command: the grammars, path classes, line state."""
+    """What resolving needs besides the command: the grammars, path classes, line state.
+    The path classes are made when a command first judges a path (`true`, `git status` judge
+    none, and never unpack the catalogue's path lists)."""
 
-    __slots__ = ("classes", "grammar", "home", "line")
+    __slots__ = ("_classes", "_make_classes", "grammar", "home", "line")
 
-    def __init__(self, grammar: Any, classes: PathClasses, line: Line) -> None:
+    def __init__(self, grammar: Any, classes: Callable[[], PathClasses], line: Line) -> None:
         self.grammar = grammar  # name -> grammar view (policy.grammars)
-        self.classes = classes
+        self._make_classes = classes
+        self._classes: PathClasses | None = None
         self.line = line
         self.home = os.path.expanduser("~")
+
+    @property
+    def classes(self) -> PathClasses:
+        if self._classes is None:
+            self._classes = self._make_classes()
+        return self._classes
 
     def new_command(self, path: str) -> bool:
         """A new program name right in a directory of programs on PATH (shell.paths)."""
