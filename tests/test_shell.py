@@ -140,6 +140,15 @@ def test_arguments_after_a_redirection_belong_to_the_command() -> None:
     assert argvs("> f rm -rf /") == [["rm", "-rf", "/"]]
 
 
+def test_a_lone_dash_before_a_heredoc_is_a_word() -> None:
+    # tree-sitter-bash leaves `-` right before `<<` out of its tree; bash passes it (stdin)
+    assert argvs("crontab - <<'EOF'\n* * * * * id\nEOF") == [["crontab", "-"]]
+    assert argvs("git commit -F - <<'EOF'\nfix\nEOF") == [["git", "commit", "-F", "-"]]
+    assert argvs("x=1 cat a - 2>&1 <<EOF\nx\nEOF") == [["cat", "a", "-"]]
+    assert argvs("cd d && crontab -u dev - <<EOF\nx\nEOF")[-1] == ["crontab", "-u", "dev", "-"]
+    assert argvs("cat \\\n <<EOF\nx\nEOF") == [["cat"]]  # a line continuation is no word
+
+
 def test_called_function_is_analysed_as_its_body() -> None:
     assert argvs("f() { rm -rf /; }; f") == [["rm", "-rf", "/"]]
     assert argvs("function g { ls; }; g x") == [["ls"]]

@@ -311,15 +311,50 @@ def toolchain(c: _Command, w: Word) -> None:
         c.add("run", what, "network-code", (w.value,))
 
 
+_OFF = ("0", "false", "no", "off", "n", "f", "")
+
+
+def _off(value: str) -> bool:
+    """A boolean switch turned off, or a value only known when it runs (it may be)."""
+    from .words import unquote
+
+    text = unquote(value).strip().lower()
+    return text in _OFF or "$" in text or "`" in text
+
+
 def insecure(c: _Command, w: Word) -> None:
-    """A setting that fetches code over connections nobody verifies (GOINSECURE): what the
-    command downloads and builds is code from the network."""
+    """A setting that fetches code over connections nobody verifies (GOINSECURE,
+    GIT_SSL_NO_VERIFY): what the command downloads and builds is code from the network."""
     if w.value.strip() and w.value.lower() not in ("0", "false", "no", "off"):
-        inv = c.inv
-        effect = inv.spec.get("effect") if inv and inv.spec else None
-        if (effect or (c.view or {}).get("effect")) in ("fetch", "runs-files", "network-code"):
-            what = f"fetches code without verifying its source ({w.option}={w.value})"
-            c.add("run", what, "network-code", ())
+        _unverified(c, w)
+
+
+def verify(c: _Command, w: Word) -> None:
+    """A verification switch that is on unless turned off (NODE_TLS_REJECT_UNAUTHORIZED=0,
+    npm's strict-ssl=false, git's http.sslVerify=false, GOSUMDB=off): off, the command fetches
+    code over connections nobody verifies. Any other value is where the checks go (a URL)."""
+    if _off(w.value):
+        _unverified(c, w)
+    elif "://" in w.value:
+        c.contact(w)
+
+
+def _unverified(c: _Command, w: Word) -> None:
+    inv = c.inv
+    effect = inv.spec.get("effect") if inv and inv.spec else None
+    if (effect or (c.view or {}).get("effect")) in ("fetch", "runs-files", "network-code"):
+        option = w.option or ""
+        how = f"{option} … {w.value}" if option.startswith("-") else f"{option}={w.value}"
+        c.add("run", f"fetches code without verifying its source ({how})", "network-code", ())
+
+
+def redact(c: _Command, w: Word) -> None:
+    """A switch that keeps credentials out of the program's traces (git(1) GIT_TRACE_REDACT:
+    "Set this Boolean environment variable to false to prevent this redaction" of cookies,
+    Authorization and Proxy-Authorization headers): off, a trace prints them."""
+    if _off(w.value):
+        what = f"{w.option}={w.value}: its traces print credentials (Authorization headers)"
+        c.add("read", what, "secret", ())
 
 
 # -- database files ---------------------------------------------------------------------------
@@ -347,5 +382,7 @@ HANDLERS = {
     "index": index,
     "toolchain": toolchain,
     "insecure": insecure,
+    "verify": verify,
+    "redact": redact,
     "database": database,
 }

@@ -123,6 +123,8 @@ EFFECT_ROLES = {
     "index": "a package index or links directory: a URL, or a path outside the workspace",
     "toolchain": "a toolchain version (GOTOOLCHAIN): one not installed is downloaded and run",
     "insecure": "turns off verification of fetched code (GOINSECURE)",
+    "verify": "a verification switch, on by default: off (0, false, no) fetches unverified code",
+    "redact": "a switch that keeps credentials out of traces: off, the traces print them",
     "database": "a database file opened for reading and writing",
     # effects/loaded.py
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",

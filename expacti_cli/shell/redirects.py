@@ -11,7 +11,7 @@ from . import control, walk
 from .lexer import latin1_to_str
 from .model import Redirect, reason
 from .paths import resolve
-from .syntax import EXPANSIONS, OUTPUT_OPS, SUBSTITUTIONS, TOKENS, WORDS
+from .syntax import EXPANSIONS, OUTPUT_OPS, SUBSTITUTIONS, TOKENS, WORDS, Dropped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -66,6 +66,8 @@ def apply(s: Session, body: Any, found: list[Any], fr: Frame) -> None:
     info = Redirects(fr.stdin)
     for r in found:
         redirect(s, r, fr, info)
+    if body is not None and found:
+        _dropped_words(s, body, found, fr, info)
     if body is not None and body.type == "command":
         walk.command(
             s,
@@ -85,6 +87,25 @@ def apply(s: Session, body: Any, found: list[Any], fr: Frame) -> None:
             walk.stmt_or_container(s, body, inner)
     for follow, follow_stdin in info.follow:
         walk.stmt_or_container(s, follow, fr.but(stdin=follow_stdin))
+
+
+def _dropped_words(s: Session, body: Any, found: list[Any], fr: Frame, info: Redirects) -> None:
+    """Text between the command and its redirections that no node holds: tree-sitter-bash
+    drops a lone `-` before a heredoc (`crontab - <<EOF`, `git commit -F - <<EOF`), a word bash
+    passes (for `-`, stdin). It is put back as a word; anything else unread is not analysed."""
+    src = fr.source.src
+    nodes = sorted([body, *found], key=lambda n: n.start_byte)
+    for i in range(1, len(nodes)):
+        before, after = nodes[i - 1], nodes[i]
+        gap = src[before.end_byte : after.start_byte].replace(b"\\\n", b"  ")
+        text = gap.strip()
+        if not text or text.startswith(b"#"):
+            continue
+        start = before.end_byte + gap.index(text)
+        if text == b"-" and body.type == "command":
+            info.extra.append(Dropped(start, start + 1, []))
+        else:
+            s.concern("cannot-analyse", f"text the parser did not read: {text[:40]!r}")
 
 
 def redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:

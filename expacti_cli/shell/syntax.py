@@ -237,6 +237,13 @@ class Span:
         self.children = children
 
 
+class Dropped(Span):
+    """A word of the source that tree-sitter left out of its tree (redirects._dropped_words)."""
+
+    __slots__ = ()
+    type = "word"
+
+
 def decode(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
 
