@@ -6,6 +6,7 @@ the size of the audit log. A corrupt file is started afresh (losing only history
 
 from __future__ import annotations
 
+import _thread
 import marshal
 import os
 
@@ -58,11 +59,32 @@ def read(agent: str) -> dict[str, Any]:
     return data
 
 
+# Record locks (os.lockf) belong to a process: threads of one process (guard serve) that update
+# the same agent are serialised by a thread lock per state file as well.
+_THREADS: dict[str, Any] = {}
+_THREADS_GUARD = _thread.allocate_lock()
+
+
+def _thread_lock(path: str) -> Any:
+    with _THREADS_GUARD:
+        lock = _THREADS.get(path)
+        if lock is None:
+            lock = _THREADS[path] = _thread.allocate_lock()
+        return lock
+
+
 def record(
     agent: str, when: float, hour: int, command: str, verdict: str, targets: list[str]
 ) -> None:
     """Add one decision to the agent's state (best effort: state is not the audit log)."""
     path = _file(agent)
+    with _thread_lock(path):
+        _record(path, agent, when, hour, command, verdict, targets)
+
+
+def _record(
+    path: str, agent: str, when: float, hour: int, command: str, verdict: str, targets: list[str]
+) -> None:
     try:
         paths.ensure_dir(os.path.dirname(path))
         # O_NONBLOCK: a FIFO put in place of either file fails at once instead of blocking.

@@ -242,3 +242,28 @@ def test_anomalies_never_make_a_denial_softer(write_policy, tool_bin, guard_env,
     for _ in range(3):
         assert run_guard("--", "tool", str(tmp_path / "m")).returncode == 77
     assert {e["decided_by"] for e in audit_entries(guard_env.audit_log)} == {"policy"}
+
+
+def test_threads_of_one_process_lose_no_update_of_an_agents_state(guard_env):
+    """guard serve records agents' decisions from several threads. The file lock is a record
+    lock, which a process holds for all its threads: without its thread lock, two updates of
+    one agent would read the same state and one would be lost."""
+    import threading
+    import time
+
+    threads, each = 8, 40
+    start = threading.Barrier(threads)
+
+    def work(n: int) -> None:
+        start.wait()
+        for i in range(each):
+            agentstate.record("busy", time.time(), 3, f"cmd {n} {i}", "allowed", [f"t{n}"])
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    state = agentstate.read("busy")
+    assert state["total"] == threads * each
+    assert sum(state["targets"].values()) == threads * each

@@ -323,3 +323,29 @@ def test_the_writers_lock_and_a_readers_shared_lock_exclude_each_other(tmp_path,
     assert appender.exitcode == 0
     assert [e["command"] for _, e in auditread.read_file(log)] == ["first", "second"]
     assert auditverify.verify(log).ok
+
+
+def test_threads_of_one_process_append_one_verifiable_chain(tmp_path):
+    """The writers' lock is a record lock, which a process holds for all its threads: the
+    writer also serialises its own threads, so concurrent appends from one process (a hook
+    host, a library user) neither interleave nor fork the chain."""
+    import threading
+
+    log = str(tmp_path / "audit.jsonl")
+    threads, each = 8, 25
+    start = threading.Barrier(threads)
+
+    def work(n: int) -> None:
+        start.wait()
+        for i in range(each):
+            audit.append(log, {"command": f"t{n}-{i}"}, fsync=False)
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    entries = [e for _, e in auditread.read_file(log)]
+    assert len(entries) == threads * each
+    assert len({e["command"] for e in entries}) == threads * each
+    assert auditverify.verify(log).ok
