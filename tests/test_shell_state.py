@@ -154,6 +154,15 @@ def test_relative_write_elsewhere_is_not(line: str) -> None:
         ("x=y; true && cat $x", ["cat", "y"]),
         ('d=/; bash -c "rm -rf $d"', ["rm", "-rf", "/"]),
         ("export d=/; bash -c 'rm -rf $d'", ["rm", "-rf", "/"]),
+        # bash(1) Arrays: "${a[@]}" is each element as a word, "${a[N]}" element N
+        ('a=(ls -la); "${a[@]}"', ["ls", "-la"]),
+        ('a=(rm -rf ~); "${a[@]}"', ["rm", "-rf", "~"]),
+        ('args=(-la /srv); ls "${args[@]}" x', ["ls", "-la", "/srv", "x"]),
+        ('a=(git status); "${a[0]}" "${a[1]}"', ["git", "status"]),
+        ("a=(ls -la); ${a[@]}", ["ls", "-la"]),
+        # a name reference (declare -n): an assignment to it sets the variable it names
+        ("a=ls; declare -n r=a; r=rm; $a -rf /", ["rm", "-rf", "/"]),
+        ("a=ls; typeset -n r; r=a; r=rm; $a -rf /", ["rm", "-rf", "/"]),
     ],
 )
 def test_known_values_are_substituted(line: str, argv: list[str]) -> None:
@@ -180,6 +189,16 @@ def test_known_values_are_substituted(line: str, argv: list[str]) -> None:
         ("d=/opt; declare -i d=1+1; cat $d", "$d"),
         ("d=/opt; d=/ :; cat $d", "$d"),  # sh -c keeps an assignment before a special builtin
         ("d=/opt; f() { :; }; d=/ f; cat $d", "$d"),
+        ("d=/opt; declare -n r=d; read r; cat $d", "$d"),
+        ("d=/opt; declare -n r=d; unset r; cat $d", "$d"),
+        ("d=/opt; if x; then declare -n r=d; fi; r=/; cat $d", "$d"),
+        ("d=(/opt); d+=(/); cat ${d[@]}", "${d[@]}"),
+        ("d=(/opt); d[0]=/; cat ${d[@]}", "${d[@]}"),
+        ("d=(/opt); mapfile -t d < f; cat ${d[@]}", "${d[@]}"),
+        ("d=(/opt); if x; then d=(/); fi; cat ${d[@]}", "${d[@]}"),
+        ("d=(/opt); declare -n r=d; r=(/); cat ${d[@]}", "${d[@]}"),
+        ("d=('a b'); cat ${d[@]}", "${d[@]}"),  # unquoted: bash splits it
+        ("d=(*.txt); cat ${d[@]}", "${d[@]}"),  # bash globs it when assigned
     ],
 )
 def test_uncertain_values_stay_placeholders(line: str, word: str) -> None:

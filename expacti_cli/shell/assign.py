@@ -88,7 +88,11 @@ def _declared_value(s: Session, flags: str, name: str, value: str | None, fr: Fr
             s.concern("eval-sink", reason("eval-sink", what=what))
         else:
             target = value.split("[", 1)[0]
+            fr.state.namerefs.pop(name, None)
             fr.state.assign(name, None, safe=sinks.risky(fr, target) is None)
+        # Assignments to `name` now set the variable it names (State.referent).
+        ok = value is not None and value.isidentifier()
+        fr.state.namerefs[name] = value if ok else ""
 
 
 def _declared(fr: Frame, keyword: str, flags: str, names: list[str]) -> None:
@@ -99,8 +103,11 @@ def _declared(fr: Frame, keyword: str, flags: str, names: list[str]) -> None:
             state.integers.add(name)
             state.assign(name, None, safe=True)  # its value is a number
             continue
-        if "n" in flags and name in state.vars:
+        if "n" in flags and name in state.namerefs:
             continue  # set by _declared_value
+        if "n" in flags and keyword not in ("unset", "export", "readonly"):
+            state.namerefs[name] = None  # `declare -n r`: its first assignment names the target
+            continue
         if keyword in ("unset", "unsetenv") or _TRANSFORMING.intersection(flags):
             state.assign(name, None)
         elif keyword == "export" or "x" in flags:
@@ -126,6 +133,7 @@ def assignment(
         sinks.node(s, name_node, fr, None, "the subscript")
         walk.expr(s, name_node, fr)
     value: str | None = ""
+    elements: list[str] | None = None  # `a=(w1 w2)` of plain words
     for child in node.children:
         if child == name_node or not child.is_named:
             if child.type == "+=":
@@ -136,10 +144,17 @@ def assignment(
             static = value is not None and len(ws) == 1 and ws[0].static
             value = ws[0].value if static else _working_dir(ws, fr) if value is not None else None
         elif child.type == "array":
+            elements = [] if value is not None and name_node is not None else None
             value = None
             for item in child.children:
                 if item.type in WORDS:
-                    walk.words(s, item, fr)
+                    ws = walk.words(s, item, fr)
+                    plain = all(w.static and not w.glob for w in ws)
+                    elements = (
+                        [*elements, *(w.value for w in ws)]
+                        if plain and elements is not None
+                        else None
+                    )
                 elif item.is_named and item.type != "comment":
                     walk.bad(s, item, fr)
         elif child.type == "subscript":
@@ -150,15 +165,23 @@ def assignment(
     if texts is not None:
         texts.append(fr.text(node))
     if part is None:
-        commands.code_variable(s, name, value, fr, part=None, prog="export")
+        base, bracket, key = name.partition("[")
+        meant = fr.state.referent(base) if fr.state.namerefs else base
+        if not meant:
+            s.concern("code-variable", f"{base} is a name reference to a variable unknown here")
+        commands.code_variable(
+            s, meant + bracket + key if meant else name, value, fr, part=None, prog="export"
+        )
         shell_assignment(s, name, value, fr)
+        if elements is not None and not bracket and meant == base:
+            fr.state.arrays[base] = elements
     return name, value
 
 
 def shell_assignment(s: Session, name: str, value: str | None, fr: Frame) -> None:
     """NAME=value or NAME[key]=value set in the shell: the line state and its sinks."""
     base, bracket, key = name.partition("[")
-    sinks.assigned(s, base, value, fr)
+    sinks.assigned(s, fr.state.referent(base) or base, value, fr)
     if base in fr.state.integers:
         fr.state.assign(base, None, safe=True)  # evaluated to a number
         return

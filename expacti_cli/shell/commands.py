@@ -108,6 +108,8 @@ def run(
     calls, and a builtin changes this shell's state); `subst`: the replace string its words
     are filled in with by a wrapper (`xargs -I R`)."""
     s.budget.tick()
+    if fr.state.arrays and any(not w.static for w in words):
+        words = _array_words(words, fr)
     head = words[0]
     if top and head.static and "/" not in head.value:
         words = _hashed(s, words, fr, concerns)
@@ -161,6 +163,39 @@ def _optionlike(
     return tuple(
         k for k in dynamic if may_be_option(words[k], plain, producers, fr.state, functions)
     )
+
+
+def _array_words(words: list[Word], fr: Frame) -> list[Word]:
+    """`"${a[@]}"` of an array the line assigned plain words (`a=(ls -la)`) is those words
+    (bash(1) Arrays: "each element of name expands to a separate word"); `"${a[N]}"` is
+    element N. Unquoted, only elements that word splitting and globbing leave as they are."""
+    out: list[Word] = []
+    for w in words:
+        text = w.value
+        quoted = len(text) > 1 and text[0] == text[-1] == '"'
+        inner = text[1:-1] if quoted else text
+        name, _, index = inner.removeprefix("${").removesuffix("}").partition("[")
+        elements = fr.state.arrays.get(name) if inner.startswith("${") else None
+        index = index.removesuffix("]")
+        if (
+            w.static
+            or elements is None
+            or not inner.endswith("]}")
+            or (not quoted and any(not _inert(e) for e in elements))
+        ):
+            out.append(w)
+        elif index == "@":
+            out.extend(Word(e, True, w.start, w.end) for e in elements)
+        elif index.isdigit() and int(index) < len(elements):
+            out.append(Word(elements[int(index)], True, w.start, w.end))
+        else:
+            out.append(w)
+    return out
+
+
+def _inert(element: str) -> bool:
+    """Is an element left whole by word splitting and pathname expansion?"""
+    return bool(element) and not any(c in element for c in " \t\n*?[")
 
 
 def _choices(words: list[Word], dynamic: tuple[int, ...], fr: Frame) -> dict[int, list[str]]:

@@ -97,11 +97,13 @@ class State:
 
     __slots__ = (
         "aliases",
+        "arrays",
         "cwd",
         "dirs",
         "hashed",
         "integers",
         "loops",
+        "namerefs",
         "oldpwd",
         "operands",
         "vars",
@@ -120,6 +122,11 @@ class State:
         self.operands: set[str] = set()
         # A for loop's variable over plain words: the words it takes, one per round.
         self.loops: dict[str, list[str]] = {}
+        # An array assigned plain words (`a=(ls -la)`): its elements, in order.
+        self.arrays: dict[str, list[str]] = {}
+        # Name references (`declare -n r=a`): r -> a; None before r is given a name (its first
+        # assignment gives it one), "" when the name is not known here (any variable).
+        self.namerefs: dict[str, str | None] = {}
 
     def copy(self) -> State:
         new = State(self.cwd)
@@ -131,6 +138,8 @@ class State:
         new.integers = set(self.integers)
         new.operands = set(self.operands)
         new.loops = dict(self.loops)
+        new.arrays = dict(self.arrays)
+        new.namerefs = dict(self.namerefs)
         return new
 
     def child(self) -> State:
@@ -158,6 +167,10 @@ class State:
         self.integers |= branch.integers
         self.operands &= branch.operands
         self.loops = {k: v for k, v in self.loops.items() if branch.loops.get(k) == v}
+        self.arrays = {k: v for k, v in self.arrays.items() if branch.arrays.get(k) == v}
+        for name in set(self.namerefs) | set(branch.namerefs):
+            if self.namerefs.get(name, "") != branch.namerefs.get(name, ""):
+                self.namerefs[name] = ""  # a reference in one branch only: to anything
         # A maybe-alias or maybe-hashed name is taken as one (its text unknown if it differs).
         for table, theirs_table in ((self.aliases, branch.aliases), (self.hashed, branch.hashed)):
             for name, value in theirs_table.items():
@@ -174,7 +187,8 @@ class State:
         self.vars = {k: Var(None, v.exported) for k, v in self.vars.items()}
         self.operands = set()
         self.loops = {}
-        self.assign("HOME", None)
+        self.arrays = {}
+        self.vars["HOME"] = Var(None, bool(self.vars.get("HOME") and self.vars["HOME"].exported))
 
     # -- variables ------------------------------------------------------------------------
 
@@ -182,13 +196,37 @@ class State:
         """Variables whose value is statically known here."""
         return {k: v.value for k, v in self.vars.items() if v.value is not None}
 
+    def referent(self, name: str) -> str:
+        """The variable an assignment to `name` sets, through name references (bash(1)
+        PARAMETERS, `declare -n`); "" when that is not known here."""
+        for _ in range(8):
+            if name not in self.namerefs:
+                return name
+            target = self.namerefs[name]
+            if target is None:
+                return name  # no name yet: this assignment gives it one
+            if not target:
+                return ""
+            name = target
+        return ""
+
     def assign(
         self, name: str, value: str | None, export: bool = False, safe: bool = False
     ) -> None:
+        if name in self.namerefs:
+            target = self.referent(name)
+            if self.namerefs[name] is None:  # `declare -n r; r=a`: r now stands for a
+                self.namerefs[name] = value if value and value.isidentifier() else ""
+                return
+            if not target:  # through a reference to a variable not known here: any
+                self.forget_vars()
+                return
+            name = target
         old = self.vars.get(name)
         self.vars[name] = Var(value, export or (old is not None and old.exported), safe)
         self.operands.discard(name)
         self.loops.pop(name, None)
+        self.arrays.pop(name, None)
 
     def export(self, name: str) -> None:
         old = self.vars.get(name)

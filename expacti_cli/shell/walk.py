@@ -268,10 +268,20 @@ def substitution(s: Session, node: Any, fr: Frame) -> None:
     with s.budget.nested():
         for child in node.children:
             s.budget.tick()
-            if child.is_named:
+            if child.type == "file_redirect" and _reads_file(child):
+                # bash(1) Command Substitution: "$(cat file) can be replaced by the
+                # equivalent but faster $(< file)": the file is read like `cat FILE`.
+                line(s, "cat " + fr.text(child.children[-1]), fr, fr.depth, share=True)
+            elif child.is_named:
                 stmt_or_container(s, child, fr)
             elif child.type not in TOKENS and child.type not in ("$(", "`", "<(", ">("):
                 bad(s, child, fr)
+
+
+def _reads_file(redirect: Any) -> bool:
+    """`< WORD` alone (no descriptor number, one word): the `$(< file)` form."""
+    kids = redirect.children
+    return len(kids) == 2 and kids[0].type == "<" and kids[1].type in WORDS
 
 
 def words(

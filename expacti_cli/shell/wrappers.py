@@ -137,13 +137,17 @@ def _looks_like_option(entry: dict[str, Any], w: Word) -> bool:
 def _assignment(entry: dict[str, Any], scan: Scan, w: Word) -> bool:
     """`env NAME=value CMD`: take an assignment before the command."""
     a = w.value
-    if not (entry["assignments"] and not scan.positionals and w.static and not scan.ended):
+    if not (entry["assignments"] and not scan.positionals and not scan.ended):
         return False
+    if not w.static and w.split:
+        return False  # `A=$X` unquoted: word splitting may make a command of it
     if not is_assignment(a):
         return False
+    # A dynamic word that is one word (`HOME="$HOME"`) with a literal NAME= is an assignment
+    # whatever its value (env(1): NAME=VALUE); the value is known only at run time.
     scan.assigns.append(a)
     var, _, var_value = a.partition("=")
-    scan.env.append((var.removesuffix("+"), var_value))
+    scan.env.append((var.removesuffix("+"), var_value if w.static else None))
     scan.i += 1
     return True
 
