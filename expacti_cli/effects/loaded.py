@@ -98,6 +98,12 @@ def local_project(c: Any, w: Any) -> None:
     drop zone it is code of unknown safety; a project in the workspace is the user's own."""
     value = w.value.strip("\"'")
     value = value[5:] if value.startswith("file:") and not value.startswith("file://") else value
+    path = c.path(value) if value and "://" not in value else None
+    how = c.ctx.line.origin(path) if path else None
+    if how in ("fetched", "written"):  # `git clone URL r && pip install ./r`
+        cls = "network-code" if how == "fetched" else "unknown-code"
+        c.add("run", f"builds {value}, {how} earlier in the line", cls, ())
+        return
     if not value.startswith(("/", "~", "$")):
         return
     zone = drop_zone(value, c.path(value), c.ctx.classes.shell, c.ctx.home)

@@ -223,13 +223,8 @@ class Command(_Command):
         from . import words
 
         value = words.unquote(w.value)
-        if not self.loopback_only():
-            for name in words.variables(value):
-                if self.ctx.classes.secret_variable(name) and not (
-                    self.ctx.classes.secret_service(name, self.hosts())
-                ):
-                    self.add("send", f"sends ${name} to a host", "secret-exfiltration", ())
-                    return
+        if self.sends_secret_variable(value):
+            return
         at = value.find("@") if w.option in ("-F", "--form") else (0 if value[:1] == "@" else -1)
         if w.option in ("-F", "--form") and "=<" in value:  # `name=<FILE`: its content (curl(1))
             at = value.find("=<") + 1 if at < 0 else min(at, value.find("=<") + 1)
@@ -239,6 +234,30 @@ class Command(_Command):
             self.sends_stdin()
         elif at >= 0 and value[at + 1 :] not in ("", "-"):
             self.pending_upload(value[at + 1 :].split(";", 1)[0])
+
+    def sends_secret_variable(self, value: str) -> bool:
+        """A secret variable expanded into what goes to the hosts (a body, `-u user:$TOKEN`):
+        the exfiltration of a secret, unless the host is this machine or the service that
+        issued it ([shell] secret_services)."""
+        from . import words
+
+        if self.loopback_only():
+            return False
+        for name in words.variables(value):
+            if self.ctx.classes.secret_variable(name) and not (
+                self.ctx.classes.secret_service(name, self.hosts())
+            ):
+                self.add("send", f"sends ${name} to a host", "secret-exfiltration", ())
+                return True
+        return False
+
+    def credential(self, w: Word) -> None:
+        """A credential given on the command line (`curl -u USER:PASS`, `wget --password`):
+        presented to the hosts the line names (none named: the program's own service)."""
+        from . import words
+
+        if self.hosts():
+            self.sends_secret_variable(words.unquote(w.value))
 
     def pending_upload(self, word: str) -> None:
         if self.loopback_only():
@@ -327,6 +346,7 @@ def by_grammar(
         _edit_in_place(c.inv)
     for w in c.inv.words:
         c.role(w)
+    _default_remote(c)
     _module(c, ctx, env)
     _tags(c)
     outputs.stdout(c)
@@ -340,6 +360,20 @@ def by_grammar(
 
 
 _NETWORK_PACKAGE = ("git+", "github:", "gitlab:", "bitbucket:", "gist:", "git@")
+
+
+def _default_remote(c: Command) -> None:
+    """A call that may name a remote but names none goes to a configured one (git-push(1):
+    "branch.*.remote configuration for the current branch is consulted ... If the
+    configuration is missing, it defaults to origin"): origin set in the line (`git remote
+    set-url origin URL`) is where it goes."""
+    inv, url = c.inv, c.ctx.line.remotes.get("origin")
+    if not url or inv is None or not inv.spec:
+        return
+    if "remote" not in inv.spec.get("operands", ()) or any(w.role == "remote" for w in inv.words):
+        return
+    if not c.loopback_only():
+        c.add("send", f"sends data to {url} (origin, where it goes by default)", "exfiltration", ())
 
 
 def _fetched_package(spec: str) -> bool:
@@ -393,6 +427,7 @@ _ROLES: dict[str, Any] = {
     "url": Command.contact,
     "remote": Command.remote_word,
     "upload": Command.upload,
+    "secret": Command.credential,
     "data": Command.data,
     "sql": Command.sql,
     "package": Command.package,
@@ -420,8 +455,19 @@ def _more_roles() -> dict[str, Any]:
         _ROLES.update(HANDLERS)
         _ROLES["credentials-to"] = credentials_to
         _ROLES["awk-program"] = program
-        _ROLES["code"] = code
+        _ROLES["code"] = _inline_code(code)
     return _ROLES
+
+
+def _inline_code(awk: Any) -> Any:
+    """Program text given with an option (`awk -e`, `python3 -c`): each language's reader."""
+    from .pyprog import code as python
+
+    def code(c: Command, w: Word) -> None:
+        awk(c, w)
+        python(c, w)
+
+    return code
 
 
 def _tags(c: Command) -> None:

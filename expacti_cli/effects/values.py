@@ -74,6 +74,52 @@ def command_argv(c: _Command, w: Word) -> None:
         c.add("command", " ".join(quote(x.value) for x in words), None, ())
 
 
+def command_words(c: _Command, w: Word) -> None:
+    """The operands from here are joined with spaces into one shell command line, unquoted
+    (npm-explore(1): "If a command is specified, then it is run in the subshell"; npm joins
+    the words after `--`): `npm explore p -- echo 'a; rm -rf ~'` runs `rm -rf ~`."""
+    inv = c.inv
+    words = [x for x in (inv.words if inv else ()) if x.role == w.role and x.option is None]
+    if words and words[0] is w:
+        c.add("command", " ".join(x.value for x in words), None, ())
+
+
+# tmux(1) KEY BINDINGS: keys named rather than typed; the ones that end a line submit it.
+_ENTER = frozenset({"Enter", "C-m", "KPEnter", "C-j", "^M", "^J"})
+_NAMED = frozenset(
+    {
+        *("Up", "Down", "Left", "Right", "BSpace", "BTab", "DC", "End", "Escape", "Home", "IC"),
+        *("NPage", "PageDown", "PgDn", "PPage", "PageUp", "PgUp", "Tab"),
+    }
+)
+
+
+def keys(c: _Command, w: Word) -> None:
+    """tmux send-keys KEY...: each line typed into the pane (up to a key that ends it) is run
+    by the shell there, judged as that command line. Copy-mode commands (-X) are no keys;
+    hex keys (-H) are text nobody can read here."""
+    inv = c.inv
+    words = [x for x in (inv.words if inv else ()) if x.role == w.role and x.option is None]
+    if not words or words[0] is not w or (inv is not None and inv.has("-X")):
+        return
+    if inv is not None and inv.has("-H"):
+        c.add("run", "types keys given in hexadecimal into a shell", "unknown-code", ())
+        return
+    literal = inv is not None and inv.has("-l")
+    line, lines = "", []
+    for x in words:
+        if not literal and x.value in _ENTER:
+            lines.append(line)
+            line = ""
+        elif not literal and x.value == "Space":
+            line += " "
+        elif literal or not (x.value in _NAMED or x.value[:2] in ("C-", "M-", "S-")):
+            line += x.value
+    for text in [*lines, line]:
+        if text.strip():
+            c.add("command", text, None, ())
+
+
 # -- options held in a variable (LESS, MAKEFLAGS, TAR_OPTIONS) -------------------------------
 
 
@@ -372,6 +418,8 @@ def database(c: _Command, w: Word) -> None:
 HANDLERS = {
     "key": key,
     "command-argv": command_argv,
+    "command-words": command_words,
+    "keys": keys,
     "assignment": assignment,
     "options": options,
     "revpath": revpath,

@@ -111,6 +111,8 @@ EFFECT_ROLES = {
     # effects/values.py
     "key": "a KEY whose VALUE is the next operand; the subcommand's `keys` table gives its role",
     "command-argv": "the operands from here are one command and its arguments, which it runs",
+    "command-words": "the operands from here are joined with spaces into one shell line it runs",
+    "keys": "keys typed into a terminal (tmux send-keys): each line typed is a command line",
     "assignment": "NAME=VALUE set for the programs it starts: judged as `export NAME=VALUE`",
     "options": "a variable holding the program's own options: judged as the program with them",
     "revpath": "a git `REV:PATH` or pathspec whose content is printed: PATH is read",
