@@ -74,8 +74,11 @@ _INTERPRETER_KEYS = {
     "program_file_options": "strlist",
     "unsafe_code": "strlist",
     "string_quotes": "strlist",
+    "code_language": "str",
     "description": "str",
 }
+# Inline code guard reads as a program (effects/pyprog.py): pure code raises no opaque-code.
+CODE_LANGUAGES = ("python",)
 
 _CLIENT_KEYS = {"names": "strlist", "stdin_args": "strlist", "description": "str"}
 
@@ -271,7 +274,15 @@ def _compile_interpreter(origin: str, name: str, table: Any) -> dict[str, Any]:
         "program_file_options": list(table.get("program_file_options", ())),
         "unsafe_code": list(table.get("unsafe_code", ())),
         "string_quotes": list(table.get("string_quotes", ())),
+        "code_language": _code_language(origin, where, table.get("code_language")),
     }
+
+
+def _code_language(origin: str, where: str, value: str | None) -> str | None:
+    if value is not None and value not in CODE_LANGUAGES:
+        known = ", ".join(CODE_LANGUAGES)
+        raise PolicyError(f"{origin}: {where}: code_language {value!r} is not one of {known}")
+    return value
 
 
 def _compile_client(origin: str, name: str, table: Any) -> dict[str, Any]:

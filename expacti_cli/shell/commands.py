@@ -415,7 +415,14 @@ class _Interpreter:
     def concern(self, reason: str) -> None:
         self.s.concern("opaque-code", reason, self.part)
 
-    def code(self, text: str, how: str) -> None:
+    def code(self, text: str, how: str, static: bool = True) -> None:
+        if self.entry.get("code_language") == "python":
+            from ..effects.pyprog import why_not
+
+            if static and why_not(text) is None:
+                return  # it computes and prints: no code guard cannot read
+            self.concern(f"{self.prog} runs inline code ({how})")
+            return
         unsafe = self.entry["unsafe_code"]
         quotes = self.entry.get("string_quotes")
         if quotes:
@@ -428,7 +435,7 @@ class _Interpreter:
         first = not self.has_program
         self.has_program = True
         if first and self.entry["program_positional"]:
-            self.code(text, "dynamic program" if dynamic else "program text")
+            self.code(text, "dynamic program" if dynamic else "program text", not dynamic)
             if dynamic:
                 self.concern(f"{self.prog} runs a dynamic program")
         elif first and dynamic and text.startswith("<("):
@@ -467,7 +474,10 @@ class _Interpreter:
         for opt, kind, value in events:
             if kind == "code":
                 self.has_program = True
-                self.code(value.value if value is not None else "", opt)
+                if value is None:
+                    self.code("", opt, static=False)
+                else:
+                    self.code(value.value, opt, value.static)
             elif kind in ("end", "info"):
                 return _STOP
             elif opt in self.entry["program_file_options"]:

@@ -1,0 +1,304 @@
+"""Python program text given inline (`python3 -c CODE`): is it code that only computes and prints?
+
+An interpreter's inline code is opaque to guard (concern `opaque-code`), and a whitelisted
+interpreter still has a human read it: `python3 -c 'import os; os.system("curl … | sh")'` is the
+classic way round a whitelist. But most inline Python agents run computes and prints
+(`python3 -c "import json,sys; print(json.load(sys.stdin)['version'])"`). `why_not(text)`
+reads the text with Python's own parser (`ast`, the language reference's grammar) and accepts
+it only when every construct is on an allowlist, so that running it can do nothing but compute,
+read standard input and the command line, and write to standard output and error:
+
+- statements: expressions, assignments, `if`, `for`, `while`, `try`, `assert`, `raise`, `pass`,
+  `break`, `continue`, imports of the modules below; no `def`, `class`, `with`, `global`,
+  `del`, `async`, `match`;
+- names: those the program binds itself, the modules it imported (only as `module.name`: a
+  module held in a variable could be asked for anything), and the builtins that compute
+  (`print`, `len`, `sorted`, `int`, …); never `open`, `eval`, `exec`, `compile`, `getattr`,
+  `globals`, `vars`, `input` (Python 2's evaluates what it reads), `help`, `breakpoint`;
+- attributes: of a module, only the names listed for it (`datetime.sys` and `statistics.sys`
+  are public, and `sys.modules` holds `os`); of any value, none that starts with `_` (the
+  dunder escapes), that is a frame, code or traceback attribute (`gi_frame.f_globals` reaches
+  the builtins), or `format`/`format_map` (format fields read attributes);
+- the modules and names of the standard library that compute: json, math, re, datetime,
+  collections, itertools, statistics, base64, hashlib, … (`_MODULES`); `os` and `sys` only for
+  what describes the process (`os.getcwd`, `os.path.join`, `sys.argv`, `sys.stdin`); never
+  `os.environ` (secrets), `subprocess`, `socket`, `urllib.request`, `pickle`, `ctypes`,
+  `importlib`, `shutil`, `pathlib`, `tempfile`.
+
+Anything else, a text longer than `MAX_TEXT` or deeper than Python's parser allows, a coding
+declaration (a cookie could make Python read other text than this parser), or text that does
+not parse is "opaque", as before. An import runs a module found first in the working
+directory (`python -c` puts it first on sys.path), so a `json.py` there would run: that is
+what a whitelisted interpreter does with a script file too (the line's own writes are judged by
+the effect model), and why this only decides whether the `opaque-code` concern is raised: the
+interpreter itself must still be allowed by a rule.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..grammar.scan import Word
+    from .roles import Command as _Command
+
+MAX_TEXT = 4096
+MAX_NODES = 2000
+
+_SAFE_BUILTINS = frozenset(
+    {
+        "print", "len", "range", "sorted", "sum", "min", "max", "abs", "round", "int", "float",
+        "str", "bool", "list", "dict", "set", "frozenset", "tuple", "enumerate", "zip", "map",
+        "filter", "any", "all", "repr", "ascii", "hex", "oct", "bin", "chr", "ord", "divmod",
+        "pow", "reversed", "hash", "iter", "next", "slice", "complex", "bytes", "bytearray",
+        "isinstance", "callable", "exit", "quit", "format", "True", "False", "None",
+        "Exception", "ValueError", "KeyError", "IndexError", "TypeError", "ZeroDivisionError",
+        "AttributeError", "StopIteration", "RuntimeError", "ArithmeticError", "LookupError",
+        "UnicodeDecodeError", "UnicodeEncodeError", "OverflowError", "AssertionError",
+        "NotImplementedError", "SystemExit", "BaseException", "ImportError",
+        "ModuleNotFoundError", "OSError", "FileNotFoundError", "EOFError", "KeyboardInterrupt",
+    }
+)  # fmt: skip
+
+# Module -> the names it may be asked for. A name that is itself a module maps to its entry.
+_MODULES: dict[str, frozenset[str]] = {
+    name: frozenset(names.split())
+    for name, names in {
+        "json": "loads load dumps dump JSONDecodeError JSONDecoder JSONEncoder",
+        "math": "pi e tau inf nan sqrt isqrt floor ceil trunc log log2 log10 log1p exp expm1 pow "
+        "sin cos tan asin acos atan atan2 sinh cosh tanh hypot dist degrees radians factorial "
+        "gcd lcm comb perm prod fsum fabs fmod modf frexp ldexp copysign isclose isnan isinf "
+        "isfinite remainder",
+        "cmath": "sqrt exp log phase polar rect pi e",
+        "sys": "argv stdin stdout stderr version version_info hexversion platform maxsize "
+        "maxunicode byteorder executable prefix base_prefix exec_prefix path flags "
+        "float_info int_info implementation api_version exit getrecursionlimit "
+        "getdefaultencoding getfilesystemencoding getsizeof",
+        "os": "getcwd sep altsep linesep pathsep curdir pardir extsep name cpu_count getpid "
+        "getppid getuid geteuid getgid getegid listdir path",
+        "os.path": "join basename dirname exists lexists isfile isdir islink isabs abspath "
+        "realpath normpath normcase splitext split expanduser relpath getsize getmtime "
+        "commonpath commonprefix sep",
+        "re": "compile match search fullmatch findall finditer sub subn split escape "
+        "I IGNORECASE M MULTILINE S DOTALL X VERBOSE A ASCII error",
+        "datetime": "datetime date time timedelta timezone MINYEAR MAXYEAR",
+        "time": "time time_ns monotonic perf_counter strftime strptime gmtime localtime "
+        "mktime ctime asctime sleep timezone tzname",
+        "calendar": "month monthrange isleap leapdays weekday monthcalendar day_name month_name",
+        "collections": "Counter defaultdict OrderedDict namedtuple deque ChainMap",
+        "itertools": "chain islice count cycle repeat product permutations combinations "
+        "combinations_with_replacement groupby accumulate zip_longest starmap takewhile "
+        "dropwhile filterfalse tee compress pairwise",
+        "functools": "reduce partial cmp_to_key",
+        "operator": "itemgetter add sub mul truediv floordiv mod neg pos abs eq ne lt le gt ge "
+        "and_ or_ xor not_ concat contains",
+        "statistics": "mean fmean geometric_mean harmonic_mean median median_low median_high "
+        "median_grouped mode multimode pstdev pvariance stdev variance quantiles",
+        "random": "random randint randrange choice choices shuffle sample uniform gauss seed",
+        "string": "ascii_letters ascii_lowercase ascii_uppercase digits hexdigits octdigits "
+        "punctuation printable whitespace capwords",
+        "textwrap": "dedent indent wrap fill shorten",
+        "base64": "b64encode b64decode urlsafe_b64encode urlsafe_b64decode b32encode b32decode "
+        "b16encode b16decode encodebytes decodebytes",
+        "binascii": "hexlify unhexlify b2a_hex a2b_hex crc32",
+        "hashlib": "md5 sha1 sha224 sha256 sha384 sha512 sha3_256 sha3_512 blake2b blake2s",
+        "zlib": "compress decompress crc32 adler32",
+        "struct": "pack unpack calcsize",
+        "uuid": "uuid4 uuid3 uuid5 UUID NAMESPACE_DNS NAMESPACE_URL",
+        "secrets": "token_hex token_urlsafe token_bytes choice randbelow",
+        "decimal": "Decimal getcontext ROUND_HALF_UP ROUND_DOWN",
+        "fractions": "Fraction",
+        "heapq": "heappush heappop heapify nlargest nsmallest merge",
+        "bisect": "bisect bisect_left bisect_right insort",
+        "shlex": "quote split join",
+        "html": "escape unescape",
+        "urllib": "parse",
+        "urllib.parse": "quote quote_plus unquote unquote_plus urlparse urlunparse urlsplit "
+        "urlunsplit urljoin urlencode parse_qs parse_qsl",
+        "ipaddress": "ip_address ip_network ip_interface IPv4Address IPv6Address IPv4Network "
+        "IPv6Network",
+        "unicodedata": "name lookup category normalize numeric",
+        "pprint": "pprint pformat",
+        "csv": "reader writer DictReader DictWriter",
+        "io": "StringIO BytesIO",
+        "platform": "system release machine node python_version python_implementation",
+        "keyword": "iskeyword kwlist",
+        "difflib": "unified_diff ndiff SequenceMatcher get_close_matches",
+    }.items()
+}
+
+_STATEMENTS = (
+    "Module Expr Assign AugAssign AnnAssign If For While Try TryStar ExceptHandler Assert "
+    "Raise Pass Break Continue Import ImportFrom alias"
+)
+_EXPRESSIONS = (
+    "Constant Name Load Store Attribute Subscript Slice Starred Call keyword BinOp UnaryOp "
+    "BoolOp Compare IfExp NamedExpr List Tuple Set Dict ListComp SetComp DictComp "
+    "GeneratorExp comprehension JoinedStr FormattedValue Lambda arguments arg "
+    "Add Sub Mult Div FloorDiv Mod Pow LShift RShift BitOr BitXor BitAnd MatMult "
+    "UAdd USub Not Invert And Or Eq NotEq Lt LtE Gt GtE Is IsNot In NotIn"
+)
+_ALLOWED = frozenset((_STATEMENTS + " " + _EXPRESSIONS).split())
+# Attributes of any value that reach the interpreter's internals (frames hold the globals and
+# builtins; format fields read attributes by name).
+_FRAME_PREFIXES = ("gi_", "cr_", "ag_", "f_", "tb_", "co_", "func_", "im_")
+_FORMATTERS = frozenset({"format", "format_map"})
+
+
+def why_not(text: str) -> str | None:
+    """None when running the Python program `text` can only compute, read standard input and
+    the command line, and print; else what makes it opaque (see the module docstring)."""
+    if len(text) > MAX_TEXT:
+        return "longer than guard reads"
+    if any("coding" in line for line in text.splitlines()[:2]):
+        return "a coding declaration"
+    import ast
+
+    try:
+        tree = ast.parse(text, mode="exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return "not Python guard can read"
+    return _Reader(tree).why_not()
+
+
+class _Reader:
+    """One program's names (those it binds, those its imports bind to modules) and the walk."""
+
+    __slots__ = ("attached", "bound", "modules", "tree")
+
+    def __init__(self, tree: Any) -> None:
+        self.tree = tree
+        self.modules: dict[str, str] = {}  # a name -> the module an import bound it to
+        self.bound: set[str] = set()  # names the program assigns
+        self.attached: set[int] = set()  # module-valued nodes read as `module.name`
+
+    def why_not(self) -> str | None:
+        import ast
+
+        nodes = list(ast.walk(self.tree))  # parents before children
+        if len(nodes) > MAX_NODES:
+            return "longer than guard reads"
+        for node in nodes:
+            kind = type(node).__name__
+            if kind not in _ALLOWED:
+                return f"uses {kind}"
+            why = self._binds(node)
+            if why:
+                return why
+        for node in nodes:
+            why = self._uses(node)
+            if why:
+                return why
+        return None
+
+    def _binds(self, node: Any) -> str | None:
+        """Record the names an import or an assignment binds."""
+        kind = type(node).__name__
+        if kind == "Import":
+            for alias in node.names:
+                if alias.name not in _MODULES:
+                    return f"imports {alias.name}"
+                top = alias.name.split(".")[0]
+                self.modules[alias.asname or top] = alias.name if alias.asname else top
+        elif kind == "ImportFrom":
+            module = node.module or ""
+            if node.level or module not in _MODULES:
+                return f"imports from {'.' * node.level}{module}"
+            for alias in node.names:
+                if alias.name not in _MODULES[module]:
+                    return f"imports {alias.name} from {module}"
+                full = f"{module}.{alias.name}"
+                if full in _MODULES:
+                    self.modules[alias.asname or alias.name] = full
+                else:
+                    self.bound.add(alias.asname or alias.name)
+        elif kind == "Name" and type(node.ctx).__name__ == "Store":
+            self.bound.add(node.id)
+        elif kind == "arg":
+            self.bound.add(node.arg)
+        elif kind == "ExceptHandler" and node.name:
+            self.bound.add(node.name)
+        return None
+
+    def _uses(self, node: Any) -> str | None:
+        kind = type(node).__name__
+        if kind in ("Name", "Attribute"):
+            module = self._module_of(node)
+            if module is not None and id(node) not in self.attached:
+                return f"uses the module {module} as a value"  # `m = sys; m.modules`
+        if kind == "Name":
+            return self._name(node.id)
+        if kind == "Attribute":
+            return self._attribute(node)
+        if kind == "Call":
+            func = node.func
+            if type(func).__name__ == "Attribute" and func.attr in _FORMATTERS:
+                return f"calls {func.attr} (its fields read attributes)"
+        return None
+
+    def _name(self, name: str) -> str | None:
+        if name.startswith("_") and name != "_":
+            return f"uses {name}"
+        if name in self.modules or name in self.bound or name in _SAFE_BUILTINS:
+            return None
+        return f"uses {name}"
+
+    def _attribute(self, node: Any) -> str | None:
+        attr = node.attr
+        if attr.startswith("_") or attr.startswith(_FRAME_PREFIXES):
+            return f"reads the attribute {attr}"
+        module = self._module_of(node.value)
+        if module is None:
+            return None
+        self.attached.add(id(node.value))
+        if attr not in _MODULES[module]:
+            return f"uses {module}.{attr}"
+        if type(node.ctx).__name__ != "Load":
+            return f"changes {module}.{attr}"
+        return None
+
+    def _module_of(self, node: Any) -> str | None:
+        """The module an expression names (`os`, `os.path`), or None for any other value."""
+        kind = type(node).__name__
+        if kind == "Name":
+            return self.modules.get(node.id)
+        if kind == "Attribute":
+            outer = self._module_of(node.value)
+            if outer is not None and f"{outer}.{node.attr}" in _MODULES:
+                return f"{outer}.{node.attr}"
+        return None
+
+
+def imported(text: str) -> list[str]:
+    """The top-level modules a Python program imports (`import a.b` -> `a`), in order; none
+    for text that does not parse (it is opaque code anyway)."""
+    import ast
+
+    if len(text) > MAX_TEXT:
+        return []
+    try:
+        tree = ast.parse(text, mode="exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.append(node.module.split(".")[0])
+    return list(dict.fromkeys(names))
+
+
+def code(c: _Command, w: Word) -> None:
+    """Python program text (`python3 -c CODE`): a module it imports that the line wrote in the
+    working directory (`echo … > json.py && python3 -c 'import json'`: `-c` puts the working
+    directory first on the module path) is code of unknown safety, as `python3 -m json` is."""
+    from ..grammar.scan import Word
+    from .words import unquote
+
+    if ((c.view or {}).get("names") or [None])[0] != "python":
+        return  # another interpreter's code (perl -e, node -e): not Python
+    for name in imported(unquote(w.value)):
+        if c.module(Word("module", name, w.index, w.option)):
+            return
