@@ -114,6 +114,25 @@ def _declared(fr: Frame, keyword: str, flags: str, names: list[str]) -> None:
             state.export(name)
 
 
+def _search_path(s: Session, name: str, ws: list[Any], fr: Frame) -> str | None:
+    """`PATH="$HOME/.local/bin:$PATH"`: a search path ([shell.loader_values] "@search-path")
+    extended by directories of plain text, with its old value as an entry of its own, is
+    judged entry by entry (the old value stays `$PATH`); anything else is unknown (None)."""
+    forms = s.spec["loader_values"].get(name)
+    if not forms or forms[0] != "@search-path" or len(ws) != 1 or ws[0].static:
+        return None
+    text = ws[0].value
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    home = fr.state.vars.get("HOME")
+    if home is None:  # the line did not set HOME: it is this user's
+        text = text.replace("${HOME}", s.home).replace("$HOME", s.home)
+    own = ("$" + name, "${" + name + "}")
+    if all(d in own or not any(c in d for c in "$`\\'\"*?[{~") for d in text.split(":")):
+        return text
+    return None
+
+
 def _working_dir(ws: list[Any], fr: Frame) -> str | None:
     """`P=$(pwd)/lib`: a value that names only the working directory is known where it is."""
     if len(ws) != 1 or "pwd" in fr.source.functions:
@@ -133,6 +152,7 @@ def assignment(
         sinks.node(s, name_node, fr, None, "the subscript")
         walk.expr(s, name_node, fr)
     value: str | None = ""
+    last: list[Any] = []  # the words of the value
     elements: list[str] | None = None  # `a=(w1 w2)` of plain words
     for child in node.children:
         if child == name_node or not child.is_named:
@@ -140,7 +160,7 @@ def assignment(
                 value = None
             continue
         if child.type in WORDS:
-            ws = walk.words(s, child, fr, braces_=False, home=True, tilde=True)
+            ws = last = walk.words(s, child, fr, braces_=False, home=True, tilde=True)
             static = value is not None and len(ws) == 1 and ws[0].static
             value = ws[0].value if static else _working_dir(ws, fr) if value is not None else None
         elif child.type == "array":
@@ -169,8 +189,9 @@ def assignment(
         meant = fr.state.referent(base) if fr.state.namerefs else base
         if not meant:
             s.concern("code-variable", f"{base} is a name reference to a variable unknown here")
+        judged = value if value is not None else _search_path(s, meant, last, fr)
         commands.code_variable(
-            s, meant + bracket + key if meant else name, value, fr, part=None, prog="export"
+            s, meant + bracket + key if meant else name, judged, fr, part=None, prog="export"
         )
         shell_assignment(s, name, value, fr)
         if elements is not None and not bracket and meant == base:

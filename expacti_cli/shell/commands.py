@@ -30,22 +30,33 @@ NO_PART = Part([], "", [], [])  # marks "a part will be made": assignment() defe
 
 
 def _loads_code(
-    forms: dict[str, list[str]], name: str, value: str | None, cwd: str | None = None
+    forms: dict[str, list[str]],
+    name: str,
+    value: str | None,
+    cwd: str | None = None,
+    home: str | None = None,
 ) -> bool:
     """Does this loader variable's value load code? Unknown at run time, or a variable whose
     harmless values the catalogue does not describe ([shell.loader_values]): yes. A search
-    path may hold its old value, the trusted directories, and the working directory or one
-    below it (the workspace, as a relative directory is)."""
+    path may hold its old value, the trusted directories (`~/` ones below the user's home),
+    and the working directory or one below it (the workspace, as a relative directory is)."""
+    import os.path
+
     from ..wildcard import match
 
     globs = forms.get(name)
     if value is None or globs is None:
         return True
     if globs and globs[0] == "@search-path":  # a search path: only trusted directories
-        trusted = globs[1:]
+        trusted = [
+            (home.rstrip("/") + t[1:]) if home and t.startswith("~/") else t
+            for t in globs[1:]
+            if home or not t.startswith("~/")
+        ]
         return not all(
             d in ("$" + name, "${" + name + "}")
-            or any(match(t, d) for t in trusted)
+            or any(match(t, os.path.normpath(d)) for t in trusted if d.startswith("/"))
+            or any(match(t, d) for t in trusted if not d.startswith("/"))
             or _in_workspace(d, cwd)
             for d in value.split(":")
         )
@@ -80,7 +91,7 @@ def code_variable(
             inner = fr.but(via=[*fr.via, "$" + name], stdin=None, state=fr.state.child())
             walk.line(s, value, inner, fr.depth + 1, owner=part)
     elif name in s.spec["loader_variables"]:
-        if not _loads_code(s.spec["loader_values"], name, value, fr.state.cwd):
+        if not _loads_code(s.spec["loader_values"], name, value, fr.state.cwd, s.home):
             return  # judged by value: `NODE_OPTIONS=--max-old-space-size=4096` loads nothing
         s.concern("code-variable", f"{name} makes {prog} load code from elsewhere", part)
     elif name in s.spec["shell_variables"] and part is None:
