@@ -63,26 +63,33 @@ class Command(_Command):
                     return
 
     def write(self, w: Word, how: str = "written") -> None:
+        if w.option is not None:
+            w = _dest_of(w)  # `--output type=tar,dest=out.tar`
         path = self.path(w.value)
-        is_dir = path and (os.path.isdir(path) or w.value.endswith("/"))
-        if is_dir and w.option is None and self.inv is not None:
+        # coreutils cp/mv/install/ln -t, --target-directory=DIRECTORY: every operand is a source.
+        target = w.option in ("-t", "--target-directory")
+        is_dir = path and (target or os.path.isdir(path) or w.value.endswith("/"))
+        if is_dir and (w.option is None or target) and self.inv is not None:
             # `cp SRC... DIR`: what is written is DIR/basename(SRC) for each source.
             sources = [
                 x.value
                 for x in self.inv.words
                 if x.role in ("read", "upload", "write") and x is not w and x.option is None
             ]
+            dest = w.value
+            if len(dest) > 1 and dest[0] == dest[-1] and dest[0] in "\"'":
+                dest = dest[1:-1]  # `--target-directory="$HOME/.ssh"`: joined unquoted
             for src in sources:
-                self.wrote(
-                    os.path.join(w.value, os.path.basename(src.rstrip("/"))), how, (w.value,)
-                )
+                self.wrote(os.path.join(dest, os.path.basename(src.rstrip("/"))), how, (w.value,))
             if sources:
                 return
         self.wrote(w.value, how, (w.value,))
 
     def into(self, w: Word) -> None:
         """Files of names the line does not show are written below DIR (`unzip -d DIR`,
-        `tar -x -C DIR`): every protected path below DIR may be among them."""
+        `tar -x -C DIR`): every protected path below DIR may be among them. A docker
+        `type=local,dest=DIR` output names DIR with `dest=`."""
+        w = _dest_of(w)
         path = self.path(w.value)
         if not path:
             return
@@ -400,6 +407,19 @@ def _bound(address: str) -> str:
     if host.strip("0.:*") == "":
         return "*"
     return host
+
+
+def _dest_of(w: Word) -> Word:
+    """The path of a `key=value,…` destination (docker-buildx-build(1) --output
+    "type=local,dest=path"), or the word itself."""
+    from . import words
+
+    value = words.unquote(w.value)
+    if "=" not in value.split("/", 1)[0]:
+        return w
+    pairs = dict(p.partition("=")[::2] for p in value.split(","))
+    dest = pairs.get("dest") or pairs.get("destination")
+    return _word(w.role, dest, w) if dest else w
 
 
 def _word(role: str, value: str, like: Word) -> Word:
