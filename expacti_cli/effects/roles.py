@@ -235,8 +235,11 @@ class Command(_Command):
         at = value.find("@") if w.option in ("-F", "--form") else (0 if value[:1] == "@" else -1)
         if w.option in ("-F", "--form") and "=<" in value:  # `name=<FILE`: its content (curl(1))
             at = value.find("=<") + 1 if at < 0 else min(at, value.find("=<") + 1)
-        if w.option in ("--data-urlencode", "--variable") and "=" not in value.partition("@")[0]:
-            at = value.find("@")  # `name@FILE`: the file's content, encoded
+        # `name@FILE`: the file's content, encoded (curl(1) --data-urlencode, --url-query;
+        # a `--url-query +TEXT` is TEXT as is).
+        named = w.option in _NAME_AT_FILE and not value.startswith("+")
+        if named and "=" not in value.partition("@")[0]:
+            at = value.find("@")
         if at >= 0 and value[at + 1 :].split(";", 1)[0] == "-":
             self.sends_stdin()
         elif at >= 0 and value[at + 1 :] not in ("", "-"):
@@ -312,8 +315,13 @@ class Command(_Command):
             self.add("run", f"installs and runs code from {w.value}", "network-code", (w.value,))
 
     def varname(self, w: Word) -> None:
-        if self.ctx.classes.secret_variable(w.value):
-            self.add("read", f"prints ${w.value}", "secret", (w.value,))
+        """Names of variables whose values are printed or sent. ssh_config(5) SendEnv takes
+        several, and "may contain wildcard characters": one that begins with a wildcard (`*`)
+        could name any variable, secrets included."""
+        for name in w.value.strip("\"'").split():
+            if self.ctx.classes.secret_variable(name) or name[:1] in ("*", "?", "["):
+                self.add("read", f"prints ${name}", "secret", (w.value,))
+                return
 
     def role(self, w: Word) -> None:
         handler = _ROLES.get(w.role) or _more_roles().get(w.role)
@@ -407,6 +415,15 @@ def _bound(address: str) -> str:
     if host.strip("0.:*") == "":
         return "*"
     return host
+
+
+_NAME_AT_FILE = (
+    "--data-urlencode",
+    "--variable",
+    "--url-query",
+    "--expand-data-urlencode",
+    "--expand-url-query",
+)
 
 
 def _dest_of(w: Word) -> Word:
