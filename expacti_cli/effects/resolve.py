@@ -176,6 +176,8 @@ class _Command:
         name = os.path.basename(self.argv[0]) if self.argv else ""
         if name in shell.get("recursive_readers", ()):
             return True
+        if self.inv is not None and self.inv.spec and self.inv.spec.get("recursive"):
+            return True  # `git grep`
         flags = set(shell.get("recursive_flags", ()))
         for word in self.argv[1:]:
             if word == "--":

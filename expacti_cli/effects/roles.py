@@ -361,6 +361,7 @@ def by_grammar(
         _edit_in_place(c.inv)
     for w in c.inv.words:
         c.role(w)
+    _searched_here(c)
     _default_remote(c)
     _module(c, ctx, env)
     _tags(c)
@@ -375,6 +376,19 @@ def by_grammar(
 
 
 _NETWORK_PACKAGE = ("git+", "github:", "gitlab:", "bitbucket:", "gist:", "git@")
+
+
+def _searched_here(c: Command) -> None:
+    """A recursive search that names no path searches the working directory (grep(1): "if no
+    FILE is given, recursive searches examine the working directory"; rg, git grep)."""
+    inv = c.inv
+    if inv is None or any(w.role == "read" and w.option is None for w in inv.words):
+        return
+    searches = (inv.spec or {}).get("pattern_options") or c.view.get("pattern_options")
+    if searches and c.recursive():
+        from ..grammar.scan import Word
+
+        c.read(Word("read", ".", 0, None))
 
 
 def _default_remote(c: Command) -> None:

@@ -18,6 +18,11 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   [X.env_config]   count, key, value, option: COUNT=N variables add N pairs KEY<n>=VALUE<n>,
                    each read like `option KEY=VALUE` (git's GIT_CONFIG_COUNT and -c)
   operands         roles of the operands in order; a role ending in "..." repeats
+  pattern_options  options that give what a leading `value` operand would (`grep -e PATTERN`,
+                   `jq -f FILE`): with one present, the operands start at the second role;
+                   also per subcommand
+  recursive        (per subcommand) its path operands, or the working directory when it
+                   names none, are searched recursively (`git grep`)
   [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options,
                    keys, prints_with}; `keys` names the table a `key` operand's VALUE (the
                    next operand) is read with: an option's ("-c"), "operands", or
@@ -161,6 +166,7 @@ _TOP_KEYS = {
     "bare": "str",
     "runs": "strlist",
     "no_effect_with": "strlist",
+    "pattern_options": "strlist",
     "in_place": "strlist",
     "unpacks": "strlist",
     "sends_stdin": "bool",
@@ -190,6 +196,8 @@ _COMMAND_KEYS = {
     "runs": "strlist",
     "options": "roles",
     "no_effect_with": "strlist",
+    "pattern_options": "strlist",
+    "recursive": "bool",
 }
 _WRAPPER_ONLY = (
     "run",
@@ -311,6 +319,8 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
             "runs": list(spec.get("runs", ())),
             "options": c.roles(f"commands.{sub}.options", spec.get("options", {}), True),
             "no_effect_with": list(spec.get("no_effect_with", ())),
+            "pattern_options": list(spec.get("pattern_options", ())),
+            "recursive": spec.get("recursive", False),
             "keys": _keys_table(c, sub, spec.get("keys"), keys),
             "prints_with": list(spec.get("prints_with", ())),
             "outputs": spec.get("outputs"),
@@ -337,6 +347,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "bare": c.effect("bare", table["bare"]) if "bare" in table else None,
         "runs": list(table.get("runs", ())),
         "no_effect_with": list(table.get("no_effect_with", ())),
+        "pattern_options": list(table.get("pattern_options", ())),
         "in_place": list(table.get("in_place", ())),
         "unpacks": list(table.get("unpacks", ())),
         "fills": _fills(table.get("wrapper", {})),
