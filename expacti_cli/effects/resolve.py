@@ -201,6 +201,11 @@ class _Command:
             self.ctx.line.made[path] = how
 
     def runs(self, w: Word) -> None:
+        hit = self.hit("secret", w.value) if w.role in ("program-file", "runs") else None
+        if hit:  # `bash ~/.ssh/id_rsa`, `awk -f KEY`: each line comes back in an error message
+            self.add(
+                "read", f"runs {w.value} as a program, printing its lines ({hit})", "secret", ()
+            )
         path = self.path(w.value)
         how = self.ctx.line.origin(path) if path else None
         if how == "fetched":
