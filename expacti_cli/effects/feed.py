@@ -110,6 +110,8 @@ def unpacks(view: dict[str, Any], argv: list[str], options: list[tuple[Any, ...]
     from ..wildcard import match
 
     spec = view.get("unpacks") or ()
+    if "*" in spec:
+        return True  # every call that does anything unpacks (unzip, patch)
     names = {o for o, _, _ in options}
     if any(u in names for u in spec if u.startswith("-")):
         return True
@@ -143,7 +145,9 @@ def split_dir(path: str) -> tuple[str, str]:
 
 def unpacked(c: Any, stdin: str | None) -> None:
     """An archive unpacked from a download (`curl URL | tar x`, `tar xf` of a file fetched
-    earlier in the line): every file it writes below its directory is fetched code."""
+    earlier in the line): every file it writes below its directory is fetched code. From any
+    other archive or patch, the files it writes there have names the line does not show: what
+    runs from there later in the line is code of unknown safety (`unzip -o x.zip && make`)."""
     view, inv, line = c.view, c.inv, c.ctx.line
     if view is None or inv is None or not unpacks(view, c.argv, inv.options):
         return
@@ -154,11 +158,12 @@ def unpacked(c: Any, stdin: str | None) -> None:
         if w.role in ("read", "write") and w.option in (None, "-f", "--file"):
             path = c.path(w.value)
             fetched = bool(path) and line.origin(path) == "fetched"
-    if fetched:
-        into = [w.value for w in inv.words if w.role == "into"]
-        directory = extraction_dir(c.cwd, into, c.ctx.home)
-        if directory:
-            line.made[directory] = "fetched"
+    into = [w.value for w in inv.words if w.role == "into"]
+    directory = extraction_dir(c.cwd, into, c.ctx.home)
+    if directory and fetched:
+        line.made[directory] = "fetched"
+    elif directory and not line.origin(directory):
+        line.made[directory] = "unpacked"
 
 
 def carry(c: Any, stdin: str | None, redirects: Any) -> None:

@@ -556,16 +556,24 @@ def _runs_files(c: Command) -> None:
     globs = (inv.spec.get("runs") if inv.spec else None) or view["runs"]
     if not globs or c.cwd is None:
         return
-    if c.ctx.line.origin(c.cwd) == "fetched":
+    how = c.ctx.line.origin(c.cwd)
+    if how == "fetched":
         c.add("run", f"builds or tests {c.cwd}, downloaded earlier in the line", "network-code", ())
+        return
+    if how == "unpacked":
+        what = f"builds or tests {c.cwd}, where an earlier command wrote files of unseen names"
+        c.add("run", what, "unknown-code", ())
         return
     from .loaded import runner_dir
 
     runner_dir(c)
     for path, how in c.ctx.line.made.items():
-        if path.startswith(c.cwd.rstrip("/") + "/") and any(
-            wildcard_match(g, os.path.basename(path)) for g in globs
-        ):
+        below = path.startswith(c.cwd.rstrip("/") + "/")
+        if below and how == "unpacked":  # `unzip x.zip -d tests/data && pytest`
+            what = f"builds or tests {c.cwd}, where an earlier command wrote files below {path}"
+            c.add("run", what, "unknown-code", ())
+            return
+        if below and any(wildcard_match(g, os.path.basename(path)) for g in globs):
             cls = "network-code" if how == "fetched" else "unknown-code"
             c.add("run", f"runs {path}, {how} earlier in the line", cls, ())
             return
