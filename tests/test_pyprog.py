@@ -73,6 +73,9 @@ OPAQUE = [
     "print(vars())",
     "import io; io.open('x', 'w')",
     "import os; os.remove('x')",
+    "import sys; sys.path.insert(0, '/tmp'); import json",  # json.py from /tmp would run
+    "import os; os.chdir('/tmp'); import json",  # -c imports from the working directory
+    "import sys; (m := sys)",
     "x" * 5000,  # longer than guard reads
 ]
 

@@ -71,8 +71,9 @@ _MODULES: dict[str, frozenset[str]] = {
         "gcd lcm comb perm prod fsum fabs fmod modf frexp ldexp copysign isclose isnan isinf "
         "isfinite remainder",
         "cmath": "sqrt exp log phase polar rect pi e",
+        # Not sys.path: `sys.path.insert(0, "/tmp"); import json` would import /tmp/json.py.
         "sys": "argv stdin stdout stderr version version_info hexversion platform maxsize "
-        "maxunicode byteorder executable prefix base_prefix exec_prefix path flags "
+        "maxunicode byteorder executable prefix base_prefix exec_prefix flags "
         "float_info int_info implementation api_version exit getrecursionlimit "
         "getdefaultencoding getfilesystemencoding getsizeof",
         "os": "getcwd sep altsep linesep pathsep curdir pardir extsep name cpu_count getpid "
