@@ -130,6 +130,8 @@ _SHELL_LISTS = (
     "command_dirs",
     # "VARIABLE HOST-GLOB...": the service a credential variable is issued by (effects/paths.py).
     "secret_services",
+    # Package registries that are their tools' defaults (effects/roles.py package).
+    "default_registries",
     # Where anyone may write: configuration or plugins loaded from there are unknown code.
     "drop_zones",
 )

@@ -201,6 +201,12 @@ class PathClasses:
                 return all(any(wildcard_match(g, h) for g in globs) for h in names)
         return False
 
+    def default_registry(self, url: str) -> bool:
+        """Is `url` a package registry its tools use by default ([shell] default_registries:
+        `npm install --registry https://registry.npmjs.org/`)?"""
+        plain = url.lower().strip("\"'").rstrip("/")
+        return plain in self._shell.get("default_registries", ())
+
     def secret_variable(self, name: str) -> bool:
         return any(wildcard_match(p, name.upper()) for p in self._shell.get("secret_variables", ()))
 

@@ -311,7 +311,7 @@ class Command(_Command):
             self.add("read", f"SQL {why}", "secret", ())
 
     def package(self, w: Word) -> None:
-        if _fetched_package(w.value):
+        if _fetched_package(w.value) and not self.ctx.classes.default_registry(w.value):
             self.add("run", f"installs and runs code from {w.value}", "network-code", (w.value,))
 
     def varname(self, w: Word) -> None:
