@@ -175,6 +175,8 @@ class Command(_Command):
         role = self.key_role(w.option, key) if pair else None
         if not pair and "/" in w.value:  # `cargo --config PATH`, `-backend-config=PATH`: a file
             role, value = "config", w.value
+        if role == "assignment" and "." in key:  # `env.NAME=VALUE`: NAME is set to VALUE
+            value = f"{key.rsplit('.', 1)[1]}={words_unquote(value)}"
         if role:
             self.role(_word(role, value, w))
 
@@ -451,6 +453,12 @@ def _dest_of(w: Word) -> Word:
     pairs = dict(p.partition("=")[::2] for p in value.split(","))
     dest = pairs.get("dest") or pairs.get("destination")
     return _word(w.role, dest, w) if dest else w
+
+
+def words_unquote(value: str) -> str:
+    from .words import unquote
+
+    return unquote(value)
 
 
 def _word(role: str, value: str, like: Word) -> Word:
