@@ -252,6 +252,9 @@ def scan(argv: list[str], view: dict[str, Any]) -> Invocation:
             operands = [(w, i) for w, i in operands if i not in inv.command_at]
     roles = inv.spec.get("operands") if inv.spec else None
     roles = roles if roles is not None else view["operands"]
+    switched = view.get("operands_with")
+    if switched:  # `tree --fromfile FILE...`, `jq --args FILTER WORD...`
+        roles = next((switched[o[0]] for o in options if o[0] in switched), roles)
     given = (inv.spec.get("pattern_options") if inv.spec else None) or view.get("pattern_options")
     if given and roles and roles[0] == "value" and any(o[0] in given for o in options):
         roles = roles[1:]  # `grep -e PATTERN FILE...`: every operand is a FILE

@@ -21,6 +21,8 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   pattern_options  options that give what a leading `value` operand would (`grep -e PATTERN`,
                    `jq -f FILE`): with one present, the operands start at the second role;
                    also per subcommand
+  operands_with    option = [roles]: with that option given, the operands have these roles
+                   instead (`tree --fromfile FILE...`: files whose lines it prints; `jq --args`)
   recursive        (per subcommand) its path operands, or the working directory when it
                    names none, are searched recursively (`git grep`)
   [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options,
@@ -167,6 +169,7 @@ _TOP_KEYS = {
     "runs": "strlist",
     "no_effect_with": "strlist",
     "pattern_options": "strlist",
+    "operands_with": "table",
     "in_place": "strlist",
     "unpacks": "strlist",
     "sends_stdin": "bool",
@@ -348,6 +351,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "runs": list(table.get("runs", ())),
         "no_effect_with": list(table.get("no_effect_with", ())),
         "pattern_options": list(table.get("pattern_options", ())),
+        "operands_with": _operands_with(c, table.get("operands_with", {})),
         "in_place": list(table.get("in_place", ())),
         "unpacks": list(table.get("unpacks", ())),
         "fills": _fills(table.get("wrapper", {})),
@@ -357,6 +361,15 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "read_verbs": list(table.get("read_verbs", ())),
         "plugins": _plugins(c, name, table.get("plugins"), commands),
     }
+
+
+def _operands_with(c: Any, table: dict[str, Any]) -> dict[str, list[str]]:
+    """`operands_with`: option -> the operand roles when that option is given."""
+    out = {}
+    for opt, roles in table.items():
+        c.typed(f"operands_with.{opt}", roles, "strlist")
+        out[opt] = c.operand_roles(f"operands_with.{opt}", roles)
+    return out
 
 
 def _plugins(c: _Checker, name: str, given: Any, commands: dict[str, Any]) -> dict[str, Any] | None:
