@@ -300,6 +300,8 @@ _ROW_CHANGES = (
 
 def changes(text: str) -> list[str]:
     """Why the SQL text changes production state (empty: it does not)."""
+    if "\\gexec" in text:  # psql(1) \gexec: "each column of each row ... is executed as SQL"
+        return ["runs the query's results as SQL statements (\\gexec)"]
     found: list[str] = []
     pending: list[str] = []
     in_tx = False
@@ -403,7 +405,7 @@ def files(text: str) -> list[tuple[str, str]]:
         elif name.lower() not in _NO_FILE:
             out.append((spec[0], name))
     upper = text.upper()
-    if "VACUUM" in upper or "ATTACH" in upper:
+    if any(w in upper for w in ("VACUUM", "ATTACH", "READFILE", "WRITEFILE", "EDIT")):
         out += _statement_files(text)
     return out
 
@@ -500,13 +502,22 @@ def _client_words(line: str) -> list[str]:
 
 
 def _statement_files(text: str) -> list[tuple[str, str]]:
-    """`VACUUM [schema] INTO 'file'` writes file; `ATTACH [DATABASE] 'file' AS x` opens it."""
+    """`VACUUM [schema] INTO 'file'` writes file; `ATTACH [DATABASE] 'file' AS x` opens it;
+    the sqlite3 shell's SQL functions (https://sqlite.org/cli.html, "File I/O Functions", "The
+    edit() SQL function"): readfile('file') returns its content, writefile('file', data)
+    writes it, edit(text, 'editor') runs the editor command."""
     import re
 
     out: list[tuple[str, str]] = []
     literal = r"""(?:'((?:[^']|'')*)'|"((?:[^"]|"")*)")"""
-    for m in re.finditer(rf"(?is)\bVACUUM\b[^;]*?\bINTO\s+{literal}", text):
-        out.append(("write", (m.group(1) if m.group(1) is not None else m.group(2) or "")))
-    for m in re.finditer(rf"(?is)\bATTACH\s+(?:DATABASE\s+)?{literal}", text):
-        out.append(("database", (m.group(1) if m.group(1) is not None else m.group(2) or "")))
+    forms = (
+        ("write", rf"(?is)\bVACUUM\b[^;]*?\bINTO\s+{literal}"),
+        ("database", rf"(?is)\bATTACH\s+(?:DATABASE\s+)?{literal}"),
+        ("read", rf"(?is)\breadfile\s*\(\s*{literal}"),
+        ("write", rf"(?is)\bwritefile\s*\(\s*{literal}"),
+        ("command", rf"(?is)\bedit\s*\([^,()]*(?:\([^()]*\)[^,()]*)*,\s*{literal}"),
+    )
+    for role, form in forms:
+        for m in re.finditer(form, text):
+            out.append((role, m.group(1) if m.group(1) is not None else m.group(2) or ""))
     return [(role, path.replace("''", "'")) for role, path in out if path]
