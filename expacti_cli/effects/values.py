@@ -415,7 +415,26 @@ def database(c: _Command, w: Word) -> None:
     c.write(_as("write", w.value, w))
 
 
+def make_value(c: _Command, w: Word) -> None:
+    """A make variable set on the command line (`make V=VALUE`): "the value is recursively
+    expanded" wherever the makefile uses it (GNU make manual 6.2, 9.5 Overriding Variables),
+    so a `$(shell CMD)` or `${shell CMD}` in it runs CMD (8.13 The shell Function)."""
+    from .words import unquote
+
+    text = unquote(w.value)
+    for opener, closer in (("$(shell ", ")"), ("${shell ", "}")):
+        start = text.find(opener)
+        while start >= 0:
+            depth, i = 1, start + len(opener)
+            while i < len(text) and depth:
+                depth += {opener[1]: 1, closer: -1}.get(text[i], 0)
+                i += 1
+            c.add("command", text[start + len(opener) : i - 1 if not depth else i], None, ())
+            start = text.find(opener, i)
+
+
 HANDLERS = {
+    "make-value": make_value,
     "key": key,
     "command-argv": command_argv,
     "command-words": command_words,

@@ -135,6 +135,7 @@ EFFECT_ROLES = {
     "verify": "a verification switch, on by default: off (0, false, no) fetches unverified code",
     "redact": "a switch that keeps credentials out of traces: off, the traces print them",
     "database": "a database file opened for reading and writing",
+    "make-value": "a make variable's value: `$(shell CMD)` in it runs CMD when it is expanded",
     # effects/loaded.py
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
 }
