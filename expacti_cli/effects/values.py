@@ -433,7 +433,26 @@ def make_value(c: _Command, w: Word) -> None:
             start = text.find(opener, i)
 
 
+def write_out(c: _Command, w: Word) -> None:
+    """curl(1) -w/--write-out FORMAT: `@FILE` reads the format from FILE; `%output{FILE}` and
+    `%output{>>FILE}` (curl 8.3) switch the output to FILE, written (or appended to)."""
+    from .words import unquote
+
+    text = unquote(w.value)
+    if text.startswith("@") and text[1:] not in ("", "-"):
+        c.read(_as("read", text[1:], w))
+        return
+    start = text.find("%output{")
+    while start >= 0:
+        end = text.find("}", start)
+        name = text[start + 8 : end if end >= 0 else len(text)].removeprefix(">>")
+        if name:
+            c.write(_as("write", name, w))
+        start = text.find("%output{", start + 8)
+
+
 HANDLERS = {
+    "write-out": write_out,
     "make-value": make_value,
     "key": key,
     "command-argv": command_argv,

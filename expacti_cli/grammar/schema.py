@@ -136,6 +136,7 @@ EFFECT_ROLES = {
     "redact": "a switch that keeps credentials out of traces: off, the traces print them",
     "database": "a database file opened for reading and writing",
     "make-value": "a make variable's value: `$(shell CMD)` in it runs CMD when it is expanded",
+    "write-out": "curl's -w format: `@FILE` is read, `%output{FILE}` written",
     # effects/loaded.py
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
 }
