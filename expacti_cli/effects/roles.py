@@ -172,6 +172,8 @@ class Command(_Command):
 
         pair = split_keyval(w.value)
         key, value = pair or ("", "")
+        if key[-1:].isspace():  # `name = value` (wgetrc(5) commands, `wget -e`)
+            key, value = key.strip(), value.strip()
         role = self.key_role(w.option, key) if pair else None
         if not pair and "/" in w.value:  # `cargo --config PATH`, `-backend-config=PATH`: a file
             role, value = "config", w.value
