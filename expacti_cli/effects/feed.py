@@ -177,7 +177,14 @@ def carry(c: Any, stdin: str | None, redirects: Any) -> None:
     elif fills == "input":
         files = [w.value for w in inv.words if w.role == "read"] if inv else []
         files += [r.path for r in redirects if r.op == "<" and r.path]
-        line.feed = unseen(files[-1]) if files else prior
+        given = [r for r in redirects if r.op in ("<<", "<<-", "<<<")]
+        if files:
+            line.feed = unseen(files[-1])
+        elif given:  # `xargs cat <<< FILE`: the words the line shows, or any
+            text = given[-1].text
+            line.feed = text.split()[:_MAX_WORDS] if text is not None else unseen("a here-document")
+        else:
+            line.feed = prior
     if fills == "found":
         line.output = line.feed
     elif inv is not None and any(w.role == "printed" for w in inv.words):

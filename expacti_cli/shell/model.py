@@ -82,14 +82,16 @@ class Redirect:
     """One redirection of a simple command: `op` as written (`>`, `>>`, `<`, `<<`, `<<<`,
     `&>`...), `fd` the descriptor it applies to (int), `path` the absolute target (resolved
     against the tracked working directory and `~`) or None when it is not a static path (a
-    dynamic word, an unknown directory, a heredoc, a descriptor duplicate)."""
+    dynamic word, an unknown directory, a heredoc, a descriptor duplicate). `text`: what a
+    here-string or heredoc gives, when the line shows it whole (None: known only at run time)."""
 
-    __slots__ = ("fd", "op", "path")
+    __slots__ = ("fd", "op", "path", "text")
 
-    def __init__(self, op: str, fd: int, path: str | None) -> None:
+    def __init__(self, op: str, fd: int, path: str | None, text: str | None = None) -> None:
         self.op = op
         self.fd = fd
         self.path = path
+        self.text = text
 
     @property
     def writes(self) -> bool:

@@ -112,13 +112,17 @@ def redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
     s.budget.tick()
     t = node.type
     if t == "herestring_redirect":
+        texts: list[str] | None = []
         for child in node.children:
             if child.type in WORDS:
-                walk.words(s, child, fr)
+                ws = walk.words(s, child, fr, braces_=False)
+                plain = texts is not None and all(w.static for w in ws)
+                texts = [*texts, *(w.value for w in ws)] if plain and texts is not None else None
             elif child.is_named:
                 walk.bad(s, child, fr)
         info.stdin = "a here-string"
-        info.records.append(Redirect("<<<", 0, None))
+        text = " ".join(texts) if texts else None
+        info.records.append(Redirect("<<<", 0, None, text))
     elif t == "heredoc_redirect":
         heredoc(s, node, fr, info)
     elif t == "file_redirect":
@@ -205,6 +209,7 @@ def _record(
 
 def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
     quoted = False
+    text: str | None = None
     for idx, child in enumerate(node.children):
         t = child.type
         field = node.field_name_for_child(idx)
@@ -215,8 +220,11 @@ def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
         elif field == "argument" or (t in WORDS and field != "right"):
             info.extra.append(child)
         elif t == "heredoc_body":
+            body = fr.text(child)
             if not quoted:
                 heredoc_body(s, child, fr)
+            # The body as given: quoted, or with nothing bash would expand in it.
+            text = body if quoted or not any(c in body for c in "$`\\") else None
         elif t == "pipeline":
             # `cat <<EOF | next`: tree-sitter puts the rest of the pipeline in here.
             for sub in child.children:
@@ -229,7 +237,7 @@ def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
         elif t not in ("heredoc_end", "<<", "<<-", "&&", "||", ";", "&", "comment"):
             walk.bad(s, child, fr)
     info.stdin = "a heredoc"
-    info.records.append(Redirect("<<", 0, None))
+    info.records.append(Redirect("<<", 0, None, text))
 
 
 def heredoc_body(s: Session, node: Any, fr: Frame) -> None:
