@@ -45,9 +45,15 @@ def _loads_code(
     from ..wildcard import match
 
     globs = forms.get(name)
-    if value is None or globs is None:
+    if value is None:
         return True
-    if globs and globs[0] == "@search-path":  # a search path: only trusted directories
+    search = globs is not None and globs[:1] == ["@search-path"]
+    if value == "/dev/null" or (value == "" and not search):
+        return False  # `BASH_ENV=`, `GIT_CONFIG_GLOBAL=/dev/null`: nothing to load (an empty
+        # search path is the working directory: bash(1) PATH)
+    if globs is None:
+        return True
+    if search:  # a search path: only trusted directories
         trusted = [
             (home.rstrip("/") + t[1:]) if home and t.startswith("~/") else t
             for t in globs[1:]
