@@ -284,6 +284,25 @@ def changes(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> 
         enable(s, words, part)
     else:
         state_.reads_into(state, prog, words)
+        if prog == "read":
+            _read_given(state, words, part)
+
+
+def _read_given(state: Any, words: list[Word], part: Part) -> None:
+    """`read [-r] NAME... <<< WORDS` (or a heredoc) the line shows: bash(1) read splits the
+    first line into fields, the last NAME taking the rest; the names hold those words."""
+    given = [r for r in part.redirects if r.op in ("<<<", "<<", "<<-") and r.fd == 0]
+    text = given[-1].text if given else None
+    args = [w.value if w.static else "" for w in words[1:]]
+    raw = "-r" in args
+    names = [a for a in args if a != "-r"]
+    if text is None or not names or not all(n.isidentifier() for n in names) or "IFS" in state.vars:
+        return
+    if "\\" in text and not raw:
+        return
+    fields = text.split("\n", 1)[0].split(None, len(names) - 1)
+    for k, name in enumerate(names):
+        state.assign(name, fields[k] if k < len(fields) else "")
 
 
 def enable(s: Session, words: list[Word], part: Part) -> None:
