@@ -328,6 +328,8 @@ class Command(_Command):
                 return
 
     def role(self, w: Word) -> None:
+        if w.role in ("attached-into", "attached-write"):  # `--one-top-level=DIR`
+            w = _word(w.role[9:], w.value, w)
         handler = _ROLES.get(w.role) or _more_roles().get(w.role)
         if feed.is_unseen(w.value) and w.role != "read":
             return  # words read from a file the line does not show: judged as reads only

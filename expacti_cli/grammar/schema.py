@@ -81,6 +81,9 @@ WALKER_KIND = {
     "info": "info",
     "replace": "replace",
     "attached-replace": "attached_replace",
+    # An optional value attached with `=` (`tar --one-top-level[=DIR]`) that is a path.
+    "attached-into": "attached",
+    "attached-write": "attached",
 }
 # Roles that describe what a value is, for the effect model.
 EFFECT_ROLES = {
