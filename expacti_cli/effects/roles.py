@@ -354,6 +354,7 @@ def by_grammar(
     ctx = c.ctx
     c.inv = scan(c.argv, c.view)
     if c.inv.no_effect(c.view):
+        _global_options(c)
         return False
     if fed:
         c.inv.words = feed.fill(c.inv.words, fed)
@@ -382,6 +383,19 @@ def by_grammar(
 
 
 _NETWORK_PACKAGE = ("git+", "github:", "gitlab:", "bitbucket:", "gist:", "git@")
+
+
+def _global_options(c: Command) -> None:
+    """A dry run or a help request still starts the program with the options given before its
+    subcommand: `git -c web.browser=CMD log --help` runs CMD (git-help(1)), `git -c
+    core.sshCommand=CMD push --dry-run` connects with CMD, `kubectl --kubeconfig F apply
+    --dry-run=server` loads F."""
+    inv = c.inv
+    if inv is None or not inv.command_at:
+        return
+    for w in inv.words:
+        if w.option is not None and w.index < inv.command_at[0]:
+            c.role(w)
 
 
 def _searched_here(c: Command) -> None:
