@@ -27,6 +27,7 @@ def judge(c: _Command, env: dict[str, str]) -> None:
     config = view.get("env_config") if view else None
     if config and config["count"] in env:
         _config(c, env, config)
+    hosts = []
     for name, value in env.items():
         if name.startswith("GUARD_"):
             c.add("env", f"sets {name} for the commands it runs", "self-tamper", ())
@@ -35,6 +36,12 @@ def judge(c: _Command, env: dict[str, str]) -> None:
             from ..grammar.scan import Word
 
             c.role(Word(role, value, 0, name))
+            if role == "host":
+                hosts.append(Word(role, value, 0, name))
+    if hosts and c.inv is not None and any(w.role == "context" for w in c.inv.words):
+        c.inv.words += hosts  # `DOCKER_HOST=tcp://h docker build .`: the context goes to h
+        for w in [w for w in c.inv.words if w.role == "context"]:
+            c.role(w)
 
 
 def _config(c: _Command, env: dict[str, str], config: dict[str, str]) -> None:

@@ -167,6 +167,13 @@ class Command(_Command):
             anchor = tuple(self.argv[i] for i in inv.command_at) if inv else ()
             self.add("change", f"copies to {w.value}", "production", anchor or (name,))
 
+    def context(self, w: Word) -> None:
+        """A build context (docker build PATH): its files are sent to the daemon; a daemon on
+        another host (docker -H/--host, DOCKER_HOST tcp:// or ssh://) receives the workspace."""
+        remote = [h for h in self.hosts() if h and not h.lower().startswith(LOOPBACK)]
+        if remote and w.value != "-" and not _is_remote(w.value):
+            self.pending_upload(w.value)
+
     def keyval(self, w: Word) -> None:
         from .values import split_keyval
 
@@ -516,6 +523,7 @@ _ROLES: dict[str, Any] = {
     "remote-name": Command.remote_name,
     "into": Command.into,
     "dest": Command.dest,
+    "context": Command.context,
     "meta": Command.meta,
     "owner": Command.owner,
 }
