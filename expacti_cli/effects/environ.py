@@ -32,6 +32,8 @@ def judge(c: _Command, env: dict[str, str]) -> None:
         if name.startswith("GUARD_"):
             c.add("env", f"sets {name} for the commands it runs", "self-tamper", ())
         role = _role(view["env"], name) if view else None
+        if role == "split":  # words the program takes as its own arguments (TF_CLI_ARGS)
+            role = "options"
         if role:
             from ..grammar.scan import Word
 

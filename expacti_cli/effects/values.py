@@ -136,7 +136,11 @@ def options(c: _Command, w: Word) -> None:
         words = w.value.split()
     if words:
         name = os.path.basename(c.argv[0])
-        c.add("command", " ".join(quote(x) for x in (name, *words)), None, ())
+        inv = c.inv  # a variable's words go after the subcommand (terraform(1): TF_CLI_ARGS
+        # "inserted directly after the subcommand"): `terraform init -plugin-dir=DIR`
+        variable = w.option is not None and not w.option.startswith("-")
+        sub = [c.argv[i] for i in inv.command_at] if inv is not None and variable else []
+        c.add("command", " ".join(quote(x) for x in (name, *sub, *words)), None, ())
 
 
 # -- paths inside other values ----------------------------------------------------------------
