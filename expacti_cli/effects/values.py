@@ -455,7 +455,39 @@ def write_out(c: _Command, w: Word) -> None:
         start = text.find("%output{", start + 8)
 
 
+# Linker flags that name a program the compiler or go's linker runs (cmd/link -extld, gcc/clang
+# -fuse-ld=PATH, clang --ld-path, gcc -B PREFIX: where it finds ld/as) or a plugin it loads.
+_LINKER_PROGRAMS = ("-extld", "-fuse-ld", "--ld-path", "-B")
+_LINKER_PLUGINS = ("-plugin", "-fplugin", "-Wl,-plugin")
+
+
+def linker_flags(c: _Command, w: Word) -> None:
+    """go -ldflags, CGO_LDFLAGS and the like: flags for a linker, some naming programs it runs
+    (`-extld=/tmp/x`, `-extldflags '-fuse-ld=/tmp/ld'`) or plugins it loads."""
+    import shlex
+
+    from .words import unquote
+
+    try:
+        words = shlex.split(unquote(w.value))
+    except ValueError:
+        words = unquote(w.value).split()
+    for i, word in enumerate(words[:64]):
+        name, eq, value = word.partition("=")
+        if not eq and word.startswith("-B") and len(word) > 2:
+            name, value = "-B", word[2:]
+        elif not eq and i + 1 < len(words) and name in ("-extld", "-extldflags", "-B"):
+            value = words[i + 1]
+        if name == "-extldflags" and value:
+            linker_flags(c, _as(w.role, value, w))
+        elif name in _LINKER_PROGRAMS and "/" in value:
+            c.program(_as("program", value, w))
+        elif name in _LINKER_PLUGINS and value:
+            c.runs(_as("runs", value.split(",")[-1], w))
+
+
 HANDLERS = {
+    "linker-flags": linker_flags,
     "write-out": write_out,
     "make-value": make_value,
     "key": key,

@@ -141,6 +141,7 @@ EFFECT_ROLES = {
     "make-value": "a make variable's value: `$(shell CMD)` in it runs CMD when it is expanded",
     "write-out": "curl's -w format: `@FILE` is read, `%output{FILE}` written",
     "context": "a build context, sent to the daemon (one on another host receives the files)",
+    "linker-flags": "flags for a linker: -extld, -fuse-ld=PATH, -B name programs it runs",
     # effects/loaded.py
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
 }
