@@ -201,6 +201,11 @@ class _Command:
             self.ctx.line.made[path] = how
 
     def runs(self, w: Word) -> None:
+        if w.value.lstrip("\"'").startswith("data:"):  # `node --import 'data:text/javascript,…'`
+            self.add(
+                "run", f"runs code written inline in a data: URL ({w.option})", "unknown-code", ()
+            )
+            return
         hit = self.hit("secret", w.value) if w.role in ("program-file", "runs") else None
         if hit:  # `bash ~/.ssh/id_rsa`, `awk -f KEY`: each line comes back in an error message
             self.add(

@@ -486,7 +486,17 @@ def linker_flags(c: _Command, w: Word) -> None:
             c.runs(_as("runs", value.split(",")[-1], w))
 
 
+def shell_args(c: _Command, w: Word) -> None:
+    """GNU make .SHELLFLAGS (manual 5.3.2 Choosing the Shell): each recipe line runs as
+    `$(SHELL) $(.SHELLFLAGS) LINE`, so the value is judged as `sh VALUE true` (a recipe of its
+    own after it): `-ec` is ordinary, `-c "curl … | sh;"` runs that."""
+    from .words import unquote
+
+    c.add("command", f"sh {unquote(w.value)} true", None, ())
+
+
 HANDLERS = {
+    "shell-args": shell_args,
     "linker-flags": linker_flags,
     "write-out": write_out,
     "make-value": make_value,

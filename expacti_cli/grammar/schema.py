@@ -142,6 +142,7 @@ EFFECT_ROLES = {
     "write-out": "curl's -w format: `@FILE` is read, `%output{FILE}` written",
     "context": "a build context, sent to the daemon (one on another host receives the files)",
     "linker-flags": "flags for a linker: -extld, -fuse-ld=PATH, -B name programs it runs",
+    "shell-args": "the arguments a shell is given before each command (make .SHELLFLAGS)",
     # effects/loaded.py
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
 }
