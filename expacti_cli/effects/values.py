@@ -495,7 +495,18 @@ def shell_args(c: _Command, w: Word) -> None:
     c.add("command", f"sh {unquote(w.value)} true", None, ())
 
 
+def typed_output(c: _Command, w: Word) -> None:
+    """TYPE:PATH (pytest-cov --cov-report=xml:FILE, html:DIR; coverage.py the same): the
+    report is written to PATH (a directory of files for html and annotate)."""
+    from .words import unquote
+
+    kind, colon, path = unquote(w.value).partition(":")
+    if colon and path:
+        c.role(_as("into" if kind in ("html", "annotate") else "write", path, w))
+
+
 HANDLERS = {
+    "typed-output": typed_output,
     "shell-args": shell_args,
     "linker-flags": linker_flags,
     "write-out": write_out,

@@ -143,6 +143,7 @@ EFFECT_ROLES = {
     "context": "a build context, sent to the daemon (one on another host receives the files)",
     "linker-flags": "flags for a linker: -extld, -fuse-ld=PATH, -B name programs it runs",
     "shell-args": "the arguments a shell is given before each command (make .SHELLFLAGS)",
+    "typed-output": "TYPE:PATH, a report of TYPE written to PATH (pytest --cov-report=xml:F)",
     # effects/loaded.py
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
 }
