@@ -33,17 +33,34 @@ def key(c: _Command, w: Word) -> None:
     inv = c.inv
     if inv is None:
         return
+    if _a_value(inv.words, w):
+        return  # `npm config set KEY VALUE ...`: this word is the previous KEY's VALUE
     later = [x for x in inv.words if x.option is None and x.index > w.index]
-    if not later:
-        return  # `git config --get KEY`: a read
-    value = min(later, key=lambda x: x.index)
+    if "=" in w.value.strip("=") and w.value[:1] != "-":
+        # `npm config set KEY=VALUE` (npm-config(1)), `az config set K=V`: one word
+        name, _, rest = w.value.partition("=")
+        w, later = _as(w.role, name, w), [_as("value", rest, w)]
     table = (inv.spec or {}).get("keys") or "operands"
+    if not later:  # `git config --get KEY`: a read; `npm config set KEY`: set all the same
+        if table != "environment" and c.key_role(table, w.value) == "setting":
+            c.role(_as("setting", "", w))
+        return
+    value = min(later, key=lambda x: x.index)
     if table == "environment":
         assignment(c, _as("assignment", f"{w.value}={value.value}", value))
         return
     role = c.key_role(table, w.value)
     if role:
         c.role(_as(role, value.value, value))
+
+
+def _a_value(words: list[Word], w: Word) -> bool:
+    """Among repeated `key` operands (KEY VALUE or KEY=VALUE, in order), is `w` a VALUE?"""
+    keys = [x for x in words if x.role == w.role and x.option is None]
+    i = 0
+    while i < len(keys) and keys[i] is not w:
+        i += 1 if "=" in keys[i].value.strip("=") else 2
+    return i >= len(keys)
 
 
 def assignment(c: _Command, w: Word) -> None:
@@ -505,7 +522,18 @@ def typed_output(c: _Command, w: Word) -> None:
         c.role(_as("into" if kind in ("html", "annotate") else "write", path, w))
 
 
+def setting(c: _Command, w: Word) -> None:
+    """The value of a configuration key no list calls harmless, kept for every later call of
+    the program (`npm config set script-shell X`): persistence, as the subcommand was before
+    its harmless keys (loglevel, region...) were listed."""
+    inv = c.inv
+    anchor = tuple(c.argv[i] for i in inv.command_at) if inv is not None else ()
+    name = os.path.basename(c.argv[0])
+    c.add("persist", " ".join((name, *anchor)), "persistence", anchor or (name,))
+
+
 HANDLERS = {
+    "setting": setting,
     "typed-output": typed_output,
     "shell-args": shell_args,
     "linker-flags": linker_flags,

@@ -144,6 +144,7 @@ EFFECT_ROLES = {
     "linker-flags": "flags for a linker: -extld, -fuse-ld=PATH, -B name programs it runs",
     "shell-args": "the arguments a shell is given before each command (make .SHELLFLAGS)",
     "typed-output": "TYPE:PATH, a report of TYPE written to PATH (pytest --cov-report=xml:F)",
+    "setting": "a configuration value kept for later calls: persistence (unless listed harmless)",
     # effects/loaded.py
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
 }
@@ -308,8 +309,12 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
     global_ = c.roles("global", table.get("global", {}), True)
     keys: dict[str, dict[str, str]] = {}
     for opt, roles in table.get("keys", {}).items():
-        operand = opt == "operands" and any(
-            r.removesuffix("...") == "keyval" for r in table.get("operands", ())
+        operand = opt == "operands" and (
+            any(r.removesuffix("...") == "keyval" for r in table.get("operands", ()))
+            or any(  # a subcommand's `key` operands read with it (`npm config set KEY VALUE`)
+                isinstance(spec, dict) and spec.get("keys") == "operands"
+                for spec in table.get("commands", {}).values()
+            )
         )
         if not operand and options.get(opt, global_.get(opt)) != "keyval":
             c.fail(f"keys.{opt}: {opt!r} is not a 'keyval' option of this program")
