@@ -63,6 +63,9 @@ class Command(_Command):
                     return
 
     def write(self, w: Word, how: str = "written") -> None:
+        if self._remote_archive(w):
+            self.remote_word(w)
+            return
         if w.option is not None:
             w = _dest_of(w)  # `--output type=tar,dest=out.tar`
         path = self.path(w.value)
@@ -84,6 +87,15 @@ class Command(_Command):
             if sources:
                 return
         self.wrote(w.value, how, (w.value,))
+
+    def _remote_archive(self, w: Word) -> bool:
+        """GNU tar manual 6.1: "If the archive file name includes a colon (':'), then it is
+        assumed to be a file on another machine" (reached through rsh/ssh), unless
+        --force-local; cpio -F/-O/-I the same."""
+        if w.option not in _REMOTE_ARCHIVE or not _is_remote(w.value) or self.inv is None:
+            return False
+        tar = os.path.basename(self.argv[0]) in ("tar", "gtar", "cpio")
+        return tar and not self.inv.has("--force-local")
 
     def into(self, w: Word) -> None:
         """Files of names the line does not show are written below DIR (`unzip -d DIR`,
@@ -458,6 +470,7 @@ def _bound(address: str) -> str:
     return host
 
 
+_REMOTE_ARCHIVE = ("-f", "--file", "-F", "-O", "-I")
 _NAME_AT_FILE = (
     "--data-urlencode",
     "--variable",
