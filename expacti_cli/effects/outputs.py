@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 def stdout(c: _Command) -> None:
     """Record the data a subcommand's `outputs` says it prints as read by this command."""
     inv = c.inv
-    what = inv.spec.get("outputs") if inv is not None and inv.spec else None
+    spec = inv.spec if inv is not None and inv.spec else (c.view or {})
+    what = spec.get("outputs")
     if inv is None or not what:
         return
-    needs = inv.spec.get("outputs_with") or ()
+    needs = spec.get("outputs_with") or ()
     if needs and not (inv.has(*needs) or ("-" in needs and any(v == "-" for v, _ in inv.operands))):
         return
     c.reads.append(("data", what))

@@ -23,6 +23,7 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
                    also per subcommand
   operands_with    option = [roles]: with that option given, the operands have these roles
                    instead (`tree --fromfile FILE...`: files whose lines it prints; `jq --args`)
+  outputs, outputs_with   (also per program) what it prints to stdout under those options
   recursive        (per subcommand) its path operands, or the working directory when it
                    names none, are searched recursively (`git grep`)
   [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options,
@@ -180,6 +181,8 @@ _TOP_KEYS = {
     "no_effect_with": "strlist",
     "pattern_options": "strlist",
     "operands_with": "table",
+    "outputs": "str",
+    "outputs_with": "strlist",
     "in_place": "strlist",
     "unpacks": "strlist",
     "sends_stdin": "bool",
@@ -365,6 +368,8 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "runs": list(table.get("runs", ())),
         "no_effect_with": list(table.get("no_effect_with", ())),
         "pattern_options": list(table.get("pattern_options", ())),
+        "outputs": table.get("outputs"),
+        "outputs_with": list(table.get("outputs_with", ())),
         "operands_with": _operands_with(c, table.get("operands_with", {})),
         "in_place": list(table.get("in_place", ())),
         "unpacks": list(table.get("unpacks", ())),
