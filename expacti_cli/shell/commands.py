@@ -53,6 +53,9 @@ def _loads_code(
         # search path is the working directory: bash(1) PATH)
     if globs is None:
         return True
+    if globs[:1] == ["@list"]:  # GOPROXY=https://proxy.golang.org,direct: only the defaults
+        parts = value.replace("|", ",").split(",")
+        return not all(p.strip().rstrip("/").lower() in globs[1:] for p in parts)
     if search:  # a search path: only trusted directories
         trusted = [
             (home.rstrip("/") + t[1:]) if home and t.startswith("~/") else t
