@@ -532,7 +532,17 @@ def setting(c: _Command, w: Word) -> None:
     c.add("persist", " ".join((name, *anchor)), "persistence", anchor or (name,))
 
 
+def node_options(c: _Command, w: Word) -> None:
+    """npm-config(7) node-options: "Options to pass through to Node.js when running scripts"
+    (like NODE_OPTIONS): judged as `node OPTIONS --version`, so `--max-old-space-size=4096` is
+    ordinary and `--require /tmp/x.js` loads code from a drop zone."""
+    from .words import unquote
+
+    c.add("command", f"node {unquote(w.value)} --version", None, ())
+
+
 HANDLERS = {
+    "node-options": node_options,
     "setting": setting,
     "typed-output": typed_output,
     "shell-args": shell_args,

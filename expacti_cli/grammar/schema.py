@@ -146,6 +146,7 @@ EFFECT_ROLES = {
     "shell-args": "the arguments a shell is given before each command (make .SHELLFLAGS)",
     "typed-output": "TYPE:PATH, a report of TYPE written to PATH (pytest --cov-report=xml:F)",
     "setting": "a configuration value kept for later calls: persistence (unless listed harmless)",
+    "node-options": "options npm passes to node (NODE_OPTIONS): judged as node with them",
     # effects/loaded.py
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
 }
