@@ -82,7 +82,13 @@ class Command(_Command):
             dest = w.value
             if len(dest) > 1 and dest[0] == dest[-1] and dest[0] in "\"'":
                 dest = dest[1:-1]  # `--target-directory="$HOME/.ssh"`: joined unquoted
+            contents = "/" if os.path.basename(self.argv[0]) == "rsync" else "/."
             for src in sources:
+                if src.rstrip("'\"").endswith(contents):
+                    # `cp -a dotfiles/. ~/`, `rsync -a host:dotfiles/ ~/` (rsync(1): a trailing
+                    # slash copies the directory's contents): files of unseen names land in DIR.
+                    self.into(_word("into", w.value, w))
+                    continue
                 self.wrote(os.path.join(dest, os.path.basename(src.rstrip("/"))), how, (w.value,))
             if sources:
                 return
@@ -222,6 +228,8 @@ class Command(_Command):
             self.add("send", f"sends data to {named} (as {w.value})", "exfiltration", (w.value,))
         elif _is_remote(w.value):
             self.add("send", f"sends data to {w.value}", "exfiltration", (w.value,))
+        elif w.option is None and os.path.basename(self.argv[0]) == "rsync":
+            self.write(w)  # a local destination: what lands there (rsync(1) SRC... DEST)
         self.contact(w)
 
     def remote_name(self, w: Word) -> None:
