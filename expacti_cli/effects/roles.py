@@ -622,16 +622,23 @@ def _runs_files(c: Command) -> None:
     from .loaded import runner_dir
 
     runner_dir(c)
+    # A build or test runner's recipes and scripts call the project's shell scripts (a
+    # Makefile recipe, a package.json script `sh scripts/build.sh`): one written in the line runs.
+    effect = (inv.spec.get("effect") if inv.spec else None) or view["effect"]
+    scripts = _SCRIPTS if effect == "runs-files" else ()
     for path, how in c.ctx.line.made.items():
         below = path.startswith(c.cwd.rstrip("/") + "/")
         if below and how == "unpacked":  # `unzip x.zip -d tests/data && pytest`
             what = f"builds or tests {c.cwd}, where an earlier command wrote files below {path}"
             c.add("run", what, "unknown-code", ())
             return
-        if below and any(wildcard_match(g, os.path.basename(path)) for g in globs):
+        if below and any(wildcard_match(g, os.path.basename(path)) for g in (*globs, *scripts)):
             cls = "network-code" if how == "fetched" else "unknown-code"
             c.add("run", f"runs {path}, {how} earlier in the line", cls, ())
             return
+
+
+_SCRIPTS = ("*.sh", "*.bash")
 
 
 def _edit_in_place(inv: Invocation) -> None:
