@@ -75,10 +75,7 @@ def add(name: str, *, rotate: bool = False) -> str:
             )
         if status is None and rotate:
             raise UsageError(f"no agent named {name!r} to rotate (guard agent add {name})")
-        token, digest = _new_token()
-        agents[name] = (digest, "active")
-        _write(agents)
-    return token
+        return _issue(agents, name)
 
 
 def enable(name: str) -> str:
@@ -94,9 +91,14 @@ def enable(name: str) -> str:
                 f"agent {name!r} is not revoked (guard agent add --rotate {name} "
                 "replaces its token)"
             )
-        token, digest = _new_token()
-        agents[name] = (digest, "active")
-        _write(agents)
+        return _issue(agents, name)
+
+
+def _issue(agents: dict[str, tuple[str, str]], name: str) -> str:
+    """Give `name` a new token, active (under the lock): the token, shown once."""
+    token, digest = _new_token()
+    agents[name] = (digest, "active")
+    _write(agents)
     return token
 
 

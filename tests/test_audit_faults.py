@@ -671,15 +671,6 @@ def test_every_entry_names_the_account_of_the_uid_never_the_agents_user_variable
     assert audit_mod.user_name() == pwd.getpwuid(os.getuid()).pw_name
     for entry in pwd.getpwall()[:20]:
         assert audit_mod.user_name(entry.pw_uid) == pwd.getpwuid(entry.pw_uid).pw_name
-    unnamed = next(uid for uid in range(990_000, 999_999) if not _has_uid(uid))
+    named = {entry.pw_uid for entry in pwd.getpwall()}
+    unnamed = next(uid for uid in range(990_000, 999_999) if uid not in named)
     assert audit_mod.user_name(unnamed) == str(unnamed)
-
-
-def _has_uid(uid: int) -> bool:
-    import pwd
-
-    try:
-        pwd.getpwuid(uid)
-    except KeyError:
-        return False
-    return True
