@@ -669,8 +669,8 @@ def test_every_entry_names_the_account_of_the_uid_never_the_agents_user_variable
 
     monkeypatch.setenv("USER", "someone-else")
     assert audit_mod.user_name() == pwd.getpwuid(os.getuid()).pw_name
-    for entry in pwd.getpwall()[:20]:
-        assert audit_mod.user_name(entry.pw_uid) == pwd.getpwuid(entry.pw_uid).pw_name
-    named = {entry.pw_uid for entry in pwd.getpwall()}
+    for account in pwd.getpwall()[:20]:
+        assert audit_mod.user_name(account.pw_uid) == pwd.getpwuid(account.pw_uid).pw_name
+    named = {account.pw_uid for account in pwd.getpwall()}
     unnamed = next(uid for uid in range(990_000, 999_999) if uid not in named)
     assert audit_mod.user_name(unnamed) == str(unnamed)
