@@ -431,7 +431,7 @@ def _searched_here(c: Command) -> None:
     inv = c.inv
     if inv is None or any(w.role == "read" and w.option is None for w in inv.words):
         return
-    searches = (inv.spec or {}).get("pattern_options") or c.view.get("pattern_options")
+    searches = (inv.spec or {}).get("pattern_options") or (c.view or {}).get("pattern_options")
     if searches and c.recursive():
         from ..grammar.scan import Word
 

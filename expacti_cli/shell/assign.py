@@ -121,7 +121,7 @@ def _search_path(s: Session, name: str, ws: list[Any], fr: Frame) -> str | None:
     forms = s.spec["loader_values"].get(name)
     if not forms or forms[0] != "@search-path" or len(ws) != 1 or ws[0].static:
         return None
-    text = ws[0].value
+    text: str = ws[0].value
     if len(text) > 1 and text[0] == text[-1] == '"':
         text = text[1:-1]
     home = fr.state.vars.get("HOME")
