@@ -298,6 +298,8 @@ def code(c: _Command, w: Word) -> None:
     from ..grammar.scan import Word
     from .words import unquote
 
+    if not c.ctx.line.made:
+        return  # the line wrote no file: no module it imports can be one of the line's
     if ((c.view or {}).get("names") or [None])[0] != "python":
         return  # another interpreter's code (perl -e, node -e): not Python
     for name in imported(unquote(w.value)):
