@@ -12,6 +12,9 @@ A line is as strict as its strictest part: deny > review > allow.
 
 from __future__ import annotations
 
+from .effects import judge  # every decision judges effects: imported once, not per call
+from .effects.paths import hidden_program
+from .effects.resolve import no_effect
 from .match import agent_applies, matched_pattern
 from .tokenize import Command
 
@@ -114,9 +117,6 @@ def decide_argv(
     if not argv or not argv[0]:
         return Decision(REVIEW, None, "empty command name: cannot analyse", argv=argv, text=text)
     cmd = Command(argv, policy.programs)
-    from .effects import judge
-    from .effects.resolve import no_effect
-
     ctx = effects if effects is not None else judge.context(policy)
     dry = no_effect(argv, ctx)
     decision = _by_rules(policy, cmd, argv, agent, concerns, text, dry=dry)
@@ -134,9 +134,6 @@ def _by_effects(
     part: Any,
     depth: int,
 ) -> Decision:
-    from .effects import judge
-    from .effects.paths import hidden_program
-
     worst: Decision | None = None
     for effect in judge.effects_of(policy, cmd.argv, ctx, part, agent):
         if effect.kind == "command" and hidden_program(effect.what.split()[:1]):

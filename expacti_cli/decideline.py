@@ -8,6 +8,8 @@ prefix call decides its one command in decide.py.
 from __future__ import annotations
 
 from .decide import _RANK, ALLOW, REVIEW, Decision, _first, decide_argv
+from .effects import judge
+from .effects.paths import hidden_program
 from .match import DYNAMIC, OPERAND
 from .tokenize import Command
 
@@ -63,8 +65,6 @@ def could_become_stricter(
 def _decide_part(
     policy: Policy, part: Any, agent: str, ctx: Context | None = None, depth: int = 0
 ) -> Decision:
-    from .effects.paths import hidden_program
-
     text = part.text or " ".join(part.argv)
     if any(v.startswith("$") for v in part.via) and hidden_program(part.argv):
         exact = _first(policy, "allow", Command(part.argv, policy.programs), agent, exact_only=True)
@@ -104,8 +104,6 @@ def decide_line(
 ) -> Decision:
     """The verdict on a shell line: each simple command decided in order, with the line's
     state (files written, links made), the strictest wins."""
-    from .effects import judge
-
     ctx = judge.context(policy)
     parts = [_decide_part(policy, p, agent, ctx, depth) for p in analysis.parts]
     parts.extend(Decision(REVIEW, c.id, c.reason, text=line) for c in analysis.concerns)

@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from . import agentstate, anomaly, audit, execute, identity
+from . import agentstate, anomaly, audit, budget, execute, identity
 from . import policy as policy_mod
 from .decide import ALLOW, DENY, REVIEW, Decision, decide_argv
 from .errors import ExitCode, GuardError, PolicyError
@@ -60,8 +60,6 @@ def uses_shell_analysis(policy: Policy, argv: list[str]) -> bool:
 def evaluate(policy: Policy, req: Request) -> Decision:
     """The policy's decision on the request (no anomalies, no review). Never raises. A decision
     that takes longer than the policy's `decision_budget` is a denial (budget.py)."""
-    from . import budget
-
     seconds = policy.settings.get("decision_budget", budget.DEFAULT_SECONDS)
     try:
         return budget.run(seconds, _evaluate, policy, req)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 
+from ..grammar.scan import scan
+from ..shell.paths import resolve as resolve_path
 from ..wildcard import match as wildcard_match
-from . import feed
+from . import feed, loaded, outputs
 from .model import LOOPBACK, TAG_CLASS
 from .resolve import Context, _Command, resolve
 
@@ -373,10 +375,6 @@ def by_grammar(
 ) -> bool:
     """Resolve the words of `c` by its grammar (`c.view`); False for a dry run or a check
     (what it reads is all it does)."""
-    from ..grammar.scan import scan
-    from ..shell.paths import resolve as resolve_path
-    from . import loaded, outputs
-
     assert c.view is not None
     ctx = c.ctx
     c.inv = scan(c.argv, c.view)
