@@ -165,6 +165,26 @@ def test_click_is_loaded_for_subcommands(allow_true):
     assert "click" in imported(result.stderr)
 
 
+def _count_reads(monkeypatch: pytest.MonkeyPatch, module_os: object) -> list[int]:
+    """Count the bytes read through `module_os.read` and `.pread` from now on: [total]."""
+    total = [0]
+    real_read, real_pread = os.read, os.pread
+
+    def counting_read(fd: int, n: int) -> bytes:
+        data = real_read(fd, n)
+        total[0] += len(data)
+        return data
+
+    def counting_pread(fd: int, n: int, offset: int) -> bytes:
+        data = real_pread(fd, n, offset)
+        total[0] += len(data)
+        return data
+
+    monkeypatch.setattr(module_os, "read", counting_read)
+    monkeypatch.setattr(module_os, "pread", counting_pread)
+    return total
+
+
 def test_appending_reads_only_the_tail_of_a_big_log(guard_env, monkeypatch, tmp_path):
     """The cost of an allowed command does not grow with the audit log."""
     from expacti_cli import audit
@@ -177,18 +197,9 @@ def test_appending_reads_only_the_tail_of_a_big_log(guard_env, monkeypatch, tmp_
     audit.append(str(log), {"n": "last"}, fsync=False)
     assert log.stat().st_size > 5_000_000
 
-    read_bytes = 0
-    real_read = os.read
-
-    def counting_read(fd: int, n: int) -> bytes:
-        nonlocal read_bytes
-        data = real_read(fd, n)
-        read_bytes += len(data)
-        return data
-
-    monkeypatch.setattr(audit.os, "read", counting_read)
+    read = _count_reads(monkeypatch, audit.os)
     new = audit.append(str(log), {"n": "new"}, fsync=False)
-    assert read_bytes < 64 * 1024
+    assert read[0] < 64 * 1024
     assert new["prev"] != entry["hash"]  # it linked to the last entry, found in the tail
     last_two = log.read_text().splitlines()[-2:]
     assert f'"hash":"{new["prev"]}"' in last_two[0]
@@ -333,24 +344,8 @@ def test_an_unkeyed_append_reads_only_the_last_hash(tmp_path, monkeypatch):
     log = tmp_path / "big.jsonl"
     audit.append(str(log), {"n": 0}, fsync=False)
     audit.append(str(log), {"n": 1, "text": "x" * 200_000}, fsync=False)  # a huge last entry
-    read = 0
-    real_pread, real_read = os.pread, os.read
-
-    def counting_pread(fd: int, n: int, offset: int) -> bytes:
-        nonlocal read
-        data = real_pread(fd, n, offset)
-        read += len(data)
-        return data
-
-    def counting_read(fd: int, n: int) -> bytes:
-        nonlocal read
-        data = real_read(fd, n)
-        read += len(data)
-        return data
-
-    monkeypatch.setattr(audit.os, "pread", counting_pread)
-    monkeypatch.setattr(audit.os, "read", counting_read)
+    read = _count_reads(monkeypatch, audit.os)
     new = audit.append(str(log), {"n": 2}, fsync=False)
-    assert read < 1024, read
+    assert read[0] < 1024, read[0]
     last_two = log.read_text().splitlines()[-2:]
     assert f'"hash":"{new["prev"]}"' in last_two[0]  # chained to the huge entry
