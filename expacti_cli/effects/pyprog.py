@@ -150,17 +150,24 @@ _FORMATTERS = frozenset({"format", "format_map"})
 def why_not(text: str) -> str | None:
     """None when running the Python program `text` can only compute, read standard input and
     the command line, and print; else what makes it opaque (see the module docstring)."""
-    if len(text) > MAX_TEXT:
-        return "longer than guard reads"
     if any("coding" in line for line in text.splitlines()[:2]):
         return "a coding declaration"
+    tree = _parse(text)
+    if tree is None:
+        return "longer than guard reads" if len(text) > MAX_TEXT else "not Python guard can read"
+    return _Reader(tree).why_not()
+
+
+def _parse(text: str) -> Any:
+    """The program's syntax tree, or None: longer than MAX_TEXT, or not Python."""
+    if len(text) > MAX_TEXT:
+        return None
     import ast
 
     try:
-        tree = ast.parse(text, mode="exec")
+        return ast.parse(text, mode="exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return "not Python guard can read"
-    return _Reader(tree).why_not()
+        return None
 
 
 class _Reader:
@@ -276,11 +283,8 @@ def imported(text: str) -> list[str]:
     for text that does not parse (it is opaque code anyway)."""
     import ast
 
-    if len(text) > MAX_TEXT:
-        return []
-    try:
-        tree = ast.parse(text, mode="exec")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _parse(text)
+    if tree is None:
         return []
     names: list[str] = []
     for node in ast.walk(tree):
@@ -300,8 +304,8 @@ def code(c: _Command, w: Word) -> None:
 
     if not c.ctx.line.made:
         return  # the line wrote no file: no module it imports can be one of the line's
-    if ((c.view or {}).get("names") or [None])[0] != "python":
-        return  # another interpreter's code (perl -e, node -e): not Python
+    if (c.view or {}).get("code_language") != "python":
+        return  # another interpreter's code (perl -e, node -e, awk): not Python
     for name in imported(unquote(w.value)):
         if c.module(Word("module", name, w.index, w.option)):
             return

@@ -552,26 +552,24 @@ def _more_roles() -> dict[str, Any]:
     """The roles handled by effects.values (and effects.loaded), merged into _ROLES with the
     first word that needs a handler not found there."""
     if "key" not in _ROLES:
-        from .awkprog import code, program
+        from .awkprog import program
         from .loaded import credentials_to
         from .values import HANDLERS
 
         _ROLES.update(HANDLERS)
         _ROLES["credentials-to"] = credentials_to
         _ROLES["awk-program"] = program
-        _ROLES["code"] = _inline_code(code)
+        _ROLES["code"] = _inline_code
     return _ROLES
 
 
-def _inline_code(awk: Any) -> Any:
-    """Program text given with an option (`awk -e`, `python3 -c`): each language's reader."""
-    from .pyprog import code as python
+def _inline_code(c: Command, w: Word) -> None:
+    """Program text given with an option (`awk -e`, `python3 -c`): each language's reader
+    (each reads only its own language's programs)."""
+    from . import awkprog, pyprog
 
-    def code(c: Command, w: Word) -> None:
-        awk(c, w)
-        python(c, w)
-
-    return code
+    awkprog.code(c, w)
+    pyprog.code(c, w)
 
 
 def _tags(c: Command) -> None:

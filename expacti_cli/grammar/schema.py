@@ -375,6 +375,8 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "in_place": list(table.get("in_place", ())),
         "unpacks": list(table.get("unpacks", ())),
         "fills": _fills(table.get("wrapper", {})),
+        # The language of inline code (-c), read by effects/pyprog.py as the shell analysis does.
+        "code_language": table.get("interpreter", {}).get("code_language"),
         "sends_stdin": table.get("sends_stdin", False),
         "unlisted": c.effect("unlisted", table["unlisted"]) if "unlisted" in table else None,
         "command_depth": table.get("command_depth", 0),
