@@ -84,7 +84,7 @@ class Command(_Command):
             dest = w.value
             if len(dest) > 1 and dest[0] == dest[-1] and dest[0] in "\"'":
                 dest = dest[1:-1]  # `--target-directory="$HOME/.ssh"`: joined unquoted
-            contents = "/" if os.path.basename(self.argv[0]) == "rsync" else "/."
+            contents = (self.view or {}).get("dir_contents") or "/."
             for src in sources:
                 if src.rstrip("'\"").endswith(contents):
                     # `cp -a dotfiles/. ~/`, `rsync -a host:dotfiles/ ~/` (rsync(1): a trailing
@@ -230,9 +230,15 @@ class Command(_Command):
             self.add("send", f"sends data to {named} (as {w.value})", "exfiltration", (w.value,))
         elif _is_remote(w.value):
             self.add("send", f"sends data to {w.value}", "exfiltration", (w.value,))
-        elif w.option is None and os.path.basename(self.argv[0]) == "rsync":
-            self.write(w)  # a local destination: what lands there (rsync(1) SRC... DEST)
         self.contact(w)
+
+    def sync_dest(self, w: Word) -> None:
+        """A sync's destination: a remote one receives the data, a local one is written."""
+        if w.option is None and not self.ctx.line.remotes.get(w.value) and not _is_remote(w.value):
+            self.write(w)
+            self.contact(w)
+        else:
+            self.remote_word(w)
 
     def remote_name(self, w: Word) -> None:
         """`git remote add NAME URL`: later words of the line may send data to NAME."""
@@ -322,7 +328,7 @@ class Command(_Command):
             if w.role == "bind"
             else words.unquote(w.value).split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
             for w in (inv.words if inv else ())
-            if w.role in ("url", "host", "remote", "credentials-to", "bind")
+            if w.role in ("url", "host", "remote", "sync-dest", "credentials-to", "bind")
         ]
 
     def loopback_only(self) -> bool:
@@ -529,6 +535,7 @@ _ROLES: dict[str, Any] = {
     "host": Command.contact,
     "url": Command.contact,
     "remote": Command.remote_word,
+    "sync-dest": Command.sync_dest,
     "upload": Command.upload,
     "secret": Command.credential,
     "data": Command.data,

@@ -100,6 +100,8 @@ EFFECT_ROLES = {
     "bind": "the local address a server listens on (0.0.0.0, :: or * is every interface)",
     "url": "a URL the program fetches from or sends to",
     "remote": "a repository or remote location (a URL or HOST:PATH sends data there)",
+    "sync-dest": "where a sync copies to: a HOST:PATH or URL receives the data, a local path "
+    "is written (rsync SRC... DEST)",
     "sql": "SQL text the program runs",
     "target": "a target name (namespace, context, profile)",
     "keyval": "KEY=VALUE; the role of VALUE is given by [X.keys.OPTION]",
@@ -187,6 +189,7 @@ _TOP_KEYS = {
     "in_place": "strlist",
     "unpacks": "strlist",
     "sends_stdin": "bool",
+    "dir_contents": "str",
     "unlisted": "str",
     "command_depth": "int",
     "read_verbs": "strlist",
@@ -378,6 +381,8 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         # The language of inline code (-c), read by effects/pyprog.py as the shell analysis does.
         "code_language": table.get("interpreter", {}).get("code_language"),
         "sends_stdin": table.get("sends_stdin", False),
+        # How a source names a directory's contents rather than the directory (cp: DIR/.).
+        "dir_contents": table.get("dir_contents", "/."),
         "unlisted": c.effect("unlisted", table["unlisted"]) if "unlisted" in table else None,
         "command_depth": table.get("command_depth", 0),
         "read_verbs": list(table.get("read_verbs", ())),
