@@ -36,6 +36,8 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   effect, bare     an effect of every call / of a call without operands
   runs             globs of files in the working directory the program runs as code
   sends_stdin      what the program reads on stdin goes to a host (ssh, nc, socat)
+  dir_contents     how a source names a directory's contents, not the directory: files of
+                   unseen names land in the destination (default "/.", cp SRC/.; rsync "/")
   no_effect_with   options under which the call changes and runs nothing (`--dry-run`,
                    `bash -n`, `npx --no`); also per subcommand
   in_place         options under which the `read` operands are edited in place (written
