@@ -90,6 +90,32 @@ def args_match(tokens: list[Token] | tuple[Token, ...], args: list[str]) -> bool
     return reach[n]
 
 
+def head_may_match(head: Token, name: str) -> bool:
+    """Could a pattern whose program token is `head` match a command called `name`? False
+    only where `pattern_match` would refuse every such command (a program token matched
+    against a path is kept: the path is not known from the name)."""
+    if "/" in head[1] or name == DYNAMIC:
+        return True
+    if head[0] == "L":
+        return head[1] == name
+    return _token(head, name)
+
+
+def narrowed(rule: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The rule with only the patterns that could match a program called `name` (the same
+    rule when all could; None when none can): `shell-basics` names dozens of programs, and a
+    line's `cat` need not try `true **`, `false **`, ... first."""
+    keep = [i for i, p in enumerate(rule["patterns"]) if head_may_match(p[0], name)]
+    if len(keep) == len(rule["patterns"]):
+        return rule
+    if not keep:
+        return None
+    out = dict(rule)
+    for key in ("patterns", "match", "exact"):
+        out[key] = [rule[key][i] for i in keep]
+    return out
+
+
 def pattern_match(pattern: list[Token], cmd: Command) -> bool:
     """Does the pattern match the command's arguments, with its global options set aside
     (`git -C /r push` is `git push`), or, for a pattern without wildcards, exactly as written

@@ -253,11 +253,14 @@ class Policy:
         (remembered: a line asks for the same few several times)."""
         found = self._candidates.get((kind, name))
         if found is None:
+            from .match import narrowed
+
             named = [r for r in self._named(name) if r["kind"] == kind]
             wild = [r for r in self._wildcard() if r["kind"] == kind]
             if named and wild:
                 named = sorted(named + wild, key=lambda r: r["seq"])
-            found = self._candidates[kind, name] = tuple(named or wild)
+            kept = (narrowed(r, name) for r in named or wild)
+            found = self._candidates[kind, name] = tuple(r for r in kept if r is not None)
         return found
 
     @property

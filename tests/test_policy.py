@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from expacti_cli import policy as policy_mod
+from expacti_cli.decide import decide_argv
 from expacti_cli.errors import PolicyError
 from expacti_cli.policy import parse_duration
 
@@ -185,9 +186,28 @@ def test_candidates_include_wildcard_program_rules():
         match = "ls"
         """
     )
+    # A rule whose program is a glob or a path is a candidate for every name its program token
+    # could match (a path is always kept: the name does not tell the path).
     ids = [r["id"] for r in policy.candidates("deny", "mkfs")]
-    assert ids == ["by-name", "by-glob", "by-path"]
-    assert [r["id"] for r in policy.candidates("deny", "ls")] == ["by-glob", "by-path", "other"]
+    assert ids == ["by-name", "by-path"]
+    assert [r["id"] for r in policy.candidates("deny", "mkfs.ext4")] == ["by-glob", "by-path"]
+    assert [r["id"] for r in policy.candidates("deny", "ls")] == ["by-path", "other"]
+
+
+def test_candidates_keep_only_the_patterns_naming_the_program():
+    policy = compile_policy(
+        """
+        [[allow]]
+        id = "basics"
+        match = ["true **", "cat **", "/bin/cat -n **", "ca? -A"]
+        """
+    )
+    (rule,) = policy.candidates("allow", "cat")
+    assert rule["match"] == ["cat **", "/bin/cat -n **", "ca? -A"]
+    assert [r["match"] for r in policy.candidates("allow", "ls")] == [["/bin/cat -n **"]]
+    assert policy.candidates("allow", "rm") == policy.candidates("allow", "ls")
+    assert decide_argv(policy, ["cat", "x"]).verdict == "allow"
+    assert decide_argv(policy, ["true"]).verdict == "allow"
 
 
 def test_builtin_catalogue_is_valid_and_proves_itself():
