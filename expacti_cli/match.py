@@ -133,8 +133,10 @@ def pattern_match(pattern: list[Token], cmd: Command) -> bool:
         return True
     # Only a pattern without wildcards is read as written: `** stop **` must not find a word
     # that is a global option's value (`systemctl -p stop list-units`).
+    if not cmd.globals:
+        return False
     exact = all(tok[0] == "L" for tok in pattern[1:])
-    return exact and bool(cmd.globals) and args_match(pattern[1:], cmd.argv[1:])
+    return exact and args_match(pattern[1:], cmd.argv[1:])
 
 
 def _flags_hold(

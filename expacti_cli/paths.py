@@ -11,6 +11,22 @@ import os
 import sys
 
 APP = "expacti-cli"
+# Every variable a location below is derived from (the shell analysis keys what it expands
+# `~` and `$GUARD_*` patterns to on their values; a test reads this module for them).
+VARIABLES = (
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
+    "XDG_CACHE_HOME",
+    "GUARD_CONFIG_DIR",
+    "GUARD_STATE_DIR",
+    "GUARD_CACHE_DIR",
+    "GUARD_POLICY",
+    "GUARD_AUDIT_LOG",
+    "GUARD_AGENTS_FILE",
+    "GUARD_SHIM_DIR",
+    "GUARD_REVIEW_DIR",
+)
 
 
 def _xdg(var: str, fallback: str) -> str:

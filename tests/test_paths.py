@@ -90,3 +90,32 @@ def test_paths_are_resolved_lazily(no_overrides, monkeypatch, tmp_path):
 def test_the_autouse_fixture_keeps_tests_away_from_real_files(guard_env):
     for location in (paths.config_dir(), paths.state_dir(), paths.cache_dir(), paths.audit_log()):
         assert location.startswith(str(guard_env.root))
+
+
+def test_every_variable_a_location_reads_is_listed():
+    """The shell analysis reuses what it expanded `$GUARD_POLICY`-style patterns to while these
+    variables keep their values: a location read from a variable missing here would be stale."""
+    import re
+
+    with open(paths.__file__, encoding="utf-8") as f:
+        source = f.read()
+    read = set(re.findall(r"""(?:environ\.get|_xdg)\(\s*["']([A-Z_]+)["']""", source))
+    assert read and read <= set(paths.VARIABLES)
+    assert "HOME" in paths.VARIABLES  # `~` in every default
+
+
+def test_a_changed_location_variable_moves_the_protected_path(tmp_path, monkeypatch):
+    from expacti_cli.shell.paths import SensitivePaths
+
+    spec = {
+        "sensitive_paths": ["$GUARD_AUDIT_LOG"],
+        "safe_paths": [],
+        "stdin_paths": [],
+        "command_dirs": [],
+    }
+    monkeypatch.setenv("GUARD_AUDIT_LOG", str(tmp_path / "one.jsonl"))
+    assert SensitivePaths(spec, str(tmp_path)).hit(str(tmp_path / "one.jsonl"), None)
+    monkeypatch.setenv("GUARD_AUDIT_LOG", str(tmp_path / "two.jsonl"))
+    fresh = SensitivePaths(spec, str(tmp_path))
+    assert fresh.hit(str(tmp_path / "two.jsonl"), None)
+    assert not fresh.hit(str(tmp_path / "one.jsonl"), None)

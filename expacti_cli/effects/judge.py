@@ -29,7 +29,7 @@ _CLASSES: dict[int, PathClasses] = {}
 
 
 def context(policy: Policy, line: Line | None = None) -> Context:
-    return Context(policy.grammars, lambda: _classes(policy), line or Line())
+    return Context(policy.grammars, lambda: _classes(policy).for_line(), line or Line())
 
 
 def _classes(policy: Policy) -> PathClasses:

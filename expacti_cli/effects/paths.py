@@ -63,7 +63,12 @@ def hidden_program(argv: list[str]) -> bool:
 
 
 class PathClasses:
-    __slots__ = ("_home", "_indexes", "_matchers", "_rooted", "_shell", "shell")
+    """The catalogue's path classes (made once per catalogue), and, in the copy one line
+    uses (`for_line`), what the disk says a path really is: a write is checked against three
+    classes and a read path is often named again, but the disk does not change while a line
+    is judged, so each path is resolved once."""
+
+    __slots__ = ("_home", "_indexes", "_matchers", "_real", "_rooted", "_shell", "shell")
 
     def __init__(self, shell: dict[str, Any]) -> None:
         self._shell = self.shell = shell
@@ -71,6 +76,21 @@ class PathClasses:
         self._matchers: dict[str, SensitivePaths] = {}
         self._indexes: dict[str, _Index] = {}
         self._rooted: dict[str, list[str]] = {}
+        self._real: dict[str, str] = {}
+
+    def for_line(self) -> PathClasses:
+        """A view sharing the catalogue's indexes, with its own memory of the disk."""
+        view = PathClasses.__new__(PathClasses)
+        for slot in PathClasses.__slots__:
+            setattr(view, slot, getattr(self, slot))
+        view._real = {}
+        return view
+
+    def _realpath(self, path: str) -> str:
+        real = self._real.get(path)
+        if real is None:
+            real = self._real[path] = os.path.realpath(path)
+        return real
 
     def rooted(self, cls: str) -> list[str]:
         """The patterns of `cls` that start at a directory (not `**`), as text."""
@@ -107,7 +127,7 @@ class PathClasses:
 
             sensitive, safe = self._matcher(cls)._patterns()
             index = self._indexes[cls] = _Index(sensitive, safe)
-        return index.hit_or_target(normal)
+        return index.hit_or_target(normal, self._realpath)
 
     def written(self, path: str, cwd: str | None) -> tuple[str, str] | None:
         """The protected class of a write to `path` (and the pattern), strongest first. A

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 
+from ..paths import VARIABLES as _VARIABLES
 from ..wildcard import match as _match
 from ..wildcard import match_segments
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from .spec import Spec
@@ -82,7 +84,9 @@ class PathIndex:
         p = self._hits.first(path)
         return "/".join(p) if p else None
 
-    def hit_or_target(self, path: str) -> str | None:
+    def hit_or_target(
+        self, path: str, realpath: Callable[[str], str] = os.path.realpath
+    ) -> str | None:
         """`hit`; and for a path that is not safe itself and hits nothing, what it really is on
         disk (a link) counts too. A safe path stays safe whatever it links to (/dev/stdout)."""
         if self.safe(path):
@@ -91,7 +95,7 @@ class PathIndex:
         if p:
             return "/".join(p)
         try:
-            real = os.path.realpath(path)
+            real = realpath(path)
         except (OSError, ValueError):
             return None
         return self.hit(real) if real != path else None
@@ -239,7 +243,7 @@ class SensitivePaths:
             sensitive, safe = self._spec["sensitive_paths"], self._spec["safe_paths"]
             # Expanding ~ and $GUARD_* costs more than a plain line's whole analysis: reuse
             # it while the catalogue and the variables it depends on are the same.
-            key = (self._home, *sorted(_locations()))
+            key = (self._home, *_locations())
             for held, held_safe, held_key, expanded in _EXPANDED:
                 if held is sensitive and held_safe is safe and held_key == key:
                     self._sensitive, self._safe = expanded
@@ -326,11 +330,10 @@ def _tails(sensitive: list[list[str]]) -> list[tuple[list[str], list[_Tail]]]:
     return held[1]
 
 
-def _locations() -> list[tuple[str, str]]:
+def _locations() -> tuple[str | None, ...]:
     """The environment guard's own locations are derived from (paths.py)."""
-    return [
-        (k, v) for k, v in os.environ.items() if k.startswith(("GUARD_", "XDG_")) or k == "HOME"
-    ]
+    get = os.environ.get
+    return tuple(get(name) for name in _VARIABLES)
 
 
 def _names(tail: list[str]) -> bool:
