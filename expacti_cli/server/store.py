@@ -1,7 +1,11 @@
 """The server's storage: agents, reviewers, the audit chain, the review queue, session grants.
 
 SQLite (stdlib) by default: one file, 0o600, in the server's private directory (0o700), WAL
-journal, `synchronous=FULL` so a committed audit entry survives the server being killed.
+journal. Every write is on disk (`synchronous=FULL`) when its transaction commits, except the
+chain append: it commits before the answer leaves (from then on it survives the server being
+killed) and reaches the disk when the caller calls `sync`, which the Unix socket does right
+after the answer and before that agent's next request (service.py), and everything else before
+its answer.
 `store_pg.PgStore` is the same interface on PostgreSQL. Every method is safe to call from
 several threads (one connection per thread) and several processes (the chain append is one
 transaction that reads the last hash and inserts the next entry under an exclusive lock).
@@ -89,6 +93,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._change = threading.Condition()
         self._version = 0
+        self._unsynced: str | None = None  # why the last sync failed: appends are refused
         with self._tx() as cur:
             for statement in SCHEMA.format(serial=self.serial, real=self.real).split(";"):
                 if statement.strip():
@@ -140,19 +145,22 @@ class Store:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
     @contextlib.contextmanager
-    def _tx(self, exclusive: bool = False) -> Iterator[Any]:
+    def _tx(self, exclusive: bool = False, deferred: bool = False) -> Iterator[Any]:
+        """A transaction; `deferred`: its commit is not synced to disk (see `sync`)."""
         if exclusive:  # this process's writers queue here, not in the database's busy loop
-            with self._write_lock, self._tx_on(exclusive) as cur:
+            with self._write_lock, self._tx_on(exclusive, deferred) as cur:
                 yield cur
         else:
-            with self._tx_on(exclusive) as cur:
+            with self._tx_on(exclusive, deferred) as cur:
                 yield cur
 
     @contextlib.contextmanager
-    def _tx_on(self, exclusive: bool) -> Iterator[Any]:
+    def _tx_on(self, exclusive: bool, deferred: bool = False) -> Iterator[Any]:
         conn = self._take()
         try:
             cur = conn.cursor()
+            if deferred:
+                self._defer_sync(cur, True)
             self._begin(cur, exclusive)
             try:
                 yield _Cursor(cur, self._sql)
@@ -160,6 +168,8 @@ class Store:
                 cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
+            if deferred:
+                self._defer_sync(cur, False)
         except BaseException:
             conn.close()  # a connection in an unknown state is not reused
             raise
@@ -167,6 +177,33 @@ class Store:
 
     def _begin(self, cur: Any, exclusive: bool) -> None:
         cur.execute("BEGIN IMMEDIATE" if exclusive else "BEGIN")
+
+    def _defer_sync(self, cur: Any, defer: bool) -> None:
+        """SQLite: a commit in WAL mode with `synchronous=NORMAL` writes the log, no fsync."""
+        cur.execute("PRAGMA synchronous=NORMAL" if defer else "PRAGMA synchronous=FULL")
+
+    def sync(self) -> None:
+        """Put every committed append on disk: fsync the write-ahead log (any descriptor of a
+        file flushes all of it; SQLite locks the database and its -shm file, never the log,
+        so opening and closing it here cannot drop a lock). Raises StoreError, and refuses
+        further appends until a sync succeeds: a chain that may not survive a power loss is
+        not extended."""
+        try:
+            fd = os.open(self.where + "-wal", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            self._unsynced = None  # no log: everything is checkpointed, and synced then
+            return
+        except OSError as exc:
+            self._unsynced = exc.strerror or str(exc)
+            raise StoreError(f"cannot sync the audit chain in {self.where}: {exc}") from exc
+        try:
+            os.fsync(fd)
+            self._unsynced = None
+        except OSError as exc:
+            self._unsynced = exc.strerror or str(exc)
+            raise StoreError(f"cannot sync the audit chain in {self.where}: {exc}") from exc
+        finally:
+            os.close(fd)
 
     def _chain_lock(self, cur: Any) -> None:
         """Serialise chain appends (SQLite: BEGIN IMMEDIATE already holds the write lock)."""
@@ -279,9 +316,12 @@ class Store:
     # --- the audit chain -------------------------------------------------------------------
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Chain and store one entry (once: an id already stored is not stored again)."""
+        """Chain and store one entry (once: an id already stored is not stored again). The
+        entry is committed, not yet on disk: call `sync` before trusting a power loss."""
+        if self._unsynced:
+            self.sync()  # the last one failed: this one must succeed first (raises)
         try:
-            with self._tx(exclusive=True) as cur:
+            with self._tx(exclusive=True, deferred=True) as cur:
                 self._chain_lock(cur)
                 cur.execute("SELECT 1 FROM audit WHERE id = ?", (entry["id"],))
                 if cur.fetchone():

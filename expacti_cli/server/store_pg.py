@@ -52,6 +52,12 @@ class PgStore(Store):
         if exclusive:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
 
+    def _defer_sync(self, cur: Any, defer: bool) -> None:
+        """PostgreSQL: every commit waits for its WAL flush (synchronous_commit)."""
+
+    def sync(self) -> None:
+        """Nothing left to do: a commit here is already on disk."""
+
     def _notify(self) -> None:
         super()._notify()
         with contextlib.suppress(Exception), self._tx() as cur:
