@@ -46,9 +46,22 @@ def usual_pace(state: dict[str, Any]) -> float:
     return float(busy[max(0, -(-len(busy) * 9 // 10) - 1)])
 
 
+def _recent(times: list[float], now: float, window: float) -> int:
+    """How many of `times` fall in the last `window` seconds. They are recorded in order, up
+    to the few moments concurrent commands of one agent may swap: counted from the newest,
+    stopping a whole window before the cut."""
+    count = 0
+    for t in reversed(times):
+        if now - t <= window:
+            count += 1
+        elif now - t > 2 * window:
+            break
+    return count
+
+
 def rate_flag(settings: dict[str, Any], state: dict[str, Any], now: float) -> str | None:
     window = settings["rate_window"]
-    count = sum(1 for t in state["times"] if now - t <= window) + 1  # with this command
+    count = _recent(state["times"], now, window) + 1  # with this command
     cap = settings.get("max_rate", 0)
     if cap and count > cap:
         return f"rate-spike: {count} commands in {window:g}s (max_rate {cap})"

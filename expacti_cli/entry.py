@@ -7,13 +7,9 @@ guard [OPTIONS] -c 'LINE' [NAME [ARGS...]]                                shell 
 guard SUBCOMMAND ...                                                      cli/ (click)
 """
 
-from __future__ import annotations
-
 import gc
 import os
 import sys
-
-from .errors import ExitCode
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -53,6 +49,8 @@ def _usage(message: str) -> int:
         f"guard: {message}\nusage: guard [OPTIONS] [--] PROGRAM [ARGS...] | "
         "guard -c 'LINE' | guard SUBCOMMAND --help\n"
     )
+    from .errors import ExitCode
+
     return ExitCode.USAGE
 
 
@@ -183,7 +181,7 @@ def _run_shim(name: str, args: list[str]) -> int:
     return _decide_and_run(Request("shim", argv=[name, *args]))
 
 
-def _decide_and_run(req: Request) -> int:
+def _decide_and_run(req: "Request") -> int:
     """Decide, record and exec (or deny). Client mode is chosen here, before the local
     pipeline is imported: its start-up then loads only the request, the socket and exec."""
     if os.environ.get("GUARD_SERVER"):

@@ -4,8 +4,6 @@ Exit codes are plain ints on a class rather than an IntEnum: `enum` costs ~7 ms 
 a third of the time budget of an allowed command (DESIGN.md, Speed).
 """
 
-from __future__ import annotations
-
 
 class ExitCode:
     OK = 0

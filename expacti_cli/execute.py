@@ -13,8 +13,6 @@ a loop would re-run guard forever. A candidate is passed over (`which(skip_shims
   or a script shim): two guard installations shimming each other cannot ping-pong either.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 

@@ -227,11 +227,18 @@ def review(policy: Policy, req: Request, decision: Decision) -> Outcome:
     return reviewroute.review(policy, req, decision)
 
 
-def decide(policy: Policy, req: Request, started: float) -> tuple[Decision, list[str]]:
+def decide(
+    policy: Policy, req: Request, started: float, *, identified: bool = False
+) -> tuple[Decision, list[str]]:
     """The one decision pipeline before review (every mode, the hooks and the server call it):
-    identity, the policy's verdict on what the command does, then anomalies against this
+    identity (unless the caller `identified` the agent itself, as the server does from its
+    registry), the policy's verdict on what the command does, then anomalies against this
     agent's own history. Returns the decision and the targets it names."""
-    refused = identity.check(req.agent, req.token, policy.settings["require_identity"])
+    refused = (
+        None
+        if identified
+        else identity.check(req.agent, req.token, policy.settings["require_identity"])
+    )
     decision = Decision(DENY, "identity", refused) if refused else evaluate(policy, req)
     targets = _targets(policy, decision, req)
     if decision.verdict != DENY:

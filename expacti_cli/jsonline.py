@@ -5,8 +5,6 @@ byte-for-byte what `json.dumps(obj, sort_keys=True, separators=(",", ":"), ensur
 gives for the types an audit entry holds (a test checks this), so readers may use `json`.
 """
 
-from __future__ import annotations
-
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs ~5 ms
 if TYPE_CHECKING:
     from typing import Any
@@ -23,13 +21,13 @@ def _quote(text: str) -> str:
     return str(encode_basestring_ascii(text))
 
 
-def dumps(obj: Any) -> str:
+def dumps(obj: "Any") -> str:
     parts: list[str] = []
     _encode(obj, parts.append)
     return "".join(parts)
 
 
-def _encode(obj: Any, out: Any) -> None:
+def _encode(obj: "Any", out: "Any") -> None:
     if isinstance(obj, str):
         out(_quote(obj))
     elif obj is None:

@@ -4,8 +4,6 @@ Its own small module so that client mode (`GUARD_SERVER`) builds a request witho
 the local decision pipeline (`gate` and the policy, effects and audit modules it loads).
 """
 
-from __future__ import annotations
-
 import os
 
 

@@ -42,6 +42,15 @@ def test_rate_spike():
     assert anomaly.flags(settings, state, now, 12, []) == []
 
 
+def test_rate_counts_commands_recorded_slightly_out_of_order():
+    """Concurrent commands of one agent may record their start times a moment out of order."""
+    settings = {**SETTINGS, "max_rate": 4}
+    now = 1000.0
+    state = _state(times=[now - 900, now - 59, now - 70, now - 30, now - 40, now - 5])
+    flags = anomaly.flags(settings, state, now, 12, [])
+    assert flags and flags[0].startswith("rate-spike: 5 commands in 60s")
+
+
 def _history(agent: str, per_minute: int, minutes: int, start: float) -> None:
     """Record `minutes` busy minutes of `per_minute` commands each, ending before `start`."""
     for m in range(minutes):

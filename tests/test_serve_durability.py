@@ -10,6 +10,7 @@ file; `os.fsync` is watched to see which file was synced when.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import pwd
 import sqlite3
@@ -135,3 +136,24 @@ def test_fsync_false_in_the_servers_policy_leaves_syncing_to_sqlite(world):
         step()
     assert _decide(world, 7, None)["decision"] == "allowed"
     assert _wal_syncs(world) == 0
+
+
+def test_an_entry_recorded_twice_is_stored_once_and_the_chain_verifies(world, tmp_path):
+    """A review's draft entry and its final entry share an id (a restart records an orphaned
+    review that was in fact settled): the chain keeps the first."""
+    from expacti_cli import auditverify
+    from expacti_cli.server.store import open_store
+
+    store = open_store(world["db"])
+    entry = {"id": "e-1", "agent": "bot", "decision": "denied", "ts": "2026-11-30T00:00:00Z"}
+    store.append(dict(entry))
+    store.append({**entry, "decision": "approved"})
+    store.append({**entry, "id": "e-2"})
+    lines = _committed(world["db"])
+    assert [json.loads(x)["id"] for x in lines] == ["e-1", "e-2"]
+    assert json.loads(lines[0])["decision"] == "denied"
+    exported = tmp_path / "chain.jsonl"
+    with open(exported, "w") as out:
+        store.export(out)
+    assert auditverify.verify(str(exported)).ok
+    store.close()

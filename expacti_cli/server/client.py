@@ -9,17 +9,18 @@ plus that budget.
 
 Hot path: `entry` picks this module before the local pipeline (`gate`) is imported; it loads
 `_socket` (not `socket`, which imports `enum`) and `protocol` (no `json`; an allowed answer is
-compared as bytes, not parsed).
+compared as bytes, not parsed). Everything the request does not need (`errors`, `execute`)
+is imported once it is sent, while the server decides; and, like `entry`, `request` and
+`protocol`, this module does without `from __future__ import annotations` (importing
+`__future__` is ~0.1 ms before the request could leave): annotations naming types that
+exist only for the type checker are quoted.
 """
-
-from __future__ import annotations
 
 import _socket
 import os
 import sys
 import time
 
-from ..errors import ExitCode, GuardError
 from . import protocol
 
 TYPE_CHECKING = False
@@ -58,7 +59,7 @@ def socket_path(server: str) -> str:
 class _HttpStream:
     """An HTTP response body read like a socket (`_answer` reads lines from either)."""
 
-    def __init__(self, conn: Any, response: Any) -> None:
+    def __init__(self, conn: "Any", response: "Any") -> None:
         self.conn, self.response = conn, response
 
     def recv(self, n: int) -> bytes:
@@ -69,8 +70,8 @@ class _HttpStream:
 
 
 def _ask_https(
-    server: str, request: dict[str, Any], budget: float, on_pending: Any
-) -> dict[str, Any]:
+    server: str, request: "dict[str, Any]", budget: float, on_pending: "Any"
+) -> "dict[str, Any]":
     """The request over TLS (`GUARD_SERVER=https://HOST:PORT`): the agent's token is its
     identity; the server's certificate is checked against the system's CAs, or the file in
     GUARD_SERVER_CA. Loads `ssl` and `http.client`, so only in this mode."""
@@ -110,7 +111,7 @@ def _ask_https(
         conn.close()
 
 
-def _request(req: Request) -> dict[str, Any]:
+def _request(req: "Request") -> "dict[str, Any]":
     return {
         "op": "decide",
         "mode": req.mode,
@@ -127,8 +128,8 @@ def _request(req: Request) -> dict[str, Any]:
 
 
 def ask(
-    server: str, request: dict[str, Any], on_pending: Any = None, locate: Any = None
-) -> dict[str, Any]:
+    server: str, request: "dict[str, Any]", on_pending: "Any" = None, locate: "Any" = None
+) -> "dict[str, Any]":
     """Send one request, return the final answer. Raises Unreachable (fail closed).
 
     `locate()` returns the program's path (or None): on the socket it is called once the
@@ -161,7 +162,7 @@ def ask(
         sock.close()
 
 
-def call(server: str, body: dict[str, Any]) -> dict[str, Any]:
+def call(server: str, body: "dict[str, Any]") -> "dict[str, Any]":
     """One request, one JSON answer (the reviewers' operations). Raises Unreachable."""
     path = socket_path(server)
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -191,7 +192,7 @@ def _why(exc: Exception) -> str:
     return getattr(exc, "strerror", None) or str(exc)
 
 
-def _answer(sock: Any, path: str, budget: float, on_pending: Any) -> dict[str, Any]:
+def _answer(sock: "Any", path: str, budget: float, on_pending: "Any") -> "dict[str, Any]":
     buffer = bytearray()
     while True:
         try:
@@ -223,29 +224,32 @@ def _answer(sock: Any, path: str, budget: float, on_pending: Any) -> dict[str, A
         raise Unreachable(f"the guard server at {path} answered garbage (no decision in it)")
 
 
-def _deny(req: Request, why: str) -> int:
+def _deny(req: "Request", why: str) -> int:
     what = req.command if len(req.command) <= 200 else req.command[:197] + "..."
     line = f"guard: denied: {what} ({why}) - nothing was run; a human should check the server"
     if not line.isprintable():
         line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
     sys.stderr.write(line + "\n")
+    from ..errors import ExitCode
+
     return ExitCode.NOPERM
 
 
-def _pending(answer: dict[str, Any]) -> None:
+def _pending(answer: "dict[str, Any]") -> None:
     sys.stderr.write(
         f"guard: waiting for a reviewer at the guard server (timeout {answer['timeout']:g}s)\n"
     )
     sys.stderr.flush()
 
 
-def run(req: Request) -> int:
+def run(req: "Request") -> int:
     """Client mode's `gate.run`: ask the server, then exec the program or deny (exit 77)."""
     found: list[Any] = [None, None]  # the program, or the error finding it
 
     def locate() -> str | None:
         """The program, for the server's record (asked about even if absent)."""
         from .. import execute
+        from ..errors import GuardError
 
         try:
             found[0] = execute.which(
@@ -262,6 +266,7 @@ def run(req: Request) -> int:
     except Unreachable as exc:
         return _deny(req, f"{exc}; {time.monotonic() - started:.1f}s")
     from .. import execute
+    from ..errors import ExitCode, GuardError
 
     program, missing = found
     if answer["decision"] == "denied":

@@ -18,8 +18,6 @@ no spaces), so the client compares the most common one, `ALLOWED`, as bytes and 
 the others; whatever it cannot read is a denial (client.py).
 """
 
-from __future__ import annotations
-
 from .. import jsonline
 
 TYPE_CHECKING = False
@@ -34,31 +32,35 @@ class ProtocolError(Exception):
     """A line that is not one JSON object."""
 
 
-class _Context:
-    strict = True
-    object_hook = None
-    object_pairs_hook = None
-    parse_float = float
-    parse_int = int
-    memo: dict[str, str] = {}  # noqa: RUF012 - the scanner's interning table
-
-    @staticmethod
-    def parse_constant(name: str) -> float:
-        raise ProtocolError(f"{name} is not allowed")
+_SCANNER: "list[Any]" = []  # made on first use: an allowed answer is read without it
 
 
-_SCANNER: list[Any] = []  # made on first use: an allowed answer is read without it
+def _scanner() -> "Any":
+    """`_json`'s C scanner, set up as `json` would (strict; no NaN or Infinity)."""
+    import _json
+
+    class _Context:
+        strict = True
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        memo: dict[str, str] = {}  # noqa: RUF012 - the scanner's interning table
+
+        @staticmethod
+        def parse_constant(name: str) -> float:
+            raise ProtocolError(f"{name} is not allowed")
+
+    return _json.make_scanner(_Context())  # type: ignore[arg-type]  # duck-typed
 
 
-def _scan(text: str, start: int) -> tuple[Any, int]:
+def _scan(text: str, start: int) -> "tuple[Any, int]":
     if not _SCANNER:
-        import _json
-
-        _SCANNER.append(_json.make_scanner(_Context()))  # type: ignore[arg-type]  # duck-typed
+        _SCANNER.append(_scanner())
     return _SCANNER[0](text, start)  # type: ignore[no-any-return]
 
 
-def encode(obj: dict[str, Any]) -> bytes:
+def encode(obj: "dict[str, Any]") -> bytes:
     return jsonline.dumps(obj).encode("ascii") + b"\n"
 
 
@@ -66,7 +68,7 @@ def encode(obj: dict[str, Any]) -> bytes:
 ALLOWED = encode({"status": "done", "decision": "allowed"})
 
 
-def decode(data: bytes) -> dict[str, Any]:
+def decode(data: bytes) -> "dict[str, Any]":
     """One JSON object from one line; raises ProtocolError for anything else."""
     try:
         text = data.decode("utf-8").strip()
@@ -78,7 +80,7 @@ def decode(data: bytes) -> dict[str, Any]:
     return obj
 
 
-def read_line(recv: Any, buffer: bytearray) -> bytes | None:
+def read_line(recv: "Any", buffer: bytearray) -> bytes | None:
     """The next line from `recv(n)` (a socket's), using and refilling `buffer`; None at EOF.
     Raises ProtocolError past MAX_LINE bytes."""
     while True:

@@ -256,7 +256,7 @@ class Service:
             with self._state_turn(req.agent):
                 pass  # the agent's previous answer's state update has been written
             with self._eval_lock, _agent_env(_env(body, peer)):
-                decision, targets = gate.decide(policy, req, started)
+                decision, targets = gate.decide(policy, req, started, identified=True)
             if body.get("program_follows") is True:
                 body["program"] = _program_line(follow)
             outcome = self._outcome(policy, req, decision, started, body, pending)

@@ -125,7 +125,9 @@ class Store:
         return conn
 
     def _take(self) -> Any:
-        """A connection from the pool (or a new one): one per transaction in flight."""
+        """A connection from the pool (or a new one): one per transaction in flight. One pool
+        for every transaction: a connection whose own commit was the last one keeps its page
+        cache, so the next request's reads start warm."""
         with self._pool_lock:
             if self._pool:
                 return self._pool.pop()
@@ -323,15 +325,12 @@ class Store:
         try:
             with self._tx(exclusive=True, deferred=True) as cur:
                 self._chain_lock(cur)
-                cur.execute("SELECT 1 FROM audit WHERE id = ?", (entry["id"],))
-                if cur.fetchone():
-                    return entry
                 cur.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
                 row = cur.fetchone()
                 line = seal(entry, row[0] if row else audit.GENESIS)
-                cur.execute(
+                cur.execute(  # an id already stored (a review's draft recorded) stays as it is
                     "INSERT INTO audit (id, agent, decision, ts, hash, line) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                     (
                         entry["id"],
                         entry.get("agent"),
