@@ -4,7 +4,7 @@ The entry is committed before the answer leaves (it survives the server being ki
 Unix socket it is synced right after the answer, before the same agent's next request is
 decided; over TLS (no `later` steps) before the answer. A sync that fails stops the chain
 growing: decisions are denied until the disk works again. The real Service on a real SQLite
-file; `os.fsync` is watched to see which file was synced when.
+file; the store's sync call is watched to see which file was synced when.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import json
 import os
 import pwd
 import sqlite3
+import threading
 
 import pytest
 
@@ -33,16 +34,19 @@ match = ["echo **"]
 @pytest.fixture
 def world(tmp_path, monkeypatch):
     synced: list[str] = []
-    real_fsync = os.fsync
+    real_sync = store_mod._datasync
     fail: list[OSError] = []
+    slow: list[threading.Event] = []  # a disk that takes until the event is set
 
-    def fsync(fd: int) -> None:
+    def datasync(fd: int) -> None:
         if fail:
             raise fail[0]
-        real_fsync(fd)
+        if slow:
+            slow[0].wait(30)
+        real_sync(fd)
         synced.append(os.readlink(f"/proc/self/fd/{fd}"))
 
-    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(store_mod, "_datasync", datasync)
     db = str(tmp_path / "srv" / "guard.db")
     store = store_mod.open_store(db)
     me = pwd.getpwuid(os.getuid()).pw_name
@@ -57,6 +61,7 @@ def world(tmp_path, monkeypatch):
         "db": db,
         "synced": synced,
         "fail": fail,
+        "slow": slow,
         "policy": policy,
     }
     store.close()
@@ -94,17 +99,56 @@ def test_socket_answer_is_committed_first_and_synced_before_the_next_request(wor
     answer = _decide(world, 1, later)
     assert answer["decision"] == "allowed"
     assert '"echo","1"' in _committed(world["db"])[-1]  # committed before the answer
-    assert _wal_syncs(world) == 0  # ... and not yet forced to disk
+    assert _wal_syncs(world) == 0 and not _on_disk(world)  # ... and not yet forced to disk
     assert later, "the sync waits for the answer to leave"
     for step in later:
         step()
-    assert _wal_syncs(world) == 1
+    assert _wal_syncs(world) == 1 and _on_disk(world)
+
+
+def test_the_agents_next_answer_waits_for_its_previous_entry_on_disk(world):
+    """At most one entry of an agent is not yet on disk: while the previous one's sync is
+    still running, the next request is decided but not answered."""
+    later: list = []
+    assert _decide(world, 10, later)["decision"] == "allowed"
+    disk = threading.Event()
+    world["slow"].append(disk)
+    steps = threading.Thread(target=lambda: [step() for step in later])
+    steps.start()
+    answers: list[dict] = []
+    nxt = threading.Thread(target=lambda: answers.append(_decide(world, 11, [])))
+    nxt.start()
+    nxt.join(0.5)
+    assert not answers, "answered before the agent's previous entry reached the disk"
+    assert '"echo","11"' in _committed(world["db"])[-1]  # decided and committed meanwhile
+    disk.set()
+    nxt.join(30)
+    steps.join(30)
+    assert answers and answers[0]["decision"] == "allowed"
+    assert _wal_syncs(world) >= 1
+
+
+def _on_disk(world) -> bool:
+    store = world["service"].store
+    return store.synced == store.appended
 
 
 def test_tls_answer_waits_for_the_disk(world):
     answer = _decide(world, 2, None)  # the TLS path passes no `later` steps
     assert answer["decision"] == "allowed"
-    assert _wal_syncs(world) == 1
+    assert _on_disk(world)  # its commit synced the log (SQLite's own fsync)
+
+
+def test_a_busy_server_syncs_at_commit_instead(world):
+    """With other requests in flight the commit itself syncs: their syncs share the disk's
+    time instead of queueing one each after their answers."""
+    later: list = []
+    with world["service"]._counted(1):  # another agent's request being decided
+        assert _decide(world, 12, later)["decision"] == "allowed"
+    assert _on_disk(world)
+    for step in later:
+        step()
+    assert _wal_syncs(world) == 0  # nothing was left to sync after the answer
 
 
 def test_a_failed_sync_denies_until_the_disk_works_again(world, capsys):

@@ -95,6 +95,8 @@ class Service:
         self._lock = threading.Lock()
         self._eval_lock = threading.Lock()  # the analysis reads HOME from os.environ
         self._state_locks: dict[str, threading.Lock] = {}  # agent -> its state's turn
+        self._marks: dict[str, int] = {}  # agent -> its last entry's append count (_finish)
+        self._in_flight = 0  # decide requests being handled
         self._policy: Policy | None = None
         self._error: str | None = None
         self._stamp: object = None
@@ -245,6 +247,28 @@ class Service:
         the agent's next request waits for them (`_state_turn`). `follow()` reads the
         request's next line: the program line of a request that says `program_follows`
         (protocol.py), read once the policy has decided."""
+        with self._counted(1):
+            return self._decide(peer, body, pending, later, follow)
+
+    @contextlib.contextmanager
+    def _counted(self, n: int) -> Iterator[None]:
+        """`n` more requests in flight meanwhile (-1 while one waits for a human)."""
+        with self._lock:
+            self._in_flight += n
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= n
+
+    def _decide(
+        self,
+        peer: Peer,
+        body: dict[str, Any],
+        pending: Callable[[dict[str, Any]], bool],
+        later: list[Callable[[], None]] | None,
+        follow: Callable[[], bytes | None] | None,
+    ) -> dict[str, Any]:
         started = time.time()
         req = _request(body, peer, self.server_id)
         policy: Policy | None = None
@@ -330,7 +354,8 @@ class Service:
         try:
             if not pending({"status": "pending", "id": request["id"], "timeout": timeout}):
                 return gate.Outcome(False, "reviewer", message="the agent went away")
-            outcome, scope = self._wait(request["id"], deadline, timeout, pending)
+            with self._counted(-1):  # waiting for a human is not keeping the server busy
+                outcome, scope = self._wait(request["id"], deadline, timeout, pending)
         finally:
             self.store.close_review(request["id"])  # no longer waiting; the entry follows
         if outcome.approved and scope == "session" and not decision.irreversible:
@@ -388,10 +413,14 @@ class Service:
             entry["id"] = body["_entry_id"]  # the review's draft id: recorded once, never twice
         _stamp_peer(entry, body)
         durable = policy is None or bool(policy.audit["fsync"])
+        # On the socket of a server with nothing else in flight the entry reaches the disk
+        # right after the answer (`_record_later`); otherwise the commit itself syncs (a busy
+        # server's commits then share the disk's time instead of adding a sync each).
+        deferred = durable and later is not None and self._in_flight <= 1
         try:
-            self._record(entry)
-            if durable and later is None:
-                self.store.sync()
+            mark = self._record(entry, synced=durable and not deferred)
+            if deferred:  # the agent's previous entry is on disk before this answer leaves
+                self.store.sync(self._marks.get(req.agent, 0))
         except GuardError as exc:
             sys.stderr.write(f"guard serve: {exc.message}\n")
             return {
@@ -407,7 +436,7 @@ class Service:
         if later is None:
             agentstate.record(*state)
         else:
-            later.append(self._record_later(req.agent, state, durable))
+            later.append(self._record_later(req.agent, state, mark if deferred else 0))
         answer: dict[str, Any] = {"status": "done", "decision": word}
         if not outcome.approved:
             answer["message"] = _deny_line(req, decision, outcome)
@@ -423,36 +452,40 @@ class Service:
         with self._state_lock(agent):
             yield
 
-    def _record_later(
-        self, agent: str, state: tuple[Any, ...], durable: bool
-    ) -> Callable[[], None]:
-        """What follows the answer, as a callable: the entry's sync to disk (`[audit] fsync`),
-        then the agent-state update. On the Unix socket the agent shares this host's fate: the
-        program it starts meanwhile dies with it in a power loss, so its wait for the answer
-        does not include the disk's (~0.6 ms here). The agent's lock is taken now, before the
-        answer leaves, so the agent's next request is decided only once its previous entry is
-        on disk and its state updated."""
+    def _record_later(self, agent: str, state: tuple[Any, ...], mark: int) -> Callable[[], None]:
+        """What follows the answer, as a callable: the agent-state update, then (`mark`, with
+        `[audit] fsync`) the entry's sync to disk. On the Unix socket the agent shares this
+        host's fate: the program it starts meanwhile dies with it in a power loss, so its wait
+        for the answer does not include the disk's (~0.6 ms here); the agent's next answer
+        waits for it instead (`_finish`), so an agent has at most one entry not yet on disk.
+        The agent's state lock is taken now, before the answer leaves, so its next request
+        reads the updated state."""
         lock = self._state_lock(agent)
         lock.acquire()
+        if mark:
+            self._marks[agent] = mark
 
         def update() -> None:
             try:
-                if durable:
-                    try:
-                        self.store.sync()
-                    except GuardError as exc:  # the next append retries, and denies meanwhile
-                        sys.stderr.write(f"guard serve: {exc.message}\n")
                 agentstate.record(*state)
             finally:
                 lock.release()
+            if mark:
+                try:
+                    self.store.sync(mark)
+                except GuardError as exc:  # the next append retries, and denies meanwhile
+                    sys.stderr.write(f"guard serve: {exc.message}\n")
 
         return update
 
-    def _record(self, entry: dict[str, Any]) -> None:
-        """Append to the chain (raises StoreError); then a copy to the log pipeline."""
-        self.store.append(entry)
+    def _record(self, entry: dict[str, Any], synced: bool = True) -> int:
+        """Append to the chain (raises StoreError); then a copy to the log pipeline. Returns
+        the store's append count once it is in (what a `sync` must reach to cover it)."""
+        self.store.append(entry, synced=synced)
+        mark = self.store.appended
         if self.forward is not None:
             self.forward(entry)
+        return mark
 
     def recover(self, grace: float = 5.0) -> int:
         """Record, as denied, the reviews a dead server left waiting; return how many."""
@@ -466,8 +499,6 @@ class Service:
                 count += 1
             except GuardError as exc:
                 sys.stderr.write(f"guard serve: cannot record orphaned review: {exc.message}\n")
-        if count:
-            self.store.sync()
         return count
 
 

@@ -94,6 +94,9 @@ class Store:
         self._change = threading.Condition()
         self._version = 0
         self._unsynced: str | None = None  # why the last sync failed: appends are refused
+        self._sync_lock = threading.Lock()
+        self._appended = 0  # appends committed by this process
+        self._synced = 0  # of which known to be on disk
         with self._tx() as cur:
             for statement in SCHEMA.format(serial=self.serial, real=self.real).split(";"):
                 if statement.strip():
@@ -184,26 +187,45 @@ class Store:
         """SQLite: a commit in WAL mode with `synchronous=NORMAL` writes the log, no fsync."""
         cur.execute("PRAGMA synchronous=NORMAL" if defer else "PRAGMA synchronous=FULL")
 
-    def sync(self) -> None:
-        """Put every committed append on disk: fsync the write-ahead log (any descriptor of a
-        file flushes all of it; SQLite locks the database and its -shm file, never the log,
-        so opening and closing it here cannot drop a lock). Raises StoreError, and refuses
-        further appends until a sync succeeds: a chain that may not survive a power loss is
-        not extended."""
+    @property
+    def appended(self) -> int:
+        """Appends committed by this process so far (`sync(upto)` takes one)."""
+        return self._appended
+
+    @property
+    def synced(self) -> int:
+        """Of those, how many are known to be on disk."""
+        return self._synced
+
+    def sync(self, upto: int | None = None) -> None:
+        """Put every append committed so far on disk: sync the write-ahead log's data and
+        size, as SQLite's own commit would (fdatasync; any descriptor of a file flushes all of
+        it, and SQLite locks the database and its -shm file, never the log, so opening and
+        closing it here drops no lock). One sync at a time, and one that finds its appends
+        already covered by another's returns at once: busy agents share syncs (group commit)
+        instead of queueing a disk flush each. Raises StoreError, and refuses further appends
+        until a sync succeeds: a chain that may not survive a power loss is not extended.
+        `upto`: only the first `upto` appends need to be on disk (`appended` after them)."""
+        wanted = self._appended if upto is None else upto
+        with self._sync_lock:
+            if self._synced >= wanted and not self._unsynced:
+                return
+            covered = self._appended  # every append committed by now is in the log
+            try:
+                self._sync_log()
+            except OSError as exc:
+                self._unsynced = exc.strerror or str(exc)
+                raise StoreError(f"cannot sync the audit chain in {self.where}: {exc}") from exc
+            self._unsynced = None
+            self._synced = max(self._synced, covered)
+
+    def _sync_log(self) -> None:
         try:
             fd = os.open(self.where + "-wal", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:
-            self._unsynced = None  # no log: everything is checkpointed, and synced then
-            return
-        except OSError as exc:
-            self._unsynced = exc.strerror or str(exc)
-            raise StoreError(f"cannot sync the audit chain in {self.where}: {exc}") from exc
+            return  # no log: everything is checkpointed, and was synced then
         try:
-            os.fsync(fd)
-            self._unsynced = None
-        except OSError as exc:
-            self._unsynced = exc.strerror or str(exc)
-            raise StoreError(f"cannot sync the audit chain in {self.where}: {exc}") from exc
+            _datasync(fd)
         finally:
             os.close(fd)
 
@@ -317,34 +339,43 @@ class Store:
 
     # --- the audit chain -------------------------------------------------------------------
 
-    def append(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Chain and store one entry (once: an id already stored is not stored again). The
-        entry is committed, not yet on disk: call `sync` before trusting a power loss."""
+    def append(self, entry: dict[str, Any], *, synced: bool = True) -> dict[str, Any]:
+        """Chain and store one entry (once: an id already stored is not stored again). With
+        `synced`, it is on disk when this returns (and every append before it: the commit
+        syncs the whole log); without, it is committed (it survives the server being killed)
+        and reaches the disk with a later `sync`."""
         if self._unsynced:
             self.sync()  # the last one failed: this one must succeed first (raises)
         try:
-            with self._tx(exclusive=True, deferred=True) as cur:
-                self._chain_lock(cur)
-                cur.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
-                row = cur.fetchone()
-                line = seal(entry, row[0] if row else audit.GENESIS)
-                cur.execute(  # an id already stored (a review's draft recorded) stays as it is
-                    "INSERT INTO audit (id, agent, decision, ts, hash, line) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                    (
-                        entry["id"],
-                        entry.get("agent"),
-                        entry.get("decision"),
-                        entry.get("ts"),
-                        entry["hash"],
-                        line,
-                    ),
-                )
+            with self._write_lock:
+                self._append(entry, synced)
+                self._appended += 1  # committed: counted before the next append commits
+                if synced:
+                    self._synced = self._appended
         except StoreError:
             raise
         except Exception as exc:
             raise StoreError(f"cannot write the audit chain in {self.where}: {exc}") from exc
         return entry
+
+    def _append(self, entry: dict[str, Any], synced: bool) -> None:
+        with self._tx_on(True, deferred=not synced) as cur:
+            self._chain_lock(cur)
+            cur.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
+            row = cur.fetchone()
+            line = seal(entry, row[0] if row else audit.GENESIS)
+            cur.execute(  # an id already stored (a review's draft recorded) stays as it is
+                "INSERT INTO audit (id, agent, decision, ts, hash, line) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (
+                    entry["id"],
+                    entry.get("agent"),
+                    entry.get("decision"),
+                    entry.get("ts"),
+                    entry["hash"],
+                    line,
+                ),
+            )
 
     def lines(self, after: int = 0, limit: int = 10000) -> list[tuple[int, str]]:
         return [
@@ -521,6 +552,9 @@ class _Cursor:
     @property
     def rowcount(self) -> int:
         return int(self._cur.rowcount)
+
+
+_datasync = getattr(os, "fdatasync", os.fsync)  # fdatasync is Linux's (and other Unixes')
 
 
 def _alive(pid: int) -> bool:

@@ -55,7 +55,7 @@ class PgStore(Store):
     def _defer_sync(self, cur: Any, defer: bool) -> None:
         """PostgreSQL: every commit waits for its WAL flush (synchronous_commit)."""
 
-    def sync(self) -> None:
+    def sync(self, upto: int | None = None) -> None:
         """Nothing left to do: a commit here is already on disk."""
 
     def _notify(self) -> None:
