@@ -47,16 +47,9 @@ def usual_pace(state: dict[str, Any]) -> float:
 
 
 def _recent(times: list[float], now: float, window: float) -> int:
-    """How many of `times` fall in the last `window` seconds. They are recorded in order, up
-    to the few moments concurrent commands of one agent may swap: counted from the newest,
-    stopping a whole window before the cut."""
-    count = 0
-    for t in reversed(times):
-        if now - t <= window:
-            count += 1
-        elif now - t > 2 * window:
-            break
-    return count
+    """How many of `times` fall in the last `window` seconds (counted in C: an agent's whole
+    history of times is read on every decision; their order does not matter)."""
+    return sum(map((now - window).__le__, times))
 
 
 def rate_flag(settings: dict[str, Any], state: dict[str, Any], now: float) -> str | None:

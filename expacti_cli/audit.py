@@ -438,10 +438,27 @@ def user_name(uid: int | None = None) -> str:
     there (~90 us of every decision), while the file takes ~10 us and is root's to change,
     never the agent's. An account it does not name (a directory service) is looked up through
     NSS; one nobody names is its number (never $USER, which the agent sets)."""
+    uid = os.getuid() if uid is None else uid
+    try:
+        st = os.stat(_ACCOUNTS)
+        stamp: object = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    except OSError:
+        stamp = None
+    held = _NAMES.get(uid)
+    if held is not None and held[0] == stamp and stamp is not None:
+        return held[1]  # a server names its own user on every entry: read once per change
+    name = _user_name(uid)
+    _NAMES[uid] = (stamp, name)
+    return name
+
+
+_NAMES: dict[int, tuple[object, str]] = {}  # uid -> (/etc/passwd's stamp, name)
+
+
+def _user_name(uid: int) -> str:
     from .errors import GuardError
     from .safefile import read_text
 
-    uid = os.getuid() if uid is None else uid
     wanted = str(uid)
     try:
         text = read_text(_ACCOUNTS, "account database", _ACCOUNTS_MAX)

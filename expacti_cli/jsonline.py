@@ -27,6 +27,30 @@ def dumps(obj: "Any") -> str:
     return "".join(parts)
 
 
+def dumps_str_keyed(obj: "Any") -> str:
+    """`dumps` through `_json`'s C encoder (~3x faster; the server's chain appends): the same
+    text for objects whose keys are all strings, which is what JSON-decoded input and the
+    entries guard builds hold. A key of another type is written as its text instead of being
+    refused, so this is not for anything else. Loads `_json`, so not for the hot path."""
+    if not _ENCODER:
+        import _json
+
+        def refuse(obj: object) -> None:
+            raise TypeError(f"cannot encode {type(obj).__name__} in an audit line")
+
+        # (markers, default, string encoder, indent, key separator, item separator,
+        # sort_keys, skipkeys, allow_nan): NaN and infinities raise ValueError, as in `dumps`.
+        _ENCODER.append(
+            _json.make_encoder(
+                None, refuse, _json.encode_basestring_ascii, None, ":", ",", True, False, False
+            )
+        )
+    return "".join(_ENCODER[0](obj, 0))
+
+
+_ENCODER: "list[Any]" = []
+
+
 def _encode(obj: "Any", out: "Any") -> None:
     if isinstance(obj, str):
         out(_quote(obj))

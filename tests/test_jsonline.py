@@ -81,3 +81,25 @@ def test_other_types_are_refused(value):
 
 def test_bool_subclass_of_int_is_written_as_bool():
     assert jsonline.dumps([True, 1, False, 0]) == "[true,1,false,0]"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"id": "x", "argv": ["rm", "-rf", "/tmp/é\u2028\x00"], "n": 2**70, "f": 0.1, "b": None},
+        {"nested": {"z": [1, {"y": True}], "a": "\\"}, "": ""},
+        {"float": 1e-300, "neg": -0.0, "list": []},
+    ],
+)
+def test_the_c_encoder_writes_the_same_text(value):
+    """The server seals entries through `_json` (dumps_str_keyed): the chain's text must be
+    what the pure encoder (and so `guard audit verify`) computes."""
+    assert jsonline.dumps_str_keyed(value) == jsonline.dumps(value) == reference(value)
+
+
+def test_the_c_encoder_refuses_non_finite_floats_and_other_types():
+    for bad in ({"x": math.nan}, {"x": math.inf}):
+        with pytest.raises(ValueError):
+            jsonline.dumps_str_keyed(bad)
+    with pytest.raises(TypeError):
+        jsonline.dumps_str_keyed({"x": b"bytes"})

@@ -23,7 +23,7 @@ import secrets
 import threading
 import time
 
-from .. import audit
+from .. import audit, jsonline
 from ..errors import GuardError
 
 TYPE_CHECKING = False
@@ -71,7 +71,7 @@ def seal(entry: dict[str, Any], prev: str) -> str:
     """The audit line for `entry` chained after `prev` (sets its `prev` and `hash`)."""
     entry.pop("hash", None)
     entry["prev"] = prev
-    text = audit.canonical(entry)
+    text = jsonline.dumps_str_keyed(entry)  # audit.canonical's text: the keys are strings
     digest_ = audit.entry_hash(text)
     entry["hash"] = digest_
     return text[:-1] + ',"hash":"' + digest_ + '"}'
