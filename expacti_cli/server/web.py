@@ -45,66 +45,92 @@ def _page() -> str:
 
 
 def app(service: Service, *, secure: bool) -> Starlette:
-    store = service.store
-    page = _page()
+    console = _Console(service, secure)
+    return Starlette(
+        routes=[
+            Route("/", console.index),
+            Route("/report", console.report),
+            Route("/api/decide", console.decide, methods=["POST"]),
+            Route("/login", console.login, methods=["POST"]),
+            Route("/logout", console.logout, methods=["POST"]),
+            Route("/api/queue", console.queue),
+            Route("/api/answer", console.answer, methods=["POST"]),
+            Route("/api/audit", console.history),
+        ]
+    )
 
-    def reviewer(request: Request) -> str | None:
+
+def _refused() -> Response:
+    return JSONResponse({"error": "log in with a reviewer secret"}, status_code=401)
+
+
+class _Console:
+    """The routes, one method each, over one server's service and store."""
+
+    def __init__(self, service: Service, secure: bool) -> None:
+        self.service = service
+        self.store = service.store
+        self.secure = secure
+        self.page = _page()
+
+    def reviewer(self, request: Request) -> str | None:
         login = request.cookies.get(COOKIE)
-        return store.login_reviewer(login) if login else None
+        return self.store.login_reviewer(login) if login else None
 
-    async def index(request: Request) -> Response:
+    async def index(self, request: Request) -> Response:
         return HTMLResponse(
-            page, headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"}
+            self.page, headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-store"}
         )
 
-    async def login(request: Request) -> Response:
+    async def login(self, request: Request) -> Response:
         from urllib.parse import parse_qs
 
         body = (await _body(request, 4096)).decode("utf-8", "replace")
         secret = (parse_qs(body).get("secret") or [""])[0]
-        name = store.reviewer_for(secret.strip())
+        name = self.store.reviewer_for(secret.strip())
         if name is None:
             return RedirectResponse("/?refused=1", status_code=303)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
             COOKIE,
-            store.new_login(name),
+            self.store.new_login(name),
             httponly=True,
             samesite="strict",
-            secure=secure,
+            secure=self.secure,
             max_age=12 * 3600,
         )
         return response
 
-    async def logout(request: Request) -> Response:
+    async def logout(self, request: Request) -> Response:
         response = RedirectResponse("/", status_code=303)
         response.delete_cookie(COOKIE)
         return response
 
-    async def queue(request: Request) -> Response:
+    async def queue(self, request: Request) -> Response:
         """The pending reviews. `?wait=V`: first wait (up to LONG_POLL s) until the queue's
         version differs from V, so the page updates the moment a review arrives or goes."""
         from starlette.concurrency import run_in_threadpool
 
-        name = reviewer(request)
+        name = self.reviewer(request)
         if name is None:
-            return JSONResponse({"error": "log in with a reviewer secret"}, status_code=401)
+            return _refused()
+        store = self.store
         store.reviewer_seen(name)
         wait = request.query_params.get("wait", "")
         version = store.wait_change(-1, 0)
         if wait.lstrip("-").isdigit() and int(wait) == version:
             # Short enough that a waiting console still counts as connected (--console-grace).
-            timeout = min(store.long_poll, service.console_grace / 2)
+            timeout = min(store.long_poll, self.service.console_grace / 2)
             version = await run_in_threadpool(store.wait_change, version, timeout)
-        pending = [reviewapi.shown(r, service) for r in store.pending()]
+        pending = [reviewapi.shown(r, self.service) for r in store.pending()]
         return JSONResponse({"reviewer": name, "version": version, "pending": pending})
 
-    async def answer(request: Request) -> Response:
+    async def answer(self, request: Request) -> Response:
         from starlette.concurrency import run_in_threadpool
 
-        name = reviewer(request)
+        name = self.reviewer(request)
         if name is None:
-            return JSONResponse({"error": "log in with a reviewer secret"}, status_code=401)
+            return _refused()
         if request.headers.get(HEADER) != "1":
             return JSONResponse({"error": "missing the console header"}, status_code=403)
         try:
@@ -113,30 +139,25 @@ def app(service: Service, *, secure: bool) -> Starlette:
             return JSONResponse({"error": "not JSON"}, status_code=400)
         if not isinstance(body, dict):
             return JSONResponse({"error": "not a JSON object"}, status_code=400)
-        problem = await run_in_threadpool(reviewapi.answer, store, name, body, service)
+        problem = await run_in_threadpool(reviewapi.answer, self.store, name, body, self.service)
         if problem:
             return JSONResponse({"error": problem}, status_code=409)
         return JSONResponse({"answered": body["id"], "reviewer": name})
 
-    async def history(request: Request) -> Response:
-        if reviewer(request) is None:
-            return JSONResponse({"error": "log in with a reviewer secret"}, status_code=401)
+    async def history(self, request: Request) -> Response:
+        if self.reviewer(request) is None:
+            return _refused()
         text = request.query_params.get("q", "").lower()
-        rows = store.recent(HISTORY * (10 if text else 1))
+        rows = self.store.recent(HISTORY * (10 if text else 1))
         entries = [json.loads(line) for line in rows]
         if text:
             entries = [e for e in entries if text in json.dumps(e).lower()][:HISTORY]
         return JSONResponse({"entries": entries})
 
-    async def decide(request: Request) -> Response:
+    async def decide(self, request: Request) -> Response:
         """An agent's request over TLS: its token (Authorization: Bearer) is its identity.
         The answer streams as the socket's does: a `pending` line while a human is asked,
         then the decision; a client that goes away stops the wait."""
-        import asyncio
-        import threading
-
-        from starlette.responses import StreamingResponse
-
         from . import protocol
         from .service import Peer
 
@@ -148,56 +169,56 @@ def app(service: Service, *, secure: bool) -> Starlette:
             return JSONResponse({"error": str(exc)}, status_code=400)
         body["token"] = auth[7:].strip() if auth[:7].lower() == "bearer " else None
         peer = Peer(0, -1, remote=request.client.host if request.client else "?")
-        loop, lines = asyncio.get_running_loop(), asyncio.Queue[bytes | None]()
-        gone = threading.Event()
+        return _streamed(self.service, peer, body)
 
-        def pending(message: dict[str, Any]) -> bool:
-            if message:
-                loop.call_soon_threadsafe(lines.put_nowait, protocol.encode(message))
-            return not gone.is_set()
-
-        def work() -> None:
-            answer = service.decide(peer, body, pending)
-            loop.call_soon_threadsafe(lines.put_nowait, protocol.encode(answer))
-            loop.call_soon_threadsafe(lines.put_nowait, None)
-
-        async def stream() -> Any:
-            try:
-                while (line := await lines.get()) is not None:
-                    yield line
-            finally:
-                gone.set()
-
-        threading.Thread(target=work, daemon=True).start()
-        return StreamingResponse(stream(), media_type="application/x-ndjson")
-
-    def report(request: Request) -> Response:
+    def report(self, request: Request) -> Response:
         """The compliance report of the whole chain (`guard audit report --format html`)."""
         import tempfile
 
         from .. import auditreport
 
-        if reviewer(request) is None:
+        if self.reviewer(request) is None:
             return RedirectResponse("/", status_code=303)
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "chain.jsonl")
             with open(path, "w", encoding="ascii") as f:
-                store.export(f)
+                self.store.export(f)
             text = auditreport.report(path, fmt="html").replace(path, "the server's chain")
         return HTMLResponse(text, headers={"Cache-Control": "no-store"})
 
-    return Starlette(
-        routes=[
-            Route("/", index),
-            Route("/report", report),
-            Route("/api/decide", decide, methods=["POST"]),
-            Route("/login", login, methods=["POST"]),
-            Route("/logout", logout, methods=["POST"]),
-            Route("/api/queue", queue),
-            Route("/api/answer", answer, methods=["POST"]),
-            Route("/api/audit", history),
-        ]
-    )
+
+def _streamed(service: Service, peer: Any, body: dict[str, Any]) -> Response:
+    """The decision as a stream of protocol lines, decided in a thread of its own (a review
+    may wait minutes); the client going away ends the wait."""
+    import asyncio
+    import threading
+
+    from starlette.responses import StreamingResponse
+
+    from . import protocol
+
+    loop, lines = asyncio.get_running_loop(), asyncio.Queue[bytes | None]()
+    gone = threading.Event()
+
+    def pending(message: dict[str, Any]) -> bool:
+        if message:
+            loop.call_soon_threadsafe(lines.put_nowait, protocol.encode(message))
+        return not gone.is_set()
+
+    def work() -> None:
+        answer = service.decide(peer, body, pending)
+        loop.call_soon_threadsafe(lines.put_nowait, protocol.encode(answer))
+        loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    async def stream() -> Any:
+        try:
+            while (line := await lines.get()) is not None:
+                yield line
+        finally:
+            gone.set()
+
+    threading.Thread(target=work, daemon=True).start()
+    return StreamingResponse(stream(), media_type="application/x-ndjson")
 
 
 _CSP = "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
