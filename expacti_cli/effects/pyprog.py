@@ -309,3 +309,24 @@ def code(c: _Command, w: Word) -> None:
     for name in imported(unquote(w.value)):
         if c.module(Word("module", name, w.index, w.option)):
             return
+
+
+def module_code(c: _Command, argv: list[str], view: dict[str, Any]) -> None:
+    """The Python code a module run with `python3 -m` takes as words (`-m timeit -s SETUP
+    STMT`, `-m pdb -c CMD`): the shell analysis reads the interpreter's own `-c` and stops at
+    `-m`, so this code is read here, as one program (timeit runs its setup, then its statements
+    joined by newlines, in one namespace). Code that only computes and prints is ordinary; any
+    other is code of unknown safety, as `python3 -c` with it would be."""
+    from ..grammar.scan import scan
+
+    words = [w for w in scan(argv, view).words if w.role == "code"]
+    if not words:
+        return
+    words.sort(key=lambda w: w.option is None)  # options' code (setup) first, in order
+    text = "\n".join(w.value for w in words)
+    # A word known only at run time keeps its source text (`"$CODE"`): an expansion is code
+    # nobody can read here (Python itself has no `$` or backquote outside its strings).
+    why = "known only at run time" if "$" in text or "`" in text else why_not(text)
+    if why is not None:
+        what = f"python -m {argv[0]} runs Python code guard cannot read ({why}): {text!r}"
+        c.add("run", what[:300], "unknown-code", ())

@@ -158,6 +158,16 @@ class Command(_Command):
                 return True
         return False
 
+    def program_file(self, w: Word) -> None:
+        """A file of program text: given by an option (`awk -f`), judged like any runs word;
+        a module runner's operand (`python3 -m pdb FILE`, `-m doctest FILE`, `-m pickle FILE`)
+        too, where an interpreter's own main script is not (effects/loaded.py): the runner is
+        not what a whitelisted interpreter is for, and a file below a drop zone is nobody's."""
+        self.runs(w)
+        path = self.path(w.value)
+        if w.option is None and not (path and self.ctx.line.origin(path)):
+            loaded.from_drop_zone(self, w, path)
+
     def command(self, w: Word) -> None:
         # `!CMD` is how git aliases (and some other tools) spell "run this through the shell";
         # analysing CMD is never less strict than analysing `!CMD`.
@@ -528,7 +538,7 @@ _ROLES: dict[str, Any] = {
     "read": Command.read,
     "write": Command.write,
     "runs": Command.runs,
-    "program-file": Command.runs,
+    "program-file": Command.program_file,
     "config": Command.runs,
     "command": Command.command,
     "keyval": Command.keyval,
@@ -676,8 +686,14 @@ def _module(c: Command, ctx: Context, env: dict[str, str] | None) -> None:
             continue
         if c.module(w):
             return
-        if ctx.view(w.value) is not None and len(ctx.line.made) < 10_000:
-            c.effects += resolve([w.value, *inv.rest], ctx, cwd=c.cwd, env=env)
+        view = ctx.view(w.value)
+        if view is not None and len(ctx.line.made) < 10_000:
+            argv = [w.value, *inv.rest]
+            c.effects += resolve(argv, ctx, cwd=c.cwd, env=env)
+            if view.get("code_language") == "python":  # `-m timeit STMT`, `-m pdb -c CMD`
+                from .pyprog import module_code
+
+                module_code(c, argv, view)
         return
 
 
