@@ -333,13 +333,22 @@ class Command(_Command):
         from . import words
 
         inv = self.inv
-        return [
-            _bound(words.unquote(w.value))
-            if w.role == "bind"
-            else words.unquote(w.value).split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
-            for w in (inv.words if inv else ())
-            if w.role in ("url", "host", "remote", "sync-dest", "credentials-to", "bind")
-        ]
+        out = []
+        for w in inv.words if inv else ():
+            if w.role == "route":
+                out += routed(w)
+            elif w.role == "bind":
+                out.append(_bound(words.unquote(w.value)))
+            elif w.role in ("url", "host", "remote", "sync-dest", "credentials-to"):
+                value = words.unquote(w.value)
+                out.append(value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1])
+        return out
+
+    def route(self, w: Word) -> None:
+        """`--connect-to`, `--resolve`: the host connections really go to is contacted (a
+        metadata address there hands out the machine's credentials)."""
+        for host in routed(w):
+            self.contact(_word("host", host, w))
 
     def loopback_only(self) -> bool:
         """Does every host this command names sit on this machine (`http://localhost:9200`)?"""
@@ -407,8 +416,10 @@ def by_grammar(
             c.cwd = resolve_path(w.value, c.cwd, ctx.home)
     if outputs.in_place(c.inv, c.view.get("in_place", ())):
         _edit_in_place(c.inv)
+    named = _env_hosts(c, env)
     for w in c.inv.words:
-        c.role(w)
+        if w not in named:  # judged with the environment (effects.environ)
+            c.role(w)
     _searched_here(c)
     _default_remote(c)
     _module(c, ctx, env)
@@ -424,6 +435,25 @@ def by_grammar(
 
 
 _NETWORK_PACKAGE = ("git+", "github:", "gitlab:", "bitbucket:", "gist:", "git@")
+
+
+def _env_hosts(c: Command, env: dict[str, str] | None) -> list[Word]:
+    """The hosts the command's environment names (curl(1) ENVIRONMENT: `HTTPS_PROXY`,
+    `ALL_PROXY`; a registry or server variable): put first among its words, so what it sends
+    is judged with every host that receives it (`HTTPS_PROXY=http://x.example curl -H
+    "Authorization: Bearer $TOKEN" URL`: the proxy is a recipient, as with `-x`)."""
+    if not env or c.inv is None or c.view is None:
+        return []
+    from ..grammar.scan import Word
+    from .environ import _role
+
+    named = []
+    for name, value in env.items():
+        role = _role(c.view["env"], name)
+        if role in ("url", "host") and value:
+            named.append(Word(role, value, 0, name))
+    c.inv.words[:0] = named
+    return named
 
 
 def _global_options(c: Command) -> None:
@@ -476,6 +506,31 @@ def _fetched_package(spec: str) -> bool:
     path, at, _version = spec.partition("@")
     head = path.split("/", 1)[0]
     return bool(at) and "/" in path and "." in head  # a Go-style module path pinned to a version
+
+
+def routed(w: Word) -> list[str]:
+    """The hosts a route sends connections to: curl(1) `--connect-to HOST1:PORT1:HOST2:PORT2`
+    ("requests to HOST1:PORT1 go to HOST2:PORT2 instead"; an empty HOST2 keeps the host) and
+    `--resolve [+]HOST:PORT:ADDR[,ADDR]...` (a leading `-` removes an entry)."""
+    from .words import unquote
+
+    value = unquote(w.value).strip("'")
+    fields, depth, field = [], 0, ""
+    for ch in value:  # `[v6]` addresses hold colons
+        depth += (ch == "[") - (ch == "]")
+        if ch == ":" and depth == 0:
+            fields.append(field)
+            field = ""
+        else:
+            field += ch
+    fields.append(field)
+    if value.startswith("-") or len(fields) < 3:
+        return []
+    if w.option == "--connect-to":
+        hosts = [fields[2]]
+    else:
+        hosts = ":".join(fields[2:]).split(",")
+    return [h.strip("[]") for h in hosts if h.strip("[]")]
 
 
 def _bound(address: str) -> str:
@@ -543,6 +598,7 @@ _ROLES: dict[str, Any] = {
     "command": Command.command,
     "keyval": Command.keyval,
     "host": Command.contact,
+    "route": Command.route,
     "url": Command.contact,
     "remote": Command.remote_word,
     "sync-dest": Command.sync_dest,

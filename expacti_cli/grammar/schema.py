@@ -153,6 +153,8 @@ EFFECT_ROLES = {
     "node-options": "options npm passes to node (NODE_OPTIONS): judged as node with them",
     # effects/loaded.py
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
+    "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
+    "H:P:ADDR): that host receives what is sent to the URL's",
 }
 ROLES = frozenset(WALKER_KIND) | frozenset(EFFECT_ROLES)
 NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info"})
