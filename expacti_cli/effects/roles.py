@@ -331,6 +331,7 @@ class Command(_Command):
     def hosts(self) -> list[str]:
         """The hosts this command names (URLs, hosts, remotes; proxies included)."""
         from . import words
+        from .values import routed
 
         inv = self.inv
         out = []
@@ -347,6 +348,8 @@ class Command(_Command):
     def route(self, w: Word) -> None:
         """`--connect-to`, `--resolve`: the host connections really go to is contacted (a
         metadata address there hands out the machine's credentials)."""
+        from .values import routed
+
         for host in routed(w):
             self.contact(_word("host", host, w))
 
@@ -506,31 +509,6 @@ def _fetched_package(spec: str) -> bool:
     path, at, _version = spec.partition("@")
     head = path.split("/", 1)[0]
     return bool(at) and "/" in path and "." in head  # a Go-style module path pinned to a version
-
-
-def routed(w: Word) -> list[str]:
-    """The hosts a route sends connections to: curl(1) `--connect-to HOST1:PORT1:HOST2:PORT2`
-    ("requests to HOST1:PORT1 go to HOST2:PORT2 instead"; an empty HOST2 keeps the host) and
-    `--resolve [+]HOST:PORT:ADDR[,ADDR]...` (a leading `-` removes an entry)."""
-    from .words import unquote
-
-    value = unquote(w.value).strip("'")
-    fields, depth, field = [], 0, ""
-    for ch in value:  # `[v6]` addresses hold colons
-        depth += (ch == "[") - (ch == "]")
-        if ch == ":" and depth == 0:
-            fields.append(field)
-            field = ""
-        else:
-            field += ch
-    fields.append(field)
-    if value.startswith("-") or len(fields) < 3:
-        return []
-    if w.option == "--connect-to":
-        hosts = [fields[2]]
-    else:
-        hosts = ":".join(fields[2:]).split(",")
-    return [h.strip("[]") for h in hosts if h.strip("[]")]
 
 
 def _bound(address: str) -> str:

@@ -160,6 +160,31 @@ def options(c: _Command, w: Word) -> None:
         c.add("command", " ".join(quote(x) for x in (name, *sub, *words)), None, ())
 
 
+# -- where a connection really goes (curl --connect-to, --resolve) ---------------------------
+
+
+def routed(w: Word) -> list[str]:
+    """The hosts a route sends connections to: curl(1) `--connect-to HOST1:PORT1:HOST2:PORT2`
+    ("requests to HOST1:PORT1 go to HOST2:PORT2 instead"; an empty HOST2 keeps the host) and
+    `--resolve [+]HOST:PORT:ADDR[,ADDR]...` (a leading `-` removes an entry)."""
+    from .words import unquote
+
+    value = unquote(w.value).strip("'")
+    fields, depth, field = [], 0, ""
+    for ch in value:  # `[v6]` addresses hold colons
+        depth += (ch == "[") - (ch == "]")
+        if ch == ":" and depth == 0:
+            fields.append(field)
+            field = ""
+        else:
+            field += ch
+    fields.append(field)
+    if value.startswith("-") or len(fields) < 3:
+        return []
+    hosts = [fields[2]] if w.option == "--connect-to" else ":".join(fields[2:]).split(",")
+    return [h.strip("[]") for h in hosts if h.strip("[]")]
+
+
 # -- paths inside other values ----------------------------------------------------------------
 
 
