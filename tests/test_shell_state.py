@@ -175,7 +175,7 @@ def test_known_values_are_substituted(line: str, argv: list[str]) -> None:
         ("if x; then d=/; fi; cat $d", "$d"),
         ("d=/opt; for i in a; do cat $d; d=/; done", "$d"),
         ("d=/opt; read d; cat $d", "$d"),
-        ("d=/opt; printf -v d %s /; cat $d", "$d"),
+        ("d=/opt; printf -v d %s \"$X\"; cat $d", "$d"),  # a run-time argument
         ("d=/opt; unset d; cat $d", "$d"),
         ("d=/opt; (( d = 3 )); cat $d", "$d"),
         ("d=/opt; : ${d:=/}; cat $d", "$d"),

@@ -34,6 +34,12 @@ def judge(c: _Command, env: dict[str, str]) -> None:
         role = _role(view["env"], name) if view else None
         if role == "split":  # words the program takes as its own arguments (TF_CLI_ARGS)
             role = "options"
+        if role == "options" and _runtime(value):
+            # `MAKEFLAGS="$X" make`, or after `set -k`: options known only at run time may be
+            # any option, those that run code or read rules from elsewhere included.
+            what = f"{name} holds options known only at run time ({value})"
+            c.add("run", what, "unknown-code", ())
+            continue
         if role:
             from ..grammar.scan import Word
 
@@ -44,6 +50,14 @@ def judge(c: _Command, env: dict[str, str]) -> None:
         c.inv.words += hosts  # `DOCKER_HOST=tcp://h docker build .`: the context goes to h
         for w in [w for w in c.inv.words if w.role == "context"]:
             c.role(w)
+
+
+def _runtime(value: str) -> bool:
+    """Does a word of this value start with a run-time part (an expansion or substitution:
+    its source text), so that it may be any option? A run-time part after a literal start
+    (`-j$(nproc)`, `--eval=$(…)`) is read by the option it belongs to. A literal `$` in a
+    quoted value reads the same: taken as run-time (fail closed)."""
+    return any(word.lstrip("\"'")[:1] in ("$", "`") for word in value.split())
 
 
 def _config(c: _Command, env: dict[str, str], config: dict[str, str]) -> None:

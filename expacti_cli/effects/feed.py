@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 
+from ..shell.model import UNSEEN  # a feed word read from a file the line does not show
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from ..grammar.scan import Word
 
-UNSEEN = "\0unseen\0"  # prefix of a feed word read from a file the line does not show
 FILL = "{}"  # how a filled word reads in a command a wrapper runs (shell.wrappers.fill)
 _MAX_WORDS = 32
 # find(1) options before the starting points, and those of them that take a value.

@@ -110,7 +110,7 @@ def effects_of(
         ctx,
         cwd=cwd,
         redirects=getattr(part, "redirects", []),
-        env=getattr(part, "env", None),
+        env={**getattr(part, "env", {}), **getattr(part, "runtime_env", {})} or None,
         stdin=getattr(part, "stdin", None),
         choices=getattr(part, "choices", None),
     )

@@ -254,6 +254,8 @@ def resolve(
     stdin_file: list[tuple[str, str]] = []  # `< FILE`: what the command reads on stdin
     for r in redirects:
         if r.path is None:
+            if r.source is not None:  # `<<< "$TOKEN"`: what it gives is known at run time
+                _given(c, r.source, stdin_file)
             continue
         if r.writes:
             c.wrote(r.path, "written", ())
@@ -286,6 +288,18 @@ def resolve(
     _pipeline(c, roles, stdin)
     feed.carry(c, stdin, redirects)
     return c.effects
+
+
+def _given(c: _Command, source: str, stdin_file: list[tuple[str, str]]) -> None:
+    """A here-string or heredoc that expands a credential variable (`cat <<< "$TOKEN"`)
+    gives the command that secret on its stdin, as `< FILE` of a secret file would."""
+    from . import words
+
+    for name in words.printed_variables(source):
+        if c.ctx.classes.secret_variable(name):
+            c.add("read", f"is given ${name} on standard input", "secret", ())
+            stdin_file.append(("secret", "$" + name))
+            return
 
 
 def _kept_secret(c: _Command, redirects: list[Any]) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Options of declare/typeset/local that transform the value (integer, case) or make it an
 # array or a name reference: the assigned text is not the value.
-_TRANSFORMING = frozenset("ilunaA")
+_TRANSFORMING = frozenset("ilunA")  # `-a`: the elements `a=(...)` assigns are the values
 
 
 def declaration(s: Session, node: Any, fr: Frame) -> None:
@@ -168,8 +168,10 @@ def assignment(
             value = None
             for item in child.children:
                 if item.type in WORDS:
-                    ws = walk.words(s, item, fr)
-                    plain = all(w.static and not w.glob for w in ws)
+                    # Each element is expanded as a word is ($HOME included; `~` is left to
+                    # the readers of paths); a glob stands for the names it matches.
+                    ws = walk.words(s, item, fr, home=True)
+                    plain = all(w.static for w in ws) and not fr.text(item).startswith("[")
                     elements = (
                         [*elements, *(w.value for w in ws)]
                         if plain and elements is not None

@@ -6,7 +6,7 @@ catalogue's (spec.py); this module only applies it.
 
 from __future__ import annotations
 
-from . import sinks
+from . import binding, sinks
 from . import state as state_
 from .lexer import Word, quote
 from .model import Part, reason
@@ -128,8 +128,12 @@ def run(
     calls, and a builtin changes this shell's state); `subst`: the replace string its words
     are filled in with by a wrapper (`xargs -I R`)."""
     s.budget.tick()
-    if fr.state.arrays and any(not w.static for w in words):
-        words = _array_words(words, fr)
+    state = fr.state
+    if (state.arrays or state.positional) and any(not w.static for w in words):
+        words = binding.expand(words, state) or [Word('""', False)]
+    if top and state.keyword and len(words) > 1:
+        env_words, env_texts = binding.keyword_env(words)
+        env, assignments = [*env, *env_words], [*assignments, *env_texts]
     head = words[0]
     if top and head.static and "/" not in head.value:
         words = _hashed(s, words, fr, concerns)
@@ -141,7 +145,9 @@ def run(
         part.optionlike = _optionlike(s, words, dynamic, fr)
         part.choices = _choices(words, dynamic, fr)
     part.redirects = [*fr.redirects, *(redirects or ())]
-    part.env = {**fr.state.exported(), **{n: v for n, v in env if v is not None}}
+    part.env = {**state.exported(), **{n: v for n, v in env if v is not None}}
+    if any(v is None for _, v in env):
+        part.runtime_env = binding.runtime_env(env, assignments)
     for c in concerns:
         s.concern(c[0], c[1], part)
     if not head.static or head.glob:
@@ -154,7 +160,7 @@ def run(
         for name, _ in env:  # POSIX mode (`sh -c`) keeps these assignments in the shell
             fr.state.assign(name, None)
     if top and "/" not in argv[0] and argv[0] in fr.source.functions:
-        call_function(s, argv[0], part, fr)
+        call_function(s, words, part, fr)
         return
     s.add_part(part, fr)
     prog = argv[0].rsplit("/", 1)[-1] if "/" in argv[0].rstrip("/") else argv[0]
@@ -183,39 +189,6 @@ def _optionlike(
     return tuple(
         k for k in dynamic if may_be_option(words[k], plain, producers, fr.state, functions)
     )
-
-
-def _array_words(words: list[Word], fr: Frame) -> list[Word]:
-    """`"${a[@]}"` of an array the line assigned plain words (`a=(ls -la)`) is those words
-    (bash(1) Arrays: "each element of name expands to a separate word"); `"${a[N]}"` is
-    element N. Unquoted, only elements that word splitting and globbing leave as they are."""
-    out: list[Word] = []
-    for w in words:
-        text = w.value
-        quoted = len(text) > 1 and text[0] == text[-1] == '"'
-        inner = text[1:-1] if quoted else text
-        name, _, index = inner.removeprefix("${").removesuffix("}").partition("[")
-        elements = fr.state.arrays.get(name) if inner.startswith("${") else None
-        index = index.removesuffix("]")
-        if (
-            w.static
-            or elements is None
-            or not inner.endswith("]}")
-            or (not quoted and any(not _inert(e) for e in elements))
-        ):
-            out.append(w)
-        elif index == "@":
-            out.extend(Word(e, True, w.start, w.end) for e in elements)
-        elif index.isdigit() and int(index) < len(elements):
-            out.append(Word(elements[int(index)], True, w.start, w.end))
-        else:
-            out.append(w)
-    return out
-
-
-def _inert(element: str) -> bool:
-    """Is an element left whole by word splitting and pathname expansion?"""
-    return bool(element) and not any(c in element for c in " \t\n*?[")
 
 
 def _choices(words: list[Word], dynamic: tuple[int, ...], fr: Frame) -> dict[int, list[str]]:
@@ -285,10 +258,18 @@ def changes(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> 
         state.forget_vars()
     elif prog == "enable":
         enable(s, words, part)
+    elif prog == "set":
+        binding.set_(state, words)
+    elif prog == "shift":
+        binding.shift(state, words)
+    elif prog == "printf":
+        binding.printf_v(state, words, s.home)
     else:
         state_.reads_into(state, prog, words)
         if prog == "read":
             _read_given(state, words, part)
+        elif prog in ("mapfile", "readarray"):
+            binding.mapfile(state, prog, words, part, fr.stdin)
 
 
 def _read_given(state: Any, words: list[Word], part: Part) -> None:
@@ -315,11 +296,14 @@ def enable(s: Session, words: list[Word], part: Part) -> None:
         s.concern("opaque-code", "enable loads a builtin from a shared object", part)
 
 
-def call_function(s: Session, name: str, part: Part, fr: Frame) -> None:
-    """A call of a function defined in the line: analyse its body (once per call chain)."""
-    from . import control, walk  # lazily: plain lines never walk a tree
+def call_function(s: Session, words: list[Word], part: Part, fr: Frame) -> None:
+    """A call of a function defined in the line: analyse its body (once per call chain) with
+    the call's arguments as its positional parameters ($0 stays the shell's) and the
+    redirections of its definition (bash(1) FUNCTIONS)."""
+    from . import control, redirects  # lazily: plain lines never walk a tree
 
-    body, unconditional = fr.source.functions[name]
+    name = words[0].value
+    body, unconditional, redirections = fr.source.functions[name]
     if not unconditional:
         s.add_part(part, fr)  # the call may reach a program of that name instead
     else:
@@ -331,13 +315,22 @@ def call_function(s: Session, name: str, part: Part, fr: Frame) -> None:
     if name not in source.calling:
         source.calling.add(name)
         source.called.add(name)
+        state = fr.state
+        outer = state.positional
+        zero = outer[0] if outer else Word("$0", False)
+        state.positional = binding.bind(words[1:], zero)
+
+        def run_body(s: Session, body: Any, inner: Frame) -> None:
+            redirects.apply(s, body, redirections, inner)
+
         try:
             if unconditional:
-                walk.stmt(s, body, fr)
+                run_body(s, body, fr)
             else:
-                control.branch(s, body, fr, walk.stmt)
+                control.branch(s, body, fr, run_body)
         finally:
             source.calling.discard(name)
+            state.positional = outer
         control.forget_locals(body, fr)
 
 

@@ -85,11 +85,17 @@ class Source:
     __slots__ = ("called", "calling", "depth", "functions", "src")
 
     def __init__(
-        self, src: bytes, depth: int, functions: dict[str, tuple[Any, bool]] | None = None
+        self,
+        src: bytes,
+        depth: int,
+        functions: dict[str, tuple[Any, bool, list[Any]]] | None = None,
     ) -> None:
         self.src = src
         self.depth = depth
-        self.functions: dict[str, tuple[Any, bool]] = {} if functions is None else functions
+        # name -> (body, defined unconditionally, the redirections of its definition)
+        self.functions: dict[str, tuple[Any, bool, list[Any]]] = (
+            {} if functions is None else functions
+        )
         self.calling: set[str] = set()
         self.called: set[str] = set()
 

@@ -121,9 +121,14 @@ Tok = tuple[int, str]
 class Lexer:
     """Tokens of one word. `known`: variables whose value is statically known (latin-1 text,
     see `to_latin1`), substituted for `$NAME` / `${NAME}`; unquoted only when `splits` is
-    False or the value has no blank or glob character (bash would split or glob it)."""
+    False or the value has no blank or glob character (bash would split or glob it).
+    `renames`: expansions that stand for another variable (`$r` of a name reference
+    `declare -n r=NAME`, `${!v}` where v holds NAME): read as `${NAME}`. `renamed`: the
+    spans of expansions read as another variable or as a known plain value, and their
+    replacement, so that a run-time word's source text says what is known of it
+    (`"$HOME/$1"` with $1 bound to `.pgpass` reads `"$HOME/.pgpass"`)."""
 
-    __slots__ = ("known", "n", "ranges", "s", "splits", "toks")
+    __slots__ = ("known", "n", "ranges", "renamed", "renames", "s", "splits", "toks")
 
     def __init__(
         self,
@@ -131,12 +136,15 @@ class Lexer:
         ranges: list[tuple[int, int]],
         known: dict[str, str] | None = None,
         splits: bool = True,
+        renames: dict[str, str] | None = None,
     ) -> None:
         self.s = s
         self.n = len(s)
         self.ranges = ranges
         self.known = known or {}
         self.splits = splits
+        self.renames = renames or {}
+        self.renamed: list[tuple[int, int, str]] = []
         self.toks: list[Tok] = []
 
     def _range_end(self, i: int, what: str) -> int:
@@ -163,12 +171,26 @@ class Lexer:
             what = "an expansion"
         end = self._range_end(i, what)
         src = s[i:end].lstrip()
+        if self.renames:
+            renamed = self._renamed(src)
+            if renamed != src:
+                self.renamed.append((i, end, renamed))
+                src = renamed
         value = self._known(src, quoted)
         if value is not None:
             self.toks.append((1, value))
+            if not any(c in value for c in "$`\"\\'"):
+                self.renamed.append((i, end, value))
         else:
             self.toks.append((3 if quoted else 2, src))
         return end
+
+    def _renamed(self, src: str) -> str:
+        name = src[2:-1] if src.startswith("${") and src.endswith("}") else src[1:]
+        target = self.renames.get(name)
+        if target is None:
+            return src
+        return "${" + target + "}"
 
     def _known(self, src: str, quoted: bool) -> str | None:
         """The static text of the expansion `src` when it names a known variable."""

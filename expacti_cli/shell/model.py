@@ -7,6 +7,10 @@ Speed).
 
 from __future__ import annotations
 
+# The prefix of a word read from input the line does not show (`mapfile F < <(ls ~/.ssh)`,
+# `xargs cat < LIST`): it may name any file at all (effects.feed).
+UNSEEN = "\0unseen\0"
+
 # id -> (overridable, meaning). `overridable`: an allow rule naming that exact command may lift
 # the concern (opaque code a human already approved); otherwise it always goes to a human.
 CONCERNS: dict[str, tuple[bool, str]] = {
@@ -83,15 +87,24 @@ class Redirect:
     `&>`...), `fd` the descriptor it applies to (int), `path` the absolute target (resolved
     against the tracked working directory and `~`) or None when it is not a static path (a
     dynamic word, an unknown directory, a heredoc, a descriptor duplicate). `text`: what a
-    here-string or heredoc gives, when the line shows it whole (None: known only at run time)."""
+    here-string or heredoc gives, when the line shows it whole (None: known only at run time);
+    `source`: its source text when it is known only at run time (`<<< "$TOKEN"`)."""
 
-    __slots__ = ("fd", "op", "path", "text")
+    __slots__ = ("fd", "op", "path", "source", "text")
 
-    def __init__(self, op: str, fd: int, path: str | None, text: str | None = None) -> None:
+    def __init__(
+        self,
+        op: str,
+        fd: int,
+        path: str | None,
+        text: str | None = None,
+        source: str | None = None,
+    ) -> None:
         self.op = op
         self.fd = fd
         self.path = path
         self.text = text
+        self.source = source
 
     @property
     def writes(self) -> bool:
@@ -119,8 +132,9 @@ class Part:
     `-` (options.may_be_option). Line state at the command (see state.py):
     `cwd` the absolute working directory or None when unknown; `redirects` its redirections;
     `env` the variables known there that the command's environment holds (exported ones and
-    its own prefix assignments), by value; `order` its position among the parts in the order
-    bash reaches them.
+    its own prefix assignments), by value; `runtime_env` its prefix assignments of values
+    known only at run time, by source text (`MAKEFLAGS="$X"`); `order` its position among the
+    parts in the order bash reaches them.
     """
 
     __slots__ = (
@@ -134,6 +148,7 @@ class Part:
         "optionlike",
         "order",
         "redirects",
+        "runtime_env",
         "stdin",
         "text",
         "via",
@@ -158,6 +173,7 @@ class Part:
         self.cwd: str | None = None
         self.redirects: list[Redirect] = []
         self.env: dict[str, str] = {}
+        self.runtime_env: dict[str, str] = {}
         self.order = -1
         self.stdin: str | None = None  # "pipe": fed by the command before it in a pipeline
 

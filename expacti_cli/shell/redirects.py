@@ -113,16 +113,22 @@ def redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
     t = node.type
     if t == "herestring_redirect":
         texts: list[str] | None = []
+        shown: list[str] = []
         for child in node.children:
             if child.type in WORDS:
-                ws = walk.words(s, child, fr, braces_=False)
+                # bash(1) Here Strings: tilde, parameter and variable expansion, command
+                # substitution, arithmetic expansion and quote removal; no splitting or globs.
+                tilde = fr.text(child)[:1] == "~"
+                ws = walk.words(s, child, fr, braces_=False, home=True, tilde=tilde)
+                shown.extend(w.value for w in ws)
                 plain = texts is not None and all(w.static for w in ws)
                 texts = [*texts, *(w.value for w in ws)] if plain and texts is not None else None
             elif child.is_named:
                 walk.bad(s, child, fr)
         info.stdin = "a here-string"
         text = " ".join(texts) if texts else None
-        info.records.append(Redirect("<<<", 0, None, text))
+        source = " ".join(shown) if text is None else None
+        info.records.append(Redirect("<<<", 0, None, text, source))
     elif t == "heredoc_redirect":
         heredoc(s, node, fr, info)
     elif t == "file_redirect":
@@ -210,6 +216,7 @@ def _record(
 def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
     quoted = False
     text: str | None = None
+    source: str | None = None
     for idx, child in enumerate(node.children):
         t = child.type
         field = node.field_name_for_child(idx)
@@ -225,6 +232,7 @@ def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
                 heredoc_body(s, child, fr)
             # The body as given: quoted, or with nothing bash would expand in it.
             text = body if quoted or not any(c in body for c in "$`\\") else None
+            source = body if text is None else None
         elif t == "pipeline":
             # `cat <<EOF | next`: tree-sitter puts the rest of the pipeline in here.
             for sub in child.children:
@@ -237,7 +245,7 @@ def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
         elif t not in ("heredoc_end", "<<", "<<-", "&&", "||", ";", "&", "comment"):
             walk.bad(s, child, fr)
     info.stdin = "a heredoc"
-    info.records.append(Redirect("<<", 0, None, text))
+    info.records.append(Redirect("<<", 0, None, text, source))
 
 
 def heredoc_body(s: Session, node: Any, fr: Frame) -> None:

@@ -102,10 +102,12 @@ class State:
         "dirs",
         "hashed",
         "integers",
+        "keyword",
         "loops",
         "namerefs",
         "oldpwd",
         "operands",
+        "positional",
         "vars",
     )
 
@@ -127,6 +129,12 @@ class State:
         # Name references (`declare -n r=a`): r -> a; None before r is given a name (its first
         # assignment gives it one), "" when the name is not known here (any variable).
         self.namerefs: dict[str, str | None] = {}
+        # The positional parameters $0, $1...: the words `bash -c CODE ARG0 ARGS` or a call of
+        # a function the line defined gives them; None when not known here (the line's own).
+        self.positional: list[Word] | None = None
+        # `set -k` may be on (bash(1) The Set Builtin): every NAME=VALUE word of a command is
+        # then an assignment in its environment, not only those before the command name.
+        self.keyword = False
 
     def copy(self) -> State:
         new = State(self.cwd)
@@ -140,6 +148,8 @@ class State:
         new.loops = dict(self.loops)
         new.arrays = dict(self.arrays)
         new.namerefs = dict(self.namerefs)
+        new.positional = self.positional
+        new.keyword = self.keyword
         return new
 
     def child(self) -> State:
@@ -165,6 +175,9 @@ class State:
                 safe = (mine is None or mine.safe) and (theirs is None or theirs.safe)
                 self.vars[name] = Var(None, exported, safe)
         self.integers |= branch.integers
+        if branch.positional is not self.positional:
+            self.positional = None
+        self.keyword = self.keyword or branch.keyword  # may be on: taken as on
         self.operands &= branch.operands
         self.loops = {k: v for k, v in self.loops.items() if branch.loops.get(k) == v}
         self.arrays = {k: v for k, v in self.arrays.items() if branch.arrays.get(k) == v}
@@ -181,6 +194,8 @@ class State:
         set before is known any more."""
         self.cwd = self.oldpwd = None
         self.dirs = [None] * len(self.dirs)
+        self.positional = None
+        self.keyword = True  # the code may have run `set -k`
         self.forget_vars()
 
     def forget_vars(self) -> None:
@@ -416,7 +431,7 @@ def reads_into(state: State, prog: str, words: list[Word]) -> None:
             if w.static and not w.value.startswith("-"):
                 state.assign(w.value.split("[", 1)[0], None)
         return
-    if prog in _READS_INTO or (prog == "printf" and any(w.value == "-v" for w in words)):
+    if prog in _READS_INTO:  # `printf -v`: binding.printf_v
         for w in words[1:]:
             if not w.static:
                 state.forget_vars()

@@ -7,7 +7,7 @@ What a simple command does is commands.py's business; redirections are redirects
 
 from __future__ import annotations
 
-from . import assign, commands, control, redirects, sinks
+from . import assign, binding, commands, control, redirects, sinks
 from .frame import Frame, Source
 from .lexer import Lexer, Tok, Word, braces, expand_tilde, has_glob, latin1_to_str, to_latin1
 from .model import Fallback, Unanalysable
@@ -72,10 +72,10 @@ def line(
     with s.budget.nested():
         container(s, root, inner)
         # Functions defined but never called are still analysed (conservative).
-        for name, (body, _) in list(source.functions.items()):
+        for name, (body, _, redirections) in list(source.functions.items()):
             if name not in source.called:
                 source.called.add(name)
-                stmt(s, body, inner.but(stdin=None).isolated())
+                redirects.apply(s, body, redirections, inner.but(stdin=None).isolated())
 
 
 def _parse(src: bytes) -> Any:
@@ -201,7 +201,13 @@ def function(s: Session, node: Any, fr: Frame) -> None:
     # Only a definition at the top of the line surely exists when a later call runs;
     # a call of a conditional definition may reach a program of that name instead.
     unconditional = node.parent is not None and node.parent.type == "program"
-    fr.source.functions[name] = (body, unconditional)
+    # `f() { cat; } < FILE`: the redirections apply at each call (bash(1) FUNCTIONS).
+    found = [
+        node.children[k]
+        for k in range(node.child_count)
+        if node.field_name_for_child(k) == "redirect"
+    ]
+    fr.source.functions[name] = (body, unconditional, found)
     fr.source.called.discard(name)
 
 
@@ -301,12 +307,18 @@ def words(
         text = fr.source.src[node.start_byte : node.end_byte].decode("latin-1")
         state = fr.state
         known: dict[str, str] = {}
+        renames: dict[str, str] = {}
         if "$" in text:
             known = {k: to_latin1(v) for k, v in state.known().items()}
             if home and "HOME" not in state.vars:
                 known["HOME"] = to_latin1(s.home)
+            if state.positional is not None:
+                known.update((k, to_latin1(v)) for k, v in binding.known(state).items())
+            if state.namerefs or "${!" in text:
+                renames = binding.renames(state, known, text)
+        lexer = Lexer(text, ranges, known, "IFS" not in state.vars, renames)
         try:
-            toks: list[Tok] | None = Lexer(text, ranges, known, "IFS" not in state.vars).run()
+            toks: list[Tok] | None = lexer.run()
         except Unanalysable as e:
             s.concern("cannot-analyse", f"{e}: {latin1_to_str(text)[:60]!r}")
             return [Word(latin1_to_str(text), False, node.start_byte, node.end_byte, True)]
@@ -314,6 +326,8 @@ def words(
             toks = expand_tilde(toks, s.home)
         if toks is None or any(k >= 2 for k, _ in toks):
             split = toks is None or any(k == 2 or (k == 3 and "@" in t) for k, t in toks)
+            for start, end, meant in reversed(lexer.renamed):  # what is known of it
+                text = text[:start] + meant + text[end:]
             return [Word(latin1_to_str(text), False, node.start_byte, node.end_byte, split)]
         expanded = braces(toks, s.spec["max_words"]) if braces_ else [toks]
         out = []

@@ -11,10 +11,11 @@ words; this module reads the words in four steps:
 
 from __future__ import annotations
 
-from . import commands
+from . import binding, commands
 from .envsplit import split as split_env_string
 from .lexer import Word, is_assignment
 from .options import options, subcommand
+from .state import Var
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -272,7 +273,8 @@ def _run_shell(
 ) -> bool:
     if scan.script_flag:
         if rest:
-            shell_string(s, rest[0], inner, part=part, prog=prog, subst=subst or scan.replace)
+            replace = subst or scan.replace
+            shell_string(s, rest[0], inner, part=part, prog=prog, subst=replace, args=rest[1:])
         else:
             s.concern(
                 "opaque-code",
@@ -331,9 +333,18 @@ def no_command(s: Session, entry: dict[str, Any], scan: Scan, part: Part, prog: 
 
 
 def shell_string(
-    s: Session, word: Word, fr: Frame, *, part: Part, prog: str, subst: str | None
+    s: Session,
+    word: Word,
+    fr: Frame,
+    *,
+    part: Part,
+    prog: str,
+    subst: str | None,
+    args: list[Word] | None = None,
 ) -> None:
-    """A shell line a wrapper runs (`sh -c STRING`): analysed as a line of its own."""
+    """A shell line a wrapper runs (`sh -c STRING`): analysed as a line of its own, in a new
+    shell process: the environment the wrapper's command is given, and for `-c STRING ARGS`
+    the positional parameters ARGS from $0 (bash(1) OPTIONS, -c)."""
     if not word.static:
         s.concern("dynamic-command", f"{prog} runs a dynamic command line {word.value}", part)
         return
@@ -347,7 +358,15 @@ def shell_string(
         )
     from . import walk  # lazily: plain lines never walk a tree
 
-    walk.line(s, word.value, fr.but(state=fr.state.child()), fr.depth + 1, owner=part)
+    state = fr.state.child()
+    for name, value in part.env.items():
+        state.vars[name] = Var(value, True)
+    for name in part.runtime_env:  # assigned a run-time value: unknown in the new shell
+        state.vars[name] = Var(None, True)
+    if args is not None:  # `bash -c CODE` alone: $0 is the shell's name
+        given = binding.bind(args, Word(prog, True))
+        state.positional = (given[1:] or given) if given else None
+    walk.line(s, word.value, fr.but(state=state), fr.depth + 1, owner=part)
 
 
 def embedded(s: Session, entry: dict[str, Any], words: list[Word], fr: Frame) -> None:
