@@ -366,7 +366,12 @@ def test_container_option_that_runs_a_command_goes_to_review() -> None:
 def test_coproc_with_a_compound_command() -> None:
     got = analyse("coproc worker { rm -rf /; }")
     assert ["rm", "-rf", "/"] in [p.argv for p in got.parts]
-    assert "cannot-analyse" in ids("coproc worker { rm -rf /; }")
+    # bash(1) Coprocesses: the body runs in a subshell; it is read as one (no disagreement)
+    assert "cannot-analyse" not in ids("coproc worker { rm -rf /; }")
+    assert [p.argv for p in analyse("coproc { ls; }; echo coproc {a,b}").parts] == [
+        ["ls"],
+        ["echo", "coproc", "a", "b"],
+    ]
 
 
 def test_shell_keyword_as_command_name_goes_to_review() -> None:

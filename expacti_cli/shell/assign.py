@@ -192,9 +192,14 @@ def assignment(
         if not meant:
             s.concern("code-variable", f"{base} is a name reference to a variable unknown here")
         judged = value if value is not None else _search_path(s, meant, last, fr)
-        commands.code_variable(
-            s, meant + bracket + key if meant else name, judged, fr, part=None, prog="export"
-        )
+        if elements is not None and meant == base and not bracket:
+            # `PROMPT_COMMAND=('history -a')` (bash 5.1: each element is a command line run
+            # in turn): each element is judged as the value it may be.
+            for element in elements or [""]:
+                commands.code_variable(s, meant, element, fr, part=None, prog="export")
+        else:
+            judged_name = meant + bracket + key if meant else name
+            commands.code_variable(s, judged_name, judged, fr, part=None, prog="export")
         shell_assignment(s, name, value, fr)
         if elements is not None and not bracket and meant == base:
             fr.state.arrays[base] = elements

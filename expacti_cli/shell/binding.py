@@ -113,8 +113,11 @@ def expand(words: list[Word], state: State) -> list[Word]:
             made = _elements(inner, quoted, state)
         if made is None:
             out.append(w)
-        else:
-            out.extend(Word(v.value, v.static, w.start, w.end, v.split) for v in made)
+            continue
+        for v in made:
+            word = Word(v.value, v.static, w.start, w.end, v.split)
+            word.glob = v.glob
+            out.append(word)
     return out
 
 
@@ -154,7 +157,10 @@ def _elements(inner: str, quoted: bool, state: State) -> list[Word] | None:
         picked = elements[many:]
     else:
         return None
-    return [Word(e, not e.startswith(UNSEEN)) for e in picked]
+    out = [Word(e, not e.startswith(UNSEEN)) for e in picked]
+    for w in out:
+        w.glob = w.static and is_many(w.value)  # `a=(*)`: the names it matches, not `*`
+    return out
 
 
 def is_many(element: str) -> bool:

@@ -8,7 +8,7 @@ command's stdin is (which decides, e.g., whether `bash` reads its program from a
 from __future__ import annotations
 
 from . import control, walk
-from .lexer import latin1_to_str
+from .lexer import Word, latin1_to_str
 from .model import Redirect, reason
 from .paths import resolve
 from .syntax import EXPANSIONS, OUTPUT_OPS, SUBSTITUTIONS, TOKENS, WORDS, Dropped
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .frame import Frame
-    from .lexer import Word
     from .session import Session
 
 
@@ -160,6 +159,15 @@ def file_redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
     info.extra.extend(extra)  # tree-sitter hangs later arguments on the redirection
     words = walk.words(s, target_node, fr, braces_=True, home=True)
     target = words[0] if len(words) == 1 else None
+    rounds = _loop_rounds(target, fr) if op in OUTPUT_OPS and op not in (">&", "<&") else None
+    if rounds is not None:  # `for t in a b; do echo x >> "$t"`: a write to a, then to b
+        for value in rounds:
+            info.records.append(_record(s, op, descriptor, Word(value, True), target_node, fr))
+            matched = s.paths.hit(value, fr.state.cwd)
+            if matched:
+                why = reason("sensitive-write", path=value, pattern=matched)
+                info.concerns.append(("sensitive-write", why))
+        return
     info.records.append(_record(s, op, descriptor, target, target_node, fr))
     if op in ("<", "<&") and descriptor in (None, "0"):
         if target is not None and target.static and op == "<&" and target.value == "-":
@@ -189,6 +197,21 @@ def file_redirect(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
         info.concerns.append(
             ("sensitive-write", reason("sensitive-write", path=target.value, pattern=matched))
         )
+
+
+def _loop_rounds(target: Word | None, fr: Frame) -> list[str] | None:
+    """The words a redirection target that is a for loop's variable over plain words takes,
+    one per round (no glob among them); None for any other target."""
+    if target is None or target.static:
+        return None
+    text = target.value
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    name = text[2:-1] if text.startswith("${") and text.endswith("}") else text[1:]
+    rounds = fr.state.loops.get(name) if text[:1] == "$" else None
+    if rounds is None or any(c in w for w in rounds for c in "*?["):
+        return None
+    return rounds
 
 
 def _record(

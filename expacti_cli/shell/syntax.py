@@ -271,6 +271,58 @@ def mask(src: bytes, braces: bool) -> bytes:
     return bytes(out)
 
 
+def coproc_mask(src: bytes, parse: Any) -> bytes | None:
+    """`coproc [NAME] { LIST; }` or `coproc [NAME] ( LIST )` (bash(1) Coprocesses), which
+    tree-sitter-bash reads as words: a same-length copy where `coproc NAME` is blanks and the
+    braces are parentheses, so the body parses as the subshell it runs in (asynchronously:
+    nothing it changes reaches the line). None when there is no such coprocess."""
+    out = bytearray(src)
+    braces: set[int] = set()
+    names = [
+        n.start_byte
+        for n in _nodes(parse(src).root_node)
+        if n.type == "command_name" and n.text == b"coproc"
+    ]
+    for start in names:  # only where bash reads a command name
+        j = _blanks(src, start + 6)
+        if j == start + 6:
+            continue
+        name_end = j
+        while name_end < len(src) and (chr(src[name_end]).isalnum() or src[name_end] == 0x5F):
+            name_end += 1
+        body = _blanks(src, name_end)
+        if name_end != j and body == name_end:
+            continue  # `coproc cat x`: a simple command
+        body = body if name_end != j else j
+        if body < len(src) and src[body] in b"{(":
+            out[start:body] = b" " * (body - start)
+            if src[body] == 0x7B:
+                braces.add(body)
+    if out == src:
+        return None
+    if braces:
+        for node in _nodes(parse(bytes(out)).root_node):
+            if node.type == "compound_statement" and node.start_byte in braces:
+                out[node.start_byte] = 0x28  # (
+                out[node.end_byte - 1] = 0x29  # )
+    return bytes(out)
+
+
+def _blanks(src: bytes, i: int) -> int:
+    while i < len(src) and src[i] in b" \t":
+        i += 1
+    return i
+
+
+def _nodes(root: Any) -> list[Any]:
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(node.children)
+    return out
+
+
 def error_hint(root: Any) -> str:
     stack = [root]
     while stack:

@@ -23,6 +23,7 @@ from .syntax import (
     TOKENS,
     WORDS,
     Span,
+    coproc_mask,
     decode,
     encode,
     error_hint,
@@ -94,6 +95,11 @@ def _parse(src: bytes) -> Any:
     if root.has_error and b"{" in view:
         retry = parser().parse(mask(view, braces=True)).root_node
         if not retry.has_error:
+            root = retry
+    if b"coproc" in view:
+        masked = coproc_mask(view, parser().parse)
+        retry = parser().parse(masked).root_node if masked is not None else None
+        if retry is not None and not retry.has_error:
             root = retry
     return root
 
