@@ -37,6 +37,7 @@ class Decision:
         "anomalies",
         "argv",
         "irreversible",
+        "nested",
         "parts",
         "pattern",
         "reason",
@@ -66,6 +67,10 @@ class Decision:
         self.pattern = pattern
         self.anomalies: list[str] = []
         self.parts = parts or []
+        # The parts of a command line this command runs (an option's or variable's value)
+        # that decided its verdict, and its own rules' verdict: what "approve and remember"
+        # should learn instead of this command's pattern.
+        self.nested: list[Decision] = []
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -156,6 +161,12 @@ def _by_effects(
                 text=decision.text,
                 irreversible=nested.irreversible,
             )
+            # What to learn instead (prompt.remember_suggestions): the inner line's parts,
+            # and this command itself unless its own rules allow it.
+            why.nested = [
+                *(nested.parts or [nested]),
+                *([decision] if decision.verdict != ALLOW else []),
+            ]
         elif effect.protected and not judge.lifted(policy, cmd, agent, effect):
             why = Decision(
                 REVIEW,

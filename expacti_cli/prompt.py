@@ -186,30 +186,43 @@ def remember_suggestions(
     concerns (they always go to a human), nor for a command too long to whitelist, nor for one
     whose run-time words could make a deny or irreversible rule hold (`kill $PID`: an allow
     rule would not spare it the review, decideline.could_become_stricter)."""
-    from .suggest import exact, for_protected, generalise
-
     if decision.irreversible or decision.anomalies:
         return []
-    parts = decision.parts or [decision]
-    found = []
-    for part in parts:
-        if part.verdict != "review" or getattr(part, "irreversible", False):
-            continue
-        words = list(part.argv or argv)
-        if not words or not words[0] or any("\0" in w for w in words):
-            continue  # no program name, or a word known only at run time
-        if part.rule is None:
-            pattern = generalise(policy, words)
-        elif part.rule.startswith("protected:"):
-            pattern = for_protected(policy, words)  # None for what no allow rule lifts
-        elif liftable(policy, part.rule, words[0]):
-            pattern = exact(words)
-        else:
-            continue
-        if pattern is None or (words, pattern) in found or _stays_reviewed(policy, words, agent):
-            continue
-        found.append((words, pattern))
+    found: list[Pending] = []
+    for part in decision.parts or [decision]:
+        _suggest_for(policy, part, argv, agent, found)
     return found
+
+
+def _suggest_for(
+    policy: Policy, part: Any, argv: list[str], agent: str, found: list[Pending]
+) -> None:
+    """Add the suggestion for one part under review. A part reviewed for the command line it
+    runs (`tmux send-keys 'python x.py' Enter`) gets those inner parts' suggestions: allowing
+    the outer command would not lift its review."""
+    from .suggest import exact, for_protected, generalise
+
+    if part.verdict != "review" or getattr(part, "irreversible", False):
+        return
+    nested = getattr(part, "nested", None)
+    if nested:
+        for inner in nested:
+            _suggest_for(policy, inner, [], agent, found)
+        return
+    words = list(part.argv or argv)
+    if not words or not words[0] or any("\0" in w for w in words):
+        return  # no program name, or a word known only at run time
+    if part.rule is None:
+        pattern = generalise(policy, words)
+    elif part.rule.startswith("protected:"):
+        pattern = for_protected(policy, words)  # None for what no allow rule lifts
+    elif liftable(policy, part.rule, words[0]):
+        pattern = exact(words)
+    else:
+        return
+    if pattern is None or (words, pattern) in found or _stays_reviewed(policy, words, agent):
+        return
+    found.append((words, pattern))
 
 
 def _stays_reviewed(policy: Policy, words: list[str], agent: str) -> bool:

@@ -406,3 +406,18 @@ def test_remember_is_not_offered_where_an_allow_rule_would_not_spare_the_review(
     assert offered, "a literal pid offers no remember"
     pol = learned(tmp_path, *(p for _, p in offered))
     assert check.check(pol, line="kill 4242", agent="bot").verdict == "allow"
+
+
+def test_a_command_line_run_by_another_is_remembered_for_what_it_runs(
+    tmp_path: Path, builtin: Any
+) -> None:
+    """`tmux send-keys 'python x.py' Enter` is reviewed for the line it types: remembering
+    `tmux send-keys **` alone would not lift that review, so the inner command is offered too
+    (and tmux itself, which the built-in policy does not allow either)."""
+    line = "tmux send-keys -t main 'python /srv/app/monitor.py' Enter"
+    d, pol = _decided_and_learned(tmp_path, builtin, line)
+    offered = [argv[0] for argv, _ in remember_suggestions(builtin, d, [])]
+    assert offered == ["python", "tmux"]
+    assert check.check(pol, line=line, agent="bot").verdict == "allow"
+    other = "tmux send-keys -t main 'python /srv/app/other.py' Enter"
+    assert check.check(pol, line=other, agent="bot").verdict == "review"
