@@ -185,6 +185,19 @@ def routed(w: Word) -> list[str]:
     return [h.strip("[]") for h in hosts if h.strip("[]")]
 
 
+def alias(c: _Command, w: Word) -> None:
+    """git-config(1) alias.*: "If the alias expansion is prefixed with an exclamation point, it
+    will be treated as a shell command"; otherwise it is the program's own arguments: judged as
+    `git VALUE` (`alias.st status` is `git status`, `alias.up 'push --force'` a force push)."""
+    from .words import unquote
+
+    value = unquote(w.value).strip()
+    if value.startswith("!"):
+        c.add("command", value[1:], None, ())
+    elif value:
+        options(c, _as("options", value, w))
+
+
 # -- paths inside other values ----------------------------------------------------------------
 
 
@@ -567,6 +580,7 @@ def node_options(c: _Command, w: Word) -> None:
 
 
 HANDLERS = {
+    "alias": alias,
     "node-options": node_options,
     "setting": setting,
     "typed-output": typed_output,

@@ -153,6 +153,8 @@ EFFECT_ROLES = {
     "node-options": "options npm passes to node (NODE_OPTIONS): judged as node with them",
     # effects/loaded.py
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
+    "alias": "an alias's expansion: `!CMD` is a shell command line, anything else the program's "
+    "own arguments (git-config(1) alias.*)",
     "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
     "H:P:ADDR): that host receives what is sent to the URL's",
 }
