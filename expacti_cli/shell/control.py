@@ -146,6 +146,9 @@ def _loop_variable(node: Any, fr: Frame) -> None:
     if var is None:
         return
     values = [c for k, c in enumerate(node.children) if node.field_name_for_child(k) == "value"]
+    if not values and not any(c.type == "in" for c in node.children):
+        _positional_loop(fr.text(var), fr)
+        return
     plain = all(c.type in ("word", "number") and b"$" not in c.text for c in values)
     safe = bool(values) and plain and not any(hides_code(fr.text(c)) for c in values)
     fr.state.assign(fr.text(var), None, safe=safe)
@@ -155,6 +158,17 @@ def _loop_variable(node: Any, fr: Frame) -> None:
         words = [fr.text(c) for c in values]
         if not any(c in w for w in words for c in "\"'\\`{"):
             fr.state.loops[fr.text(var)] = words  # `for k in a b; do cat "$k"`: a, then b
+
+
+def _positional_loop(name: str, fr: Frame) -> None:
+    """`for x; do`: x takes each positional parameter (bash(1) for: "as if in "$@""), known
+    when they are (`bash -c CODE ARG0 ARGS`, a function's arguments)."""
+    args = fr.state.positional[1:] if fr.state.positional is not None else None
+    known = args is not None and len(args) <= 16 and all(w.static for w in args)
+    safe = known and not any(hides_code(w.value) for w in args or ())
+    fr.state.assign(name, None, safe=safe)
+    if known and args:
+        fr.state.loops[name] = [w.value for w in args]
 
 
 def forget_changes(node: Any, fr: Frame) -> None:
