@@ -249,12 +249,31 @@ def revpath(c: _Command, w: Word) -> None:
         return
     rev, colon, path = w.value.partition(":")
     if not colon:
-        c.read(w)
+        if not _history_secret(c, w):
+            c.read(w)
         return
     if not rev and path[:1].isdigit() and path[1:2] == ":":
         path = path[2:]  # `:STAGE:PATH`, the index
     if path and not path.startswith("/"):
         c.read(_as("read", path, w))
+
+
+def _history_secret(c: _Command, w: Word) -> bool:
+    """A pathspec glob names files of the repository's history, not of the disk (gitglossary(7)
+    pathspec: `*` matches across `/`, at any depth): `git log -p --all -- '*.pem'` prints every
+    version of every file the glob names, so it is judged as a search below the working tree
+    for the secrets it could name (`id_*`, `*.pem` for `**/*key*.pem`; not `*.py`)."""
+    from .words import has_glob, unquote
+
+    value = unquote(w.value).strip("'")
+    if not has_glob(value) or not c.cwd or value.startswith(("/", ":")):
+        return False
+    head, _, name = value.removeprefix("./").rpartition("/")
+    where = os.path.join(c.cwd, head, "**", name) if head else os.path.join(c.cwd, "**", name)
+    hit = c.ctx.classes.glob_hits("secret", where)
+    if hit:
+        c.add("read", f"prints the history of {w.value} ({hit})", "secret", (w.value,))
+    return bool(hit)
 
 
 def sed_script(c: _Command, w: Word) -> None:
