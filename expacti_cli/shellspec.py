@@ -11,6 +11,7 @@ replaces the earlier entry of the same table name; other `[shell]` lists extend,
 from __future__ import annotations
 
 from expacti_cli.errors import PolicyError
+from expacti_cli.paths import VARIABLES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -150,16 +151,10 @@ _SHELL_TABLES = {
 }
 
 # Placeholders a sensitive path may start with, expanded at analysis time (shell._expand_path).
+# Every GUARD_* variable a location is read from (paths.VARIABLES), and guard's own files.
 PATH_PLACEHOLDERS = (
     "HOME",
-    "GUARD_CONFIG_DIR",
-    "GUARD_STATE_DIR",
-    "GUARD_CACHE_DIR",
-    "GUARD_POLICY",
-    "GUARD_AUDIT_LOG",
-    "GUARD_AGENTS_FILE",
-    "GUARD_SHIM_DIR",
-    "GUARD_REVIEW_DIR",
+    *(name for name in VARIABLES if name.startswith("GUARD_")),
     "GUARD_BUILTIN_POLICIES",
     "GUARD_PACKAGE_DIR",
     "GUARD_LAUNCHER",
