@@ -490,13 +490,22 @@ def _default_remote(c: Command) -> None:
     "branch.*.remote configuration for the current branch is consulted ... If the
     configuration is missing, it defaults to origin"): origin set in the line (`git remote
     set-url origin URL`) is where it goes."""
-    inv, url = c.inv, c.ctx.line.remotes.get("origin")
-    if not url or inv is None or not inv.spec:
+    inv, remotes = c.inv, c.ctx.line.remotes
+    if inv is None or not inv.spec or "remote" not in (inv.spec.get("operands") or ()):
         return
-    if "remote" not in inv.spec.get("operands", ()) or any(w.role == "remote" for w in inv.words):
+    if inv.spec.get("effect") not in ("fetch", "read"):
+        from .values import pushes_secret
+
+        if pushes_secret(c):  # `git add -f .env && git commit -m x && git push`
+            c.add(
+                "send", "pushes a secret committed earlier in the line", "secret-exfiltration", ()
+            )
+    name = remotes.get(" default", "origin")  # remote.pushDefault set in the line
+    url = remotes.get(name)
+    if not url or any(w.role == "remote" for w in inv.words):
         return
     if not c.loopback_only():
-        c.add("send", f"sends data to {url} (origin, where it goes by default)", "exfiltration", ())
+        c.add("send", f"sends data to {url} ({name}, where it goes by default)", "exfiltration", ())
 
 
 def _fetched_package(spec: str) -> bool:

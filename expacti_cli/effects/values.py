@@ -160,6 +160,44 @@ def options(c: _Command, w: Word) -> None:
         c.add("command", " ".join(quote(x) for x in (name, *sub, *words)), None, ())
 
 
+# -- what a repository will send (git add, commit -m, tag -m; remote.pushDefault) -------------
+
+
+def staged(c: _Command, w: Word) -> None:
+    """What goes into the repository's next commit or tag: a secret path added (`git add -f
+    .env`), or a secret variable expanded into a message or the author's name. The line state
+    remembers it (the repository's `.git` holds a secret); a later push sends it."""
+    from .words import variables
+
+    secret = any(c.ctx.classes.secret_variable(n) for n in variables(w.value))
+    if not secret and w.option is None:
+        secret = bool(c.hit("secret", w.value))
+    if secret and c.cwd:
+        c.ctx.line.made[os.path.join(c.cwd, ".git")] = "secret"
+
+
+def pushes_secret(c: _Command) -> bool:
+    """Does the repository this command works in (or one above or below it) hold a secret
+    staged earlier in the line?"""
+    if c.cwd is None:
+        return False
+    here = c.cwd.rstrip("/") + "/"
+    for path, how in c.ctx.line.made.items():
+        if how == "secret" and path.endswith("/.git"):
+            repo = path[:-4]
+            if here.startswith(repo) or repo.startswith(here):
+                return True
+    return False
+
+
+def default_remote(c: _Command, w: Word) -> None:
+    """git-config(1) remote.pushDefault (branch.<name>.pushRemote, .remote): the remote a push
+    that names none goes to, found later in the line (`git remote add NAME URL`)."""
+    from .words import unquote
+
+    c.ctx.line.remotes[" default"] = unquote(w.value).strip("'")
+
+
 # -- where a connection really goes (curl --connect-to, --resolve) ---------------------------
 
 
@@ -599,6 +637,8 @@ def node_options(c: _Command, w: Word) -> None:
 
 
 HANDLERS = {
+    "staged": staged,
+    "default-remote": default_remote,
     "alias": alias,
     "node-options": node_options,
     "setting": setting,

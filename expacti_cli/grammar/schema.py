@@ -155,6 +155,9 @@ EFFECT_ROLES = {
     "credentials-to": "a server the program sends its stored credentials to (kubectl --server)",
     "alias": "an alias's expansion: `!CMD` is a shell command line, anything else the program's "
     "own arguments (git-config(1) alias.*)",
+    "staged": "what goes into the repository's next commit (a path added, a message, an author): "
+    "a secret there is sent by a later push",
+    "default-remote": "the remote a push goes to when it names none (git remote.pushDefault)",
     "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
     "H:P:ADDR): that host receives what is sent to the URL's",
 }
