@@ -136,3 +136,17 @@ def test_relative_include_from_the_command_line_reads_nothing(
     decision = check.check(whitelist, line="git -c include.path=/tmp/x.cfg status")
     assert decision.verdict == "review"
     assert "/tmp/x.cfg" in _why(decision)
+
+
+@pytest.mark.parametrize(
+    ("line", "verdict"),
+    [
+        ('docker run --rm -v "$HOME:/h" app', "review"),  # the home directory, quoted
+        ("docker run --mount type=bind,src=$HOME,dst=/h app", "review"),
+        ('docker run --rm -v "$PWD:/src" -w /src node:20 npm test', "allow"),
+    ],
+)
+def test_container_mount_of_the_home_directory_however_spelled(
+    whitelist: policy.Policy, line: str, verdict: str
+) -> None:
+    assert check.check(whitelist, line=line).verdict == verdict
