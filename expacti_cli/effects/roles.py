@@ -425,6 +425,7 @@ def by_grammar(
             c.role(w)
     _searched_here(c)
     _default_remote(c)
+    _served(c)
     _module(c, ctx, env)
     _tags(c)
     outputs.stdout(c)
@@ -506,6 +507,33 @@ def _default_remote(c: Command) -> None:
         return
     if not c.loopback_only():
         c.add("send", f"sends data to {url} ({name}, where it goes by default)", "exfiltration", ())
+
+
+def _served(c: Command) -> None:
+    """A server that sends a directory's files to whoever connects (an `upload` option beside a
+    `bind` one: `python3 -m http.server -d DIR`, `php -S ADDR -t DIR`; the working directory
+    when it names none, http.server's documented default): a secret below it, on disk or
+    linked there earlier in the line (`ln -s ~/.aws/credentials static/c`), goes to every
+    client. A loopback bind keeps it on this machine."""
+    view, inv = c.view, c.inv
+    if view is None or inv is None or c.cwd is None:
+        return
+    roles = view["options"].values()
+    if "upload" not in roles or "bind" not in roles or c.loopback_only():
+        return
+    named = [w.value for w in inv.words if w.role == "upload"]
+    where = c.path(named[-1]) if named else c.cwd
+    if not where:
+        return
+    top = where.rstrip("/") + "/"
+    for link, target in c.ctx.line.links.items():
+        if link.startswith(top) and c.ctx.classes.hit("secret", target, None):
+            what = f"serves {link}, a link to {target}, to whoever connects"
+            c.add("send", what, "secret-exfiltration", ())
+            return
+    hit = c.ctx.classes.holds_secrets(where, None)
+    if hit:
+        c.add("send", f"serves {where} ({hit}) to whoever connects", "secret-exfiltration", ())
 
 
 def _fetched_package(spec: str) -> bool:
