@@ -150,3 +150,28 @@ def test_container_mount_of_the_home_directory_however_spelled(
     whitelist: policy.Policy, line: str, verdict: str
 ) -> None:
     assert check.check(whitelist, line=line).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("line", "verdict"),
+    [
+        # AWS CLI reference: task and job definitions, App Runner services and CodeBuild
+        # projects hold their environment variables in clear.
+        (
+            "aws ecs describe-task-definition --task-definition api "
+            "--query 'taskDefinition.containerDefinitions[].environment'",
+            "review",
+        ),
+        ("aws codebuild batch-get-projects --names api", "review"),
+        ("aws ecs describe-services --cluster prod --services api", "allow"),
+        ("aws ecs list-task-definitions", "allow"),
+        # terraform console evaluates what it reads: nonsensitive(), file().
+        ("echo 'nonsensitive(var.db_password)' | terraform console", "review"),
+        ("echo 'file(\"~/.aws/credentials\")' | tofu console", "review"),
+        ("terraform console -help", "allow"),
+    ],
+)
+def test_service_definitions_and_consoles_that_print_secrets(
+    whitelist: policy.Policy, line: str, verdict: str
+) -> None:
+    assert check.check(whitelist, line=line).verdict == verdict
