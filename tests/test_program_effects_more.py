@@ -175,3 +175,18 @@ def test_service_definitions_and_consoles_that_print_secrets(
     whitelist: policy.Policy, line: str, verdict: str
 ) -> None:
     assert check.check(whitelist, line=line).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("line", "verdict"),
+    [
+        ("sudo date -s '2020-01-01'", "review"),  # date(1) --set: the system clock
+        ("date -d '2020-01-01' +%s", "allow"),
+        ("helm repo add stable https://x.example/charts --force-update", "review"),
+        ("helm repo add bitnami https://charts.bitnami.com/bitnami", "allow"),
+    ],
+)
+def test_system_clock_and_replaced_chart_repositories(
+    whitelist: policy.Policy, line: str, verdict: str
+) -> None:
+    assert check.check(whitelist, line=line).verdict == verdict
