@@ -636,7 +636,20 @@ def node_options(c: _Command, w: Word) -> None:
     c.add("command", f"node {unquote(w.value)} --version", None, ())
 
 
+def dpkg_options(c: _Command, w: Word) -> None:
+    """apt.conf(5) DPkg::Options: options apt passes to every dpkg call, each entry one
+    argument, judged as dpkg's own (`--force-confold` changes nothing here; `--pre-invoke=CMD`
+    runs CMD as root)."""
+    from .resolve import resolve
+    from .words import unquote
+
+    text = unquote(w.value).strip("'")
+    if text:
+        c.effects += resolve(["dpkg", text], c.ctx, cwd=c.cwd)
+
+
 HANDLERS = {
+    "dpkg-options": dpkg_options,
     "staged": staged,
     "default-remote": default_remote,
     "alias": alias,

@@ -158,6 +158,8 @@ EFFECT_ROLES = {
     "staged": "what goes into the repository's next commit (a path added, a message, an author): "
     "a secret there is sent by a later push",
     "default-remote": "the remote a push goes to when it names none (git remote.pushDefault)",
+    "dpkg-options": "options apt passes to dpkg (apt.conf(5) DPkg::Options): judged with "
+    "dpkg's grammar",
     "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
     "H:P:ADDR): that host receives what is sent to the URL's",
 }
