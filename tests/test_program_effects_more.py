@@ -190,3 +190,18 @@ def test_system_clock_and_replaced_chart_repositories(
     whitelist: policy.Policy, line: str, verdict: str
 ) -> None:
     assert check.check(whitelist, line=line).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("line", "verdict"),
+    [
+        # zip(1) -@: the names of the files to add come on standard input (find's paths).
+        ("find ~/.ssh -type f | zip -@ keys.zip", "review"),
+        ('find src -name "*.py" | zip -@ src.zip', "allow"),
+        ("git ls-files | zip -@ release.zip", "allow"),
+    ],
+)
+def test_zip_reads_the_files_named_on_its_input(
+    whitelist: policy.Policy, line: str, verdict: str
+) -> None:
+    assert check.check(whitelist, line=line).verdict == verdict

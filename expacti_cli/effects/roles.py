@@ -15,7 +15,7 @@ import os
 from ..grammar.scan import scan
 from ..shell.paths import resolve as resolve_path
 from ..wildcard import match as wildcard_match
-from . import feed, loaded, outputs
+from . import feed, loaded, outputs, servers
 from .model import LOOPBACK, TAG_CLASS
 from .resolve import Context, _Command, resolve
 
@@ -424,8 +424,9 @@ def by_grammar(
         if w not in named:  # judged with the environment (effects.environ)
             c.role(w)
     _searched_here(c)
+    _names_on_stdin(c, stdin)
     _default_remote(c)
-    _served(c)
+    servers.served(c)
     _module(c, ctx, env)
     _tags(c)
     outputs.stdout(c)
@@ -486,6 +487,20 @@ def _searched_here(c: Command) -> None:
         c.read(Word("read", ".", 0, None))
 
 
+def _names_on_stdin(c: Command, stdin: str | None) -> None:
+    """`find ~/.ssh -type f | zip -@ k.zip`: a program told to take the names of files it reads
+    from standard input (role stdin-names) reads what the pipeline's previous command printed."""
+    inv, view = c.inv, c.view
+    names = c.ctx.line.output if stdin == "pipe" else None
+    if not names or inv is None or view is None:
+        return
+    if any(view["options"].get(o) == "stdin-names" for o, _, _ in inv.options):
+        from ..grammar.scan import Word
+
+        for name in names:
+            c.read(Word("read", name, 0, "-@"))
+
+
 def _default_remote(c: Command) -> None:
     """A call that may name a remote but names none goes to a configured one (git-push(1):
     "branch.*.remote configuration for the current branch is consulted ... If the
@@ -507,33 +522,6 @@ def _default_remote(c: Command) -> None:
         return
     if not c.loopback_only():
         c.add("send", f"sends data to {url} ({name}, where it goes by default)", "exfiltration", ())
-
-
-def _served(c: Command) -> None:
-    """A server that sends a directory's files to whoever connects (an `upload` option beside a
-    `bind` one: `python3 -m http.server -d DIR`, `php -S ADDR -t DIR`; the working directory
-    when it names none, http.server's documented default): a secret below it, on disk or
-    linked there earlier in the line (`ln -s ~/.aws/credentials static/c`), goes to every
-    client. A loopback bind keeps it on this machine."""
-    view, inv = c.view, c.inv
-    if view is None or inv is None or c.cwd is None:
-        return
-    roles = view["options"].values()
-    if "upload" not in roles or "bind" not in roles or c.loopback_only():
-        return
-    named = [w.value for w in inv.words if w.role == "upload"]
-    where = c.path(named[-1]) if named else c.cwd
-    if not where:
-        return
-    top = where.rstrip("/") + "/"
-    for link, target in c.ctx.line.links.items():
-        if link.startswith(top) and c.ctx.classes.hit("secret", target, None):
-            what = f"serves {link}, a link to {target}, to whoever connects"
-            c.add("send", what, "secret-exfiltration", ())
-            return
-    hit = c.ctx.classes.holds_secrets(where, None)
-    if hit:
-        c.add("send", f"serves {where} ({hit}) to whoever connects", "secret-exfiltration", ())
 
 
 def _fetched_package(spec: str) -> bool:

@@ -13,7 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info"})
+_NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info", "stdin-names"})
 # After one of these the remaining words are the arguments of what it names (`python -m MOD
 # ARGS`, `python -c CODE ARGS`): no more options or operands of the program itself.
 _ENDS = frozenset({"end", "code"})

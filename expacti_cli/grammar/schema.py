@@ -160,11 +160,12 @@ EFFECT_ROLES = {
     "default-remote": "the remote a push goes to when it names none (git remote.pushDefault)",
     "dpkg-options": "options apt passes to dpkg (apt.conf(5) DPkg::Options): judged with "
     "dpkg's grammar",
+    "stdin-names": "a flag: the names of more files it reads come on standard input (zip -@)",
     "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
     "H:P:ADDR): that host receives what is sent to the URL's",
 }
 ROLES = frozenset(WALKER_KIND) | frozenset(EFFECT_ROLES)
-NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info"})
+NO_VALUE = frozenset({"flag", "stop", "script-flag", "stdin", "argv", "info", "stdin-names"})
 # Effects a grammar may declare for a program or subcommand.
 EFFECTS = {
     "read": "reads only (local or remote state)",
