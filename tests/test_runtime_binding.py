@@ -164,6 +164,15 @@ def test_secret_reached_through_a_binding_is_exposed(line: str) -> None:
     assert "secret" in reasons(line)
 
 
+def test_a_default_assigned_by_expansion_is_what_the_variable_may_hold() -> None:
+    # bash(1) ${parameter:=word}: assigned when unset or null, left as it is when set
+    assert ["cat", '"${K:-README.md}"'] in argvs('true "${K:=README.md}"; cat "$K"')
+    assert ["cat", "a"] in argvs('K=a; true "${K:=b}"; cat "$K"')
+    assert ["cat", "b"] in argvs('true "${K:=a}"; K=b; cat "$K"')
+    assert verdict('echo "${K:=$HOME/.ssh/id_rsa}" > /dev/null; cat "$K"') != "allow"
+    assert verdict('echo "${K=README.md}"; cat "$K"') == "allow"
+
+
 def test_lines_read_from_input_the_line_does_not_show_may_name_any_file() -> None:
     line = 'readarray -t F < <(ls -d ~/.ssh/id_*); cat "${F[@]}"'
     assert verdict(line) != "allow"

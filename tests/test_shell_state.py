@@ -163,6 +163,7 @@ def test_relative_write_elsewhere_is_not(line: str) -> None:
         # a name reference (declare -n): an assignment to it sets the variable it names
         ("a=ls; declare -n r=a; r=rm; $a -rf /", ["rm", "-rf", "/"]),
         ("a=ls; typeset -n r; r=a; r=rm; $a -rf /", ["rm", "-rf", "/"]),
+        ("d=/opt; : ${d:=/}; cat $d", ["cat", "/opt"]),  # set: := leaves it
     ],
 )
 def test_known_values_are_substituted(line: str, argv: list[str]) -> None:
@@ -175,10 +176,10 @@ def test_known_values_are_substituted(line: str, argv: list[str]) -> None:
         ("if x; then d=/; fi; cat $d", "$d"),
         ("d=/opt; for i in a; do cat $d; d=/; done", "$d"),
         ("d=/opt; read d; cat $d", "$d"),
-        ("d=/opt; printf -v d %s \"$X\"; cat $d", "$d"),  # a run-time argument
+        ('d=/opt; printf -v d %s "$X"; cat $d', "$d"),  # a run-time argument
         ("d=/opt; unset d; cat $d", "$d"),
         ("d=/opt; (( d = 3 )); cat $d", "$d"),
-        ("d=/opt; : ${d:=/}; cat $d", "$d"),
+        ("read d; : ${d:=/}; cat $d", "${d:-/}"),  # d, or / when d is empty
         ("d=/opt; (d=/); cat $d", "/opt"),
         ('d="a b"; cat $d', "$d"),  # bash splits it: two words
         ("d='*'; cat $d", "$d"),  # bash globs it

@@ -134,6 +134,9 @@ class _Command:
             word = word[1:-1]
         if not word.startswith("$"):
             return word, self.cwd
+        default = _default_word(word)
+        if default is not None:  # `${K:-WORD}`: K unknown here, so the path WORD may be
+            return self.locate(default)
         for var in ("${HOME}", "$HOME"):
             if word == var or word.startswith(var + "/"):
                 return self.ctx.home + word[len(var) :], self.cwd
@@ -228,6 +231,20 @@ class _Command:
             if wildcard_match(glob, key.lower()):
                 return str(role)
         return None
+
+
+def _default_word(word: str) -> str | None:
+    """WORD of a whole-word `${NAME:-WORD}`, `${NAME-WORD}`, `${NAME:=WORD}`, `${NAME=WORD}`."""
+    if not word.startswith("${") or not word.endswith("}"):
+        return None
+    k = 2
+    while k < len(word) and (word[k].isalnum() or word[k] == "_"):
+        k += 1
+    op = word[k : k + 2] if word[k : k + 1] == ":" else word[k : k + 1]
+    if k == 2 or op not in (":-", "-", ":=", "="):
+        return None
+    inner = word[k + len(op) : -1]
+    return inner if inner and "}" not in inner else None
 
 
 def resolve(

@@ -20,7 +20,7 @@ from .model import UNSEEN
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .model import Part
-    from .state import State
+    from .state import State, Var
 
 _MAX_ELEMENTS = 64
 _HOME_SPELLINGS = ("$HOME", "${HOME}", '"$HOME"', '"${HOME}"')
@@ -181,11 +181,51 @@ def renames(state: State, known: dict[str, str], text: str) -> dict[str, str]:
         target = state.referent(name)
         if target and target != name:
             out[name] = target
+    for name, expansion in state.defaults.items():
+        if name not in known:
+            out[name] = expansion
     if "${!" in text:
         for name, value in known.items():
             if value.isidentifier() and name not in state.namerefs:
                 out["!" + name] = value
     return out
+
+
+def _default_form(text: str) -> tuple[str, str, str] | None:
+    """(NAME, operator, WORD) of `${NAME:=WORD}` or `${NAME=WORD}`; None for anything else."""
+    if not text.startswith("${") or not text.endswith("}"):
+        return None
+    body = text[2:-1]
+    k = 0
+    while k < len(body) and (body[k].isalnum() or body[k] == "_"):
+        k += 1
+    name, op = body[:k], ":=" if body[k : k + 2] == ":=" else body[k : k + 1]
+    if not name.isidentifier() or op not in (":=", "="):
+        return None
+    return name, op, body[k + len(op) :]
+
+
+def kept(state: State, text: str) -> Var | None:
+    """Before `${NAME:=WORD}` / `${NAME=WORD}` runs: NAME's value when the line knows it is set
+    (and for `:=` not null), which the expansion then leaves as it is."""
+    form = _default_form(text)
+    var = state.vars.get(form[0]) if form is not None else None
+    if form is None or var is None or var.value is None or form[0] in state.namerefs:
+        return None
+    return var if var.value or form[1] == "=" else None
+
+
+def default_assigned(state: State, text: str, before: Var | None) -> None:
+    """`${NAME:=WORD}` / `${NAME=WORD}` assigns WORD when NAME is unset (or null): afterwards
+    `$NAME` is what `${NAME:-WORD}` / `${NAME-WORD}` is (fail closed: WORD's source text)."""
+    form = _default_form(text)
+    if form is None or form[0] in state.namerefs:
+        return
+    name, op, word = form
+    if before is not None:
+        state.vars[name] = before  # already set: unchanged
+    else:
+        state.defaults[name] = f"{name}{op.replace('=', '-')}{word}"
 
 
 # -- builtins that assign ---------------------------------------------------------------------

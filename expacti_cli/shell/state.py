@@ -99,6 +99,7 @@ class State:
         "aliases",
         "arrays",
         "cwd",
+        "defaults",
         "dirs",
         "hashed",
         "integers",
@@ -135,6 +136,9 @@ class State:
         # `set -k` may be on (bash(1) The Set Builtin): every NAME=VALUE word of a command is
         # then an assignment in its environment, not only those before the command name.
         self.keyword = False
+        # `${K:=WORD}` assigned K (bash(1) Parameter Expansion) when K was unset or null: until
+        # K changes, `$K` reads `${K:-WORD}` (its source text, for a value known at run time).
+        self.defaults: dict[str, str] = {}
 
     def copy(self) -> State:
         new = State(self.cwd)
@@ -150,6 +154,7 @@ class State:
         new.namerefs = dict(self.namerefs)
         new.positional = self.positional
         new.keyword = self.keyword
+        new.defaults = dict(self.defaults)
         return new
 
     def child(self) -> State:
@@ -178,6 +183,7 @@ class State:
         if branch.positional is not self.positional:
             self.positional = None
         self.keyword = self.keyword or branch.keyword  # may be on: taken as on
+        self.defaults = {k: v for k, v in self.defaults.items() if branch.defaults.get(k) == v}
         self.operands &= branch.operands
         self.loops = {k: v for k, v in self.loops.items() if branch.loops.get(k) == v}
         self.arrays = {k: v for k, v in self.arrays.items() if branch.arrays.get(k) == v}
@@ -203,6 +209,7 @@ class State:
         self.operands = set()
         self.loops = {}
         self.arrays = {}
+        self.defaults = {}
         self.vars["HOME"] = Var(None, bool(self.vars.get("HOME") and self.vars["HOME"].exported))
 
     # -- variables ------------------------------------------------------------------------
@@ -242,6 +249,7 @@ class State:
         self.operands.discard(name)
         self.loops.pop(name, None)
         self.arrays.pop(name, None)
+        self.defaults.pop(name, None)
 
     def export(self, name: str) -> None:
         old = self.vars.get(name)

@@ -320,7 +320,7 @@ def words(
                 known["HOME"] = to_latin1(s.home)
             if state.positional is not None:
                 known.update((k, to_latin1(v)) for k, v in binding.known(state).items())
-            if state.namerefs or "${!" in text:
+            if state.namerefs or state.defaults or "${!" in text:
                 renames = binding.renames(state, known, text)
         lexer = Lexer(text, ranges, known, "IFS" not in state.vars, renames)
         try:
@@ -367,8 +367,11 @@ def _expansions(s: Session, node: Any, fr: Frame) -> list[tuple[int, int]]:
                 sinks.node(s, cur, fr, None, "the arithmetic expansion")
             elif t == "expansion":
                 sinks.expansion(s, cur, fr)
+            kept = binding.kept(fr.state, fr.text(cur)) if t == "expansion" else None
             if t != "simple_expansion":
                 arithmetic_assigns(cur, fr, safe=t == "arithmetic_expansion")  # ${x:=v} too
+            if t == "expansion":
+                binding.default_assigned(fr.state, fr.text(cur), kept)
             expansion_inside(s, cur, fr)
             continue
         if cur.is_named and t not in WORDS and t != "string_content":
