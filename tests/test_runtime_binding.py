@@ -69,6 +69,25 @@ def test_unknown_positional_parameters_stay_run_time_words(line: str) -> None:
     assert cats and cats[-1][1] in ('"$1"',)
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "echo ~/.ssh/id_rsa | xargs -I{} sh -c 'cat \"$1\"' _ {}",
+        "find ~/.ssh -name 'id_*' -exec sh -c 'cat \"$1\"' _ {} \\;",
+        "find ~/.ssh -exec bash -c 'cat \"$0\"' {} \\;",
+        "find ~/.ssh -exec sh -c 'cat \"$@\"' _ {} +",
+    ],
+)
+def test_words_a_wrapper_fills_in_reach_the_shell_strings_parameters(line: str) -> None:
+    assert verdict(line) != "allow"
+    assert "secret" in reasons(line)
+
+
+def test_words_xargs_appends_are_parameters_of_unknown_count() -> None:
+    got = argvs('ls | xargs sh -c \'cat "$0" "$1" "$#"\'')
+    assert ["cat", "{}", '"$1"', '"$#"'] in got
+
+
 def test_function_parameters_end_with_the_call() -> None:
     # bash(1) FUNCTIONS: the positional parameters are restored when the function completes.
     got = argvs("bash -c 'f() { :; }; f x; cat \"$1\"' _ outer")

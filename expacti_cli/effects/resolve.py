@@ -233,6 +233,19 @@ class _Command:
         return None
 
 
+def _runs_string(view: dict[str, Any], argv: list[str]) -> bool:
+    """Does this call run a command string of its own (`sh -c STRING`, `bash -lc STRING`)?"""
+    options = view.get("options") or {}
+    for a in argv[1:]:
+        if a == "--" or a[:1] != "-":
+            return False
+        if options.get(a) == "script-flag" or (
+            a[1:2] != "-" and any(options.get("-" + ch) == "script-flag" for ch in a[1:])
+        ):
+            return True
+    return False
+
+
 def _default_word(word: str) -> str | None:
     """WORD of a whole-word `${NAME:-WORD}`, `${NAME-WORD}`, `${NAME:=WORD}`, `${NAME=WORD}`."""
     if not word.startswith("${") or not word.endswith("}"):
@@ -268,6 +281,8 @@ def resolve(
         roles = Command(argv, cwd, ctx)
     c = roles or _Command(argv, cwd, ctx)
     fed, ctx.line.feed = ctx.line.feed, None  # `{}` of a command xargs or find -exec runs
+    if fed and view is not None and _runs_string(view, argv):
+        ctx.line.feed = fed  # `sh -c 'cat "$1"' _ {}`: the string's commands get the words
     stdin_file: list[tuple[str, str]] = []  # `< FILE`: what the command reads on stdin
     for r in redirects:
         if r.path is None:

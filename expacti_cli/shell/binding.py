@@ -29,12 +29,23 @@ _HOME_SPELLINGS = ("$HOME", "${HOME}", '"$HOME"', '"${HOME}"')
 # -- positional parameters --------------------------------------------------------------------
 
 
+# Ends positional parameters whose count is unknown: words a wrapper appends from its input
+# (`xargs sh -c 'cat "$0"'`) are at least one, `{}` (the words it fills in), maybe more.
+MORE = Word("", False)
+
+
 def bind(args: list[Word], zero: Word) -> list[Word] | None:
     """The positional parameters $0, $1... given `zero` and the argument words; None when a
     run-time word may be several words (the numbering after it is unknown)."""
-    if any(not w.static and w.split for w in args):
-        return None
-    return [zero, *args]
+    out = [zero]
+    for k, w in enumerate(args):
+        if w.static or not w.split:
+            out.append(w)
+        elif w.value == "{}" and k == len(args) - 1:  # shell.wrappers.fill
+            return [*out, Word("{}", True, w.start, w.end), MORE]
+        else:
+            return None
+    return out
 
 
 def known(state: State) -> dict[str, str]:
@@ -42,11 +53,13 @@ def known(state: State) -> dict[str, str]:
     pos = state.positional
     if pos is None:
         return {}
+    more = MORE in pos
     out = {str(k): (pos[k].value if k < len(pos) else "") for k in range(10)}
-    for k in range(min(len(pos), 10)):
-        if not pos[k].static:
+    for k in range(10):
+        if (k < len(pos) and not pos[k].static) or (more and k >= pos.index(MORE)):
             del out[str(k)]  # a run-time word stays one
-    out["#"] = str(len(pos) - 1)
+    if not more:
+        out["#"] = str(len(pos) - 1)
     return out
 
 
@@ -125,7 +138,7 @@ def _parameters(inner: str, quoted: bool, state: State) -> list[Word] | None:
     pos = state.positional
     if pos is None or inner not in ("$@", "${@}", "$*", "${*}"):
         return None
-    args = pos[1:]
+    args = [w for w in pos[1:] if w is not MORE]  # `{}` stands for every word filled in
     if not quoted and not all(w.static and _inert(w.value) for w in args):
         return None
     if "*" in inner and quoted:
