@@ -21,6 +21,8 @@ Modules, in pipeline order:
   sinks      bash's own evaluation sinks (subscripts, name arguments, prompts, callbacks)
   paths      sensitive-path matching (one helper)
   state      line state carried between commands (cwd, variables, aliases, hash)
+  binding    values bound at run time: positional parameters, arrays, printf -v, mapfile,
+             ${!x} and namerefs, ${x:=word}, set -k
   frame      Budget, Source, Frame: where the walker stands
   session    one analysis in progress: spec, budget, concern sink
   spec       the one accessor of the compiled catalogue

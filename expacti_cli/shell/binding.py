@@ -344,6 +344,22 @@ def mapfile(state: State, prog: str, words: list[Word], part: Part, stdin: str |
 # -- set -k -------------------------------------------------------------------------------------
 
 
+def keyword_option(options: list[Word]) -> bool:
+    """Do a shell's invocation options turn on `-k` (`bash -k -c`, `sh -kc`, `-o keyword`)?
+    A run-time option word may."""
+    for k, w in enumerate(options):
+        v = w.value
+        if not w.static:
+            return True
+        if v == "-o" and k + 1 < len(options):
+            value = options[k + 1]
+            if not value.static or value.value == "keyword":
+                return True
+        elif v[:1] == "-" and v[1:2] != "-" and "k" in v[1:]:
+            return True
+    return False
+
+
 def keyword_env(words: list[Word]) -> tuple[list[tuple[str, str | None]], list[str]]:
     """Under `set -k`: the NAME=VALUE words after the command name, as (name, value) pairs
     (value None when known only at run time) and their texts."""

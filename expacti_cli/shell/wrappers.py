@@ -274,7 +274,17 @@ def _run_shell(
     if scan.script_flag:
         if rest:
             replace = subst or scan.replace
-            shell_string(s, rest[0], inner, part=part, prog=prog, subst=replace, args=rest[1:])
+            keyword = binding.keyword_option(scan.words[1 : scan.i])
+            shell_string(
+                s,
+                rest[0],
+                inner,
+                part=part,
+                prog=prog,
+                subst=replace,
+                args=rest[1:],
+                keyword=keyword,
+            )
         else:
             s.concern(
                 "opaque-code",
@@ -341,10 +351,12 @@ def shell_string(
     prog: str,
     subst: str | None,
     args: list[Word] | None = None,
+    keyword: bool = False,
 ) -> None:
     """A shell line a wrapper runs (`sh -c STRING`): analysed as a line of its own, in a new
     shell process: the environment the wrapper's command is given, and for `-c STRING ARGS`
-    the positional parameters ARGS from $0 (bash(1) OPTIONS, -c)."""
+    the positional parameters ARGS from $0 (bash(1) OPTIONS, -c); `keyword`: started with
+    `-k` (set -k)."""
     if not word.static:
         s.concern("dynamic-command", f"{prog} runs a dynamic command line {word.value}", part)
         return
@@ -363,6 +375,7 @@ def shell_string(
         state.vars[name] = Var(value, True)
     for name in part.runtime_env:  # assigned a run-time value: unknown in the new shell
         state.vars[name] = Var(None, True)
+    state.keyword = keyword
     if args is not None:  # `bash -c CODE` alone: $0 is the shell's name
         given = binding.bind(args, Word(prog, True))
         state.positional = (given[1:] or given) if given else None
