@@ -199,6 +199,10 @@ def test_system_clock_and_replaced_chart_repositories(
         ("find ~/.ssh -type f | zip -@ keys.zip", "review"),
         ('find src -name "*.py" | zip -@ src.zip', "allow"),
         ("git ls-files | zip -@ release.zip", "allow"),
+        # GNU tar 6.3: -T - / --files-from=- reads the names from standard input.
+        ("find ~/.ssh -type f | tar -czf k.tgz -T -", "review"),
+        ('find src -name "*.py" | tar -czf src.tgz -T -', "allow"),
+        ("git ls-files | tar -czf r.tgz --files-from=-", "allow"),
     ],
 )
 def test_zip_reads_the_files_named_on_its_input(

@@ -168,6 +168,12 @@ class Command(_Command):
         if w.option is None and not (path and self.ctx.line.origin(path)):
             loaded.from_drop_zone(self, w, path)
 
+    def names_from(self, w: Word) -> None:
+        """A file listing the names of files it reads (`tar -T LIST`): the list is read; the
+        files `-` names (standard input) are read by `_names_on_stdin` when the line shows them,
+        data of unseen names otherwise (`git ls-files | tar -cf - -T - | ssh h`)."""
+        self.read(w)
+
     def command(self, w: Word) -> None:
         # `!CMD` is how git aliases (and some other tools) spell "run this through the shell";
         # analysing CMD is never less strict than analysing `!CMD`.
@@ -488,17 +494,20 @@ def _searched_here(c: Command) -> None:
 
 
 def _names_on_stdin(c: Command, stdin: str | None) -> None:
-    """`find ~/.ssh -type f | zip -@ k.zip`: a program told to take the names of files it reads
-    from standard input (role stdin-names) reads what the pipeline's previous command printed."""
+    """`find ~/.ssh -type f | zip -@ k.zip`, `… | tar -czf k.tgz -T -`: a program told to take
+    the names of files it reads from standard input (a stdin-names flag, or `-` as a names-from
+    file) reads what the pipeline's previous command printed."""
     inv, view = c.inv, c.view
     names = c.ctx.line.output if stdin == "pipe" else None
     if not names or inv is None or view is None:
         return
-    if any(view["options"].get(o) == "stdin-names" for o, _, _ in inv.options):
+    flag = any(view["options"].get(o) == "stdin-names" for o, _, _ in inv.options)
+    if flag or any(w.role == "names-from" and w.value == "-" for w in inv.words):
         from ..grammar.scan import Word
 
         for name in names:
             c.read(Word("read", name, 0, "-@"))
+        c.reads.sort(key=lambda r: r[0] != "secret")  # what it passes on is first a secret
 
 
 def _default_remote(c: Command) -> None:
@@ -601,6 +610,7 @@ _ROLES: dict[str, Any] = {
     "command": Command.command,
     "keyval": Command.keyval,
     "host": Command.contact,
+    "names-from": Command.names_from,
     "route": Command.route,
     "url": Command.contact,
     "remote": Command.remote_word,

@@ -161,6 +161,7 @@ EFFECT_ROLES = {
     "dpkg-options": "options apt passes to dpkg (apt.conf(5) DPkg::Options): judged with "
     "dpkg's grammar",
     "stdin-names": "a flag: the names of more files it reads come on standard input (zip -@)",
+    "names-from": "a file listing the names of files it reads; `-` is standard input (tar -T)",
     "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
     "H:P:ADDR): that host receives what is sent to the URL's",
 }
