@@ -102,7 +102,11 @@ def test_the_modules_a_program_imports() -> None:
 @pytest.fixture
 def whitelisted(tmp_path: Path, guard_env: object) -> policy_mod.Policy:
     path = tmp_path / "policy.toml"
-    path.write_text("[[allow]]\nid = 'py'\nmatch = ['python3 **', 'echo **']\n")
+    # Verdicts, not timing: a loaded machine must not turn a decision into a budget denial.
+    path.write_text(
+        "[settings]\ndecision_budget = '10s'\n"
+        "[[allow]]\nid = 'py'\nmatch = ['python3 **', 'echo **']\n"
+    )
     return policy_mod.load(str(path))
 
 
