@@ -90,9 +90,11 @@ class _File:
     def __init__(self, fd: int, path: str, area: int, end: int) -> None:
         self.fd, self.path, self.area, self.end = fd, path, area, end
 
-    def __del__(self) -> None:
+    def __del__(self, _close: Any = os.close) -> None:
+        # `os.close` bound at definition: at interpreter exit the module's globals may be
+        # gone before the last policy is collected.
         try:
-            os.close(self.fd)
+            _close(self.fd)
         except OSError:
             pass
 

@@ -24,6 +24,10 @@ DYNAMIC = "\0dynamic\0"
 # Stands for a run-time argument that cannot be an option (`"$(id -u)"`, `build/$x`): any
 # word, no flag.
 OPERAND = "\0operand\0"
+# The prefix of a word read from input the line does not show (`mapfile F < <(ls ~/.ssh)`,
+# `xargs cat < LIST`): it may name any file at all (effects.feed). Defined here, beside the
+# other run-time placeholders, because every decision loads this module and not the shell's.
+UNSEEN = "\0unseen\0"
 
 
 # The character class that opens a shape learned for a name in the working tree (suggest.py:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from ..shell.model import UNSEEN  # a feed word read from a file the line does not show
+from ..match import UNSEEN  # a feed word read from a file the line does not show
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

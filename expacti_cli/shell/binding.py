@@ -14,8 +14,8 @@ builtin reads from input the line does not show are `UNSEEN` words: any file at 
 
 from __future__ import annotations
 
+from ..match import UNSEEN
 from .lexer import Word, is_assignment
-from .model import UNSEEN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -7,10 +7,6 @@ Speed).
 
 from __future__ import annotations
 
-# The prefix of a word read from input the line does not show (`mapfile F < <(ls ~/.ssh)`,
-# `xargs cat < LIST`): it may name any file at all (effects.feed).
-UNSEEN = "\0unseen\0"
-
 # id -> (overridable, meaning). `overridable`: an allow rule naming that exact command may lift
 # the concern (opaque code a human already approved); otherwise it always goes to a human.
 CONCERNS: dict[str, tuple[bool, str]] = {
