@@ -15,7 +15,7 @@ import os
 from ..grammar.scan import scan
 from ..shell.paths import resolve as resolve_path
 from ..wildcard import match as wildcard_match
-from . import feed, loaded, outputs, servers
+from . import feed, loaded, outputs
 from .model import LOOPBACK, TAG_CLASS
 from .resolve import Context, _Command, resolve
 
@@ -432,7 +432,10 @@ def by_grammar(
     _searched_here(c)
     _names_on_stdin(c, stdin)
     _default_remote(c)
-    servers.served(c)
+    if c.view is not None and "upload" in c.view["options"].values():
+        from . import servers  # only programs that serve a directory (http.server, php -S)
+
+        servers.served(c)
     _module(c, ctx, env)
     _tags(c)
     outputs.stdout(c)

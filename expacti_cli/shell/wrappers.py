@@ -11,7 +11,7 @@ words; this module reads the words in four steps:
 
 from __future__ import annotations
 
-from . import binding, commands
+from . import commands
 from .envsplit import split as split_env_string
 from .lexer import Word, is_assignment
 from .options import options, subcommand
@@ -274,7 +274,7 @@ def _run_shell(
     if scan.script_flag:
         if rest:
             replace = subst or scan.replace
-            keyword = binding.keyword_option(scan.words[1 : scan.i])
+            keyword = _binding().keyword_option(scan.words[1 : scan.i])
             shell_string(
                 s,
                 rest[0],
@@ -377,7 +377,7 @@ def shell_string(
         state.vars[name] = Var(None, True)
     state.keyword = keyword
     if args is not None:  # `bash -c CODE` alone: $0 is the shell's name
-        given = binding.bind(args, Word(prog, True))
+        given = _binding().bind(args, Word(prog, True))
         state.positional = (given[1:] or given) if given else None
     walk.line(s, word.value, fr.but(state=state), fr.depth + 1, owner=part)
 
@@ -428,3 +428,11 @@ def fill(words: list[Word], replace: str | None) -> tuple[list[Word], str | None
         else:
             out.append(w)
     return out, "{}"
+
+
+def _binding() -> Any:
+    """shell/binding.py, loaded on first use: most lines bind nothing at run time, and a plain
+    line's analysis does without it."""
+    from . import binding
+
+    return binding
