@@ -83,6 +83,13 @@ class Session:
         return plain(self.seen)
 
 
+def _interruptible() -> None:
+    """SIGINT as a terminal gives it: a test run started in the background without job
+    control (bash ignores SIGINT for such commands, and children inherit that) would
+    otherwise run guard with SIGINT ignored, and the SIGINT test would wait in vain."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def spawn(pty_env, tmp_path):
     children: list[pexpect.spawn] = []
@@ -97,6 +104,7 @@ def spawn(pty_env, tmp_path):
             dimensions=(50, 200),
             encoding="utf-8",
             codec_errors="replace",
+            preexec_fn=_interruptible,
         )
         children.append(child)
         return Session(child)
