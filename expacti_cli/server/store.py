@@ -150,17 +150,17 @@ class Store:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
     @contextlib.contextmanager
-    def _tx(self, exclusive: bool = False, deferred: bool = False) -> Iterator[Any]:
-        """A transaction; `deferred`: its commit is not synced to disk (see `sync`)."""
+    def _tx(self, exclusive: bool = False) -> Iterator[Any]:
         if exclusive:  # this process's writers queue here, not in the database's busy loop
-            with self._write_lock, self._tx_on(exclusive, deferred) as cur:
+            with self._write_lock, self._tx_on(exclusive) as cur:
                 yield cur
         else:
-            with self._tx_on(exclusive, deferred) as cur:
+            with self._tx_on(exclusive) as cur:
                 yield cur
 
     @contextlib.contextmanager
     def _tx_on(self, exclusive: bool, deferred: bool = False) -> Iterator[Any]:
+        """A transaction; `deferred`: its commit is not synced to disk (see `sync`)."""
         conn = self._take()
         try:
             cur = conn.cursor()

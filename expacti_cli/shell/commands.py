@@ -130,9 +130,9 @@ def run(
     s.budget.tick()
     state = fr.state
     if (state.arrays or state.positional) and any(not w.static for w in words):
-        words = _binding().expand(words, state) or [Word('""', False)]
+        words = binding().expand(words, state) or [Word('""', False)]
     if top and state.keyword and len(words) > 1:
-        env_words, env_texts = _binding().keyword_env(words)
+        env_words, env_texts = binding().keyword_env(words)
         env, assignments = [*env, *env_words], [*assignments, *env_texts]
     head = words[0]
     if top and head.static and "/" not in head.value:
@@ -147,7 +147,7 @@ def run(
     part.redirects = [*fr.redirects, *(redirects or ())]
     part.env = {**state.exported(), **{n: v for n, v in env if v is not None}}
     if any(v is None for _, v in env):
-        part.runtime_env = _binding().runtime_env(env, assignments)
+        part.runtime_env = binding().runtime_env(env, assignments)
     for c in concerns:
         s.concern(c[0], c[1], part)
     if not head.static or head.glob:
@@ -259,17 +259,17 @@ def changes(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> 
     elif prog == "enable":
         enable(s, words, part)
     elif prog == "set":
-        _binding().set_(state, words)
+        binding().set_(state, words)
     elif prog == "shift":
-        _binding().shift(state, words)
+        binding().shift(state, words)
     elif prog == "printf":
-        _binding().printf_v(state, words, s.home)
+        binding().printf_v(state, words, s.home)
     else:
         state_.reads_into(state, prog, words)
         if prog == "read":
             _read_given(state, words, part)
         elif prog in ("mapfile", "readarray"):
-            _binding().mapfile(state, prog, words, part, fr.stdin)
+            binding().mapfile(state, prog, words, part, fr.stdin)
 
 
 def _read_given(state: Any, words: list[Word], part: Part) -> None:
@@ -318,7 +318,7 @@ def call_function(s: Session, words: list[Word], part: Part, fr: Frame) -> None:
         state = fr.state
         outer = state.positional
         zero = outer[0] if outer else Word("$0", False)
-        state.positional = _binding().bind(words[1:], zero)
+        state.positional = binding().bind(words[1:], zero)
 
         def run_body(s: Session, body: Any, inner: Frame) -> None:
             redirects.apply(s, body, redirections, inner)
@@ -590,9 +590,9 @@ def writer(s: Session, entry: dict[str, Any], words: list[Word], part: Part, fr:
             s.concern("sensitive-write", why, part)
 
 
-def _binding() -> Any:
+def binding() -> Any:
     """shell/binding.py, loaded on first use: most lines bind nothing at run time, and a plain
-    line's analysis does without it."""
-    from . import binding
+    line's analysis does without it (wrappers.py calls it too)."""
+    from . import binding as module
 
-    return binding
+    return module

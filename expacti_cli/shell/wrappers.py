@@ -274,7 +274,7 @@ def _run_shell(
     if scan.script_flag:
         if rest:
             replace = subst or scan.replace
-            keyword = _binding().keyword_option(scan.words[1 : scan.i])
+            keyword = commands.binding().keyword_option(scan.words[1 : scan.i])
             shell_string(
                 s,
                 rest[0],
@@ -377,7 +377,7 @@ def shell_string(
         state.vars[name] = Var(None, True)
     state.keyword = keyword
     if args is not None:  # `bash -c CODE` alone: $0 is the shell's name
-        given = _binding().bind(args, Word(prog, True))
+        given = commands.binding().bind(args, Word(prog, True))
         state.positional = (given[1:] or given) if given else None
     walk.line(s, word.value, fr.but(state=state), fr.depth + 1, owner=part)
 
@@ -428,11 +428,3 @@ def fill(words: list[Word], replace: str | None) -> tuple[list[Word], str | None
         else:
             out.append(w)
     return out, "{}"
-
-
-def _binding() -> Any:
-    """shell/binding.py, loaded on first use: most lines bind nothing at run time, and a plain
-    line's analysis does without it."""
-    from . import binding
-
-    return binding
