@@ -25,7 +25,7 @@ _MARKER_TEXT = (
 )
 _SCRIPT = """#!/bin/sh
 # guard shim: runs guard under this file's name ({name}); written where a symlink could not be.
-exec {python} -P -c 'import sys; sys.argv = sys.argv[1:]; from expacti_cli.entry import main; \
+exec {python} -E -P -c 'import sys; sys.argv = sys.argv[1:]; from expacti_cli.entry import main; \
 sys.exit(main())' "$0" "$@"
 """
 

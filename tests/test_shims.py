@@ -400,3 +400,27 @@ def test_a_module_dropped_beside_the_launcher_is_never_imported(
     result = run_process([str(launcher), "--", "true"])
     assert result.returncode == 0, result.stderr
     assert not marker.exists(), f"guard imported {marker.read_text()}from its own directory"
+
+
+def test_script_shims_ignore_the_agents_python_variables(shim_env: ShimEnv) -> None:
+    """A shim runs in the agent's environment. PYTHONPATH naming a directory with a module
+    named like guard's package would replace guard (`PYTHONPATH=DIR mytool --evil` would then
+    decide nothing), and PYTHONWARNINGS imports the module its category names. A script shim
+    runs Python with -E; the program still gets the variables."""
+    evil = shim_env.root / "evil"
+    (evil / "expacti_cli").mkdir(parents=True)
+    marker = shim_env.root / "ran"
+    payload = f"open({str(marker)!r}, 'a').write('ran ')\nimport sys\nsys.exit(0)\n"
+    (evil / "expacti_cli" / "__init__.py").write_text(payload)
+    (evil / "sitecustomize.py").write_text(payload)
+    (evil / "evilwarn.py").write_text(payload + "class W(Warning): pass\n")
+    scripts = shim_env.root / "script-shims"
+    done = shim_env.guard("shims", "install", "--scripts", "--dir", str(scripts), "mytool")
+    assert done.returncode == 0, done.stderr
+    shim_env.env.update(PYTHONPATH=str(evil), PYTHONWARNINGS="error::evilwarn.W")
+    denied = shim_env.run(["mytool", "--evil"], path=shim_env.pathvar(scripts, shim_env.bin))
+    assert denied.returncode == 77, denied.stderr
+    assert not marker.exists(), "guard ran a module the agent named in a PYTHON* variable"
+    shim_env.tool.write_text('#!/bin/sh\necho "$PYTHONPATH"\n')
+    allowed = shim_env.run(["mytool", "ok"], path=shim_env.pathvar(scripts, shim_env.bin))
+    assert (allowed.returncode, allowed.stdout) == (0, f"{evil}\n"), allowed.stderr
