@@ -44,7 +44,7 @@ match = ["true", "echo **"]
 """
 AGENT = """
 import sys, time
-from expacti_cli.server import client
+from expacti_cli import client
 
 server, agent, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 times = []

@@ -11,10 +11,6 @@ import gc
 import os
 import sys
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from .request import Request
-
 SUBCOMMANDS = frozenset(
     {"check", "audit", "policy", "shims", "agent", "review", "init", "doctor", "hook", "help"}
     | {"serve", "reviewer"}  # guard serve (server/)
@@ -32,6 +28,62 @@ _VERBOSE = ("-v", "--verbose")
 _SHELL_LETTERS = frozenset("lceuxvo")
 _GC_DEFAULT = gc.get_threshold()
 _GC_ALLOCATIONS = 10_000  # see main
+
+
+# What an agent asked for, and who asked: the one record every mode (prefix, shell, shim, hook,
+# client) hands to the decision. It lives here, where it is built, so that client mode loads no
+# module of its own for it.
+class Request:
+    """What an agent asked for, and who asked."""
+
+    __slots__ = (
+        "agent",
+        "argv",
+        "audit_path",
+        "cwd",
+        "line",
+        "mode",
+        "policy_path",
+        "session",
+        "shell_argv",
+        "token",
+    )
+
+    def __init__(
+        self,
+        mode: str,
+        *,
+        argv: list[str] | None = None,
+        line: str | None = None,
+        shell_argv: list[str] | None = None,
+        agent: str | None = None,
+        session: str | None = None,
+        policy_path: str | None = None,
+        audit_path: str | None = None,
+    ) -> None:
+        env = os.environ
+        self.mode = mode
+        self.argv = argv or []
+        self.line = line
+        self.shell_argv = shell_argv or []  # how to run `line`: [shell, flags..., line, args...]
+        self.agent = agent or env.get("GUARD_AGENT") or "anonymous"
+        self.token = env.get("GUARD_AGENT_TOKEN")
+        self.session = session or env.get("GUARD_SESSION") or f"sid-{os.getsid(0)}"
+        self.policy_path = policy_path
+        self.audit_path = audit_path
+        try:
+            self.cwd = os.getcwd()
+        except OSError:
+            self.cwd = env.get("PWD", "?")
+
+    @property
+    def command(self) -> str:
+        """The request as one line of text (a shell line as given, an argv quoted)."""
+        if self.line is not None:
+            return self.line
+        from .tokenize import join
+
+        return join(self.argv)
 
 
 def _debug_guard_only() -> None:
@@ -144,8 +196,6 @@ def _run_prefix_or_shell(args: list[str]) -> int:
         return _usage("no program given")
     if not program[0] or "\0" in "".join(program):
         return _usage("the program name is empty or an argument holds a NUL byte")
-    from .request import Request
-
     return _decide_and_run(
         Request(
             "prefix",
@@ -159,8 +209,6 @@ def _run_prefix_or_shell(args: list[str]) -> int:
 
 
 def _run_shell(flags: str, line: str, rest: list[str], opts: dict[str, str]) -> int:
-    from .request import Request
-
     shell = os.environ.get("GUARD_SHELL") or "/bin/bash"
     return _decide_and_run(
         Request(
@@ -176,16 +224,14 @@ def _run_shell(flags: str, line: str, rest: list[str], opts: dict[str, str]) -> 
 
 
 def _run_shim(name: str, args: list[str]) -> int:
-    from .request import Request
-
     return _decide_and_run(Request("shim", argv=[name, *args]))
 
 
-def _decide_and_run(req: "Request") -> int:
+def _decide_and_run(req: Request) -> int:
     """Decide, record and exec (or deny). Client mode is chosen here, before the local
     pipeline is imported: its start-up then loads only the request, the socket and exec."""
     if os.environ.get("GUARD_SERVER"):
-        from .server.client import run
+        from .client import run
     else:
         from .gate import run
     return run(req)

@@ -14,8 +14,8 @@ import time
 from . import agentstate, anomaly, audit, budget, execute, identity
 from . import policy as policy_mod
 from .decide import ALLOW, DENY, REVIEW, Decision, decide_argv
+from .entry import Request as Request  # noqa: PLC0414 - re-exported (mypy): what every mode builds
 from .errors import ExitCode, GuardError, PolicyError
-from .request import Request as Request  # noqa: PLC0414 - re-exported (mypy): what every mode builds
 from .tokenize import Command, join
 
 TYPE_CHECKING = False
@@ -254,7 +254,7 @@ def decide(
 def run(req: Request) -> int:
     """Decide, review, record, then exec the program (never returns) or return an exit code."""
     if os.environ.get("GUARD_SERVER"):  # client mode: the decision is guard serve's (server/)
-        from .server import client
+        from . import client
 
         return client.run(req)
     started = time.time()

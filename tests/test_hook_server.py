@@ -1,6 +1,6 @@
 """With GUARD_SERVER set, a hook only asks: `guard serve` decides and records (DESIGN.md,
 "Where the decision is made"). A stand-in server on a real Unix socket answers with the
-protocol of `expacti_cli.server.protocol`; the hook must obey it and fail closed without it."""
+protocol of `expacti_cli.protocol`; the hook must obey it and fail closed without it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from conftest import GuardEnv
 from hook_support import POLICY, HookEnv
 
-from expacti_cli.server import protocol
+from expacti_cli import protocol
 
 
 class FakeServer:

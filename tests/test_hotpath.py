@@ -254,7 +254,7 @@ def _one_answer_server(path: str, reply: bytes) -> tuple[threading.Thread, list[
 
 
 def test_client_mode_leaves_the_decision_to_the_server(tmp_path, guard_env):
-    from expacti_cli.server import protocol
+    from expacti_cli import protocol
 
     sock = str(tmp_path / "guard.sock")
     thread, seen = _one_answer_server(sock, protocol.ALLOWED)
@@ -267,7 +267,7 @@ def test_client_mode_leaves_the_decision_to_the_server(tmp_path, guard_env):
     assert result.returncode == 0, result.stderr[-2000:]
     assert marker.exists(), "the allowed command did not run"
     names = imported(result.stderr)
-    assert "expacti_cli.server.client" in names, "the measurement did not see client mode"
+    assert "expacti_cli.client" in names, "the measurement did not see client mode"
     assert _families(names, UI_MODULES) == set()
     assert {n for n in names if n in CLIENT_LEAVES or n.rsplit(".", 1)[0] in CLIENT_LEAVES} == set()
     request = json.loads(seen[0].split(b"\n")[0])  # the program line may follow it

@@ -86,7 +86,7 @@ def test_bool_subclass_of_int_is_written_as_bool():
 @pytest.mark.parametrize(
     "value",
     [
-        {"id": "x", "argv": ["rm", "-rf", "/tmp/é\u2028\x00"], "n": 2**70, "f": 0.1, "b": None},
+        {"id": "x", "argv": ["rm", "-rf", "/tmp/é\u2028\x00"], "n": 2**70, "f": 0.1, "b": None},  # noqa: S108 - a value to encode
         {"nested": {"z": [1, {"y": True}], "a": "\\"}, "": ""},
         {"float": 1e-300, "neg": -0.0, "list": []},
     ],

@@ -534,7 +534,7 @@ def test_client_mode_loads_nothing_heavy(world):
     )
     assert (out.returncode, out.stdout) == (0, "ok\n"), out.stderr[-2000:]
     names = _imported(out.stderr)
-    assert "expacti_cli.server.client" in names
+    assert "expacti_cli.client" in names
     assert {n for n in names if n.split(".")[0] in CLIENT_AVOIDS} == set()
     assert chain(world)[-1]["command"] == "echo ok"
 
@@ -723,7 +723,7 @@ def test_client_mode_loads_no_local_pipeline(world):
     )
     assert (out.returncode, out.stdout) == (0, "ok\n"), out.stderr[-2000:]
     names = _imported(out.stderr)
-    assert "expacti_cli.server.client" in names
+    assert "expacti_cli.client" in names
     local = ("gate", "policy", "cache", "decide", "effects", "shell", "audit", "agentstate")
     assert {n for n in names if n.split(".")[:2] in (["expacti_cli", m] for m in local)} == set()
     assert {"zlib", "_json"} & names == set()

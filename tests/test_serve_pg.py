@@ -43,7 +43,7 @@ match = ["echo **"]
 # One agent: DECISIONS requests through the real client code, each its own connection.
 AGENT = """
 import sys
-from expacti_cli.server import client
+from expacti_cli import client
 server, agent, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 for n in range(count):
     answer = client.ask(server, {"op": "decide", "mode": "prefix", "argv": ["echo", agent, str(n)],

@@ -2,7 +2,7 @@
 not choose (issue 12, speed).
 
 Real processes: a `guard serve` of its own per test (as the test's user, root in CI), spoken
-to through its socket the way `guard`'s client does (`server.client.ask`) or byte by byte.
+to through its socket the way `guard`'s client does (`client.ask`) or byte by byte.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 import pytest
 from serve_support import GUARD, Server, base_dir, env_for, run_as
 
-from expacti_cli.server import client
+from expacti_cli import client
 
 pytestmark = pytest.mark.slow
 

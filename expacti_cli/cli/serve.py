@@ -229,8 +229,8 @@ class _ServerConsole:
         self.server, self.secret = server, secret
 
     def _call(self, body: dict[str, Any]) -> dict[str, Any]:
+        from .. import client
         from ..errors import Denied, GuardError
-        from ..server import client
 
         try:
             answer = client.call(self.server, {**body, "secret": self.secret})

@@ -1,11 +1,8 @@
-"""`guard serve` and the client side of `GUARD_SERVER` (issue 12).
+"""`guard serve` (issue 12).
 
 The decision point as its own Unix user: policy, audit chain, agent registry, reviewers and the
 review queue live in its store (SQLite by default, PostgreSQL for a fleet) and nowhere else.
 
-    protocol   one JSON object a line, encoded and decoded without `json` (the client's hot path)
-    client     GUARD_SERVER=unix:PATH (or https://HOST:PORT): send the request, receive the
-               decision, exec as in local mode; fail closed
     service    the decision: identity -> gate.evaluate -> anomalies -> review -> audit chain
     store      SQLite storage; store_pg: PostgreSQL (advisory lock around chain appends, NOTIFY)
     unixsock   the agents' socket: pre-started workers accept and answer, identity from
@@ -15,6 +12,8 @@ review queue live in its store (SQLite by default, PostgreSQL for a fleet) and n
     forward    copies of audit entries to syslog
     runner     start, reload (SIGHUP), stop
 
-Nothing here is imported on the allowed path unless GUARD_SERVER is set, and then only
-`client` and `protocol`.
+The agents' side is outside this package, so that client mode never loads it: `client`
+(GUARD_SERVER=unix:PATH or https://HOST:PORT: send the request, receive the decision, exec as
+in local mode; fail closed) and `protocol` (one JSON object a line, encoded and decoded
+without `json`), both at the top of `expacti_cli`.
 """

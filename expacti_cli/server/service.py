@@ -22,11 +22,10 @@ import sys
 import threading
 import time
 
-from .. import agentstate, cache, gate
+from .. import agentstate, cache, gate, protocol
 from .. import policy as policy_mod
 from ..decide import ALLOW, DENY, Decision
 from ..errors import GuardError
-from . import protocol
 from . import store as store_mod
 
 TYPE_CHECKING = False

@@ -21,7 +21,7 @@ import struct
 import sys
 import threading
 
-from . import protocol
+from .. import protocol
 from .service import Peer, Service
 
 TYPE_CHECKING = False

@@ -158,7 +158,7 @@ class _Console:
         """An agent's request over TLS: its token (Authorization: Bearer) is its identity.
         The answer streams as the socket's does: a `pending` line while a human is asked,
         then the decision; a client that goes away stops the wait."""
-        from . import protocol
+        from .. import protocol
         from .service import Peer
 
         auth = request.headers.get("authorization", "")
@@ -195,7 +195,7 @@ def _streamed(service: Service, peer: Any, body: dict[str, Any]) -> Response:
 
     from starlette.responses import StreamingResponse
 
-    from . import protocol
+    from .. import protocol
 
     loop, lines = asyncio.get_running_loop(), asyncio.Queue[bytes | None]()
     gone = threading.Event()

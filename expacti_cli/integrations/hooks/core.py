@@ -428,7 +428,7 @@ def ask_server(call: Call, req: gate.Request) -> Judgement:
     """GUARD_SERVER set: the agent's user only asks; `guard serve` decides, reviews (in its
     consoles) and records. The server knows no "hook" mode: it records the line as shell mode.
     Fail closed: no usable answer within the client's budget is a denial."""
-    from ...server import client
+    from ... import client
 
     body = {
         "op": "decide",

@@ -9,11 +9,12 @@ plus that budget.
 
 Hot path: `entry` picks this module before the local pipeline (`gate`) is imported; it loads
 `_socket` (not `socket`, which imports `enum`) and `protocol` (no `json`; an allowed answer is
-compared as bytes, not parsed). Everything the request does not need (`errors`, `execute`)
-is imported once it is sent, while the server decides; and, like `entry`, `request` and
-`protocol`, this module does without `from __future__ import annotations` (importing
-`__future__` is ~0.1 ms before the request could leave): annotations naming types that
-exist only for the type checker are quoted.
+compared as bytes, not parsed). Every module costs ~0.1 ms before the request can leave, so
+the client is not part of the `server` package (whose `__init__` would load first), and the
+request record lives in `entry`. `execute` is imported once the request is sent, while the
+server decides; `errors` only on a path that fails. Like `entry` and `protocol`, this module
+does without `from __future__ import annotations` (importing `__future__` is ~0.1 ms):
+annotations naming types that exist only for the type checker are quoted.
 """
 
 import _socket
@@ -27,7 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..request import Request
+    from .entry import Request
 
 DEFAULT_BUDGET = 5.0
 
@@ -230,7 +231,7 @@ def _deny(req: "Request", why: str) -> int:
     if not line.isprintable():
         line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
     sys.stderr.write(line + "\n")
-    from ..errors import ExitCode
+    from .errors import ExitCode
 
     return ExitCode.NOPERM
 
@@ -248,15 +249,18 @@ def run(req: "Request") -> int:
 
     def locate() -> str | None:
         """The program, for the server's record (asked about even if absent)."""
-        from .. import execute
-        from ..errors import GuardError
+        from . import execute
 
         try:
             found[0] = execute.which(
                 req.argv[0] if req.line is None else req.shell_argv[0],
                 skip_shims=req.line is None,
             )
-        except GuardError as exc:
+        except Exception as exc:  # errors.py loads only once something was raised
+            from .errors import GuardError
+
+            if not isinstance(exc, GuardError):
+                raise
             found[1] = exc
         return found[0]  # type: ignore[no-any-return]
 
@@ -265,25 +269,34 @@ def run(req: "Request") -> int:
         answer = ask(os.environ["GUARD_SERVER"], _request(req), _pending, locate)
     except Unreachable as exc:
         return _deny(req, f"{exc}; {time.monotonic() - started:.1f}s")
-    from .. import execute
-    from ..errors import ExitCode, GuardError
-
     program, missing = found
     if answer["decision"] == "denied":
         message = str(answer.get("message") or "denied by the guard server")
         if not message.isprintable():
             message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         sys.stderr.write(message + "\n")
+        from .errors import ExitCode
+
         return ExitCode.NOPERM
     if missing is not None or program is None:
+        from .errors import ExitCode
+
         message = missing.message if missing else "guard: the program is not there"
         sys.stderr.write(message if message.startswith("guard:") else f"guard: {message}")
         sys.stderr.write("\n")
         return missing.exit_code if missing else ExitCode.NOT_FOUND
+    from . import execute
+
     argv = req.argv if req.line is None else req.shell_argv
     try:
         execute.exec_program(program, argv)
-    except GuardError as exc:
+    except Exception as exc:  # exec returns only by raising
+        from .errors import GuardError
+
+        if not isinstance(exc, GuardError):
+            raise
         sys.stderr.write(f"{exc.message}\n")
         return exc.exit_code
+    from .errors import ExitCode
+
     return ExitCode.SOFTWARE  # pragma: no cover - exec does not return

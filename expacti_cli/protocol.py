@@ -18,7 +18,7 @@ no spaces), so the client compares the most common one, `ALLOWED`, as bytes and 
 the others; whatever it cannot read is a denial (client.py).
 """
 
-from .. import jsonline
+from . import jsonline
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
