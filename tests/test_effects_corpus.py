@@ -30,6 +30,7 @@ CLASSES = (
     "privilege",
     "production-change",
     "reads-secret",
+    "red-team-a",
     "runs-code",
     "self-tamper",
     "writes-path",

@@ -312,7 +312,7 @@ def resolve(
         from . import environ
 
         environ.judge(roles, env)
-    if roles is not None and stdin_file and view is not None and view.get("sends_stdin"):
+    if roles is not None and stdin_file and _sends_stdin(roles):
         saved, ctx.line.piped = ctx.line.piped, stdin_file
         roles.sends_stdin()
         ctx.line.piped = saved
@@ -344,9 +344,16 @@ def _kept_secret(c: _Command, redirects: list[Any]) -> None:
     c.effects = [e for e in c.effects if not (e.kind == "read" and e.protected == "secret")]
 
 
+def _sends_stdin(c: _Command) -> bool:
+    """Does what this command reads on stdin go to a host (its program's or its subcommand's
+    `sends_stdin`: ssh, nc, `openssl s_client`)?"""
+    spec = c.inv.spec if c.inv is not None else None
+    return bool((spec and spec.get("sends_stdin")) or (c.view and c.view.get("sends_stdin")))
+
+
 def _pipeline(c: _Command, roles: Command | None, stdin: str | None) -> None:
     """Carry what this command read to the next command of its pipeline."""
-    if stdin == "pipe" and roles is not None and c.view is not None and c.view.get("sends_stdin"):
+    if stdin == "pipe" and roles is not None and _sends_stdin(roles):
         roles.sends_stdin()
     if stdin == "pipe":
         c.ctx.line.piped = c.ctx.line.piped + c.reads  # a filter passes its input on

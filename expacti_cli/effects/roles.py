@@ -275,6 +275,8 @@ class Command(_Command):
         if self.loopback_only():
             return
         for kind, what in self.ctx.line.piped:
+            if what == "/dev/null":  # `</dev/null`: nothing to send
+                continue
             cls = "secret-exfiltration" if kind == "secret" else "exfiltration"
             self.add("send", f"sends what {what} gave it to a host", cls, ())
             return
@@ -643,9 +645,11 @@ def _more_roles() -> dict[str, Any]:
     if "key" not in _ROLES:
         from .awkprog import program
         from .loaded import credentials_to
+        from .transfers import HANDLERS as TRANSFERS
         from .values import HANDLERS
 
         _ROLES.update(HANDLERS)
+        _ROLES.update(TRANSFERS)
         _ROLES["credentials-to"] = credentials_to
         _ROLES["awk-program"] = program
         _ROLES["code"] = _inline_code

@@ -162,6 +162,11 @@ EFFECT_ROLES = {
     "dpkg's grammar",
     "stdin-names": "a flag: the names of more files it reads come on standard input (zip -@)",
     "names-from": "a file listing the names of files it reads; `-` is standard input (tar -T)",
+    "backup-repo": "where a backup program stores what it reads: one on another host receives "
+    "the paths backed up (restic -r, borg REPO::ARCHIVE)",
+    "socat-address": "a socat address (TYPE:PARAMS,OPTIONS): EXEC/SYSTEM run a command, OPEN/"
+    "FILE name a file, TCP/SSL a host, *-LISTEN a port whoever connects reaches",
+    "request-item": "an HTTPie request item: `name=@FILE`, `name:=@FILE`, `name@FILE` send FILE",
     "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
     "H:P:ADDR): that host receives what is sent to the URL's",
 }
@@ -220,6 +225,7 @@ _TOP_KEYS = {
     "writer": "table",
 }
 _COMMAND_KEYS = {
+    "sends_stdin": "bool",
     "keys": "str",
     "prints_with": "strlist",
     "outputs": "str",
@@ -362,6 +368,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
             "prints_with": list(spec.get("prints_with", ())),
             "outputs": spec.get("outputs"),
             "outputs_with": list(spec.get("outputs_with", ())),
+            "sends_stdin": spec.get("sends_stdin", False),
         }
     return {
         "names": [name, *[n for n in table.get("names", ()) if n != name]],

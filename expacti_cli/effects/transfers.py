@@ -1,0 +1,186 @@
+"""Roles of transfer clients' own words, each from its program's documentation: where a
+backup program stores what it reads (restic, borg), socat's addresses, and HTTPie's request
+items. Each handler takes the command being resolved (`effects.roles.Command`) and the `Word`,
+and hands the paths, hosts and command lines it finds back to the command's ordinary roles.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..grammar.scan import Word
+    from .roles import Command as _Command
+
+
+def _as(role: str, value: str, like: Word) -> Word:
+    from ..grammar.scan import Word
+
+    return Word(role, value, like.index, like.option)
+
+
+def backup_repo(c: _Command, w: Word) -> None:
+    """Where a backup program stores what it reads (`restic -r REPO backup PATH`, `borg create
+    REPO::NAME PATH`, RESTIC_REPOSITORY, BORG_REPO): a repository on another host (`sftp:`,
+    `rest:https://`, `s3:`, `user@host:path`, `ssh://`) receives every path the call backs up,
+    and standard output given with `--stdin`. A local repository, or a call that backs up
+    nothing (`snapshots`, `restore`, `list`), sends nothing."""
+    from .roles import _is_remote
+    from .words import unquote
+
+    value = unquote(w.value)
+    repo = value.split("::", 1)[0]
+    if not repo or not _is_remote(repo) or c.inv is None:
+        return
+    named = [x for x in c.inv.words if x.role == "read" and x.option is None]
+    for x in named:
+        c.pending_upload(x.value)
+    if c.inv.has("--stdin", "--stdin-from-command", "--content-from-command"):
+        c.add("send", f"sends what it is given to {repo}", "exfiltration", ())
+
+
+# socat(1) ADDRESS TYPES: the ones that name a network peer, a listener, a program, a file.
+_SOCAT_NET = frozenset(
+    [
+        "tcp",
+        "tcp4",
+        "tcp6",
+        "udp",
+        "udp4",
+        "udp6",
+        "sctp",
+        "sctp4",
+        "sctp6",
+        "ssl",
+        "openssl",
+        "socks",
+        "socks4",
+        "socks4a",
+        "socks5",
+        "proxy",
+        "dccp",
+        "udp-sendto",
+        "udp-datagram",
+        "tcp-connect",
+        "udp-connect",
+        "openssl-connect",
+        "proxy-connect",
+        "socks4-connect",
+        "socks5-connect",
+        "dtls",
+        "openssl-dtls-client",
+    ]
+)
+_SOCAT_LISTEN = frozenset(
+    [
+        "tcp-listen",
+        "tcp4-listen",
+        "tcp6-listen",
+        "udp-listen",
+        "udp4-listen",
+        "udp6-listen",
+        "ssl-listen",
+        "openssl-listen",
+        "sctp-listen",
+        "udp-recv",
+        "udp-recvfrom",
+        "dccp-listen",
+        "openssl-dtls-server",
+        "dtls-listen",
+        "tcp-l",
+        "tcp4-l",
+        "tcp6-l",
+        "openssl-l",
+        "udp-l",
+    ]
+)
+_SOCAT_RUN = frozenset(("exec", "system", "shell"))
+_SOCAT_FILE = frozenset(("open", "file", "gopen", "create", "pipe", "unix-connect", "unix-client"))
+
+
+def _socat_parts(value: str) -> tuple[str, str, dict[str, str]]:
+    """socat ADDRESS `TYPE:PARAMS,OPTION=VALUE,...` as (type, params, options); a bare path
+    is GOPEN, `-` and STDIO the standard streams."""
+    kind, colon, rest = value.partition(":")
+    if not colon:
+        low = value.lower()
+        return (low if low in ("-", "stdio", "stdin", "stdout") else "gopen", value, {})
+    kind = kind.lower()
+    params, *opts = rest.split(",")  # socat(1): "," ends a parameter unless escaped
+    return kind, params, {k.lower(): v for k, _, v in (o.partition("=") for o in opts)}
+
+
+def socat_address(c: _Command, w: Word) -> None:
+    """One of socat's two addresses (socat(1) ADDRESS TYPES): EXEC/SYSTEM run a command line
+    (its input from the other address: a listener or a peer is a remote shell), OPEN/FILE/
+    GOPEN/CREATE name a file sent to a network peer and written with what comes back, TCP/
+    SSL/SOCKS name the host, a *-LISTEN address on every interface exposes whatever the other
+    address is (a local service, a file, a shell) to whoever connects."""
+    from .model import LOOPBACK
+    from .roles import _bound
+    from .words import unquote
+
+    inv = c.inv
+    if inv is None:
+        return
+    both = [x for x in inv.words if x.role == "socat-address"]
+    first = bool(both) and both[0] is w
+    other = [_socat_parts(unquote(x.value)) for x in both if x is not w]
+    peer = other[0] if other else ("-", "", {})
+    kind, params, opts = _socat_parts(unquote(w.value))
+    net = peer[0] in _SOCAT_NET or peer[0] in _SOCAT_LISTEN
+    if kind in _SOCAT_RUN:
+        c.command(_as("command", params, w))
+        if net:
+            what = f"runs {params} with its input from the network ({peer[0].upper()})"
+            c.add("run", what, "network-code", ())
+    elif kind in _SOCAT_LISTEN:
+        # bind= is the address it listens on; range= which clients it accepts.
+        host = _bound(opts.get("bind", "")) if opts.get("bind") else "*"
+        if host == "*" and opts.get("range", "").startswith(("127.", "[::1]", "::1")):
+            host = "127.0.0.1"
+        if host == "*" or not host.lower().startswith(LOOPBACK):
+            what = f"listens on every interface ({w.value}) and connects it to {peer[0] or '-'}"
+            c.add("send", what, "exfiltration", (w.value,))
+    elif kind in _SOCAT_NET:
+        c.contact(_as("host", params.split(":", 1)[0], w))  # SOCKS4:server:…: the server first
+    elif kind in _SOCAT_FILE and params:
+        one_way = inv.has("-u") or inv.has("-U")
+        sending = not one_way or (inv.has("-u") == first)
+        if kind != "create" and sending:
+            c.read(_as("read", params, w))
+            if net:
+                c.pending_upload(params)
+        if kind == "create" or not one_way or not sending:
+            c.write(_as("write", params, w))
+
+
+_ITEM_SEPARATORS = (":=@", "=@", "==", ":=", "@", "=", ":")
+
+
+def request_item(c: _Command, w: Word) -> None:
+    """An HTTPie / xh request item (httpie.io docs, Request items): `field=@FILE` and
+    `field:=@FILE` embed FILE's content, `field@FILE` uploads it (forms), `header:value`,
+    `param==value` and `field=value` send the text (a secret variable in it goes out)."""
+    from .words import unquote
+
+    value = unquote(w.value)
+    if c.sends_secret_variable(value):
+        return
+    at, sep = len(value), ""
+    for s in _ITEM_SEPARATORS:
+        k = value.find(s)
+        while k > 0 and value[k - 1] == "\\":  # an escaped separator is part of the name
+            k = value.find(s, k + 1)
+        if 0 < k < at or (k == at and len(s) > len(sep)):
+            at, sep = k, s
+    if sep in (":=@", "=@", "@"):
+        path = value[at + len(sep) :].split(";", 1)[0]
+        if path and path != "-":
+            c.pending_upload(path)
+
+
+HANDLERS = {
+    "backup-repo": backup_repo,
+    "socat-address": socat_address,
+    "request-item": request_item,
+}
