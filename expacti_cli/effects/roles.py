@@ -350,7 +350,9 @@ class Command(_Command):
                 out.append(_bound(words.unquote(w.value)))
             elif w.role in ("url", "host", "remote", "sync-dest", "credentials-to"):
                 value = words.unquote(w.value)
-                out.append(value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1])
+                host = value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+                # `:3000/path`: HTTPie's and xh's shorthand for localhost (httpie.io docs).
+                out.append("localhost" + host if host[:1] == ":" and w.role == "url" else host)
         return out
 
     def route(self, w: Word) -> None:
@@ -602,6 +604,8 @@ def _word(role: str, value: str, like: Word) -> Word:
 def _is_remote(value: str) -> bool:
     if "://" in value and not value.startswith("file://"):
         return True
+    if value[:1] == ":" and ":" in value[1:]:  # rclone `:backend,opt=val:path`, an ad hoc remote
+        return value[1:].split(":", 1)[0].split(",", 1)[0].replace("-", "").isalnum()
     head, colon, _ = value.partition(":")
     return bool(colon) and bool(head) and "/" not in head and not head.startswith("-")
 

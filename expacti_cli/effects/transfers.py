@@ -179,8 +179,29 @@ def request_item(c: _Command, w: Word) -> None:
             c.pending_upload(path)
 
 
+def forward(c: _Command, w: Word) -> None:
+    """ssh_config(5) LocalForward, RemoteForward, DynamicForward `[bind_address:]port ...`: a
+    bind address of `*`, 0.0.0.0, an empty one (`:8080`) or another machine's listens where
+    whoever reaches that interface connects through the tunnel (ssh(1) -L/-R/-D)."""
+    from .model import LOOPBACK
+    from .roles import _bound
+    from .words import unquote
+
+    spec = (unquote(w.value).split() or [""])[0]
+    if spec.startswith("["):
+        addr = spec[1:].split("]", 1)[0]
+    elif ":" in spec:
+        addr = spec.rsplit(":", 1)[0]
+    else:
+        return  # a port alone (or a socket path): the loopback address, ssh's default
+    host = _bound(addr) if addr else "*"
+    if host == "*" or not host.lower().startswith(LOOPBACK):
+        c.add("send", f"opens a forwarded port on {addr or '*'} ({spec})", "exfiltration", ())
+
+
 HANDLERS = {
     "backup-repo": backup_repo,
     "socat-address": socat_address,
     "request-item": request_item,
+    "forward": forward,
 }

@@ -167,6 +167,7 @@ EFFECT_ROLES = {
     "socat-address": "a socat address (TYPE:PARAMS,OPTIONS): EXEC/SYSTEM run a command, OPEN/"
     "FILE name a file, TCP/SSL a host, *-LISTEN a port whoever connects reaches",
     "request-item": "an HTTPie request item: `name=@FILE`, `name:=@FILE`, `name@FILE` send FILE",
+    "forward": "an ssh port forward `[bind_address:]port ...`: every interface exposes the tunnel",
     "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
     "H:P:ADDR): that host receives what is sent to the URL's",
 }
