@@ -28,6 +28,9 @@ OPERAND = "\0operand\0"
 # `xargs cat < LIST`): it may name any file at all (effects.feed). Defined here, beside the
 # other run-time placeholders, because every decision loads this module and not the shell's.
 UNSEEN = "\0unseen\0"
+# A loop's word that stands for a line `read` took from a pipe (`P | while read f; do cat "$f"`):
+# the names P printed, when guard knows them (effects.feed.read_lines), else any file.
+LINES = "\0lines\0"
 
 
 # The character class that opens a shape learned for a name in the working tree (suggest.py:

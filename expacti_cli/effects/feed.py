@@ -5,8 +5,10 @@ prints the paths below its starting points that its `-name` tests admit (as path
 `~/.ssh/**/id_*`), and a filter fed by a pipe passes on (part of) what it was given. A wrapper
 that fills in words (`xargs` from its input, `find -exec … {}` with each path found) hands them
 to the command it runs, whose `{}` words then stand for them: `echo ~/.ssh/id_rsa | xargs cat`
-reads the key. Words read from a file the line does not show (`xargs cat < list`, `xargs -a
-list`) are unseen: any path at all. A download printed to a pipe (`curl URL | tar x`) is
+reads the key. A listing command prints the names below its operands (grammar `lists`: `ls`,
+`grep -l`, `git ls-files`). Words read from a file the line does not show (`xargs cat < list`,
+`xargs -a list`), or printed by a command whose output guard does not know, are unseen: any
+path at all. A download printed to a pipe (`curl URL | tar x`) is
 fetched data: what an unpacking command makes of it is code from the network if it runs later.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from ..match import UNSEEN  # a feed word read from a file the line does not show
+from ..match import LINES, UNSEEN  # a pipe's line for `read`; a word the line does not show
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,6 +57,25 @@ def found(argv: list[str]) -> list[str]:
     return out[:_MAX_WORDS]
 
 
+def names(c: Any) -> list[str] | None:
+    """The paths a listing command prints (grammar `lists`), as globs: each operand of the
+    listed role and everything below it (`ls ~/.ssh` -> ~/.ssh, ~/.ssh/**; `grep -rl K src`
+    -> src, src/**), the working directory when it names none; None if it lists nothing."""
+    inv = c.inv
+    spec = inv.spec if inv is not None and inv.spec else (c.view or {})
+    role = spec.get("lists")
+    if inv is None or not role:
+        return None
+    needs = spec.get("lists_with") or ()
+    if needs and not inv.has(*needs):
+        return None
+    roots = [w.value for w in inv.words if w.role == role and w.option is None]
+    out: list[str] = []
+    for root in roots or ["."]:
+        out += [root, f"{root.rstrip('/') or '/'}/**"]
+    return out[:_MAX_WORDS]
+
+
 def printed(words: list[Word]) -> list[str]:
     """The words an `echo`/`printf` prints, split where xargs splits them."""
     out: list[str] = []
@@ -91,6 +112,19 @@ def each(words: list[Word], choices: dict[int, list[str]]) -> list[Word]:
         else:
             out.extend(Word(w.role, v, w.index, w.option) for v in values)
     return out
+
+
+def read_lines(choices: dict[int, list[str]], line: Any) -> dict[int, list[str]]:
+    """A loop's words (`choices`) with each variable `read` took from a pipe standing for the
+    names the command before it printed (`find ~/.ssh | while read f`: ~/.ssh/**), or any
+    file when that command's output is not known."""
+    if not any(LINES in values for values in choices.values()):
+        return choices
+    given = line.lines if line.lines is not None else unseen("the lines read from a pipe")
+    return {
+        k: [x for v in values for x in (given if v == LINES else [v])]
+        for k, values in choices.items()
+    }
 
 
 def unseen(source: str) -> list[str]:
@@ -184,10 +218,17 @@ def carry(c: Any, stdin: str | None, redirects: Any) -> None:
         elif given:  # `xargs cat <<< FILE`: the words the line shows, or any
             text = given[-1].text
             line.feed = text.split()[:_MAX_WORDS] if text is not None else unseen("a here-document")
+        elif stdin == "pipe" and prior is None:  # `ls ~/.ssh/* | xargs cat`: names the
+            line.feed = unseen("the output of the command before it")  # line does not show
         else:
             line.feed = prior
+    if stdin == "pipe" and view is not None and view.get("stdin_lines"):
+        line.lines = prior if prior is not None else unseen("the lines read from a pipe")
+    listed = names(c)
     if fills == "found":
         line.output = line.feed
+    elif listed is not None:
+        line.output = listed
     elif inv is not None and any(w.role == "printed" for w in inv.words):
         line.output = printed(inv.words)
     elif stdin == "pipe" and not c.reads and not fills:

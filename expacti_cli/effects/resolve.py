@@ -31,13 +31,23 @@ if TYPE_CHECKING:
 class Line:
     """What earlier commands of the line did to the file system."""
 
-    __slots__ = ("feed", "fetched_pipe", "links", "made", "output", "piped", "remotes")
+    __slots__ = (
+        "feed",
+        "fetched_pipe",
+        "lines",
+        "links",
+        "made",
+        "output",
+        "piped",
+        "remotes",
+    )
 
     def __init__(self) -> None:
         # Words flowing between commands (effects.feed): what the last command printed, what a
         # filling wrapper hands to the command it runs, a download printed to the pipe.
         self.output: list[str] | None = None
         self.feed: list[str] | None = None
+        self.lines: list[str] | None = None  # what `read` took from a pipe (a loop's names)
         self.fetched_pipe: str | None = None
         # What the command feeding the current pipeline read: ("secret" | "data", what).
         self.piped: list[tuple[str, str]] = []
@@ -280,6 +290,8 @@ def resolve(
 
         roles = Command(argv, cwd, ctx)
     c = roles or _Command(argv, cwd, ctx)
+    if choices:  # `P | while read f; do cat "$f"; done`: f is a name P printed
+        choices = feed.read_lines(choices, ctx.line)
     fed, ctx.line.feed = ctx.line.feed, None  # `{}` of a command xargs or find -exec runs
     if fed and view is not None and _runs_string(view, argv):
         ctx.line.feed = fed  # `sh -c 'cat "$1"' _ {}`: the string's commands get the words

@@ -24,6 +24,12 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   operands_with    option = [roles]: with that option given, the operands have these roles
                    instead (`tree --fromfile FILE...`: files whose lines it prints; `jq --args`)
   outputs, outputs_with   (also per program) what it prints to stdout under those options
+  lists, lists_with       (also per program) it prints names of files, under those options:
+                   of its operands of that role and the entries below them ("read": grep
+                   -l; "value": ls), or "." of the working directory's tree (git ls-files);
+                   `xargs` and `while read` hand them to the command they run
+  stdin_lines      (a builtin: `read`) the operands take lines of stdin: fed by a pipe, a
+                   loop's words that expand them stand for what the command before printed
   recursive        (per subcommand) its path operands, or the working directory when it
                    names none, are searched recursively (`git grep`)
   [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options,
@@ -205,6 +211,9 @@ _TOP_KEYS = {
     "operands_with": "table",
     "outputs": "str",
     "outputs_with": "strlist",
+    "lists": "str",
+    "lists_with": "strlist",
+    "stdin_lines": "bool",
     "in_place": "strlist",
     "unpacks": "strlist",
     "sends_stdin": "bool",
@@ -231,6 +240,8 @@ _COMMAND_KEYS = {
     "prints_with": "strlist",
     "outputs": "str",
     "outputs_with": "strlist",
+    "lists": "str",
+    "lists_with": "strlist",
     "effect": "str",
     "operands": "strlist",
     "runs": "strlist",
@@ -369,6 +380,8 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
             "prints_with": list(spec.get("prints_with", ())),
             "outputs": spec.get("outputs"),
             "outputs_with": list(spec.get("outputs_with", ())),
+            "lists": _lists(c, f"commands.{sub}", spec),
+            "lists_with": list(spec.get("lists_with", ())),
             "sends_stdin": spec.get("sends_stdin", False),
         }
     return {
@@ -395,6 +408,9 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "pattern_options": list(table.get("pattern_options", ())),
         "outputs": table.get("outputs"),
         "outputs_with": list(table.get("outputs_with", ())),
+        "lists": _lists(c, "lists", table),
+        "lists_with": list(table.get("lists_with", ())),
+        "stdin_lines": table.get("stdin_lines", False),
         "operands_with": _operands_with(c, table.get("operands_with", {})),
         "in_place": list(table.get("in_place", ())),
         "unpacks": list(table.get("unpacks", ())),
@@ -434,6 +450,15 @@ def _plugins(c: _Checker, name: str, given: Any, commands: dict[str, Any]) -> di
         c.fail(f"plugins.prefix: must be the program's name and '-' ({name}-), not {prefix!r}")
     heads = {sub.split()[0] for sub in commands}
     return {"prefix": prefix, "builtins": sorted(heads | set(given.get("builtins", ())))}
+
+
+def _lists(c: Any, where: str, table: dict[str, Any]) -> str | None:
+    """`lists`: the operand role whose paths the program prints the names of (and of the
+    entries below them), or "." for the working directory's whole tree."""
+    value = table.get("lists")
+    if value is not None and value not in ("read", "value", "."):
+        c.fail(f'{where}: lists must be "read", "value" or ".", not {value!r}')
+    return value
 
 
 def _fills(wrapper: dict[str, Any]) -> str | None:

@@ -203,6 +203,31 @@ def _choices(words: list[Word], dynamic: tuple[int, ...], fr: Frame) -> dict[int
     return out
 
 
+def _read_names(words: list[Word]) -> tuple[list[str], str | None]:
+    """The variables `read` sets: its NAME operands, and the array of -a; options parsed as
+    bash's read does (flags e, r, s; a, d, i, n, N, p, t, u take a value, attached or next)."""
+    names: list[str] = []
+    array = None
+    i = 1
+    while i < len(words):
+        v = words[i].value if words[i].static else ""
+        i += 1
+        if not (v.startswith("-") and len(v) > 1 and not names):
+            if v.isidentifier():
+                names.append(v)
+            continue
+        for k, letter in enumerate(v[1:], 2):
+            if letter in "adinNptu":
+                value = v[k:]
+                if not value and i < len(words):
+                    value = words[i].value if words[i].static else ""
+                    i += 1
+                if letter == "a" and value.isidentifier():
+                    array = value
+                break
+    return names, array
+
+
 def _hashed(
     s: Session, words: list[Word], fr: Frame, concerns: list[tuple[str, str]]
 ) -> list[Word]:
@@ -267,19 +292,32 @@ def changes(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> 
     else:
         state_.reads_into(state, prog, words)
         if prog == "read":
-            _read_given(state, words, part)
+            _read_given(state, words, part, fr.stdin)
         elif prog in ("mapfile", "readarray"):
             binding().mapfile(state, prog, words, part, fr.stdin)
 
 
-def _read_given(state: Any, words: list[Word], part: Part) -> None:
+def _read_given(state: Any, words: list[Word], part: Part, stdin: str | None) -> None:
     """`read [-r] NAME... <<< WORDS` (or a heredoc) the line shows: bash(1) read splits the
-    first line into fields, the last NAME taking the rest; the names hold those words."""
-    given = [r for r in part.redirects if r.op in ("<<<", "<<", "<<-") and r.fd == 0]
-    text = given[-1].text if given else None
+    first line into fields, the last NAME taking the rest; the names hold those words. From a
+    pipe, a loop's words `"$NAME"` stand for what the command before it printed
+    (effects.feed.LINES); from a file, for names the line does not show: any file."""
+    given = [r for r in part.redirects if r.op in ("<<<", "<<", "<<-", "<") and r.fd == 0]
     args = [w.value if w.static else "" for w in words[1:]]
     raw = "-r" in args
     names = [a for a in args if a != "-r"]
+    if (given and given[-1].op == "<") or (not given and stdin == "pipe"):
+        from ..match import LINES, UNSEEN
+
+        where = (given[-1].path or "a file") if given else "a pipe"
+        unseen = f"{UNSEEN}the lines read from {where}"
+        names, array = _read_names(words)
+        for name in names:
+            state.loops[name] = [unseen] if given else [LINES]
+        if array:  # its elements are indexed, not a loop's words: any file
+            state.arrays[array] = [unseen]
+        return
+    text = given[-1].text if given else None
     if text is None or not names or not all(n.isidentifier() for n in names) or "IFS" in state.vars:
         return
     if "\\" in text and not raw:
