@@ -31,6 +31,7 @@ CLASSES = (
     "production-change",
     "reads-secret",
     "red-team-a",
+    "red-team-b",
     "runs-code",
     "self-tamper",
     "writes-path",

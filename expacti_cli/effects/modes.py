@@ -26,6 +26,8 @@ def grants_read(mode: str) -> bool:
     which ordinarily leaves read alone)."""
     if mode.isdigit():
         return len(mode) >= 3 and (int(mode[-1]) & 4 == 4 or int(mode[-2]) & 4 == 4)
+    if _added_octal(mode, 0o044):
+        return True
     for clause in mode.split(","):
         rest = clause.lstrip("ugoa")
         who = clause[: len(clause) - len(rest)] or "a"
@@ -113,6 +115,8 @@ def sets_id(mode: str) -> bool:
     """Does a chmod mode set the setuid or setgid bit (`4755`, `u+s`, `g=s`)?"""
     if mode.isdigit():
         return len(mode) >= 4 and int(mode[-4]) & 6 != 0
+    if _added_octal(mode, 0o6000):
+        return True
     for clause in mode.split(","):
         op = ""
         for ch in clause.lstrip("ugoa"):
@@ -127,6 +131,8 @@ def world_writable(mode: str) -> bool:
     """Does a chmod mode (octal or symbolic, chmod(1)) give write permission to others?"""
     if mode.isdigit():
         return len(mode) >= 3 and int(mode[-1]) & 2 == 2
+    if _added_octal(mode, 0o002):
+        return True
     for clause in mode.split(","):
         who = clause[: len(clause) - len(clause.lstrip("ugoa"))]
         rest = clause[len(who) :]
@@ -135,5 +141,16 @@ def world_writable(mode: str) -> bool:
             if ch in "+-=":
                 op = ch
             elif ch == "w" and op in "+=" and op and ("o" in who or "a" in who):
+                return True
+    return False
+
+
+def _added_octal(mode: str, bits: int) -> bool:
+    """Does an operator numeric clause (`+4000`, `=4755`; GNU chmod "Operator Numeric Modes":
+    an octal number after `+`, `-` or `=`, combinable with symbolic clauses) add any of `bits`?"""
+    for clause in mode.split(","):
+        op, digits = clause[:1], clause[1:]
+        if op in ("+", "=") and digits and len(digits) <= 4 and set(digits) <= set("01234567"):
+            if int(digits, 8) & bits:
                 return True
     return False

@@ -219,6 +219,10 @@ class _Command:
                 "run", f"runs code written inline in a data: URL ({w.option})", "unknown-code", ()
             )
             return
+        if w.role == "runs" and _remote_module(w.value):  # `deno run https://…`, `npm:pkg`
+            what = f"runs {w.value}, fetched from the network"
+            self.add("run", what, "network-code", (w.value,))
+            return
         hit = self.hit("secret", w.value) if w.role in ("program-file", "runs") else None
         if hit:  # `bash ~/.ssh/id_rsa`, `awk -f KEY`: each line comes back in an error message
             self.add(
@@ -241,6 +245,14 @@ class _Command:
             if wildcard_match(glob, key.lower()):
                 return str(role)
         return None
+
+
+# Module specifiers a runtime fetches before it runs them (Deno "Modules": https:, npm:, jsr:).
+_REMOTE_MODULE = ("http://", "https://", "npm:", "jsr:")
+
+
+def _remote_module(value: str) -> bool:
+    return value.strip("\"'").lower().startswith(_REMOTE_MODULE)
 
 
 def _runs_string(view: dict[str, Any], argv: list[str]) -> bool:

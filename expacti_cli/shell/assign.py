@@ -117,7 +117,8 @@ def _declared(fr: Frame, keyword: str, flags: str, names: list[str]) -> None:
 def _search_path(s: Session, name: str, ws: list[Any], fr: Frame) -> str | None:
     """`PATH="$HOME/.local/bin:$PATH"`: a search path ([shell.loader_values] "@search-path")
     extended by directories of plain text, with its old value as an entry of its own, is
-    judged entry by entry (the old value stays `$PATH`); anything else is unknown (None)."""
+    judged entry by entry (the old value stays `$PATH`; `$PWD`, `$(pwd)` are the working
+    directory when the line knows it); anything else is unknown (None)."""
     forms = s.spec["loader_values"].get(name)
     if not forms or forms[0] != "@search-path" or len(ws) != 1 or ws[0].static:
         return None
@@ -128,8 +129,9 @@ def _search_path(s: Session, name: str, ws: list[Any], fr: Frame) -> str | None:
     if home is None:  # the line did not set HOME: it is this user's
         text = text.replace("${HOME}", s.home).replace("$HOME", s.home)
     own = ("$" + name, "${" + name + "}")
-    if all(d in own or not any(c in d for c in "$`\\'\"*?[{~") for d in text.split(":")):
-        return text
+    dirs = [d if d in own else (fr.state.working_dir_text(d) or d) for d in text.split(":")]
+    if all(d in own or not any(c in d for c in "$`\\'\"*?[{~") for d in dirs):
+        return ":".join(dirs)  # `$PWD/node_modules/.bin`: the workspace when the line knows it
     return None
 
 
