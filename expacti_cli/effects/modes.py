@@ -150,7 +150,7 @@ def _added_octal(mode: str, bits: int) -> bool:
     an octal number after `+`, `-` or `=`, combinable with symbolic clauses) add any of `bits`?"""
     for clause in mode.split(","):
         op, digits = clause[:1], clause[1:]
-        if op in ("+", "=") and digits and len(digits) <= 4 and set(digits) <= set("01234567"):
-            if int(digits, 8) & bits:
-                return True
+        octal = digits and len(digits) <= 4 and set(digits) <= set("01234567")
+        if op in ("+", "=") and octal and int(digits, 8) & bits:
+            return True
     return False
