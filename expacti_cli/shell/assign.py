@@ -205,7 +205,21 @@ def assignment(
         shell_assignment(s, name, value, fr)
         if elements is not None and not bracket and meant == base:
             fr.state.arrays[base] = elements
+        substituted = _substitution_text(node, name_node, fr)
+        if value is None and substituted and not bracket and meant == base:
+            # `f=$(ls ~/.ssh/* | head -1); cat "$f"`: "$f" is judged as the substitution's
+            # own text is where it is written (`cat "$(ls ~/.ssh/*)"`), as a loop's word.
+            fr.state.loops[base] = [substituted]
     return name, value
+
+
+def _substitution_text(node: Any, name_node: Any, fr: Frame) -> str | None:
+    """The source text of a value that is one word holding a command substitution."""
+    values = [c for c in node.children if c.is_named and c != name_node]
+    if len(values) != 1 or values[0].type not in WORDS:
+        return None
+    text = fr.text(values[0])
+    return text if "$(" in text or "`" in text else None
 
 
 def shell_assignment(s: Session, name: str, value: str | None, fr: Frame) -> None:
