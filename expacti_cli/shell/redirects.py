@@ -209,8 +209,8 @@ def _loop_rounds(target: Word | None, fr: Frame) -> list[str] | None:
         text = text[1:-1]
     name = text[2:-1] if text.startswith("${") and text.endswith("}") else text[1:]
     rounds = fr.state.loops.get(name) if text[:1] == "$" else None
-    if rounds is None or any(c in w for w in rounds for c in "*?["):
-        return None
+    if rounds is None or any(c in w for w in rounds for c in "*?[\0$`"):
+        return None  # a glob; or what `read` or a substitution gave: known only at run time
     return rounds
 
 
