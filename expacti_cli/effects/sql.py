@@ -271,8 +271,24 @@ _SECRET_TABLES = (
 def secrets(text: str) -> list[str]:
     """Why the SQL text reads the server's credentials or files (empty: it does not)."""
     return [
-        f"reads {t.lower()}" for stmt in _statements(text) for t in _SECRET_TABLES if t in stmt
+        f"reads {t.lower()}"
+        for stmt in _statements(text)
+        for t in _SECRET_TABLES
+        if t in stmt and not (t == "MYSQL.USER" and _names_columns_only(stmt))
     ][:1]
+
+
+# MySQL 8.4 mysql.user: the password hash is `authentication_string` (`Password` before 5.7).
+_HASH_COLUMNS = ("AUTHENTICATION_STRING", "PASSWORD", "*")
+
+
+def _names_columns_only(stmt: str) -> bool:
+    """`SELECT user, host FROM mysql.user`: a query of mysql.user whose select list names no
+    password column and no `*` (the account names, not their hashes)."""
+    head = stmt.split(" FROM ", 1)[0]
+    if not head.startswith("SELECT ") or " FROM " not in stmt:
+        return False
+    return not any(c in head for c in _HASH_COLUMNS)
 
 
 def _explained(stmt: str) -> str | None:

@@ -22,8 +22,9 @@ def backup_repo(c: _Command, w: Word) -> None:
     """Where a backup program stores what it reads (`restic -r REPO backup PATH`, `borg create
     REPO::NAME PATH`, RESTIC_REPOSITORY, BORG_REPO): a repository on another host (`sftp:`,
     `rest:https://`, `s3:`, `user@host:path`, `ssh://`) receives every path the call backs up,
-    and standard output given with `--stdin`. A local repository, or a call that backs up
-    nothing (`snapshots`, `restore`, `list`), sends nothing."""
+    the files its --files-from lists name, another repository copied in (`copy --from-repo`),
+    and what stdin brings (`--stdin`, `--paths-from-stdin`). A local repository, or a call that
+    stores nothing (`snapshots`, `restore`, `list`), sends nothing."""
     from .roles import _is_remote
     from .words import unquote
 
@@ -31,11 +32,30 @@ def backup_repo(c: _Command, w: Word) -> None:
     repo = value.split("::", 1)[0]
     if not repo or not _is_remote(repo) or c.inv is None:
         return
-    named = [x for x in c.inv.words if x.role == "read" and x.option is None]
-    for x in named:
-        c.pending_upload(x.value)
-    if c.inv.has("--stdin", "--stdin-from-command", "--content-from-command"):
-        c.add("send", f"sends what it is given to {repo}", "exfiltration", ())
+    for x in c.inv.words:
+        if x.role == "read" and (x.option is None or x.option in _BACKED_UP):
+            c.pending_upload(x.value)
+    if c.inv.has(*_FROM_STDIN):
+        c.add("send", f"sends what it is given on stdin to {repo}", "exfiltration", ())
+
+
+# Options naming what a backup stores besides its operands: the files listed in a file (restic
+# backup --files-from), another repository's snapshots (restic copy --from-repo); and the ones
+# under which it stores what stdin brings (restic --stdin, borg --paths-from-stdin).
+_BACKED_UP = (
+    "--files-from",
+    "--files-from-verbatim",
+    "--files-from-raw",
+    "--from-repo",
+    "--from-repository-file",
+)
+_FROM_STDIN = (
+    "--stdin",
+    "--stdin-from-command",
+    "--content-from-command",
+    "--paths-from-stdin",
+    "--paths-from-command",
+)
 
 
 # socat(1) ADDRESS TYPES: the ones that name a network peer, a listener, a program, a file.
@@ -173,6 +193,8 @@ def request_item(c: _Command, w: Word) -> None:
             k = value.find(s, k + 1)
         if 0 < k < at or (k == at and len(s) > len(sep)):
             at, sep = k, s
+    if value[:1] == "@":  # `http URL @FILE`: the body is FILE ("Request data from a filename")
+        at, sep = 0, "@"
     if sep in (":=@", "=@", "@"):
         path = value[at + len(sep) :].split(";", 1)[0]
         if path and path != "-":
