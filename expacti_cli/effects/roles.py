@@ -409,7 +409,7 @@ class Command(_Command):
     def role(self, w: Word) -> None:
         if w.role in ("attached-into", "attached-write"):  # `--one-top-level=DIR`
             w = _word(w.role[9:], w.value, w)
-        handler = _ROLES.get(w.role) or _more_roles().get(w.role)
+        handler = _ROLES.get(w.role) or _more_roles(w.role).get(w.role)
         if feed.is_unseen(w.value) and w.role != "read":
             return  # words read from a file the line does not show: judged as reads only
         if handler is not None:
@@ -655,17 +655,23 @@ _ROLES: dict[str, Any] = {
 }
 
 
-def _more_roles() -> dict[str, Any]:
+_TRANSFER_ROLES = frozenset(("backup-repo", "socat-address", "request-item", "forward"))
+
+
+def _more_roles(role: str) -> dict[str, Any]:
     """The roles handled by effects.values (and effects.loaded), merged into _ROLES with the
-    first word that needs a handler not found there."""
+    first word that needs a handler not found there; effects.transfers' (transfer clients'
+    own words) with the first word of one of its roles."""
+    if role in _TRANSFER_ROLES and role not in _ROLES:
+        from .transfers import HANDLERS as TRANSFERS
+
+        _ROLES.update(TRANSFERS)
     if "key" not in _ROLES:
         from .awkprog import program
         from .loaded import credentials_to
-        from .transfers import HANDLERS as TRANSFERS
         from .values import HANDLERS
 
         _ROLES.update(HANDLERS)
-        _ROLES.update(TRANSFERS)
         _ROLES["credentials-to"] = credentials_to
         _ROLES["awk-program"] = program
         _ROLES["code"] = _inline_code
@@ -700,12 +706,32 @@ def _tags(c: Command) -> None:
     # operation with the subcommand, so an allow rule lifts it only by spelling each of them
     # (never `pipx run **`).
     packages = tuple(w.value for w in inv.words if w.role == "package")
+    if _tag_with(c, view, anchor, op):
+        return
     for tag in tags:
         cls = TAG_CLASS.get(tag or "")
         if cls:
             named = anchor + packages if cls == "network-code" else anchor
             c.add(tag or "", op, cls, named or (name,))
             return
+
+
+def _tag_with(c: Command, view: dict[str, Any], anchor: tuple[str, ...], op: str) -> bool:
+    """An option under which the call has an effect of its own (grammar `effect_with`: `gpg
+    -d` prints the plain text, `pulumi stack output --show-secrets` the secret outputs)."""
+    inv = c.inv
+    assert inv is not None
+    tables = ((inv.spec or {}).get("effect_with"), view.get("effect_with"))
+    if not any(tables):
+        return False
+    given = {o for o, _v, _i in inv.options}
+    for table in tables:
+        for opt, tag in (table or {}).items():
+            cls = TAG_CLASS.get(tag)
+            if opt in given and cls:
+                c.add(tag, f"{op} {opt}", cls, (*anchor, opt))
+                return True
+    return False
 
 
 def _runs_files(c: Command) -> None:

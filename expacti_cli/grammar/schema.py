@@ -46,6 +46,8 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
                    unseen names land in the destination (default "/.", cp SRC/.; rsync "/")
   no_effect_with   options under which the call changes and runs nothing (`--dry-run`,
                    `bash -n`, `npx --no`); also per subcommand
+  effect_with      option = effect: under that option the call has that effect too (`gpg -d`
+                   prints the plain text: "secret"); also per subcommand
   in_place         options under which the `read` operands are edited in place (written
                    back, not printed: `sed -i`); OPTION=VALUE: that option with that
                    value (`gawk -i inplace`)
@@ -207,6 +209,7 @@ _TOP_KEYS = {
     "bare": "str",
     "runs": "strlist",
     "no_effect_with": "strlist",
+    "effect_with": "table",
     "pattern_options": "strlist",
     "operands_with": "table",
     "outputs": "str",
@@ -247,6 +250,7 @@ _COMMAND_KEYS = {
     "runs": "strlist",
     "options": "roles",
     "no_effect_with": "strlist",
+    "effect_with": "table",
     "pattern_options": "strlist",
     "recursive": "bool",
 }
@@ -374,6 +378,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
             "runs": list(spec.get("runs", ())),
             "options": c.roles(f"commands.{sub}.options", spec.get("options", {}), True),
             "no_effect_with": list(spec.get("no_effect_with", ())),
+            "effect_with": _effect_with(c, f"commands.{sub}", spec.get("effect_with", {})),
             "pattern_options": list(spec.get("pattern_options", ())),
             "recursive": spec.get("recursive", False),
             "keys": _keys_table(c, sub, spec.get("keys"), keys),
@@ -405,6 +410,7 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "bare": c.effect("bare", table["bare"]) if "bare" in table else None,
         "runs": list(table.get("runs", ())),
         "no_effect_with": list(table.get("no_effect_with", ())),
+        "effect_with": _effect_with(c, "effect_with", table.get("effect_with", {})),
         "pattern_options": list(table.get("pattern_options", ())),
         "outputs": table.get("outputs"),
         "outputs_with": list(table.get("outputs_with", ())),
@@ -425,6 +431,15 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "read_verbs": list(table.get("read_verbs", ())),
         "plugins": _plugins(c, name, table.get("plugins"), commands),
     }
+
+
+def _effect_with(c: Any, where: str, table: dict[str, Any]) -> dict[str, str]:
+    """`effect_with`: option -> the effect the call has when that option is given."""
+    for opt, effect in table.items():
+        if not opt.startswith("-"):
+            c.fail(f"{where}: {opt!r} is not an option")
+        c.effect(f"{where}.{opt}", effect)
+    return dict(table)
 
 
 def _operands_with(c: Any, table: dict[str, Any]) -> dict[str, list[str]]:
