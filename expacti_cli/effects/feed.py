@@ -127,6 +127,27 @@ def read_lines(choices: dict[int, list[str]], line: Any) -> dict[int, list[str]]
     }
 
 
+def substituted(
+    argv: list[str], choices: dict[int, list[str]] | None, printed: dict[str, list[str]]
+) -> dict[int, list[str]] | None:
+    """The words (or a loop's words) holding a command substitution whose output is known,
+    each standing for the names it prints: `cat "$(find ~/.ssh -type f)"` reads ~/.ssh/**."""
+    out = dict(choices or {})
+    for i, arg in enumerate(argv[1:], 1):
+        values = out.get(i, [arg])
+        new: list[str] = []
+        for value in values:
+            key = next((k for k in printed if k in value), None)
+            if key is None:
+                new.append(value)
+                continue
+            bare = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
+            new.extend(bare.replace(key, name) for name in printed[key])
+        if new != values:
+            out[i] = new[:_MAX_WORDS]
+    return out or None
+
+
 def unseen(source: str) -> list[str]:
     return [UNSEEN + source]
 

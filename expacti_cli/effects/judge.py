@@ -114,6 +114,9 @@ def effects_of(
         stdin=getattr(part, "stdin", None),
         choices=getattr(part, "choices", None),
     )
+    substitution = getattr(part, "prints_for", None)
+    if substitution and ctx.line.output is not None:  # `cat "$(ls ~/.ssh/*)"` reads them
+        ctx.line.printed[substitution] = ctx.line.output
     if argv:
         effects += _protected_rules(policy, Command(argv, policy.programs), agent)
     return effects

@@ -39,6 +39,7 @@ class Line:
         "made",
         "output",
         "piped",
+        "printed",
         "remotes",
     )
 
@@ -48,6 +49,7 @@ class Line:
         self.output: list[str] | None = None
         self.feed: list[str] | None = None
         self.lines: list[str] | None = None  # what `read` took from a pipe (a loop's names)
+        self.printed: dict[str, list[str]] = {}  # `$(ls ~/.ssh)` -> the names it prints
         self.fetched_pipe: str | None = None
         # What the command feeding the current pipeline read: ("secret" | "data", what).
         self.piped: list[tuple[str, str]] = []
@@ -304,6 +306,8 @@ def resolve(
     c = roles or _Command(argv, cwd, ctx)
     if choices:  # `P | while read f; do cat "$f"; done`: f is a name P printed
         choices = feed.read_lines(choices, ctx.line)
+    if ctx.line.printed:  # `cat $(find ~/.ssh -type f)`: the names find prints
+        choices = feed.substituted(argv, choices, ctx.line.printed)
     fed, ctx.line.feed = ctx.line.feed, None  # `{}` of a command xargs or find -exec runs
     if fed and view is not None and _runs_string(view, argv):
         ctx.line.feed = fed  # `sh -c 'cat "$1"' _ {}`: the string's commands get the words

@@ -158,6 +158,9 @@ def _loop_variable(node: Any, fr: Frame) -> None:
         words = [fr.text(c) for c in values]
         if not any(c in w for w in words for c in "\"'\\`{"):
             fr.state.loops[fr.text(var)] = words  # `for k in a b; do cat "$k"`: a, then b
+    elif len(values) == 1 and values[0].type == "command_substitution":
+        # `for f in $(find ~/.ssh -type f)`: f is each name it prints (effects.feed.substituted)
+        fr.state.loops[fr.text(var)] = [fr.text(values[0])]
 
 
 def _positional_loop(name: str, fr: Frame) -> None:

@@ -130,7 +130,8 @@ class Part:
     `env` the variables known there that the command's environment holds (exported ones and
     its own prefix assignments), by value; `runtime_env` its prefix assignments of values
     known only at run time, by source text (`MAKEFLAGS="$X"`); `order` its position among the
-    parts in the order bash reaches them.
+    parts in the order bash reaches them; `prints_for` the command substitution whose output
+    this command prints.
     """
 
     __slots__ = (
@@ -143,6 +144,7 @@ class Part:
         "env",
         "optionlike",
         "order",
+        "prints_for",
         "redirects",
         "runtime_env",
         "stdin",
@@ -172,6 +174,9 @@ class Part:
         self.runtime_env: dict[str, str] = {}
         self.order = -1
         self.stdin: str | None = None  # "pipe": fed by the command before it in a pipeline
+        # The last command of a command substitution: its source text (`$(ls ~/.ssh)`), which
+        # the words holding it stand for what this command prints (effects.feed.substituted).
+        self.prints_for: str | None = None
 
     def __repr__(self) -> str:
         return f"Part({self.argv!r}, via={self.via!r}, concerns={self.concerns!r})"

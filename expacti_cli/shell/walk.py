@@ -277,6 +277,7 @@ def substitution(s: Session, node: Any, fr: Frame) -> None:
     fr = fr.isolated()
     if node.type == "process_substitution" and node.text[:1] == b">":
         fr = fr.but(stdin="pipe")
+    first = len(s.analysis.parts)
     with s.budget.nested():
         for child in node.children:
             s.budget.tick()
@@ -288,6 +289,8 @@ def substitution(s: Session, node: Any, fr: Frame) -> None:
                 stmt_or_container(s, child, fr)
             elif child.type not in TOKENS and child.type not in ("$(", "`", "<(", ">("):
                 bad(s, child, fr)
+    if node.type == "command_substitution" and len(s.analysis.parts) > first:
+        s.analysis.parts[-1].prints_for = fr.text(node)
 
 
 def _reads_file(redirect: Any) -> bool:
