@@ -655,7 +655,9 @@ _ROLES: dict[str, Any] = {
 }
 
 
-_TRANSFER_ROLES = frozenset(("backup-repo", "socat-address", "request-item", "forward"))
+_TRANSFER_ROLES = frozenset(
+    ("backup-repo", "socat-address", "request-item", "forward", "ftp-commands")
+)
 
 
 def _more_roles(role: str) -> dict[str, Any]:

@@ -88,6 +88,10 @@ _SOCAT_NET = frozenset(
         "socks5-connect",
         "dtls",
         "openssl-dtls-client",
+        "ws",
+        "wss",
+        "ws-c",
+        "ws-connect",
     ]
 )
 _SOCAT_LISTEN = frozenset(
@@ -111,9 +115,15 @@ _SOCAT_LISTEN = frozenset(
         "tcp6-l",
         "openssl-l",
         "udp-l",
+        "ws-l",
+        "ws-listen",
+        "l-ws",
+        "wss-l",
+        "wss-listen",
     ]
 )
-_SOCAT_RUN = frozenset(("exec", "system", "shell"))
+# websocat(1) names the same kinds ws-l:, exec:, sh-c:, cmd: (and ws:// URLs).
+_SOCAT_RUN = frozenset(("exec", "system", "shell", "sh-c", "cmd"))
 _SOCAT_FILE = frozenset(("open", "file", "gopen", "create", "pipe", "unix-connect", "unix-client"))
 
 
@@ -125,6 +135,7 @@ def _socat_parts(value: str) -> tuple[str, str, dict[str, str]]:
         low = value.lower()
         return (low if low in ("-", "stdio", "stdin", "stdout") else "gopen", value, {})
     kind = kind.lower()
+    rest = rest[2:] if rest.startswith("//") else rest  # websocat's ws://HOST:PORT/PATH
     params, *opts = rest.split(",")  # socat(1): "," ends a parameter unless escaped
     return kind, params, {k.lower(): v for k, _, v in (o.partition("=") for o in opts)}
 
@@ -221,9 +232,49 @@ def forward(c: _Command, w: Word) -> None:
         c.add("send", f"opens a forwarded port on {addr or '*'} ({spec})", "exfiltration", ())
 
 
+# lftp(1) / ftp(1) / smbclient(1) commands that send local files, and their options that take a
+# value (`put -O BASE FILE`, `mirror -R --exclude X LOCAL REMOTE`).
+_FTP_SENDS = ("put", "mput", "reput", "append", "mirror")
+_FTP_VALUE_OPTIONS = ("-O", "-o", "-x", "-X", "--exclude", "--include", "-i", "-I", "-P", "-N")
+
+
+def ftp_commands(c: _Command, w: Word) -> None:
+    """The commands an FTP or SMB client runs (lftp -e/-c, smbclient -c), `;` or newline apart:
+    `put`/`mput`/`reput`/`append FILE` and `mirror -R LOCAL` send local files to the server;
+    `!CMD` and `shell CMD` run a shell command line; `source FILE` runs more commands."""
+    from .words import unquote
+
+    for line in unquote(w.value).replace("\n", ";").split(";"):
+        text = line.strip()
+        if text.startswith("!"):
+            c.command(_as("command", text[1:], w))
+            continue
+        words = text.split()
+        verb = words[0].lower() if words else ""
+        if verb == "shell":
+            c.command(_as("command", " ".join(words[1:]), w))
+        elif verb == "source" and len(words) > 1:
+            c.role(_as("config", words[-1], w))
+        elif verb in _FTP_SENDS:
+            operands, skip = [], False
+            for word in words[1:]:
+                if skip:
+                    skip = False
+                elif word.startswith("-"):
+                    skip = word in _FTP_VALUE_OPTIONS
+                else:
+                    operands.append(word)
+            if verb == "mirror" and not any(x in ("-R", "--reverse") for x in words):
+                continue  # mirror without -R downloads
+            for path in operands[:1] if verb == "mirror" else operands:
+                c.read(_as("read", path, w))
+                c.pending_upload(path)
+
+
 HANDLERS = {
     "backup-repo": backup_repo,
     "socat-address": socat_address,
     "request-item": request_item,
     "forward": forward,
+    "ftp-commands": ftp_commands,
 }

@@ -176,6 +176,8 @@ EFFECT_ROLES = {
     "FILE name a file, TCP/SSL a host, *-LISTEN a port whoever connects reaches",
     "request-item": "an HTTPie request item: `name=@FILE`, `name:=@FILE`, `name@FILE` send FILE",
     "forward": "an ssh port forward `[bind_address:]port ...`: every interface exposes the tunnel",
+    "ftp-commands": "an FTP/SMB client's commands (lftp -e, smbclient -c): put and mirror -R send "
+    "local files, `!CMD` runs a shell command",
     "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
     "H:P:ADDR): that host receives what is sent to the URL's",
 }
