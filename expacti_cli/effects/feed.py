@@ -234,7 +234,10 @@ def carry(c: Any, stdin: str | None, redirects: Any) -> None:
         files = [w.value for w in inv.words if w.role == "read"] if inv else []
         files += [r.path for r in redirects if r.op == "<" and r.path]
         given = [r for r in redirects if r.op in ("<<", "<<-", "<<<")]
-        if files:
+        made = [r.source for r in redirects if r.op == "<" and r.path is None and r.source]
+        if made:  # `xargs cat < <(printf … ~/.ssh/id_rsa)`: the names it prints, else any
+            line.feed = line.printed.get(made[-1]) or unseen(made[-1])
+        elif files:
             line.feed = unseen(files[-1])
         elif given:  # `xargs cat <<< FILE`: the words the line shows, or any
             text = given[-1].text

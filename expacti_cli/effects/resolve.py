@@ -314,7 +314,9 @@ def resolve(
     stdin_file: list[tuple[str, str]] = []  # `< FILE`: what the command reads on stdin
     for r in redirects:
         if r.path is None:
-            if r.source is not None:  # `<<< "$TOKEN"`: what it gives is known at run time
+            if r.source is not None and r.op == "<":  # `< "$F"`, `< <(printf … KEY)`
+                _dynamic_input(c, r.source, stdin_file)
+            elif r.source is not None:  # `<<< "$TOKEN"`: what it gives is known at run time
                 _given(c, r.source, stdin_file)
             continue
         if r.writes:
@@ -348,6 +350,17 @@ def resolve(
     _pipeline(c, roles, stdin)
     feed.carry(c, stdin, redirects)
     return c.effects
+
+
+def _dynamic_input(c: _Command, source: str, stdin_file: list[tuple[str, str]]) -> None:
+    """`< WORD` of a file known only at run time: the file it may be (`/proc/$PPID/environ`),
+    or the names a process substitution prints, when guard knows them."""
+    names = c.ctx.line.printed.get(source)
+    for where in names if names is not None else [source]:
+        hit = None if feed.is_unseen(where) else c.hit("secret", where)
+        if hit:
+            c.add("read", f"reads {where} ({hit})", "secret", ())
+        stdin_file.append(("secret" if hit else "data", where))
 
 
 def _given(c: _Command, source: str, stdin_file: list[tuple[str, str]]) -> None:

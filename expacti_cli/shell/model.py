@@ -84,7 +84,8 @@ class Redirect:
     against the tracked working directory and `~`) or None when it is not a static path (a
     dynamic word, an unknown directory, a heredoc, a descriptor duplicate). `text`: what a
     here-string or heredoc gives, when the line shows it whole (None: known only at run time);
-    `source`: its source text when it is known only at run time (`<<< "$TOKEN"`)."""
+    `source`: its source text when it is known only at run time (`<<< "$TOKEN"`; the target of
+    `<` that is not a static path: `< "$F"`, `< <(ls)`)."""
 
     __slots__ = ("fd", "op", "path", "source", "text")
 

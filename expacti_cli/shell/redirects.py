@@ -233,6 +233,10 @@ def _record(
     static = target is not None and target.static
     if static and not duplicate and node.type != "process_substitution":
         path = resolve(target.value, fr.state.cwd, s.home)  # type: ignore[union-attr]
+    if op == "<" and path is None and not duplicate:
+        # `< "/proc/$PPID/environ"`, `< <(printf … ~/.ssh/id_rsa)`: the input's source text,
+        # judged where it is read (effects.resolve)
+        return Redirect(op, fd, None, source=fr.text(node))
     return Redirect(op, fd, path)
 
 

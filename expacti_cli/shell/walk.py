@@ -289,7 +289,8 @@ def substitution(s: Session, node: Any, fr: Frame) -> None:
                 stmt_or_container(s, child, fr)
             elif child.type not in TOKENS and child.type not in ("$(", "`", "<(", ">("):
                 bad(s, child, fr)
-    if node.type == "command_substitution" and len(s.analysis.parts) > first:
+    reads = node.type == "command_substitution" or node.text[:1] == b"<"  # $(…), `…`, <(…)
+    if reads and len(s.analysis.parts) > first:
         s.analysis.parts[-1].prints_for = fr.text(node)
 
 
