@@ -402,9 +402,21 @@ class Command(_Command):
         several, and "may contain wildcard characters": one that begins with a wildcard (`*`)
         could name any variable, secrets included."""
         for name in w.value.strip("\"'").split():
-            if self.ctx.classes.secret_variable(name) or name[:1] in ("*", "?", "["):
+            if (
+                self.ctx.classes.secret_variable(name)
+                or name[:1] in ("*", "?", "[")
+                or self._names_a_known_secret(name)
+            ):
                 self.add("read", f"prints ${name}", "secret", (w.value,))
                 return
+
+    def _names_a_known_secret(self, glob: str) -> bool:
+        """`AWS_*`, `GITHUB_T?KEN`: a glob that matches a credential variable tools read (the
+        ones [shell] secret_services names, and the cloud SDKs' own)."""
+        if not any(ch in glob for ch in "*?["):
+            return False
+        known = [e.split()[0] for e in self.ctx.classes.shell.get("secret_services", ())]
+        return any(wildcard_match(glob.upper(), n) for n in (*known, *_SDK_SECRETS))
 
     def role(self, w: Word) -> None:
         if w.role in ("attached-into", "attached-write"):  # `--one-top-level=DIR`
@@ -550,6 +562,17 @@ def _default_remote(c: Command) -> None:
         return
     if not c.loopback_only():
         c.add("send", f"sends data to {url} ({name}, where it goes by default)", "exfiltration", ())
+
+
+# Credential variables of the cloud SDKs and CLIs (AWS CLI, Azure identity, Google auth, Vault).
+_SDK_SECRETS = (
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AZURE_CLIENT_SECRET",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "VAULT_TOKEN",
+    "DATABASE_URL",
+)
 
 
 def _fetched_package(spec: str) -> bool:
