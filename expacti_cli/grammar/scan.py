@@ -270,15 +270,18 @@ def scan(argv: list[str], view: dict[str, Any]) -> Invocation:
     return inv
 
 
+_COMMAND_FROM_HERE = ("command-argv...", "command-words...")
+
+
 def _command_words(
     argv: list[str],
     roles: list[str],
     options: list[tuple[str, str | None, int, str | None]],
     operands: list[tuple[str, int]],
 ) -> tuple[list[tuple[str, str | None, int, str | None]], list[tuple[str, int]]]:
-    """From a `command-argv...` operand on, every word is the command's (`git bisect run
-    pytest -x`: `-x` is pytest's option, not git's)."""
-    at = next((k for k, r in enumerate(roles) if r == "command-argv..."), None)
+    """From a `command-argv...` or `command-words...` operand on, every word is the command's
+    (`git bisect run pytest -x`: `-x` is pytest's option, not git's)."""
+    at = next((k for k, r in enumerate(roles) if r in _COMMAND_FROM_HERE), None)
     if at is None or at >= len(operands):
         return options, operands
     start = operands[at][1]
