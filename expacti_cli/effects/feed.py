@@ -130,22 +130,39 @@ def read_lines(choices: dict[int, list[str]], line: Any) -> dict[int, list[str]]
 def substituted(
     argv: list[str], choices: dict[int, list[str]] | None, printed: dict[str, list[str]]
 ) -> dict[int, list[str]] | None:
-    """The words (or a loop's words) holding a command substitution whose output is known,
-    each standing for the names it prints: `cat "$(find ~/.ssh -type f)"` reads ~/.ssh/**."""
+    """The words (or a loop's words) holding a command substitution, each standing for the
+    names it prints: `cat "$(find ~/.ssh -type f)"` reads ~/.ssh/**. A substitution whose
+    output is not known may print any name (`$(echo … | tr …)`), unless a name follows it."""
     out = dict(choices or {})
     for i, arg in enumerate(argv[1:], 1):
         values = out.get(i, [arg])
         new: list[str] = []
         for value in values:
-            key = next((k for k in printed if k in value), None)
+            # `$(…)` and `…` become words; a `<(…)` operand is a file holding the output
+            key = next((k for k in printed if k in value and k[0] != "<"), None)
             if key is None:
                 new.append(value)
                 continue
             bare = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
+            if is_unseen(printed[key][0]):
+                # As written too: what the text shows still counts (`npm install "$(curl
+                # URL)"`); `$(…)/README.md` is a name known, in a directory unknown.
+                new += [value, *printed[key]] if bare.endswith(key) else [value]
+                continue
             new.extend(bare.replace(key, name) for name in printed[key])
         if new != values:
             out[i] = new[:_MAX_WORDS]
     return out or None
+
+
+def _filters(c: Any) -> bool:
+    """Does this command print only whole lines of its input (grammar `filters`)? Any other
+    (`sed`, `tr`, `rev`, an interpreter) may print names its input does not hold."""
+    view, inv = c.view, c.inv
+    if view is None or not view.get("filters"):
+        return False
+    unless = view.get("filters_unless") or ()
+    return not (unless and inv is not None and inv.has(*unless))
 
 
 def unseen(source: str) -> list[str]:
@@ -255,7 +272,7 @@ def carry(c: Any, stdin: str | None, redirects: Any) -> None:
         line.output = listed
     elif inv is not None and any(w.role == "printed" for w in inv.words):
         line.output = printed(inv.words)
-    elif stdin == "pipe" and not c.reads and not fills:
+    elif stdin == "pipe" and not c.reads and not fills and _filters(c):
         line.output = prior  # a filter passes on part of what it was given
     else:
         line.output = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from ..match import agent_applies, matched_pattern
+from .feed import unseen
 from .model import LIFT, Effect
 from .paths import PathClasses
 from .resolve import Context, Line, resolve
@@ -115,8 +116,9 @@ def effects_of(
         choices=getattr(part, "choices", None),
     )
     substitution = getattr(part, "prints_for", None)
-    if substitution and ctx.line.output is not None:  # `cat "$(ls ~/.ssh/*)"` reads them
-        ctx.line.printed[substitution] = ctx.line.output
+    if substitution:  # `cat "$(ls ~/.ssh/*)"` reads them; `$(… | sed …)`: any file
+        output = ctx.line.output
+        ctx.line.printed[substitution] = output if output is not None else unseen(substitution)
     if argv:
         effects += _protected_rules(policy, Command(argv, policy.programs), agent)
     return effects

@@ -353,14 +353,13 @@ def resolve(
 
 
 def _dynamic_input(c: _Command, source: str, stdin_file: list[tuple[str, str]]) -> None:
-    """`< WORD` of a file known only at run time: the file it may be (`/proc/$PPID/environ`),
-    or the names a process substitution prints, when guard knows them."""
-    names = c.ctx.line.printed.get(source)
-    for where in names if names is not None else [source]:
-        hit = None if feed.is_unseen(where) else c.hit("secret", where)
-        if hit:
-            c.add("read", f"reads {where} ({hit})", "secret", ())
-        stdin_file.append(("secret" if hit else "data", where))
+    """`< WORD` of a file known only at run time: the file it may be (`/proc/$PPID/environ`).
+    `< <(LIST)` gives what LIST prints, judged where LIST runs (xargs takes it as names:
+    feed.carry)."""
+    hit = None if source.startswith("<(") else c.hit("secret", source)
+    if hit:
+        c.add("read", f"reads {source} ({hit})", "secret", ())
+    stdin_file.append(("secret" if hit else "data", source))
 
 
 def _given(c: _Command, source: str, stdin_file: list[tuple[str, str]]) -> None:

@@ -30,6 +30,10 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
                    `xargs` and `while read` hand them to the command they run
   stdin_lines      (a builtin: `read`) the operands take lines of stdin: fed by a pipe, a
                    loop's words that expand them stand for what the command before printed
+  filters, filters_unless  reading its standard input, it prints only whole lines of it
+                   (selected or reordered: grep, head, sort), unless given one of those
+                   options (grep -o, head -c); the names a pipe carries pass through it. Any
+                   other program's output is not known (`sed`, `tr`, `rev` make new names)
   recursive        (per subcommand) its path operands, or the working directory when it
                    names none, are searched recursively (`git grep`)
   [X.commands]     "sub command" = effect, or a table {effect, operands, runs, options,
@@ -219,6 +223,8 @@ _TOP_KEYS = {
     "lists": "str",
     "lists_with": "strlist",
     "stdin_lines": "bool",
+    "filters": "bool",
+    "filters_unless": "strlist",
     "in_place": "strlist",
     "unpacks": "strlist",
     "sends_stdin": "bool",
@@ -419,6 +425,8 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "lists": _lists(c, "lists", table),
         "lists_with": list(table.get("lists_with", ())),
         "stdin_lines": table.get("stdin_lines", False),
+        "filters": table.get("filters", False),
+        "filters_unless": list(table.get("filters_unless", ())),
         "operands_with": _operands_with(c, table.get("operands_with", {})),
         "in_place": list(table.get("in_place", ())),
         "unpacks": list(table.get("unpacks", ())),
