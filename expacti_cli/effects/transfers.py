@@ -30,7 +30,11 @@ def backup_repo(c: _Command, w: Word) -> None:
 
     value = unquote(w.value)
     repo = value.split("::", 1)[0]
-    if not repo or not _is_remote(repo) or c.inv is None:
+    if w.option in _REPO_FILES:  # the repository is named in a file the line does not show
+        repo = f"the repository named in {value}"
+    elif not repo or not _is_remote(repo):
+        return
+    if c.inv is None:
         return
     for x in c.inv.words:
         if x.role == "read" and (x.option is None or x.option in _BACKED_UP):
@@ -38,6 +42,10 @@ def backup_repo(c: _Command, w: Word) -> None:
     if c.inv.has(*_FROM_STDIN):
         c.add("send", f"sends what it is given on stdin to {repo}", "exfiltration", ())
 
+
+# restic --repository-file FILE, RESTIC_REPOSITORY_FILE: "file to read the repository location
+# from" (restic docs): a location the line does not show may be on any host.
+_REPO_FILES = ("--repository-file", "RESTIC_REPOSITORY_FILE")
 
 # Options naming what a backup stores besides its operands: the files listed in a file (restic
 # backup --files-from), another repository's snapshots (restic copy --from-repo); and the ones
