@@ -301,6 +301,12 @@ class Command(_Command):
         value = words.unquote(w.value)
         if self.sends_secret_variable(value):
             return
+        if w.option == "--variable" and value[:1] == "%":
+            # curl 8.3 `--variable %NAME`: imports the environment variable NAME, which the
+            # --expand-* options then send.
+            name = value[1:].split("=", 1)[0].split("[", 1)[0]
+            if self.sends_secret_variable("$" + name):
+                return
         at = value.find("@") if w.option in ("-F", "--form") else (0 if value[:1] == "@" else -1)
         if w.option in ("-F", "--form") and "=<" in value:  # `name=<FILE`: its content (curl(1))
             at = value.find("=<") + 1 if at < 0 else min(at, value.find("=<") + 1)
