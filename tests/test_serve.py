@@ -7,6 +7,7 @@ through the socket; the kernel names the asker (SO_PEERCRED).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -727,3 +728,31 @@ def test_client_mode_loads_no_local_pipeline(world):
     local = ("gate", "policy", "cache", "decide", "effects", "shell", "audit", "agentstate")
     assert {n for n in names if n.split(".")[:2] in (["expacti_cli", m] for m in local)} == set()
     assert {"zlib", "_json"} & names == set()
+
+
+def test_a_pinned_program_is_checked_by_the_server(world):
+    """[programs.NAME] sha256/path pins hold in client mode: the server checks the program the
+    agent's guard found (it hashes the file itself), and denies another."""
+    server = world["server"]
+    cat = shutil.which("cat")
+    assert cat is not None
+    pid = server.proc.pid
+    try:
+        server.write_policy(POLICY + '\n[programs.cat]\nsha256 = "' + "0" * 64 + '"\n')
+        os.kill(pid, signal.SIGHUP)
+        time.sleep(0.5)
+        denied = agent(world, "agent", "--", "cat", "/etc/hostname")
+        assert denied.returncode == 77, denied.stderr
+        assert "the policy pins" in denied.stderr and os.path.realpath(cat) in denied.stderr
+        digest = hashlib.sha256(Path(os.path.realpath(cat)).read_bytes()).hexdigest()
+        server.write_policy(POLICY + f'\n[programs.cat]\nsha256 = "{digest}"\n')
+        os.kill(pid, signal.SIGHUP)
+        time.sleep(0.5)
+        ok = agent(world, "agent", "--", "cat", "/etc/hostname")
+        assert ok.returncode == 0, ok.stderr
+    finally:
+        server.write_policy(POLICY)
+        os.kill(pid, signal.SIGHUP)
+        time.sleep(0.5)
+    entries = chain(world)
+    assert [e["decision"] for e in entries[-2:]] == ["denied", "allowed"]

@@ -282,6 +282,8 @@ class Service:
                 decision, targets = gate.decide(policy, req, started, identified=True)
             if body.get("program_follows") is True:
                 body["program"] = _program_line(follow)
+            if decision.verdict != DENY and req.line is None:
+                decision = _pinned(policy, req, _program(body), decision)
             outcome = self._outcome(policy, req, decision, started, body, pending)
         except Refused as exc:
             decision = Decision(DENY, "identity", str(exc))
@@ -570,6 +572,24 @@ def _program_line(follow: Callable[[], bytes | None] | None) -> str | None:
     if program is not None and (not isinstance(program, str) or "\0" in program):
         raise Refused("the request's program line names no program")
     return program
+
+
+def _pinned(policy: Policy, req: gate.Request, program: str | None, decision: Decision) -> Decision:
+    """A program the policy pins (`[programs.NAME] path`, `sha256`) is the one the client
+    found, or the request is denied, as in local mode (gate.run). The server hashes the file
+    as its own user; one it cannot read is a denial."""
+    from .. import pinning
+
+    name = os.path.basename(req.argv[0])
+    if not pinning.pins(policy, name):
+        return decision
+    try:
+        if program is None:
+            raise GuardError(f"{name}: the client found no program to check against its pin")
+        pinning.check(policy, req.argv[0], program)
+    except GuardError as exc:
+        return Decision(DENY, "program", exc.message.removeprefix("guard: "), argv=req.argv)
+    return decision
 
 
 def _program(body: dict[str, Any]) -> str | None:
