@@ -117,6 +117,20 @@ _ADMIN_CALLS = frozenset(
         "SET_CONFIG",
         "DBLINK_EXEC",
         "LOAD_EXTENSION",
+        # dblink (PostgreSQL contrib): the server connects to the one the connection string
+        # names and sends it the query (its text can carry any table's rows); SQL Server
+        # OPENROWSET/OPENDATASOURCE the same, xp_cmdshell runs an operating-system command;
+        # MySQL lib_mysqludf_sys sys_exec/sys_eval the same.
+        "DBLINK",
+        "DBLINK_CONNECT",
+        "DBLINK_CONNECT_U",
+        "DBLINK_SEND_QUERY",
+        "DBLINK_OPEN",
+        "OPENROWSET",
+        "OPENDATASOURCE",
+        "XP_CMDSHELL",
+        "SYS_EXEC",
+        "SYS_EVAL",
     ]
 )
 _ADMIN_TEXT = (" INTO OUTFILE ", " INTO DUMPFILE ")
