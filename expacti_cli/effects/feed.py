@@ -144,12 +144,13 @@ def substituted(
                 new.append(value)
                 continue
             bare = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
-            if is_unseen(printed[key][0]):
+            names = printed[key]
+            if names and is_unseen(names[0]):
                 # As written too: what the text shows still counts (`npm install "$(curl
                 # URL)"`); `$(…)/README.md` is a name known, in a directory unknown.
-                new += [value, *printed[key]] if bare.endswith(key) else [value]
+                new += [value, *names] if bare.endswith(key) else [value]
                 continue
-            new.extend(bare.replace(key, name) for name in printed[key])
+            new.extend(bare.replace(key, name) for name in names)
         if new != values:
             out[i] = new[:_MAX_WORDS]
     return out or None
@@ -253,7 +254,8 @@ def carry(c: Any, stdin: str | None, redirects: Any) -> None:
         given = [r for r in redirects if r.op in ("<<", "<<-", "<<<")]
         made = [r.source for r in redirects if r.op == "<" and r.path is None and r.source]
         if made:  # `xargs cat < <(printf … ~/.ssh/id_rsa)`: the names it prints, else any
-            line.feed = line.printed.get(made[-1]) or unseen(made[-1])
+            printed_names = line.printed.get(made[-1])
+            line.feed = printed_names if printed_names is not None else unseen(made[-1])
         elif files:
             line.feed = unseen(files[-1])
         elif given:  # `xargs cat <<< FILE`: the words the line shows, or any
