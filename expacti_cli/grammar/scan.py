@@ -103,6 +103,28 @@ def _read_options(
     return options, operands, n
 
 
+def _unabbreviated(tok: str, tables: list[dict[str, str]]) -> str:
+    """A long option spelled as an unambiguous prefix of one the grammar lists, spelled out:
+    getopt_long(3), argp, git's parse-options and Python's argparse/optparse all take one
+    (`tar --to-comm=sh`, `git branch -d --forc`); a program that takes none fails on it. Only
+    where that changes no word's place: with its value attached, or for an option that takes
+    none. A separate word after it stays an operand, as for any option the grammar does not
+    list (`npm --global` is no `--globalconfig FILE`: the grammar need not list every option)."""
+    if not tok.startswith("--") or len(tok) < 4:
+        return tok
+    name, eq, value = tok.partition("=")
+    if any(name in table for table in tables):
+        return tok
+    found = {k for table in tables for k in table if k.startswith(name)}
+    if len(found) != 1:
+        return tok
+    full = found.pop()
+    role = _lookup(full, tables) or ""
+    if eq or role in _NO_VALUE or "attached" in role:
+        return full + eq + value
+    return tok
+
+
 def _one_option(
     argv: list[str],
     i: int,
@@ -111,7 +133,7 @@ def _one_option(
     out: list[tuple[str, str | None, int, str | None]],
 ) -> int:
     """Read the option word argv[i] (and its value); return the index after it."""
-    tok = argv[i]
+    tok = _unabbreviated(argv[i], tables)
     nxt = argv[i + 1] if i + 1 < len(argv) else None
     opt, eq, attached = tok.partition("=")
     role = _lookup(tok, tables)
