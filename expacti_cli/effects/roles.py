@@ -685,7 +685,7 @@ _ROLES: dict[str, Any] = {
 
 
 _TRANSFER_ROLES = frozenset(
-    ("backup-repo", "socat-address", "request-item", "forward", "ftp-commands")
+    ("backup-repo", "socat-address", "request-item", "forward", "ftp-commands", "transfer-path")
 )
 
 

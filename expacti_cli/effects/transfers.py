@@ -279,10 +279,43 @@ def ftp_commands(c: _Command, w: Word) -> None:
                 c.pending_upload(path)
 
 
+def transfer_path(c: _Command, w: Word) -> None:
+    """rclone copy/sync/move SOURCE DEST (rclone.org/commands): data flows from the first path
+    to the later ones. Judged on the first such word for all of them, by where each is rather
+    than by position alone (an unknown backend flag's value, `--s3-acl private`, is read as
+    one more operand): a local first path with a remote (`name:path`, `:backend:path`) among
+    the rest is sent there; a remote first path with a local one after it is written there."""
+    from .roles import _is_remote
+    from .words import unquote
+
+    inv = c.inv
+    paths = [x for x in inv.words if x.role == "transfer-path"] if inv else []
+    if not paths or paths[0] is not w:
+        return
+    first, rest = paths[0], paths[1:]
+    remote = [x for x in rest if _is_remote(unquote(x.value))]
+    local = [x for x in rest if x not in remote]
+    # copyto/moveto name the file written; copy, sync, move a directory filled with files of
+    # the source's names.
+    how = "write" if inv is not None and inv.command in ("copyto", "moveto") else "into"
+    if _is_remote(unquote(first.value)):
+        if local:
+            c.role(_as(how, local[0].value, local[0]))
+        return
+    c.read(_as("read", first.value, first))
+    for x in remote:
+        c.remote_word(_as("remote", x.value, x))
+    if remote:
+        c.pending_upload(first.value)
+    elif local:
+        c.role(_as(how, local[-1].value, local[-1]))
+
+
 HANDLERS = {
     "backup-repo": backup_repo,
     "socat-address": socat_address,
     "request-item": request_item,
     "forward": forward,
     "ftp-commands": ftp_commands,
+    "transfer-path": transfer_path,
 }

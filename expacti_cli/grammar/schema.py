@@ -182,6 +182,8 @@ EFFECT_ROLES = {
     "forward": "an ssh port forward `[bind_address:]port ...`: every interface exposes the tunnel",
     "ftp-commands": "an FTP/SMB client's commands (lftp -e, smbclient -c): put and mirror -R send "
     "local files, `!CMD` runs a shell command",
+    "transfer-path": "a path of a copy whose data flows from the first to the later ones (rclone "
+    "copy SRC DEST): a local first path goes to any remote after it",
     "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
     "H:P:ADDR): that host receives what is sent to the URL's",
 }
