@@ -9,6 +9,10 @@ Nothing here runs the lines. Used by tests/test_effects_corpus.py and benchmarks
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from expacti_cli.policy import Policy
 
 EFFECTS_DIR = Path(__file__).resolve().parent / "effects"
 WHITELIST = EFFECTS_DIR / "whitelist.toml"
@@ -62,3 +66,18 @@ def _load_multiline(path: Path) -> tuple[str, str]:
     if body.endswith("\n"):
         body = body[:-1]
     return body, f"multiline/{path.name}"
+
+
+def load_policy(cache: Path, path: Path = WHITELIST) -> Policy:
+    """The policy at `path` (the test whitelist by default), compiled into `cache`, not the
+    user's cache directory."""
+    import pytest
+
+    from expacti_cli import policy
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GUARD_CACHE_DIR", str(cache))
+    try:
+        return policy.load(str(path))
+    finally:
+        mp.undo()

@@ -13,11 +13,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tomllib
-from pathlib import Path
 
 import pytest
 from corpus_loader import load as load_bypass_corpus
-from effects_loader import KINDS, WHITELIST, classes, load
+from effects_loader import KINDS, WHITELIST, classes, load, load_policy
 
 from expacti_cli import check, policy
 
@@ -53,18 +52,9 @@ EXPLAINED_CHANGES = {
 }
 
 
-def _load_policy(path: Path, cache: Path) -> policy.Policy:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GUARD_CACHE_DIR", str(cache))
-    try:
-        return policy.load(str(path))
-    finally:
-        mp.undo()
-
-
 @pytest.fixture(scope="module")
 def whitelist(tmp_path_factory: pytest.TempPathFactory) -> policy.Policy:
-    return _load_policy(WHITELIST, tmp_path_factory.mktemp("effects") / "cache")
+    return load_policy(tmp_path_factory.mktemp("effects") / "cache")
 
 
 def _known_gaps() -> dict[str, str]:
@@ -221,7 +211,7 @@ def whitelist_for_existing_corpus(tmp_path_factory: pytest.TempPathFactory) -> p
     )
     path = root / "policy.toml"
     path.write_text(WHITELIST.read_text(encoding="utf-8") + extra, encoding="utf-8")
-    return _load_policy(path, root / "cache")
+    return load_policy(root / "cache", path)
 
 
 def test_existing_corpus_keeps_its_verdicts_under_the_program_whitelist(

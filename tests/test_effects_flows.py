@@ -9,7 +9,7 @@ import itertools
 from pathlib import Path
 
 import pytest
-from effects_loader import WHITELIST
+from effects_loader import load_policy
 
 from expacti_cli import check, policy
 
@@ -38,12 +38,7 @@ CONSUMERS = {
 
 @pytest.fixture(scope="module")
 def whitelist(tmp_path_factory: pytest.TempPathFactory) -> policy.Policy:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GUARD_CACHE_DIR", str(tmp_path_factory.mktemp("flows") / "cache"))
-    try:
-        return policy.load(str(WHITELIST))
-    finally:
-        mp.undo()
+    return load_policy(tmp_path_factory.mktemp("flows") / "cache")
 
 
 @pytest.mark.parametrize(

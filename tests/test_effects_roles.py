@@ -129,5 +129,5 @@ def test_command_argv_operands_keep_their_own_options():
 def test_what_a_listing_command_prints_must_name_an_operand_role():
     """`lists` names whose paths the program prints (the names a loop or xargs takes)."""
     assert _view({"operands": ["value..."], "lists": "value"})["lists"] == "value"
-    with pytest.raises(PolicyError, match='lists must be "read", "value" or "."'):
+    with pytest.raises(PolicyError, match=r'lists must be "read", "value" or "\."'):
         _view({"operands": ["value..."], "lists": "files"})

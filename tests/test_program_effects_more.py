@@ -11,19 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from effects_loader import WHITELIST
+from effects_loader import load_policy
 
 from expacti_cli import check, policy
 
 
 @pytest.fixture(scope="module")
 def whitelist(tmp_path_factory: pytest.TempPathFactory) -> policy.Policy:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("GUARD_CACHE_DIR", str(tmp_path_factory.mktemp("more") / "cache"))
-    try:
-        return policy.load(str(WHITELIST))
-    finally:
-        mp.undo()
+    return load_policy(tmp_path_factory.mktemp("more") / "cache")
 
 
 def _why(decision: check.Decision) -> str:
