@@ -28,18 +28,25 @@ def backup_repo(c: _Command, w: Word) -> None:
     from .roles import _is_remote
     from .words import unquote
 
+    inv = c.inv
+    if inv is None:
+        return
     value = unquote(w.value)
+    if w.option is None and "::" not in value:
+        # borg create's operands: the one with `::` is REPO::ARCHIVE, the others are paths
+        # (an unknown option's value among them too); borg 2 names the repository with -r.
+        c.read(_as("read", w.value, w))
+        return
     repo = value.split("::", 1)[0]
     if w.option in _REPO_FILES:  # the repository is named in a file the line does not show
         repo = f"the repository named in {value}"
     elif not repo or not _is_remote(repo):
         return
-    if c.inv is None:
-        return
-    for x in c.inv.words:
-        if x.role == "read" and (x.option is None or x.option in _BACKED_UP):
+    for x in inv.words:
+        stored = x.role == "read" and (x.option is None or x.option in _BACKED_UP)
+        if stored or (x.role == "backup-repo" and x.option is None and "::" not in x.value):
             c.pending_upload(x.value)
-    if c.inv.has(*_FROM_STDIN):
+    if inv.has(*_FROM_STDIN):
         c.add("send", f"sends what it is given on stdin to {repo}", "exfiltration", ())
 
 
