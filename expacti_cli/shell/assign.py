@@ -210,6 +210,10 @@ def assignment(
             # `f=$(ls ~/.ssh/* | head -1); cat "$f"`: "$f" is judged as the substitution's
             # own text is where it is written (`cat "$(ls ~/.ssh/*)"`), as a loop's word.
             fr.state.loops[base] = [substituted]
+    elif value is None and elements is None:
+        # A command's own search path (`PATH=/usr/local/go/bin:$PATH go build`): judged entry
+        # by entry as `export PATH=…` is, the old value standing for itself.
+        value = _search_path(s, name, last, fr)
     return name, value
 
 
