@@ -685,7 +685,15 @@ _ROLES: dict[str, Any] = {
 
 
 _TRANSFER_ROLES = frozenset(
-    ("backup-repo", "socat-address", "request-item", "forward", "ftp-commands", "transfer-path")
+    (
+        "backup-repo",
+        "socat-address",
+        "request-item",
+        "forward",
+        "ftp-commands",
+        "transfer-path",
+        "listen-address",
+    )
 )
 
 

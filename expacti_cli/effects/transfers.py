@@ -318,6 +318,23 @@ def transfer_path(c: _Command, w: Word) -> None:
         c.role(_as(how, local[-1].value, local[-1]))
 
 
+def listen_address(c: _Command, w: Word) -> None:
+    """The address a forwarder listens on (`fly proxy -b ADDR`): every interface (0.0.0.0, ::,
+    *) or another machine's address exposes what it forwards to whoever reaches it."""
+    from .model import LOOPBACK
+    from .roles import _bound
+    from .words import unquote
+
+    host = _bound(unquote(w.value)) or "*"
+    if host == "*" or not host.lower().startswith(LOOPBACK):
+        c.add(
+            "send",
+            f"listens on {w.value} ({w.option}): reachable from the network",
+            "exfiltration",
+            (),
+        )
+
+
 HANDLERS = {
     "backup-repo": backup_repo,
     "socat-address": socat_address,
@@ -325,4 +342,5 @@ HANDLERS = {
     "forward": forward,
     "ftp-commands": ftp_commands,
     "transfer-path": transfer_path,
+    "listen-address": listen_address,
 }

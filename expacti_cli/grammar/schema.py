@@ -184,6 +184,8 @@ EFFECT_ROLES = {
     "local files, `!CMD` runs a shell command",
     "transfer-path": "a path of a copy whose data flows from the first to the later ones (rclone "
     "copy SRC DEST): a local first path goes to any remote after it",
+    "listen-address": "the address a forwarder listens on: every interface exposes what it "
+    "forwards",
     "route": "where connections to a host really go (curl --connect-to H1:P1:H2:P2, --resolve "
     "H:P:ADDR): that host receives what is sent to the URL's",
 }
