@@ -153,6 +153,7 @@ def _assignment(entry: dict[str, Any], scan: Scan, w: Word) -> bool:
     return True
 
 
+_UNSET = ("-u", "--unset")
 _TAKES_VALUE = frozenset({"value", "split", "string", "code", "end", "replace"})
 
 
@@ -169,6 +170,9 @@ def _option(s: Session, entry: dict[str, Any], scan: Scan, part: Part, prog: str
         return False
     events, scan.i = parsed
     for opt, kind, value in events:
+        if opt in _UNSET and value is not None and value.value.startswith("GUARD_"):
+            # env(1) -u/--unset NAME: a nested guard (a shim) would run without that setting.
+            s.concern("guard-variable", f"{prog} {opt} {value.value}: unsets guard's setting", part)
         if kind in _TAKES_VALUE:
             if value is None:
                 return False  # missing argument: the wrapper fails, nothing runs
