@@ -138,7 +138,9 @@ def credentials_to(c: Any, w: Any) -> None:
     access key id and session token of the signed request; `VAULT_ADDR`: the Vault token). A
     host not on this machine receives a secret; loopback (a local emulator, a tunnel) does not."""
     value = w.value.strip("\"'")
-    host = value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1].lower()
+    from .roles import url_host
+
+    host = url_host(value).lower()
     if not host or host.startswith(LOOPBACK):
         return
     c.contact(w)

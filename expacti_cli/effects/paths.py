@@ -232,7 +232,10 @@ class PathClasses:
 
     def metadata_host(self, text: str) -> str | None:
         """The cloud metadata host a URL or host word names, or None."""
-        host = text.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+        host = text.split("://", 1)[-1]
+        for end in "/?#\\":  # the authority ends there (RFC 3986 3.2)
+            host = host.split(end, 1)[0]
+        host = host.rsplit("@", 1)[-1]
         host = host.split("]", 1)[0] + "]" if host.startswith("[") else host.split(":", 1)[0]
         host = host.lower().rstrip(".")
         return host if host in self._shell.get("metadata_hosts", ()) else None

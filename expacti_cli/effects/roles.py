@@ -249,7 +249,7 @@ class Command(_Command):
         url = words.unquote(value)
         if "://" not in url:
             return False
-        host = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
+        host = url_host(url).split(":", 1)[0]
         return "$" not in host and self.ctx.classes.secret_service(name, [host])
 
     def remote_word(self, w: Word) -> None:
@@ -368,7 +368,7 @@ class Command(_Command):
                 out.append(_bound(words.unquote(w.value)))
             elif w.role in ("url", "host", "remote", "sync-dest", "credentials-to"):
                 value = words.unquote(w.value)
-                host = value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+                host = url_host(value)
                 # `:3000/path`: HTTPie's and xh's shorthand for localhost (httpie.io docs).
                 out.append("localhost" + host if host[:1] == ":" and w.role == "url" else host)
         return out
@@ -640,6 +640,17 @@ def _word(role: str, value: str, like: Word) -> Word:
     from ..grammar.scan import Word
 
     return Word(role, value, like.index, like.option)
+
+
+def url_host(value: str) -> str:
+    """The host (with its port) a URL or HOST[:PORT] word names: the authority ends at the
+    first `/`, `?` or `#` (RFC 3986 3.2; `\\` too, which WHATWG URLs read as `/`), and the
+    userinfo before its last `@` is no host (`https://x.example?@api.github.com` goes to
+    x.example)."""
+    rest = value.split("://", 1)[-1]
+    for end in "/?#\\":
+        rest = rest.split(end, 1)[0]
+    return rest.rsplit("@", 1)[-1]
 
 
 def _is_remote(value: str) -> bool:
