@@ -62,6 +62,7 @@ _WRAPPER_KEYS = {
     "embedded_terminators": "strlist",
     "replace": "str",
     "description": "str",
+    "scripts": "strlist",
 }
 
 _INTERPRETER_KEYS = {
@@ -254,6 +255,8 @@ def _compile_wrapper(origin: str, name: str, table: Any) -> dict[str, Any]:
         "embedded_options": list(table.get("embedded_options", ())),
         "embedded_terminators": list(table.get("embedded_terminators", (";", "+"))),
         "replace": table.get("replace", "{}"),
+        # "GLOB=PROGRAM": a command word matching GLOB is a script PROGRAM runs (`uv run x.py`).
+        "scripts": list(table.get("scripts", ())),
     }
 
 

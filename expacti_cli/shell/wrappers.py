@@ -248,6 +248,7 @@ def _run_argv(
 ) -> bool:
     if not rest:
         return False
+    rest = _as_script(entry, rest)
     text = commands.words_text(inner, rest)
     replace = scan.replace
     if entry["fills"]:
@@ -332,6 +333,22 @@ def _run_joined(
     joined = Word(" ".join(w.value for w in rest), True)
     shell_string(s, joined, inner, part=part, prog=prog, subst=subst or scan.replace)
     return True
+
+
+def _as_script(entry: dict[str, Any], rest: list[Word]) -> list[Word]:
+    """`uv run x.py ARGS`: a command word that is a script ([X.wrapper] scripts, GLOB=PROGRAM)
+    runs as `PROGRAM x.py ARGS`."""
+    specs = entry.get("scripts")
+    if not specs or not rest[0].static:
+        return rest
+    from ..wildcard import match as wildcard_match
+
+    head = rest[0]
+    for spec in specs:
+        glob, _, program = spec.partition("=")
+        if wildcard_match(glob, head.value.rsplit("/", 1)[-1]):
+            return [Word(program, True), *rest]
+    return rest
 
 
 _RUNNERS = {"argv": _run_argv, "shell": _run_shell, "remote": _run_joined, "joined": _run_joined}
