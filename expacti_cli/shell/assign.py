@@ -129,7 +129,10 @@ def _search_path(s: Session, name: str, ws: list[Any], fr: Frame) -> str | None:
     if home is None:  # the line did not set HOME: it is this user's
         text = text.replace("${HOME}", s.home).replace("$HOME", s.home)
     own = ("$" + name, "${" + name + "}")
-    dirs = [d if d in own else (fr.state.working_dir_text(d) or d) for d in text.split(":")]
+    wd = "pwd" not in fr.source.functions  # `pwd() { …; }` makes $(pwd) anything
+    dirs = [
+        d if d in own or not wd else (fr.state.working_dir_text(d) or d) for d in text.split(":")
+    ]
     if all(d in own or not any(c in d for c in "$`\\'\"*?[{~") for d in dirs):
         return ":".join(dirs)  # `$PWD/node_modules/.bin`: the workspace when the line knows it
     return None
