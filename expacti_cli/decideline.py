@@ -105,7 +105,11 @@ def decide_line(
     """The verdict on a shell line: each simple command decided in order, with the line's
     state (files written, links made), the strictest wins."""
     ctx = judge.context(policy)
-    parts = [_decide_part(policy, p, agent, ctx, depth) for p in analysis.parts]
+    parts = []
+    for k, part in enumerate(analysis.parts):
+        ctx.line.reader = judge.reader(analysis.parts, k)
+        parts.append(_decide_part(policy, part, agent, ctx, depth))
+    ctx.line.reader = None
     parts.extend(Decision(REVIEW, c.id, c.reason, text=line) for c in analysis.concerns)
     if not parts:
         # Assignments, exports, `unset`, arithmetic: the analysis walked every statement (any

@@ -124,6 +124,18 @@ def effects_of(
     return effects
 
 
+def reader(parts: list[Any], k: int) -> Any:
+    """The part that reads part k's standard output through a pipe, if the line shows it:
+    the next one, fed by a pipe, when k prints neither into a substitution nor a file."""
+    if k + 1 >= len(parts) or getattr(parts[k + 1], "stdin", None) != "pipe":
+        return None
+    part = parts[k]
+    if getattr(part, "prints_for", None):
+        return None
+    redirected = any(r.fd == 1 and r.writes for r in getattr(part, "redirects", ()))
+    return None if redirected else parts[k + 1]
+
+
 def _cwd() -> str | None:
     try:
         return os.getcwd()

@@ -40,6 +40,7 @@ class Line:
         "output",
         "piped",
         "printed",
+        "reader",
         "remotes",
     )
 
@@ -50,6 +51,7 @@ class Line:
         self.feed: list[str] | None = None
         self.lines: list[str] | None = None  # what `read` took from a pipe (a loop's names)
         self.printed: dict[str, list[str]] = {}  # `$(ls ~/.ssh)` -> the names it prints
+        self.reader: Any = None  # the part reading this one's output through a pipe
         self.fetched_pipe: str | None = None
         # What the command feeding the current pipeline read: ("secret" | "data", what).
         self.piped: list[tuple[str, str]] = []

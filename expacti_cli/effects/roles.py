@@ -37,9 +37,27 @@ class Command(_Command):
         from . import words
 
         for name in words.printed_variables(w.value):
-            if self.ctx.classes.secret_variable(name):
+            if self.ctx.classes.secret_variable(name) and not self._logs_in_with(name):
                 self.add("read", f"prints ${name}", "secret", (w.value,))
                 return
+
+    def _logs_in_with(self, name: str) -> bool:
+        """Does the command reading this one's output log in to the service that issued the
+        credential `name` with it (grammar `login_stdin`; [shell] secret_services)?
+        `echo "$GITHUB_TOKEN" | gh auth login --with-token`."""
+        reader = self.ctx.line.reader
+        argv: list[str] = list(getattr(reader, "argv", None) or ())
+        view = self.ctx.view(os.path.basename(argv[0])) if argv else None
+        if view is None or reader.dynamic:  # a word known only at run time may be the host
+            return False
+        inv = scan(argv, view)
+        spec = inv.spec or view
+        given = spec.get("login_stdin") or ()
+        operands = {w.value for w in inv.words if w.option is None}
+        if not (inv.has(*given) or ("-" in given and "-" in operands)):
+            return False
+        hosts = [w.value for w in inv.words if w.role == "host"] or spec.get("service") or []
+        return self.ctx.classes.secret_service(name, hosts)
 
     def mode(self, w: Word) -> None:
         """chmod MODE FILES: world-writable system files or sockets change who may do what."""

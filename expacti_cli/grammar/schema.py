@@ -30,6 +30,10 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
                    `xargs` and `while read` hand them to the command they run
   stdin_lines      (a builtin: `read`) the operands take lines of stdin: fed by a pipe, a
                    loop's words that expand them stand for what the command before printed
+  login_stdin, service  (per subcommand) options (or `-`) under which it reads a credential on
+                   stdin to log in to its service: the `host` words, else `service` hosts
+                   (`echo "$GITHUB_TOKEN" | docker login ghcr.io --password-stdin` gives the
+                   token to its own service, [shell] secret_services)
   filters, filters_unless  reading its standard input, it prints only whole lines of it
                    (selected or reordered: grep, head, sort), unless given one of those
                    options (grep -o, head -c); the names a pipe carries pass through it. Any
@@ -257,6 +261,8 @@ _COMMAND_KEYS = {
     "outputs_with": "strlist",
     "lists": "str",
     "lists_with": "strlist",
+    "login_stdin": "strlist",
+    "service": "strlist",
     "effect": "str",
     "operands": "strlist",
     "runs": "strlist",
@@ -399,6 +405,8 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
             "outputs_with": list(spec.get("outputs_with", ())),
             "lists": _lists(c, f"commands.{sub}", spec),
             "lists_with": list(spec.get("lists_with", ())),
+            "login_stdin": list(spec.get("login_stdin", ())),
+            "service": list(spec.get("service", ())),
             "sends_stdin": spec.get("sends_stdin", False),
         }
     return {
