@@ -275,8 +275,7 @@ def run(req: Request) -> int:
             try:
                 # Prefix mode too: checked just now, a shim would check (and ask) twice.
                 program = execute.which(req.argv[0], skip_shims=True)
-                spec = policy.programs.get(os.path.basename(req.argv[0]))
-                if spec and ("path" in spec or "sha256" in spec):  # a pin: checked (pinning.py)
+                if policy.programs.pinned(os.path.basename(req.argv[0])):
                     from . import pinning
 
                     pinning.check(policy, req.argv[0], program)

@@ -21,12 +21,6 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def pins(policy: Policy, name: str) -> bool:
-    """Does the policy pin the program called `name` (a path or a digest)?"""
-    spec = policy.programs.get(name)
-    return bool(spec) and ("path" in spec or "sha256" in spec)
-
-
 def check(policy: Policy, called: str, resolved: str) -> None:
     """Raise Denied when the program found is not the one the policy pins.
 

@@ -144,6 +144,11 @@ class Programs(_SpecMapping):
             raise KeyError(name)
         return spec
 
+    def pinned(self, name: str) -> bool:
+        """Does the policy pin the program called `name` (`path` or `sha256`: pinning.py)?"""
+        spec = self.get(name)
+        return bool(spec) and ("path" in spec or "sha256" in spec)
+
     def __contains__(self, name: object) -> bool:
         return name in self._blobs
 

@@ -399,9 +399,18 @@ def _shell_key(origin: str, key: str, value: Any, shell: dict[str, Any]) -> None
     if key == "loader_values":
         if not isinstance(value, dict):
             raise PolicyError(f"{origin}: [shell.loader_values]: must be a table")
+        known = {**shell.get(key, {}), **value}
         for var, globs in value.items():
             _check_type(origin, "[shell.loader_values]", var, globs, "strlist")
-        shell[key] = {**shell.get(key, {}), **value}
+            if globs[:1] == ["@as"]:  # ["@as", "JAVA_TOOL_OPTIONS", GLOB...]: its forms, and more
+                other = known.get(globs[1]) if len(globs) >= 2 else None
+                if other is None or other[:1] == ["@as"]:
+                    raise PolicyError(
+                        f"{origin}: [shell.loader_values]: {var}: @as names no variable "
+                        "whose forms are listed"
+                    )
+                known[var] = [*other, *globs[2:]]
+        shell[key] = known
     elif key in _SHELL_LISTS:
         _check_type(origin, "[shell]", key, value, "strlist")
         if key in _PATH_LISTS:

@@ -32,6 +32,15 @@ CASES = [
         None,
     ),
     (
+        "loader-value-as-an-unlisted-variable",
+        """
+        [shell.loader_values]
+        MY_OPTS = ["@as", "NO_SUCH_OPTS"]
+        """,
+        ["[shell.loader_values]", "MY_OPTS", "@as names no variable"],
+        None,
+    ),
+    (
         "unknown-rule-key",
         """
         [[allow]]

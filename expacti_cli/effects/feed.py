@@ -267,10 +267,9 @@ def carry(c: Any, stdin: str | None, redirects: Any) -> None:
             line.feed = prior
     if stdin == "pipe" and view is not None and view.get("stdin_lines"):
         line.lines = prior if prior is not None else unseen("the lines read from a pipe")
-    listed = names(c)
     if fills == "found":
         line.output = line.feed
-    elif listed is not None:
+    elif (listed := names(c)) is not None:
         line.output = listed
     elif inv is not None and any(w.role == "printed" for w in inv.words):
         line.output = printed(inv.words)

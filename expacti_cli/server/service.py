@@ -578,11 +578,11 @@ def _pinned(policy: Policy, req: gate.Request, program: str | None, decision: De
     """A program the policy pins (`[programs.NAME] path`, `sha256`) is the one the client
     found, or the request is denied, as in local mode (gate.run). The server hashes the file
     as its own user; one it cannot read is a denial."""
+    name = os.path.basename(req.argv[0])
+    if not policy.programs.pinned(name):
+        return decision
     from .. import pinning
 
-    name = os.path.basename(req.argv[0])
-    if not pinning.pins(policy, name):
-        return decision
     try:
         if program is None:
             raise GuardError(f"{name}: the client found no program to check against its pin")

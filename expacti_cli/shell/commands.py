@@ -203,31 +203,6 @@ def _choices(words: list[Word], dynamic: tuple[int, ...], fr: Frame) -> dict[int
     return out
 
 
-def _read_names(words: list[Word]) -> tuple[list[str], str | None]:
-    """The variables `read` sets: its NAME operands, and the array of -a; options parsed as
-    bash's read does (flags e, r, s; a, d, i, n, N, p, t, u take a value, attached or next)."""
-    names: list[str] = []
-    array = None
-    i = 1
-    while i < len(words):
-        v = words[i].value if words[i].static else ""
-        i += 1
-        if not (v.startswith("-") and len(v) > 1 and not names):
-            if v.isidentifier():
-                names.append(v)
-            continue
-        for k, letter in enumerate(v[1:], 2):
-            if letter in "adinNptu":
-                value = v[k:]
-                if not value and i < len(words):
-                    value = words[i].value if words[i].static else ""
-                    i += 1
-                if letter == "a" and value.isidentifier():
-                    array = value
-                break
-    return names, array
-
-
 def _hashed(
     s: Session, words: list[Word], fr: Frame, concerns: list[tuple[str, str]]
 ) -> list[Word]:
@@ -311,11 +286,13 @@ def _read_given(state: Any, words: list[Word], part: Part, stdin: str | None) ->
 
         where = (given[-1].path or "a file") if given else "a pipe"
         unseen = f"{UNSEEN}the lines read from {where}"
-        names, array = _read_names(words)
-        for name in names:
-            state.loops[name] = [unseen] if given else [LINES]
-        if array:  # its elements are indexed, not a loop's words: any file
-            state.arrays[array] = [unseen]
+        options, operands = sinks.split("read", words)
+        for w in operands:
+            if w.static and w.value.isidentifier():
+                state.loops[w.value] = [unseen] if given else [LINES]
+        for opt, value in options:  # -a NAME: indexed elements, not a loop's words: any file
+            if opt == "a" and value.static and value.value.isidentifier():
+                state.arrays[value.value] = [unseen]
         return
     text = given[-1].text if given else None
     if text is None or not names or not all(n.isidentifier() for n in names) or "IFS" in state.vars:

@@ -197,6 +197,11 @@ def builtin(s: Session, prog: str, words: list[Word], fr: Frame, part: Part) -> 
                 name(s, w, fr, part, "let evaluates")
 
 
+def split(prog: str, words: list[Word]) -> tuple[list[tuple[str, Word]], list[Word]]:
+    """A name-taking builtin's options with their values, and its operands (`_BUILTINS`)."""
+    return _split(words, _BUILTINS[prog][0])
+
+
 def _split(words: list[Word], takes: str) -> tuple[list[tuple[str, Word]], list[Word]]:
     """Options with values (getopt style: `-vNAME`, `-v NAME`) and operands."""
     from .lexer import Word as _Word
