@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 
 import pytest
 from shell_recorder import PROGRAMS, Recorder
@@ -71,6 +72,13 @@ LINES = [
     "cat <<'EOF'\n$(b never) `c never`\nEOF",
     "cat <<-EOF | head -n 1\n\thello\n\tEOF",
     'a <<< "$(b herestring)"',
+    # here-documents end at the line bash ends them (lookalikes of the delimiter stay text)
+    "cat <<'EOF' > x.txt\nEOF = 1\n EOF\nEOFX\nEOF\nb after",
+    "cat <<EOF >> x.txt\n\n\n  EOF;\nEOF\nb after",
+    "cat <<-EOF\n\tx\n\tEOF\nb after",
+    'cat <<"END"\n$x `y`\nEND\nb after',
+    "cat <<EOF\nx\\\\\nEOF\nb after",
+    "cat <<EOF\nx\\\ny\nEOF\nb after",
     # functions
     'f() { a in-f "$1"; }; f one; f two',
     "function g { b in-g; }; g",
@@ -169,3 +177,63 @@ def test_analyser_agrees_with_bash(
 
 def test_there_are_enough_lines() -> None:
     assert len(LINES) >= 40
+
+
+# Here-documents whose end tree-sitter's scanner finds elsewhere than bash (bash(1) "Here
+# Documents": the delimiter is the word after quote removal; an unquoted body joins a line
+# ending in a backslash to the next; `<<-` drops leading tabs). Whatever tree-sitter makes of
+# them, every command bash runs is reported, or the analysis says it cannot follow the line.
+HEREDOC_DISAGREEMENTS = [
+    'cat <<E"O"F\nx\nEOF\nrm -rf y\nE"O"F\n',
+    "cat <<$'EOF'\nx\nEOF\nrm -rf y\n$'EOF'\n",
+    "cat <<$'E\\x4fF'\nx\nEOF\nrm -rf y\nEOF\n",
+    'cat <<$"EOF"\nx\nEOF\nrm -rf y\n',
+    "cat <<E''OF\nx\nEOF\nrm -rf y\n",
+    "cat <<'E'OF\nx\nEOF\nrm -rf y\n'E'OF\n",
+    "cat <<EOF\nx\nEO\\\nF\nrm -rf y\nEOF\n",
+    "cat <<EOF\nx\n\\\nEOF\nrm -rf y\nEOF\n",
+    "cat <<-EOF\nx\n\tEO\\\nF\nrm -rf y\nEOF\n",
+    "cat <<EOF\nx\nEOF\\\n\nrm -rf y\nEOF\n",
+    "cat <<EOF\nx\nEOF \nrm -rf y\nEOF\n",
+    "cat <<EOF\nx\n\tEOF\nrm -rf y\nEOF\n",
+    "cat <<A <<B\nB\nA\nrm -rf y\nB\n",
+    "cat <<EOF;\nx\nEOF\nrm -rf y\n",
+    "(cat <<EOF)\nx\nEOF\nrm -rf y\n",
+    "if true; then cat <<EOF; fi\nx\nEOF\nrm -rf y\n",
+]
+
+
+@pytest.mark.parametrize("line", HEREDOC_DISAGREEMENTS)
+def test_a_heredoc_bash_ends_elsewhere_hides_nothing(
+    line: str, recorder: Recorder, spec: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(recorder.work)
+    analysis = shell.analyse(line, spec)
+    ours = [(p.argv, p.dynamic) for p in analysis.parts if not p.via]
+    unreported = [r for r in recorder.run(line) if not any(_matches(a, d, r) for a, d in ours)]
+    concerns = {c.id for c in analysis.concerns}
+    assert not unreported or concerns & {"cannot-analyse", "parse-error"}, (unreported, concerns)
+
+
+DELIMITER_WORDS = [
+    'E"O"F', "E\\OF", "'E'OF", "$X", '"$X"', "E''OF", "$'EOF'", "$'E\\x4fF'", '$"EOF"',
+    "`x`", "E{O,}F", '"E F"', "\\EOF", "E\\\\OF", '"E\\"F"', "'E\\F'", '"E\\F"',
+    '"E\\$F"', "$'E\\'F'", "E$'O'F", "$", "E$", "~", "*", "E#F", "a\\ b",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("word", DELIMITER_WORDS)
+def test_the_delimiter_is_the_line_bash_ends_at(word: str) -> None:
+    from expacti_cli.shell.redirects import delimiter
+
+    ours = delimiter(word)
+    # bash ends the document at the first candidate line equal to its delimiter; each candidate
+    # is followed by a command that prints its index.
+    candidates = sorted({ours, word, word.replace('"', ""), word.replace("'", ""), "EOF"})
+    script = f"cat <<{word} >/dev/null\n" + "".join(
+        f"{c}\necho {i}\n" for i, c in enumerate(candidates)
+    )
+    out = subprocess.run(
+        ["/bin/bash", "-c", script], capture_output=True, text=True, env={"X": "Q"}, check=False
+    ).stdout.split()
+    assert out and candidates[int(out[0])] == ours, (candidates, out)

@@ -8,8 +8,8 @@ command's stdin is (which decides, e.g., whether `bash` reads its program from a
 from __future__ import annotations
 
 from . import control, walk
-from .lexer import Word, latin1_to_str
-from .model import Redirect, reason
+from .lexer import Word, ansi_c, latin1_to_str
+from .model import Redirect, Unanalysable, reason
 from .paths import resolve
 from .syntax import EXPANSIONS, OUTPUT_OPS, SUBSTITUTIONS, TOKENS, WORDS, Dropped
 
@@ -273,6 +273,193 @@ def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
             walk.bad(s, child, fr)
     info.stdin = "a heredoc"
     info.records.append(Redirect("<<", 0, None, text, source))
+    extent = Extent(fr.source.src, node)
+    if not extent.agrees():
+        s.concern(
+            "cannot-analyse",
+            f"a here-document bash ends elsewhere than guard reads it ({extent.delim!r}): "
+            "parsers disagree",
+        )
+
+
+def delimiter(word: str) -> str:
+    """The line that ends a here-document started with `<<WORD`: bash(1) "Here Documents" does
+    no expansion on the word and, when any part of it is quoted, removes the quotes (`E"O"F`,
+    `\\EOF`, `'EOF'`, `$'E\\x4fF'` and `$"EOF"` all end at `EOF`); `$X`, `E{O,}F` and `~`
+    stay as written. `word` is latin-1 text, as the source bytes."""
+    out: list[str] = []
+    i, n = 0, len(word)
+    while i < n:
+        c = word[i]
+        if c == "\\" and i + 1 < n:
+            out.append(word[i + 1])
+            i += 2
+        elif c == "'":
+            end = word.find("'", i + 1)
+            end = n if end < 0 else end
+            out.append(word[i + 1 : end])
+            i = end + 1
+        elif c == "$" and word.startswith("$'", i):
+            text, i = ansi_c(word, i + 2)
+            out.append(text)
+        elif c == '"' or (c == "$" and word.startswith('$"', i)):
+            i += 2 if c == "$" else 1
+            while i < n and word[i] != '"':
+                if word[i] == "\\" and i + 1 < n and word[i + 1] in '$`"\\\n':
+                    i += 1
+                out.append(word[i])
+                i += 1
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+class Extent:
+    """Where bash ends one here-document, against where tree-sitter does. bash reads the body
+    line by line from the line after the command line's next newline (a backslash-newline, or a
+    newline inside quotes, is none) and ends it at the first line that is the delimiter, after
+    joining a line ending in an unescaped backslash to the next when the word is unquoted and,
+    for `<<-`, dropping the line's leading tabs (bash(1) "Here Documents"; parse.y
+    make_here_document). tree-sitter-bash's scanner takes the word as written (`<<E"O"F` ends
+    at `E"O"F`, bash ends at `EOF`), joins no lines (`EO\\<newline>F` ends bash's), may start
+    the body a line late, and ends at a line that merely starts with the word (`EOF = 1`,
+    ` EOF`, `EOFX`)."""
+
+    __slots__ = ("bash", "delim", "same_start", "tree")
+
+    def __init__(self, src: bytes, node: Any) -> None:
+        ends = {c.type: c for c in reversed(node.children)}
+        start, body = ends.get("heredoc_start"), ends.get("heredoc_body")
+        end = ends.get("heredoc_end")
+        self.delim: str | None = None
+        self.bash: int | None = None  # where bash's end line starts (None: it runs to the end)
+        self.same_start = False
+        if end is not None and (end.is_missing or end.start_byte == end.end_byte):
+            end = None  # tree-sitter found no end line
+        self.tree = None if end is None else end.start_byte  # where tree-sitter's end starts
+        first = body or end
+        if start is None or first is None:
+            return  # `cat <<EOF` last on the line: not a document guard reads
+        raw = src[start.start_byte : start.end_byte].decode("latin-1")
+        try:
+            self.delim = delimiter(raw)
+        except Unanalysable:
+            return
+        text = src.decode("latin-1")
+        tree_at = text.rfind("\n", 0, first.start_byte) + 1
+        at = _body_start(text, start.end_byte)
+        if at == -2:  # another here-document first on this line: tree-sitter orders them
+            at = tree_at if text[:tree_at].rstrip("\n").endswith(_ended_lines(text, node)) else -1
+        # (tree-sitter's body leaves out its leading blank lines)
+        self.same_start = 0 <= at <= first.start_byte and not text[at : first.start_byte].strip()
+        if at < 0:
+            return
+        quoted = any(c in raw for c in "'\"\\")
+        line, joined = at, ""
+        while line <= len(text):
+            stop = text.find("\n", line)
+            stop = len(text) if stop < 0 else stop
+            joined += text[line:stop]
+            tail = len(joined) - len(joined.rstrip("\\"))
+            if not quoted and tail % 2 == 1 and stop < len(text):
+                joined = joined[:-1]  # backslash-newline: the next line continues this one
+            elif joined == self.delim or ("<<-" in ends and joined.lstrip("\t") == self.delim):
+                self.bash = stop - len(self.delim)
+                return
+            else:
+                joined = ""
+            line = stop + 1
+
+    def agrees(self) -> bool:
+        return self.delim is not None and self.same_start and self.bash == self.tree
+
+    def early(self) -> int | None:
+        """tree-sitter's end, when it comes before bash's: a byte to mask so that it reads on."""
+        if self.delim is None or self.tree is None or not self.same_start:
+            return None
+        return self.tree if self.bash is None or self.tree < self.bash else None
+
+
+def mask_early_ends(view: bytes, parse: Any) -> tuple[bytes, Any]:
+    """`view`, and its tree, after masking (one byte each, same length) the lines tree-sitter took
+    for the end of a here-document that bash reads as its text, until it ends each where bash
+    does or nothing more can be masked. The caller still checks every here-document."""
+    from .syntax import _nodes
+
+    root = parse(view).root_node
+    out = bytearray(view)
+    for _ in range(64):
+        marks = [
+            at
+            for n in _nodes(root)
+            if n.type == "heredoc_redirect" and (at := Extent(view, n).early()) is not None
+        ]
+        if not marks:
+            break
+        for at in marks:
+            out[at] = 0x5F if out[at] != 0x5F else 0x78  # "_" (or "x"): a word character
+        view = bytes(out)
+        root = parse(view).root_node
+    return view, root
+
+
+def _body_start(text: str, i: int) -> int:
+    """Where bash starts reading a here-document whose word ends at text[i]: after the next
+    newline of the command line, skipping backslash-newlines, quoted strings and comments. -2
+    when another here-document operator comes first on the line (its body comes first), -1 when
+    the line nests a newline in a substitution or group, or never ends."""
+    n, depth, tick = len(text), 0, False
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "'":
+            i = text.find("'", i + 1)
+            if i < 0:
+                return -1
+        elif text.startswith("$'", i):
+            i += 2
+            while i < n and text[i] != "'":
+                i += 2 if text[i] == "\\" else 1
+            if i >= n:
+                return -1
+        elif c == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+            if i >= n:
+                return -1
+        elif c == "#" and text[i - 1] in " \t\n;&|()<>":
+            i = text.find("\n", i)
+            if i < 0:
+                return -1
+            continue
+        elif c == "(" or (c == "{" and text.startswith("${", i - 1)):
+            depth += 1
+        elif c in ")}" and depth:
+            depth -= 1
+        elif c == "`":
+            tick = not tick
+        elif text.startswith("<<", i) and not text.startswith("<<<", i):
+            return -2
+        elif c == "\n":
+            return i + 1 if depth == 0 and not tick else -1
+        i += 1
+    return -1
+
+
+def _ended_lines(text: str, node: Any) -> tuple[str, ...]:
+    """The end lines of the here-documents tree-sitter read before this one on its line."""
+    outer = node.parent
+    ends: list[str] = []
+    for sib in outer.children if outer is not None else ():
+        if sib.start_byte >= node.start_byte:
+            break
+        ends += [text[c.start_byte : c.end_byte] for c in sib.children if c.type == "heredoc_end"]
+    return tuple(ends) or ("\0",)
 
 
 def heredoc_body(s: Session, node: Any, fr: Frame) -> None:

@@ -85,9 +85,13 @@ def _parse(src: bytes) -> Any:
     blanks, never part of a name), and tree-sitter-bash's scanner can crash on some of them
     (`<>{` + U+E118C). Two spellings it misreads are masked when that makes the parse clean:
     `\\rm` at the start of a line after a command (taken for an argument of that command) and
-    `{rm,-rf,/}` starting a command (taken for a brace group)."""
+    `{rm,-rf,/}` starting a command (taken for a brace group). So is a line of a here-document
+    that tree-sitter takes for its end and bash does not (redirects.Extent)."""
     view = src if src.isascii() else src.translate(HIGH_BYTES)
-    root = parser().parse(view).root_node
+    if b"<<" in view:  # here-documents tree-sitter ends at a line bash reads as their text
+        view, root = redirects.mask_early_ends(view, parser().parse)
+    else:
+        root = parser().parse(view).root_node
     if b"\n\\" in view:
         retry = parser().parse(mask(view, braces=False)).root_node
         if not retry.has_error:
