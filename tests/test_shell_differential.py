@@ -200,6 +200,10 @@ HEREDOC_DISAGREEMENTS = [
     "cat <<EOF;\nx\nEOF\nrm -rf y\n",
     "(cat <<EOF)\nx\nEOF\nrm -rf y\n",
     "if true; then cat <<EOF; fi\nx\nEOF\nrm -rf y\n",
+    # found by fuzzing: a body line tree-sitter reads as a line continuation of the command,
+    # and an end node spanning the lines after bash's end
+    "cat <<-EO\\F\n\\\nEOF\n EOF\ntrue && rm -rf y\nEOF\n",
+    "cat >/dev/null << E\"O\"F\n'\nEOF\\\n$(echo)\nEOF\nrm -rf y;\nEOF\n",
 ]
 
 

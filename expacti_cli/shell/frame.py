@@ -82,7 +82,7 @@ class Source:
     """One parsed source (the line, or a nested shell string): a shell process's view of its
     text and of the functions defined in it."""
 
-    __slots__ = ("called", "calling", "depth", "functions", "src")
+    __slots__ = ("_latin1", "called", "calling", "depth", "functions", "src")
 
     def __init__(
         self,
@@ -98,6 +98,13 @@ class Source:
         )
         self.calling: set[str] = set()
         self.called: set[str] = set()
+        self._latin1: str | None = None
+
+    def latin1(self) -> str:
+        """The source's bytes as latin-1 text: one character per byte, at tree-sitter's offsets."""
+        if self._latin1 is None:
+            self._latin1 = self.src.decode("latin-1")
+        return self._latin1
 
     def text(self, node: Any) -> str:
         return decode(self.src[node.start_byte : node.end_byte])

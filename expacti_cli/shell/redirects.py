@@ -273,7 +273,7 @@ def heredoc(s: Session, node: Any, fr: Frame, info: Redirects) -> None:
             walk.bad(s, child, fr)
     info.stdin = "a heredoc"
     info.records.append(Redirect("<<", 0, None, text, source))
-    extent = Extent(fr.source.src, node)
+    extent = Extent(fr.source.latin1(), node)
     if not extent.agrees():
         s.concern(
             "cannot-analyse",
@@ -327,27 +327,30 @@ class Extent:
     the body a line late, and ends at a line that merely starts with the word (`EOF = 1`,
     ` EOF`, `EOFX`)."""
 
-    __slots__ = ("bash", "delim", "same_start", "tree")
+    __slots__ = ("bash", "delim", "lookalikes", "same_start", "tree", "whole_line")
 
-    def __init__(self, src: bytes, node: Any) -> None:
+    def __init__(self, text: str, node: Any) -> None:
+        """`text`: the source's bytes as latin-1 (so that offsets are tree-sitter's)."""
         ends = {c.type: c for c in reversed(node.children)}
         start, body = ends.get("heredoc_start"), ends.get("heredoc_body")
         end = ends.get("heredoc_end")
         self.delim: str | None = None
         self.bash: int | None = None  # where bash's end line starts (None: it runs to the end)
         self.same_start = False
+        self.lookalikes: list[int] = []  # body lines that start with the delimiter
         if end is not None and (end.is_missing or end.start_byte == end.end_byte):
             end = None  # tree-sitter found no end line
         self.tree = None if end is None else end.start_byte  # where tree-sitter's end starts
+        # (its end line is one line, to the line's end: not `EOF\ncmd;\nEOF`)
+        self.whole_line = end is None or text.find("\n", end.start_byte) in (end.end_byte, -1)
         first = body or end
         if start is None or first is None:
             return  # `cat <<EOF` last on the line: not a document guard reads
-        raw = src[start.start_byte : start.end_byte].decode("latin-1")
+        raw = text[start.start_byte : start.end_byte]
         try:
             self.delim = delimiter(raw)
         except Unanalysable:
             return
-        text = src.decode("latin-1")
         tree_at = text.rfind("\n", 0, first.start_byte) + 1
         at = _body_start(text, start.end_byte)
         if at == -2:  # another here-document first on this line: tree-sitter orders them
@@ -361,25 +364,31 @@ class Extent:
         while line <= len(text):
             stop = text.find("\n", line)
             stop = len(text) if stop < 0 else stop
+            lead = len(text[line:stop]) - len(text[line:stop].lstrip())
+            if self.delim and text.startswith(self.delim, line + lead):
+                self.lookalikes.append(line + lead)  # where tree-sitter may end it
             joined += text[line:stop]
             tail = len(joined) - len(joined.rstrip("\\"))
             if not quoted and tail % 2 == 1 and stop < len(text):
                 joined = joined[:-1]  # backslash-newline: the next line continues this one
             elif joined == self.delim or ("<<-" in ends and joined.lstrip("\t") == self.delim):
                 self.bash = stop - len(self.delim)
+                self.lookalikes = [k for k in self.lookalikes if k < self.bash]
                 return
             else:
                 joined = ""
             line = stop + 1
 
     def agrees(self) -> bool:
-        return self.delim is not None and self.same_start and self.bash == self.tree
+        known = self.delim is not None and self.same_start and self.whole_line
+        return known and self.bash == self.tree
 
-    def early(self) -> int | None:
-        """tree-sitter's end, when it comes before bash's: a byte to mask so that it reads on."""
+    def early(self) -> list[int]:
+        """When tree-sitter ends the document before bash does: the bytes to mask so that it
+        reads on (the first of every body line that starts with the delimiter)."""
         if self.delim is None or self.tree is None or not self.same_start:
-            return None
-        return self.tree if self.bash is None or self.tree < self.bash else None
+            return []
+        return self.lookalikes if self.bash is None or self.tree < self.bash else []
 
 
 def mask_early_ends(view: bytes, parse: Any) -> tuple[bytes, Any]:
@@ -390,11 +399,13 @@ def mask_early_ends(view: bytes, parse: Any) -> tuple[bytes, Any]:
 
     root = parse(view).root_node
     out = bytearray(view)
-    for _ in range(64):
+    for _ in range(16):
+        text = view.decode("latin-1")
         marks = [
             at
             for n in _nodes(root)
-            if n.type == "heredoc_redirect" and (at := Extent(view, n).early()) is not None
+            if n.type == "heredoc_redirect"
+            for at in Extent(text, n).early()
         ]
         if not marks:
             break
