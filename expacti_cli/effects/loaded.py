@@ -162,13 +162,21 @@ def plugin(c: Any) -> None:
     if os.path.basename(c.argv[0]) + "-" != prefix:
         return  # another name of the same grammar (`oc` for kubectl) has plugins of its own
     name, index = inv.operands[0]
-    if name in spec["builtins"] or not _plain_name(name):
+    if name in spec["builtins"] or not _plain_name(name) or _aliased(inv, name):
         return
     found = _on_path(prefix + name)
     if found and _system(found):
         return
     where = found or "not installed here"
     c.add("run", f"runs the plugin {prefix}{name} ({where})", "unknown-code", (c.argv[index],))
+
+
+def _aliased(inv: Any, name: str) -> bool:
+    """Does the call itself define NAME as an alias (`git -c alias.st=status st`)? git-config(1)
+    alias.*: the alias's expansion runs instead of a plugin, and the expansion is judged as its
+    value (the grammar's `alias` role: `!CMD` a shell command, else git's own arguments)."""
+    key = f"alias.{name}=".lower()
+    return any(v is not None and v.lower().startswith(key) for _, v, _ in inv.options)
 
 
 def _plain_name(word: str) -> bool:

@@ -150,6 +150,8 @@ EFFECT_ROLES = {
     "sed-script": "a sed script: `r`/`R FILE` read FILE, `w`/`W FILE`, `s///w FILE` write it",
     # effects/awkprog.py
     "awk-program": "an awk program: `print > FILE` writes FILE, `getline < FILE` reads it",
+    "ex-commands": "Ex commands of a vi-family editor (vim -c): `!CMD` runs a shell command line, "
+    "`w FILE` writes FILE, vimscript is code",
     "repo-package": "an npm-style package spec: `OWNER/REPO` is a GitHub repository",
     "project": "a package the program builds: a local directory's build scripts run (pip install)",
     "module-dir": "a local module directory later builds compile and run (go work use DIR)",

@@ -1,0 +1,175 @@
+"""Ex commands given on a vi-family editor's command line (vim(1) `-c CMD`, `--cmd CMD`; the
+same as `:CMD` typed in the editor; `:help cmdline-lines`).
+
+A `|` separates commands (`:help :bar`). Each is read by its name, after an optional `:` and
+range (`%`, `1,$`, `42`):
+- options, display and movement (`set nu`, `syntax on`, `noh`, `42`, `normal! G` is NOT here:
+  `:normal` types keys, `:` among them) change nothing outside the buffer: ordinary;
+- quitting and writing the buffer back (`q`, `wq`, `x`, `w`) are the editor's own work on its
+  files (the file operands are writes already); `w FILE` / `saveas FILE` write FILE, `r FILE` /
+  `e FILE` read it; `w !CMD`, `r !CMD` and `!CMD` run a shell command line;
+- `s/PAT/REP/` substitutes, unless the replacement is an expression (`\\=`: vimscript);
+- anything else (`call system()`, `py3`, `lua`, `source`, `terminal`, `exe`, `g/pat/cmd`,
+  `normal`, `let`, an unknown name) is vimscript guard does not read: code of unknown safety.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..grammar.scan import Word
+    from .roles import Command as _Command
+
+# Commands that change only the editor's state (vim's :help index names; abbreviations too).
+_ORDINARY = frozenset(
+    (
+        "set",
+        "se",
+        "setlocal",
+        "setl",
+        "setglobal",
+        "setg",
+        "syntax",
+        "syn",
+        "filetype",
+        "filet",
+        "nohlsearch",
+        "noh",
+        "nohl",
+        "q",
+        "quit",
+        "q!",
+        "qa",
+        "qall",
+        "qa!",
+        "qall!",
+        "quitall",
+        "quitall!",
+        "wq",
+        "wq!",
+        "wqa",
+        "wqall",
+        "x",
+        "xit",
+        "xa",
+        "xall",
+        "wa",
+        "wall",
+        "update",
+        "up",
+        "retab",
+        "ret",
+        "sort",
+        "sor",
+        "undo",
+        "u",
+        "redo",
+        "red",
+        "diffupdate",
+        "diffu",
+        "diffthis",
+        "difft",
+        "diffoff",
+        "diffo",
+        "foldopen",
+        "foldo",
+        "foldclose",
+        "foldc",
+        "only",
+        "on",
+        "vsplit",
+        "vs",
+        "split",
+        "sp",
+        "tabnext",
+        "tabn",
+        "bnext",
+        "bn",
+        "bprevious",
+        "bp",
+        "redraw",
+        "redr",
+        "messages",
+        "mes",
+        "version",
+        "ve",
+        "startinsert",
+        "star",
+        "stopinsert",
+        "goto",
+        "go",
+        "d",
+        "delete",
+        "y",
+        "yank",
+        "j",
+        "join",
+        "le",
+        "left",
+        "ri",
+        "right",
+        "ce",
+        "center",
+        ">",
+        "<",
+        "=",
+    )
+)
+_WRITES = frozenset(("w", "write", "w!", "write!", "sav", "saveas", "sav!", "saveas!", "wq", "x"))
+_READS = frozenset(("r", "read", "e", "edit", "e!", "edit!", "sp", "split", "vs", "vsplit"))
+_RANGE = frozenset("0123456789%$.,;'<>+-")
+
+
+def judge(c: _Command, w: Word) -> None:
+    """Every command of one `-c`/`--cmd` value (or `+CMD` operand)."""
+    from .words import unquote
+
+    text = unquote(w.value).strip()
+    for part in text.split("|"):
+        _one(c, w, part.strip())
+
+
+def _one(c: _Command, w: Word, cmd: str) -> None:
+    from ..grammar.scan import Word
+
+    cmd = cmd.lstrip(":").lstrip()
+    k = 0
+    while k < len(cmd) and cmd[k] in _RANGE:
+        k += 1
+    cmd = cmd[k:].lstrip()
+    if not cmd or cmd.startswith(("/", "?")):  # a line number or a search: moves the cursor
+        return
+    if cmd.startswith("!"):
+        c.add("command", cmd[1:], None, ())
+        return
+    name, rest = _name(cmd)
+    arg = rest.strip()
+    if name in ("s", "substitute") and "\\=" not in rest and "`" not in rest:
+        return
+    if name in _WRITES or name in _READS:
+        if arg.startswith("!"):
+            c.add("command", arg[1:], None, ())
+        elif arg.startswith(("++", "`")) or "`" in arg:
+            _unknown(c, w, cmd)
+        elif arg:
+            c.role(Word("write" if name in _WRITES else "read", arg, w.index, w.option))
+        return
+    if name in _ORDINARY and "`" not in rest and "system(" not in rest:
+        return
+    _unknown(c, w, cmd)
+
+
+def _name(cmd: str) -> tuple[str, str]:
+    """The command's name and the rest: letters (and a `!` right after them), or one sign."""
+    k = 0
+    while k < len(cmd) and cmd[k].isalpha():
+        k += 1
+    if k == 0:
+        return cmd[:1], cmd[1:]
+    if k < len(cmd) and cmd[k] == "!":
+        k += 1
+    return cmd[:k], cmd[k:]
+
+
+def _unknown(c: _Command, w: Word, cmd: str) -> None:
+    c.add("run", f"runs the Ex command {cmd!r} ({w.option or 'an operand'})", "unknown-code", ())
