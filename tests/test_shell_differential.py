@@ -203,7 +203,7 @@ HEREDOC_DISAGREEMENTS = [
     # found by fuzzing: a body line tree-sitter reads as a line continuation of the command,
     # and an end node spanning the lines after bash's end
     "cat <<-EO\\F\n\\\nEOF\n EOF\ntrue && rm -rf y\nEOF\n",
-    "cat >/dev/null << E\"O\"F\n'\nEOF\\\n$(echo)\nEOF\nrm -rf y;\nEOF\n",
+    'cat >/dev/null << E"O"F\n\'\nEOF\\\n$(echo)\nEOF\nrm -rf y;\nEOF\n',
 ]
 
 
@@ -241,3 +241,57 @@ def test_the_delimiter_is_the_line_bash_ends_at(word: str) -> None:
         ["/bin/bash", "-c", script], capture_output=True, text=True, env={"X": "Q"}, check=False
     ).stdout.split()
     assert out and candidates[int(out[0])] == ours, (candidates, out)
+
+
+# Lines tree-sitter-bash reads differently from bash, which guard now reads as bash does: a
+# backslash-newline bash removes before it reads words (it split `> ~/.ba\<newline>shrc`, made
+# a command name of `PYTHON\<newline>PATH=.`), a backquoted body parsed after bash removes its
+# escapes (`\`` nests a substitution, `\"` inside double quotes is a quote), and a `#` comment
+# that ends with the backquoted body.
+READ_AS_BASH = [
+    "a x > ou\\\nt.txt 2\\\n>&1; b < out.tx\\\nt",
+    "PYTHON\\\nPATH=. a",
+    'a y$\\\n(b inner) "$\\\n(c quoted)"',
+    "a 'x\\\ny' $'z\\\nw' # c\\\nb after",
+    'v=`b "\\`c inner\\`"`; a "$v"',
+    'a "`b \\"q r\\"`"',
+]
+
+
+@pytest.mark.parametrize("line", READ_AS_BASH)
+def test_guard_reads_it_as_bash_does(
+    line: str, recorder: Recorder, spec: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    test_analyser_agrees_with_bash(line, recorder, spec, monkeypatch)
+
+
+def test_a_redirection_target_joined_by_a_continuation_is_the_file_written(spec: dict) -> None:
+    analysis = shell.analyse("echo x > ~/.ba\\\nshrc", spec)
+    assert [p.argv for p in analysis.parts] == [["echo", "x"]]
+    assert [c.id for c in analysis.parts[0].concerns] == ["sensitive-write"]
+
+
+# Lines where bash runs a command tree-sitter-bash reads as something else (text of a comment
+# that bash ends earlier, an argument, a nested substitution bash does not nest): every command
+# bash runs is reported, or the analysis says it cannot follow the line.
+PARSER_DISAGREEMENTS = [
+    "a x\\\n#y; touch P",
+    "a `#c`;touch P\n b x`",
+    "a `b`\na ` touch P`",
+    "a `b`;a ` touch P`",
+    "a `a \\`touch P\\``",
+    'a "`a \\`touch P\\``"',
+]
+
+
+@pytest.mark.parametrize("line", PARSER_DISAGREEMENTS)
+def test_what_tree_sitter_misreads_hides_nothing(
+    line: str, recorder: Recorder, spec: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(recorder.work)
+    analysis = shell.analyse(line, spec)
+    assert ["touch", "P"] in recorder.run(line), "bash did not run the marker: it proves nothing"
+    concerns = {c.id for c in analysis.concerns}
+    concerns |= {c.id for p in analysis.parts for c in p.concerns}
+    reported = ["touch", "P"] in [p.argv for p in analysis.parts if not p.via]
+    assert reported or concerns & {"cannot-analyse", "parse-error"}, concerns

@@ -308,6 +308,45 @@ def coproc_mask(src: bytes, parse: Any) -> bytes | None:
     return bytes(out)
 
 
+# What bash reads literally, backslash-newlines included: quoted strings, comments (which end at
+# the newline) and here-document bodies (their own rules: redirects.Extent).
+_LITERAL = frozenset({"raw_string", "ansi_c_string", "comment", "heredoc_body", "heredoc_end"})
+
+
+def literal_texts(src: bytes, root: Any) -> list[bytes]:
+    """The texts of the nodes bash reads literally, in order."""
+    found = [n for n in _nodes(root) if n.type in _LITERAL]
+    found.sort(key=lambda n: n.start_byte)
+    return [src[n.start_byte : n.end_byte] for n in found]
+
+
+def join_continuations(src: bytes, root: Any) -> bytes | None:
+    """`src` without the backslash-newlines bash removes before it reads words (bash(1) QUOTING:
+    "a non-quoted backslash followed by a newline is treated as a line continuation"), outside
+    what `root` reads literally; None when there is none. tree-sitter-bash splits a word there
+    (`> ~/.ba\\<newline>shrc` wrote to `~/.ba`), reads `x\\<newline>#y` as a comment and
+    `PYTHON\\<newline>PATH=.` as a command name."""
+    zones = sorted((n.start_byte, n.end_byte) for n in _nodes(root) if n.type in _LITERAL)
+    out = bytearray()
+    i, n, z = 0, len(src), 0
+    while i < n:
+        while z < len(zones) and zones[z][1] <= i:
+            z += 1
+        if z < len(zones) and zones[z][0] <= i:
+            out += src[i : zones[z][1]]
+            i = zones[z][1]
+            continue
+        c = src[i]
+        if c == 0x5C and i + 1 < n:  # a backslash quotes the next byte, or joins the lines
+            if src[i + 1] != 0x0A:
+                out += src[i : i + 2]
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return bytes(out) if len(out) != n else None
+
+
 def _blanks(src: bytes, i: int) -> int:
     while i < len(src) and src[i] in b" \t":
         i += 1

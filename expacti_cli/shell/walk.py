@@ -27,6 +27,8 @@ from .syntax import (
     decode,
     encode,
     error_hint,
+    join_continuations,
+    literal_texts,
     mask,
     parser,
 )
@@ -64,6 +66,8 @@ def line(
     src = encode(text)
     s.budget.add_bytes(len(src))
     root = _parse(src)
+    if b"\\\n" in src:
+        src, root = _joined(s, src, root)
     s.budget.expect_nodes(root.descendant_count)
     if root.has_error:
         where = " in a nested shell string" if depth else ""
@@ -77,6 +81,19 @@ def line(
             if name not in source.called:
                 source.called.add(name)
                 redirects.apply(s, body, redirections, inner.but(stdin=None).isolated())
+
+
+def _joined(s: Session, src: bytes, root: Any) -> tuple[bytes, Any]:
+    """The line as bash reads it, without its line continuations, and its tree. Where joining
+    changes what is read literally (a comment, a quoted string, a here-document), the two
+    readings disagree: a concern."""
+    joined = join_continuations(src, root)
+    if joined is None:
+        return src, root
+    again = _parse(joined)
+    if literal_texts(src, root) != literal_texts(joined, again):
+        s.concern("parse-error", "a line continuation bash removes changes how the line parses")
+    return joined, again
 
 
 def _parse(src: bytes) -> Any:
@@ -283,19 +300,76 @@ def substitution(s: Session, node: Any, fr: Frame) -> None:
         fr = fr.but(stdin="pipe")
     first = len(s.analysis.parts)
     with s.budget.nested():
-        for child in node.children:
-            s.budget.tick()
-            if child.type == "file_redirect" and _reads_file(child):
-                # bash(1) Command Substitution: "$(cat file) can be replaced by the
-                # equivalent but faster $(< file)": the file is read like `cat FILE`.
-                line(s, "cat " + fr.text(child.children[-1]), fr, fr.depth, share=True)
-            elif child.is_named:
-                stmt_or_container(s, child, fr)
-            elif child.type not in TOKENS and child.type not in ("$(", "`", "<(", ">("):
-                bad(s, child, fr)
+        if fr.source.src[node.start_byte] != 0x60 or not _backquoted(s, node, fr):  # `
+            _substitution_body(s, node, fr)
     reads = node.type == "command_substitution" or node.text[:1] == b"<"  # $(…), `…`, <(…)
     if reads and len(s.analysis.parts) > first:
         s.analysis.parts[-1].prints_for = fr.text(node)
+
+
+def _substitution_body(s: Session, node: Any, fr: Frame) -> None:
+    for child in node.children:
+        s.budget.tick()
+        if child.type == "file_redirect" and _reads_file(child):
+            # bash(1) Command Substitution: "$(cat file) can be replaced by the
+            # equivalent but faster $(< file)": the file is read like `cat FILE`.
+            line(s, "cat " + fr.text(child.children[-1]), fr, fr.depth, share=True)
+        elif child.is_named:
+            stmt_or_container(s, child, fr)
+        elif child.type not in TOKENS and child.type not in ("$(", "`", "<(", ">("):
+            bad(s, child, fr)
+
+
+def _backquoted(s: Session, node: Any, fr: Frame) -> bool:
+    """`...`, read as bash reads it (bash(1) Command Substitution): the body ends at the first
+    unescaped backquote, whatever quotes or comments come before it, and is parsed only after
+    `\\$`, `\\``, `\\\\` (and, inside double quotes, `\\"`) lose their backslash.
+    tree-sitter-bash nests unescaped backquotes, reads an escaped one as a literal (bash
+    runs `a \\`rm x\\``'s inner command) and lets a `#` comment run past the closing
+    backquote. A body with a backslash or `#` is analysed from bash's text; an end that
+    differs is a concern. False: tree-sitter's body is bash's (walk its nodes)."""
+    src = fr.source.src
+    end = backquote_end(src, node.start_byte + 1)
+    if end + 1 != node.end_byte:
+        if not node.has_error:  # (an unterminated one is the line's parse-error)
+            s.concern("cannot-analyse", "a backquoted substitution bash ends elsewhere")
+        return False
+    body = src[node.start_byte + 1 : end]
+    if b"\\" not in body and b"#" not in body:
+        return False
+    quoted = _in_double_quotes(node)
+    line(s, decode(unescape_backquoted(body, quoted)), fr, fr.depth, share=True)
+    return True
+
+
+def backquote_end(src: bytes, i: int) -> int:
+    """The index of the backquote that closes one opened before src[i] (len(src) if none)."""
+    n = len(src)
+    while i < n and src[i] != 0x60:
+        i += 2 if src[i] == 0x5C else 1
+    return min(i, n)
+
+
+def unescape_backquoted(body: bytes, quoted: bool) -> bytes:
+    keep = b'$`\\"' if quoted else b"$`\\"
+    out = bytearray()
+    i, n = 0, len(body)
+    while i < n:
+        if body[i] == 0x5C and i + 1 < n and body[i + 1] in keep:
+            i += 1
+        out.append(body[i])
+        i += 1
+    return bytes(out)
+
+
+def _in_double_quotes(node: Any) -> bool:
+    """Is this substitution inside a double-quoted string (not in a nested substitution)?"""
+    cur = node.parent
+    while cur is not None and cur.type not in SUBSTITUTIONS and cur.type not in STATEMENTS:
+        if cur.type in ("string", "translated_string"):
+            return True
+        cur = cur.parent
+    return False
 
 
 def _reads_file(redirect: Any) -> bool:
