@@ -69,24 +69,39 @@ def evaluate(policy: Policy, req: Request) -> Decision:
 
 def _evaluate(policy: Policy, req: Request) -> Decision:
     try:
+        cwd = _elsewhere(req)
         if req.line is not None:
             from . import shell
             from .decideline import decide_line
 
-            analysis = shell.analyse(req.line, policy.shell)
+            analysis = shell.analyse(req.line, policy.shell, cwd=cwd)
             return decide_line(policy, analysis, req.agent, req.line)
-        if uses_shell_analysis(policy, req.argv):
+        if cwd is not None or uses_shell_analysis(policy, req.argv):
             from . import shell
             from .decideline import decide_line
 
             line = join(req.argv)
-            analysis = shell.analyse(line, policy.shell)
+            analysis = shell.analyse(line, policy.shell, cwd=cwd)
             decision = decide_line(policy, analysis, req.agent, line)
             decision.argv = req.argv
             return decision
         return decide_argv(policy, req.argv, req.agent, text=join(req.argv))
     except Exception as exc:  # fail closed: a bug in analysis must never allow
         return Decision(DENY, "internal-error", f"internal error while deciding: {exc!r}")
+
+
+def _elsewhere(req: Request) -> str | None:
+    """The directory the command runs in when it is not this process's: a harness's tool runs
+    in the `cwd` its hook input names, a `guard serve` client in its own. A relative path is
+    judged there (`echo … >> authorized_keys` from ~/.ssh writes a key). None: here."""
+    cwd = req.cwd
+    if not cwd or not cwd.startswith("/"):
+        return None
+    try:
+        here = os.getcwd()
+    except OSError:
+        return cwd
+    return None if cwd == here else cwd
 
 
 def _targets(policy: Policy, decision: Decision, req: Request) -> list[str]:

@@ -66,7 +66,7 @@ def test_every_example_has_a_readme() -> None:
 def _hook_command() -> str:
     settings = json.loads((EXAMPLES / "claude-code" / "settings.json").read_text())
     (group,) = settings["hooks"]["PreToolUse"]
-    assert group["matcher"] == "Bash"
+    assert group["matcher"] == "Bash|Read|Write|Edit|MultiEdit|NotebookEdit|Grep|Glob|LS"
     (hook,) = group["hooks"]
     assert hook["type"] == "command"
     return str(hook["command"])

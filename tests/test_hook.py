@@ -115,7 +115,7 @@ def test_a_tool_guard_does_not_judge_is_handed_to_the_human_explicitly(hook_env:
     body["tool_input"] = {"command": "Remove-Item -Recurse C:\\"}
     out = answer(hook_env.call(json.dumps(body)))
     assert out["permissionDecision"] == "ask"
-    assert "judges only the Bash tool; PowerShell" in out["permissionDecisionReason"]
+    assert "judges the Bash tool and the file tools; PowerShell" in out["permissionDecisionReason"]
     assert not hook_env.log.exists()
 
 

@@ -101,8 +101,8 @@ def test_reviewed_goes_to_the_reviewer_console(hook_env: HookEnv, approve: bool)
 
 
 def test_another_tool_is_denied_explicitly(hook_env: HookEnv) -> None:
-    body = json.loads(payload("x", tool="write_file"))
-    body["tool_input"] = {"file_path": "/etc/passwd", "content": ""}
+    body = json.loads(payload("x", tool="web_fetch"))
+    body["tool_input"] = {"prompt": "summarise https://example.com"}
     out = json_out(hook_env.call(json.dumps(body)))
     assert out["decision"] == "deny"
     assert "narrow" in out["reason"]

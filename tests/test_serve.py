@@ -756,3 +756,24 @@ def test_a_pinned_program_is_checked_by_the_server(world):
         time.sleep(0.5)
     entries = chain(world)
     assert [e["decision"] for e in entries[-2:]] == ["denied", "allowed"]
+
+
+def test_a_relative_path_is_judged_in_the_agents_working_directory(world):
+    """The server decides in its own process, elsewhere: `>> authorized_keys` from the agent's
+    ~/.ssh adds a login key, and the same words from its home write an ordinary file."""
+    home = world["homes"]["agent"]
+    user = world["users"]["agent"]
+    ssh = home / ".ssh"
+    ssh.mkdir(exist_ok=True)
+    os.chown(ssh, user.pw_uid, user.pw_gid)
+    env = env_for(home, GUARD_SERVER=f"unix:{world['server'].socket}")
+    line = "echo 'ssh-ed25519 AAAA attacker' >> authorized_keys"
+    time.sleep(max(0.0, GRACE - (time.time() - _CONSOLE["seen"])))  # no console: deny at once
+    out = run_as(user, [GUARD, "-c", line], env, ssh)
+    assert out.returncode == 77, out.stderr
+    assert not (ssh / "authorized_keys").exists()
+    last = chain(world)[-1]
+    assert (last["decision"], last["cwd"]) == ("denied", str(ssh))
+    assert last["rule"] == "sensitive-write", last
+    plain = run_as(user, [GUARD, "-c", line], env, home)
+    assert plain.returncode == 0, plain.stderr

@@ -1,13 +1,19 @@
 """Claude Code: `guard hook claude-code` as a command hook (https://code.claude.com/docs/en/hooks).
 
-Wire it for PreToolUse (matcher "Bash"), and for PostToolUse, PostToolUseFailure and
-PermissionDenied (matcher "Bash") to learn the outcome of the reviews it hands to Claude Code.
+Wire it for PreToolUse (matcher "Bash", or "Bash|Read|Write|Edit|MultiEdit|NotebookEdit|Grep|Glob"
+to judge the file tools too), and for PostToolUse, PostToolUseFailure and PermissionDenied (the
+same matcher) to learn the outcome of the reviews it hands to Claude Code.
 
 - PreToolUse on Bash: exit 0 and `{"hookSpecificOutput": {"hookEventName": "PreToolUse",
   "permissionDecision": "allow"|"deny"|"ask", "permissionDecisionReason": ...}}`. "ask" is
   guard's review: Claude Code's own permission prompt asks the human; the audit log says
   `deferred` until the post-tool event tells what happened.
-- PreToolUse on any other tool: "ask", saying guard judges only Bash (Claude Code has no
+- PreToolUse on a file tool (Read, Write, Edit, MultiEdit, NotebookEdit, Grep, Glob, LS): judged
+  as the command the call amounts to (hooks.files: a Write to ~/.bashrc or an Edit of
+  .claude/settings.json is a protected write, a Read of a key exposes a secret): "deny" or
+  "ask" as above, and no output when guard has nothing against it, so that Claude Code's own
+  permission mode still decides (guard never grants an edit Claude Code would have asked about).
+- PreToolUse on any other tool: "ask", saying guard does not judge it (Claude Code has no
   "no opinion" value but silence, and silence would let it run unjudged).
 - PostToolUse / PostToolUseFailure on Bash (the tool started: the human approved) and
   PermissionDenied (denied): the deferred entry is resolved; exit 0, no output.
@@ -16,7 +22,8 @@ PermissionDenied (matcher "Bash") to learn the outcome of the reviews it hands t
 
 from __future__ import annotations
 
-from .core import ASK, Call, HookResult, Judgement, text_field, tool_command
+from . import files
+from .core import ALLOWED, ASK, Call, HookResult, Judgement, text_field, tool_command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,6 +54,8 @@ def _answer(decision: str, reason: str) -> HookResult:
 
 
 def render(call: Call, judgement: Judgement) -> HookResult:
+    if judgement.verdict == ALLOWED and call.tool != SHELL_TOOL:
+        return HookResult(0)  # a file tool guard has nothing against: Claude Code's own rules
     return _answer(judgement.verdict, judgement.reason)
 
 
@@ -60,17 +69,22 @@ def parse(data: dict[str, Any]) -> Call | HookResult:
     tool = data.get("tool_name")
     if not isinstance(tool, str):
         return malformed("tool_name is missing or not a string")
-    if event == "PreToolUse" and tool != SHELL_TOOL:
+    if tool == SHELL_TOOL:
+        command = tool_command(data)
+        if command is None:
+            return malformed("tool_input.command is missing or not a string")
+    elif files.known(tool):  # Read, Write, Edit, ...: as the command each amounts to
+        command = files.line(tool, data.get("tool_input"))
+        if command is None:
+            return malformed(f"tool_input of {tool} does not name its path")
+    elif event == "PreToolUse":
         return _answer(
             "ask",
-            f"guard: review: guard judges only the {SHELL_TOOL} tool; {tool[:100]} is yours "
-            "to decide (narrow the hook's matcher to Bash to stop this question)",
+            f"guard: review: guard judges the {SHELL_TOOL} tool and the file tools; "
+            f"{tool[:100]} is yours to decide (narrow the hook's matcher to stop this question)",
         )
-    if tool != SHELL_TOOL:  # a post-tool event of a tool guard never judged
+    else:  # a post-tool event of a tool guard never judged
         return HookResult(0)
-    command = tool_command(data)
-    if command is None:
-        return malformed("tool_input.command is missing or not a string")
     return Call(
         "decide" if event == "PreToolUse" else _RESOLVING[event],
         command,

@@ -314,6 +314,8 @@ def judge(
     try:
         entry = gate.audit_entry(req, decision, word, outcome, started=started)
         entry["harness"] = harness.NAME
+        if call.tool and call.tool != getattr(harness, "SHELL_TOOL", call.tool):
+            entry["tool"] = call.tool  # a file tool, judged as the command it amounts to
         if call.call_id:
             entry["tool_use_id"] = call.call_id
         if word == "deferred":  # first: a record without its entry is harmless, not the reverse
