@@ -743,12 +743,19 @@ def _more_roles(role: str) -> dict[str, Any]:
         _ROLES["credentials-to"] = credentials_to
         _ROLES["awk-program"] = program
         _ROLES["ex-commands"] = _ex_commands
+        _ROLES["debugger-commands"] = _debugger_commands
         _ROLES["code"] = _inline_code
     return _ROLES
 
 
 def _ex_commands(c: Command, w: Word) -> None:
     from .excmd import judge
+
+    judge(c, w)
+
+
+def _debugger_commands(c: Command, w: Word) -> None:
+    from .dbgcmd import judge
 
     judge(c, w)
 

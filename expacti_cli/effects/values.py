@@ -598,6 +598,36 @@ def linker_flags(c: _Command, w: Word) -> None:
             c.runs(_as("runs", value.split(",")[-1], w))
 
 
+def comma_argv(c: _Command, w: Word) -> None:
+    """gcc(1) -wrapper PROG,ARG...: "Invoke all subcommands under a wrapper program. The name
+    of the wrapper program and its parameters are passed as a comma separated list": judged as
+    the command `PROG ARG...` (`-wrapper gdb,--args` debugs, `-wrapper sh,-c,CMD` runs CMD)."""
+    from ..shell.lexer import quote
+    from .words import unquote
+
+    parts = [p for p in unquote(w.value).strip("'").split(",") if p]
+    if parts:
+        c.add("command", " ".join(quote(p) for p in parts), None, ())
+
+
+def pager_options(c: _Command, w: Word) -> None:
+    """Options a program hands to less, its pager (systemd(1) $SYSTEMD_LESS "Override the
+    options passed to less"): judged as `less OPTIONS`, so `FRSXMK` is ordinary and a `+!CMD`
+    start-up command runs CMD."""
+    import shlex
+
+    from ..shell.lexer import quote
+    from .words import unquote
+
+    text = unquote(w.value)
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    if words:
+        c.add("command", " ".join(quote(x) for x in ("less", *words)), None, ())
+
+
 def shell_args(c: _Command, w: Word) -> None:
     """GNU make .SHELLFLAGS (manual 5.3.2 Choosing the Shell): each recipe line runs as
     `$(SHELL) $(.SHELLFLAGS) LINE`, so the value is judged as `sh VALUE true` (a recipe of its
@@ -657,6 +687,8 @@ HANDLERS = {
     "setting": setting,
     "typed-output": typed_output,
     "shell-args": shell_args,
+    "comma-argv": comma_argv,
+    "pager-options": pager_options,
     "linker-flags": linker_flags,
     "write-out": write_out,
     "make-value": make_value,

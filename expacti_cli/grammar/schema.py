@@ -150,6 +150,10 @@ EFFECT_ROLES = {
     "sed-script": "a sed script: `r`/`R FILE` read FILE, `w`/`W FILE`, `s///w FILE` write it",
     # effects/awkprog.py
     "awk-program": "an awk program: `print > FILE` writes FILE, `getline < FILE` reads it",
+    "debugger-commands": "a gdb or lldb command (gdb -ex, lldb -o): `shell CMD` / `!CMD` run a "
+    "shell command line, Python and code run in the debugged process are code",
+    "comma-argv": "PROGRAM,ARG,... a program run with those arguments (gcc -wrapper)",
+    "pager-options": "options for less, the program's pager (SYSTEMD_LESS): judged as `less VALUE`",
     "ex-commands": "Ex commands of a vi-family editor (vim -c): `!CMD` runs a shell command line, "
     "`w FILE` writes FILE, vimscript is code",
     "repo-package": "an npm-style package spec: `OWNER/REPO` is a GitHub repository",
@@ -563,7 +567,9 @@ def _analysis_tables(name: str, table: dict[str, Any], view: dict[str, Any]) -> 
     if "interpreter" in table:
         entry = dict(table["interpreter"])
         entry.update(_by_kind(roles, key_of))
-        files = [o for o, r in roles.items() if r == "program-file"]
+        # A built-in server's address (`php -S ADDR`) also gives the interpreter its program:
+        # the files it serves, not a program on stdin.
+        files = [o for o, r in roles.items() if r in ("program-file", "bind")]
         if files:
             entry["program_file_options"] = files
         if "clusters" in table:
