@@ -11,6 +11,7 @@ reviewer console within the budget).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +96,31 @@ def test_reviewed_and_approved_in_guard_review_passes(hook_env: HookEnv) -> None
     assert (entry["decision"], entry["reviewer"]) == ("approved", "alice")
 
 
-def test_apply_patch_is_denied_explicitly(hook_env: HookEnv) -> None:
-    reason = denial(hook_env.call(payload("*** Begin Patch\n*** End Patch", tool="apply_patch")))
+PATCH = """*** Begin Patch
+*** Update File: {path}
+@@
+-old
++new
+*** End Patch"""
+
+
+def test_apply_patch_is_judged_by_the_files_it_writes(hook_env: HookEnv) -> None:
+    """Codex's edit tool carries its patch in tool_input.command: a patch to ~/.bashrc is a
+    protected write (nobody in guard review: denied), one to a workspace file is Codex's own
+    business (no output), one that names no file is malformed."""
+    home = os.path.expanduser("~")
+    patch = PATCH.format(path=f"{home}/.bashrc")
+    reason = denial(hook_env.call(payload(patch, tool="apply_patch")))
+    assert ".bashrc" in reason
+    assert hook_env.entries()[-1]["tool"] == "apply_patch"
+    plain = hook_env.call(payload(PATCH.format(path="src/app.py"), tool="apply_patch"))
+    assert (plain.returncode, plain.stdout) == (0, ""), plain.stderr
+    empty = hook_env.call(payload("*** Begin Patch\n*** End Patch", tool="apply_patch"))
+    assert empty.returncode == 2 and "names no file" in empty.stderr
+
+
+def test_another_tool_is_denied_explicitly(hook_env: HookEnv) -> None:
+    reason = denial(hook_env.call(payload("{}", tool="mcp__github__create_issue")))
     assert "narrow" in reason
 
 

@@ -199,7 +199,7 @@ def test_codex_config(example_env: ExampleEnv) -> None:
     assert config["approval_policy"] == "untrusted"
     assert config["sandbox_mode"] != "danger-full-access"
     (group,) = config["hooks"]["PreToolUse"]
-    assert group["matcher"] == "^Bash$"
+    assert group["matcher"] == "^(Bash|apply_patch)$"
     (hook,) = group["hooks"]
     assert hook["type"] == "command"
     assert hook["timeout"] >= DEFAULT_BUDGET + ROOM

@@ -8,12 +8,15 @@ sends them: an allowed command gets no output (Codex's own approval policy and s
 apply), and a command under review goes to guard's reviewer console (`guard review`) within the
 budget, then is denied unless a human approves it there.
 
-PreToolUse for a tool guard does not judge (apply_patch, MCP tools) is denied with a message to
-narrow the matcher: Codex cannot hand it to a human from a hook.
+PreToolUse for apply_patch is judged as the files the patch writes (hooks.files: a patch to
+`.codex/config.toml`, `~/.bashrc` or `.git/hooks` is a protected write). One for a tool guard
+does not judge (MCP tools) is denied with a message to narrow the matcher: Codex cannot hand
+it to a human from a hook.
 """
 
 from __future__ import annotations
 
+from . import files
 from .core import DENIED, Call, HookResult, Judgement, text_field, tool_command
 
 TYPE_CHECKING = False
@@ -58,14 +61,19 @@ def parse(data: dict[str, Any]) -> Call | HookResult:
     tool = data.get("tool_name")
     if not isinstance(tool, str):
         return malformed("tool_name is missing or not a string")
-    if tool != SHELL_TOOL:
+    if files.known(tool):  # apply_patch: every file it writes, as `true > PATH`
+        command = files.line(tool, data.get("tool_input"))
+        if command is None:
+            return malformed(f"tool_input of {tool} names no file")
+    elif tool != SHELL_TOOL:
         return _deny(
-            f"guard: denied: guard judges only the {SHELL_TOOL} tool, not {tool[:100]}; a human "
-            "should narrow the PreToolUse hook's matcher to Bash"
+            f"guard: denied: guard judges the {SHELL_TOOL} tool and apply_patch, not "
+            f"{tool[:100]}; a human should narrow the PreToolUse hook's matcher"
         )
-    command = tool_command(data)
-    if command is None:
-        return malformed("tool_input.command is missing or not a string")
+    else:
+        command = tool_command(data)
+        if command is None:
+            return malformed("tool_input.command is missing or not a string")
     return Call(
         "decide",
         command,

@@ -8,7 +8,8 @@ each call as the command that does the same to the same path, so the one policy,
 protected effects and the audit judge them as they judge the Bash tool:
 
 - a read (Read, read_file, read_many_files) as `cat -- PATH...`: a secret is exposed;
-- a write (Write, Edit, MultiEdit, NotebookEdit, write_file, replace) as `true > PATH`, a
+- a write (Write, Edit, MultiEdit, NotebookEdit, write_file, replace, and every file a Codex
+  apply_patch adds, updates, deletes or moves to) as `true > PATH`, a
   redirection, judged by the path's class like any write (guard's own files, persistence,
   privilege, secrets); the new text is not read (the agent writes the workspace's code);
 - a content search (Grep, search_file_content) as `grep -r -e PATTERN -- PATH`: it prints
@@ -47,7 +48,10 @@ TOOLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "search_file_content": ("search", ("path", "dir_path")),
     "list_directory": ("list", ("path", "dir_path")),
     "glob": ("list", ("path", "dir_path")),
+    # Codex CLI: apply_patch carries its patch in tool_input.command
+    "apply_patch": ("patch", ("command",)),
 }
+_PATCH_PATHS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
 _OPTIONAL = ("search", "list")  # no path: the working directory
 
 
@@ -65,13 +69,15 @@ def line(tool: str, tool_input: Any) -> str | None:
         return None
     given = [tool_input[f] for f in fields if f in tool_input]
     paths = _paths(given[0]) if given else ([] if what in _OPTIONAL else None)
-    if paths is None:
+    if what == "patch" and paths:
+        paths, what = _patched(paths[0]), "write"
+    if not paths and what not in _OPTIONAL:
         return None
     words = [shlex.quote(_home(p)) for p in paths] or ["."]
     if what == "read":
         return "cat -- " + " ".join(words)
     if what == "write":
-        return " ".join(f"true > {w}" for w in words)  # one path: the tools write one file
+        return "; ".join(f"true > {w}" for w in words)
     if what == "search":
         pattern = tool_input.get("pattern")
         if not isinstance(pattern, str):
@@ -86,6 +92,17 @@ def _paths(value: Any) -> list[str] | None:
     if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
         return list(value)
     return None
+
+
+def _patched(patch: str) -> list[str]:
+    """The files a Codex patch adds, updates, deletes or moves to (its `*** Add File: PATH`
+    lines and the like): each is written."""
+    return [
+        line[len(head) :].strip()
+        for line in patch.splitlines()
+        for head in _PATCH_PATHS
+        if line.startswith(head) and line[len(head) :].strip()
+    ]
 
 
 def _home(path: str) -> str:
