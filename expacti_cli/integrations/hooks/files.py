@@ -69,7 +69,9 @@ def line(tool: str, tool_input: Any) -> str | None:
         return None
     given = [tool_input[f] for f in fields if f in tool_input]
     paths = _paths(given[0]) if given else ([] if what in _OPTIONAL else None)
-    if what == "patch" and paths:
+    if paths is None:
+        return None
+    if what == "patch":
         paths, what = _patched(paths[0]), "write"
     if not paths and what not in _OPTIONAL:
         return None
