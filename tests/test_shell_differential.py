@@ -255,6 +255,13 @@ READ_AS_BASH = [
     "a 'x\\\ny' $'z\\\nw' # c\\\nb after",
     'v=`b "\\`c inner\\`"`; a "$v"',
     'a "`b \\"q r\\"`"',
+    # \r, \v and \f are word characters to bash (tree-sitter-bash skips them as blanks)
+    "a x\ry\x0bz w\x0c; b\r",
+    "a x\r#y; b z",
+    # a backquote or `$` after a backslash is a character (tree-sitter-bash, or guard's mask of
+    # `\\rm` at the start of a line, started substitutions there)
+    'a "x\n\\`\\`\\`\nb phantom\n\\`\\`\\`" z',
+    'a "x\n\\$(b phantom)" z',
 ]
 
 
@@ -281,6 +288,9 @@ PARSER_DISAGREEMENTS = [
     "a `b`;a ` touch P`",
     "a `a \\`touch P\\``",
     'a "`a \\`touch P\\``"',
+    "a x\r#y; touch P",
+    "a\x0b#y; touch P",
+    "a x\x0c#y;touch P",
 ]
 
 

@@ -255,19 +255,47 @@ def encode(s: str) -> bytes:
         return s.encode("utf-8", "surrogatepass")
 
 
-HIGH_BYTES = bytes(range(128)) + b"%" * 128
+# The bytes tree-sitter parses in place of the line's (same length; the lexer reads the line's).
+# Bytes >= 0x80 become "%"; \v, \f and \r, which tree-sitter-bash skips as blanks and bash reads
+# as word characters (only space, tab and newline separate words), become "." (a "%" ending a
+# command name is an error to tree-sitter): to it, `echo x\r#y; rm -rf ~` was `echo x` and a
+# comment.
+VIEW_BYTES = bytes(range(11)) + b"..." + bytes(range(14, 128)) + b"%" * 128
+
+
+_ESCAPED_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-")
 
 
 def mask(src: bytes, braces: bool) -> bytes:
-    """Same-length copy of src with "\\" after a newline (and, if braces, a "{" that starts a
-    word, not after "$") replaced by "_", a plain word character to tree-sitter."""
+    """Same-length copy of src with "\\" after a newline before a letter, digit or `_./-` (and,
+    if braces, a "{" that starts a word, not after "$") replaced by "_", a plain word character
+    to tree-sitter. (Before a quote, `$` or a backquote, the backslash is what keeps it a
+    character: unmasked, tree-sitter would read a substitution or string bash does not.)"""
     out = bytearray(src)
     for k in range(len(out) - 1):
         c, nxt = out[k], out[k + 1]
-        backslash = c == 0x5C and k > 0 and out[k - 1] == 0x0A and nxt != 0x0A
+        word = nxt in _ESCAPED_WORD
+        backslash = c == 0x5C and k > 0 and out[k - 1] == 0x0A and word
         brace = braces and c == 0x7B and (k == 0 or out[k - 1] != 0x24)
         if backslash or (brace and nxt not in b" \t\n;&|()<>}"):
             out[k] = 0x5F
+    return bytes(out)
+
+
+def mask_escaped_backquotes(view: bytes) -> bytes:
+    """Same-length copy of `view` where a backquote after an odd run of backslashes is "_": bash
+    reads it as a literal character wherever it is (unquoted, in double quotes, in a here-document
+    body; in single quotes both are literal), and tree-sitter-bash starts substitutions at some
+    (`"\\`\\`\\`"`). A backquoted body (walk._backquoted) is read from the line, escapes and all."""
+    out = bytearray(view)
+    at = view.find(b"\\`")
+    while at >= 0:
+        run = at
+        while run > 0 and view[run - 1] == 0x5C:
+            run -= 1
+        if (at + 1 - run) % 2 == 1:
+            out[at + 1] = 0x5F
+        at = view.find(b"\\`", at + 2)
     return bytes(out)
 
 

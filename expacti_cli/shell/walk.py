@@ -15,12 +15,12 @@ from .syntax import (
     CONTAINERS,
     EXPANSIONS,
     EXPRESSIONS,
-    HIGH_BYTES,
     LOOPS,
     SKIP,
     STATEMENTS,
     SUBSTITUTIONS,
     TOKENS,
+    VIEW_BYTES,
     WORDS,
     Span,
     coproc_mask,
@@ -30,6 +30,7 @@ from .syntax import (
     join_continuations,
     literal_texts,
     mask,
+    mask_escaped_backquotes,
     parser,
 )
 
@@ -98,13 +99,17 @@ def _joined(s: Session, src: bytes, root: Any) -> tuple[bytes, Any]:
 
 def _parse(src: bytes) -> Any:
     """tree-sitter parses a same-length view of `src` (offsets still index `src`, which the
-    lexer reads). Bytes >= 0x80 become "%": bash treats them as plain word characters (never
-    blanks, never part of a name), and tree-sitter-bash's scanner can crash on some of them
-    (`<>{` + U+E118C). Two spellings it misreads are masked when that makes the parse clean:
-    `\\rm` at the start of a line after a command (taken for an argument of that command) and
-    `{rm,-rf,/}` starting a command (taken for a brace group). So is a line of a here-document
-    that tree-sitter takes for its end and bash does not (redirects.Extent)."""
-    view = src if src.isascii() else src.translate(HIGH_BYTES)
+    lexer reads). Bytes >= 0x80, \\v, \\f and \\r are masked (syntax.VIEW_BYTES): bash treats
+    them as plain word characters (never blanks, never part of a name); tree-sitter-bash skips
+    the last three as blanks and its scanner can crash on some of the others (`<>{` +
+    U+E118C). Two spellings it
+    misreads are masked when that makes the parse clean: `\\rm` at the start of a line after a
+    command (taken for an argument of that command) and `{rm,-rf,/}` starting a command (taken
+    for a brace group). So is a line of a here-document that tree-sitter takes for its end and
+    bash does not (redirects.Extent)."""
+    view = src.translate(VIEW_BYTES)
+    if b"\\`" in view:
+        view = mask_escaped_backquotes(view)
     if b"<<" in view:  # here-documents tree-sitter ends at a line bash reads as their text
         view, root = redirects.mask_early_ends(view, parser().parse)
     else:
