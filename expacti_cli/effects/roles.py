@@ -89,6 +89,10 @@ class Command(_Command):
         if w.option is not None:
             w = _dest_of(w)  # `--output type=tar,dest=out.tar`
         path = self.path(w.value)
+        if path and self._leaves(w):
+            self._tree_leaves(w, path)
+            self.wrote(w.value, how, (w.value,))
+            return
         # coreutils cp/mv/install/ln -t, --target-directory=DIRECTORY: every operand is a source.
         target = w.option in ("-t", "--target-directory")
         is_dir = path and (target or os.path.isdir(path) or w.value.endswith("/"))
@@ -113,6 +117,27 @@ class Command(_Command):
             if sources:
                 return
         self.wrote(w.value, how, (w.value,))
+
+    def _leaves(self, w: Word) -> bool:
+        """Is `w` a path that leaves its place with everything below it: an operand of a
+        program whose operands are all removed (`rm FILE...`) or moved (`mv SOURCE... DEST`,
+        `mv -t DIR SOURCE...`), other than the destination?"""
+        operands = (self.view or {}).get("operands") or ()
+        if w.option is not None or not operands or operands[0] != "write..." or self.inv is None:
+            return False
+        if self.inv.has("-t", "--target-directory") or len(operands) == 1:
+            return True
+        last = [x for x in self.inv.words if x.option is None and x.role == "write"][-1:]
+        return not last or last[0] is not w
+
+    def _tree_leaves(self, w: Word, path: str) -> None:
+        """A directory moved or removed takes what is below it: `mv ~/.config x` moves guard's
+        own policy and every autostart entry, `mv ~/.local y` its audit log."""
+        for cls in ("self-tamper", "persistence", "privilege", "secret"):
+            hit = self.ctx.classes.below(cls, path)
+            if hit:
+                self.add("write", f"moves or removes {path} and {hit} below it", cls, (w.value,))
+                return
 
     def _remote_archive(self, w: Word) -> bool:
         """GNU tar manual 6.1: "If the archive file name includes a colon (':'), then it is
