@@ -31,6 +31,7 @@ CLASSES = (
     "reads-secret",
     "red-team-a",
     "red-team-b",
+    "red-team-c",
     "runs-code",
     "self-tamper",
     "writes-path",
