@@ -262,6 +262,8 @@ READ_AS_BASH = [
     # `\\rm` at the start of a line, started substitutions there)
     'a "x\n\\`\\`\\`\nb phantom\n\\`\\`\\`" z',
     'a "x\n\\$(b phantom)" z',
+    # an escaped space or tab is a character of the word (tree-sitter-bash dropped or split it)
+    "a \\ x y\\\tz \\ #c; b",
 ]
 
 
@@ -291,6 +293,8 @@ PARSER_DISAGREEMENTS = [
     "a x\r#y; touch P",
     "a\x0b#y; touch P",
     "a x\x0c#y;touch P",
+    "a \\ #; touch P",
+    "a x\\\t#y; touch P",
 ]
 
 

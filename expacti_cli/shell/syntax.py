@@ -282,21 +282,30 @@ def mask(src: bytes, braces: bool) -> bytes:
     return bytes(out)
 
 
-def mask_escaped_backquotes(view: bytes) -> bytes:
-    """Same-length copy of `view` where a backquote after an odd run of backslashes is "_": bash
-    reads it as a literal character wherever it is (unquoted, in double quotes, in a here-document
-    body; in single quotes both are literal), and tree-sitter-bash starts substitutions at some
-    (`"\\`\\`\\`"`). A backquoted body (walk._backquoted) is read from the line, escapes and all."""
+def mask_escapes(view: bytes) -> bytes:
+    """Same-length copy of `view` where a backquote, space or tab escaped by a backslash (after
+    an odd run of backslashes) is "_", and the backslash before a space or tab too: bash reads
+    them as characters of a word wherever they are (in quotes, comments and here-documents
+    they are text either way). tree-sitter-bash starts substitutions at some escaped
+    backquotes (`"\\`\\`\\`"`), drops an escaped blank that starts a word (`\\ x` was `x`),
+    splits a word at an escaped tab, and reads a comment after either (`echo \\ #; rm -rf ~`
+    was `echo`). A backquoted body (walk._backquoted) is read from the line, escapes and all."""
     out = bytearray(view)
-    at = view.find(b"\\`")
-    while at >= 0:
+    at = view.find(b"\\")
+    n = len(view)
+    while 0 <= at < n - 1:
         run = at
-        while run > 0 and view[run - 1] == 0x5C:
-            run -= 1
-        if (at + 1 - run) % 2 == 1:
-            out[at + 1] = 0x5F
-        at = view.find(b"\\`", at + 2)
+        while run < n and view[run] == 0x5C:
+            run += 1
+        if (run - at) % 2 == 1 and run < n and view[run] in _MASKED_ESCAPES:
+            out[run] = 0x5F
+            if view[run] != 0x60:
+                out[run - 1] = 0x5F
+        at = view.find(b"\\", run)
     return bytes(out)
+
+
+_MASKED_ESCAPES = frozenset(b" \t`")
 
 
 def coproc_mask(src: bytes, parse: Any) -> bytes | None:

@@ -30,7 +30,7 @@ from .syntax import (
     join_continuations,
     literal_texts,
     mask,
-    mask_escaped_backquotes,
+    mask_escapes,
     parser,
 )
 
@@ -108,8 +108,8 @@ def _parse(src: bytes) -> Any:
     for a brace group). So is a line of a here-document that tree-sitter takes for its end and
     bash does not (redirects.Extent)."""
     view = src.translate(VIEW_BYTES)
-    if b"\\`" in view:
-        view = mask_escaped_backquotes(view)
+    if b"\\" in view:
+        view = mask_escapes(view)
     if b"<<" in view:  # here-documents tree-sitter ends at a line bash reads as their text
         view, root = redirects.mask_early_ends(view, parser().parse)
     else:
