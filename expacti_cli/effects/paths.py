@@ -208,8 +208,14 @@ class PathClasses:
         return None
 
     def world_writable_target(self, path: str, cwd: str | None) -> str | None:
-        """A privileged or system path: making it writable by everyone is a privilege change."""
-        return self.hit("privilege", path, cwd) or self.hit("persistence", path, cwd)
+        """A privileged or system path, or a directory holding one (`chmod 777 ~`: anyone may
+        then replace ~/.bashrc): making it writable by everyone is a privilege change."""
+        return (
+            self.hit("privilege", path, cwd)
+            or self.hit("persistence", path, cwd)
+            or self.below("persistence", path)
+            or self.below("self-tamper", path)
+        )
 
     def secret_service(self, name: str, hosts: list[str]) -> bool:
         """Is every host a credential variable goes to the service that issued it ([shell]

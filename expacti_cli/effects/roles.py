@@ -96,6 +96,9 @@ class Command(_Command):
         # coreutils cp/mv/install/ln -t, --target-directory=DIRECTORY: every operand is a source.
         target = w.option in ("-t", "--target-directory")
         is_dir = path and (target or os.path.isdir(path) or w.value.endswith("/"))
+        replaced = not is_dir or (not target and bool(path) and self._replaces(str(path)))
+        if replaced:
+            is_dir = False
         if is_dir and (w.option is None or target) and self.inv is not None:
             # `cp SRC... DIR`: what is written is DIR/basename(SRC) for each source.
             sources = [
@@ -116,12 +119,27 @@ class Command(_Command):
                 self.wrote(os.path.join(dest, os.path.basename(src.rstrip("/"))), how, (w.value,))
             if sources:
                 return
+        if path and replaced:
+            self._tree_leaves(w, path)  # a file or link put where a directory was (or may be)
         self.wrote(w.value, how, (w.value,))
+
+    def _replaces(self, path: str) -> bool:
+        """DEST is the name itself, not a directory to write into: coreutils -T,
+        --no-target-directory, and ln -n/--no-dereference of a link to a directory
+        (`ln -sfn /tmp/evil ~/.config` where ~/.config is a link replaces it)."""
+        inv = self.inv
+        if inv is None:
+            return False
+        if inv.has("-T", "--no-target-directory"):
+            return True
+        ln = os.path.basename(self.argv[0]) == "ln"
+        return ln and inv.has("-n", "--no-dereference") and os.path.islink(path)
 
     def _leaves(self, w: Word) -> bool:
         """Is `w` a path that leaves its place with everything below it: an operand of a
-        program whose operands are all removed (`rm FILE...`) or moved (`mv SOURCE... DEST`,
-        `mv -t DIR SOURCE...`), other than the destination?"""
+        program whose operands are all written (`rm FILE...` removes them, `mv SOURCE... DEST`
+        and `mv -t DIR SOURCE...` move them), other than the destination? (`touch DIR` only
+        changes a time: judged the same, as nobody touches a home's ~/.config.)"""
         operands = (self.view or {}).get("operands") or ()
         if w.option is not None or not operands or operands[0] != "write..." or self.inv is None:
             return False
@@ -131,12 +149,14 @@ class Command(_Command):
         return not last or last[0] is not w
 
     def _tree_leaves(self, w: Word, path: str) -> None:
-        """A directory moved or removed takes what is below it: `mv ~/.config x` moves guard's
-        own policy and every autostart entry, `mv ~/.local y` its audit log."""
+        """A directory moved, removed or replaced takes what is below it: `mv ~/.config x`
+        moves guard's own policy and every autostart entry, `mv ~/.local y` its audit log,
+        `mv -T /tmp/evil ~/.config` puts another tree there."""
         for cls in ("self-tamper", "persistence", "privilege", "secret"):
             hit = self.ctx.classes.below(cls, path)
             if hit:
-                self.add("write", f"moves or removes {path} and {hit} below it", cls, (w.value,))
+                what = f"moves, removes or replaces {path} and {hit} below it"
+                self.add("write", what, cls, (w.value,))
                 return
 
     def _remote_archive(self, w: Word) -> bool:
