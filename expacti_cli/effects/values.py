@@ -236,6 +236,17 @@ def alias(c: _Command, w: Word) -> None:
         options(c, _as("options", value, w))
 
 
+def saved_alias(c: _Command, w: Word) -> None:
+    """An alias saved for later calls (gh-alias-set(1) `gh alias set NAME EXPANSION`): an
+    expansion starting with `!` is a shell command every later `gh NAME` runs (persistence,
+    and judged as that command); any other is gh's own arguments, judged as `gh EXPANSION`."""
+    from .words import unquote
+
+    if unquote(w.value).strip().startswith("!"):
+        setting(c, w)
+    alias(c, w)
+
+
 # -- paths inside other values ----------------------------------------------------------------
 
 
@@ -683,6 +694,7 @@ HANDLERS = {
     "staged": staged,
     "default-remote": default_remote,
     "alias": alias,
+    "saved-alias": saved_alias,
     "node-options": node_options,
     "setting": setting,
     "typed-output": typed_output,

@@ -153,6 +153,8 @@ EFFECT_ROLES = {
     "debugger-commands": "a gdb or lldb command (gdb -ex, lldb -o): `shell CMD` / `!CMD` run a "
     "shell command line, Python and code run in the debugged process are code",
     "comma-argv": "PROGRAM,ARG,... a program run with those arguments (gcc -wrapper)",
+    "saved-alias": "an alias kept for later calls (gh alias set): `!CMD` is a shell command they run "
+    "(persistence), anything else the program's own arguments",
     "pager-options": "options for less, the program's pager (SYSTEMD_LESS): judged as `less VALUE`",
     "ex-commands": "Ex commands of a vi-family editor (vim -c): `!CMD` runs a shell command line, "
     "`w FILE` writes FILE, vimscript is code",
