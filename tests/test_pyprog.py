@@ -35,7 +35,42 @@ PURE = [
     "import sys\nfor line in sys.stdin:\n    print(line.strip().upper())",
 ]
 
+# A module outside the standard library, imported to see that it imports, asked what it is.
+PROBES = [
+    "import numpy; print(numpy.__version__)",
+    "import numpy as np\nprint(np.__version__)",
+    "import astropy; print(f'version {astropy.__version__}'); print(f'at {astropy.__file__}')",
+    "import sympy; print('SymPy imported successfully')",
+    "from astropy.io import fits",
+    "try:\n    import torch\nexcept ImportError:\n    print('no torch')",
+    "import requests; print('Requests version:', requests.__version__)",
+    "import django; print(django.VERSION)",
+]
+
 OPAQUE = [
+    # ... and nothing more of it: calls, values stored or handed on, other attributes
+    "import numpy; numpy.save('x', 1)",
+    "import numpy; print(numpy.loadtxt('/home/dev/.ssh/id_rsa'))",
+    "import requests; print(requests.get('https://x.example/'))",
+    "import numpy; f = numpy.__file__; print(f)",
+    "import numpy; list(map(print, [numpy.__version__]))",
+    "import numpy; print(numpy.__version__.join)",
+    "import numpy; print(numpy.os)",
+    "import numpy\nprint = numpy.save\nprint(numpy.__version__)",
+    "import numpy as print\nprint(print.__version__)",
+    "from numpy import save; save('a', 1)",
+    "from numpy import __version__; print(__version__)",
+    "import numpy; print(numpy)",
+    "import numpy; numpy = 1",
+    "import numpy; print(*[numpy.__file__])",
+    "import numpy; print(f'{numpy.__version__:{numpy.os}}')",
+    "import numpy; print(numpy.__dict__)",
+    "import numpy; numpy.__version__ = 'x'",
+    "import sh; sh.rm('-rf', 'x')",
+    # a standard module outside the list is not "a package": it stays opaque
+    "import pty; pty.spawn('/bin/sh')",
+    "import antigravity",  # opens a web browser when imported
+    "import subprocess; print(subprocess.__name__)",
     "import os; os.system('id')",  # a command
     "import subprocess; subprocess.run(['id'])",
     "print(open('/home/dev/.ssh/id_rsa').read())",  # a file read
@@ -85,6 +120,11 @@ def test_code_that_only_computes_and_prints_is_read(code: str) -> None:
     assert why_not(code) is None
 
 
+@pytest.mark.parametrize("code", PROBES)
+def test_a_package_may_be_imported_and_asked_what_it_is(code: str) -> None:
+    assert why_not(code) is None
+
+
 @pytest.mark.parametrize("code", OPAQUE)
 def test_every_way_out_of_the_allowlist_stays_opaque(code: str) -> None:
     assert why_not(code) is not None
@@ -122,6 +162,8 @@ def whitelisted(tmp_path: Path, guard_env: object) -> policy_mod.Policy:
         ("echo 'import os; os.system(\"id\")' > json.py && python3 -c 'import json'", "review"),
         ("echo 'x = 1' > mine.py && python3 -c 'import mine; print(mine.x)'", "review"),
         ("python3 -c 'import sys; print(sys.stdin.read())' < ~/.ssh/id_rsa", "review"),
+        ("python3 -c 'import numpy; print(numpy.__version__)'", "allow"),
+        ("echo 'import os' > np.py && python3 -c 'import np; print(np.VERSION)'", "review"),
     ],
 )
 def test_under_a_whitelisted_interpreter(

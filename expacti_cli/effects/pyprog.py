@@ -25,6 +25,15 @@ read standard input and the command line, and write to standard output and error
   `os.environ` (secrets), `subprocess`, `socket`, `urllib.request`, `pickle`, `ctypes`,
   `importlib`, `shutil`, `pathlib`, `tempfile`.
 
+A module outside the standard library (a project's package, numpy, django) may be imported
+to see that it imports, and asked only what it is: `import numpy; print(numpy.__version__)`,
+`import astropy; print(f'{astropy.__version__} at {astropy.__file__}')`, `import sympy;
+print('ok')` (`_PROBES`, read as a direct argument of `print` or a field of an f-string given
+to it). Importing it runs its own code, as `python3 -m numpy` or a script would under the same
+whitelisted interpreter; nothing of it may be called, stored or handed on (`numpy.loadtxt(KEY)`,
+`map(print, …)`). A standard module outside the list is no such module (`import pty`, `import
+antigravity` opens a browser): it stays opaque.
+
 Anything else, a text longer than `MAX_TEXT` or deeper than Python's parser allows, a coding
 declaration (a cookie could make Python read other text than this parser), or text that does
 not parse is "opaque", as before. An import runs a module found first in the working
@@ -141,6 +150,8 @@ _EXPRESSIONS = (
     "UAdd USub Not Invert And Or Eq NotEq Lt LtE Gt GtE Is IsNot In NotIn"
 )
 _ALLOWED = frozenset((_STATEMENTS + " " + _EXPRESSIONS).split())
+# What a module outside the standard library may be asked: what it is and where it lives.
+_PROBES = frozenset({"__version__", "__file__", "__path__", "__name__", "VERSION", "version"})
 # Attributes of any value that reach the interpreter's internals (frames hold the globals and
 # builtins; format fields read attributes by name).
 _FRAME_PREFIXES = ("gi_", "cr_", "ag_", "f_", "tb_", "co_", "func_", "im_")
@@ -173,13 +184,15 @@ def _parse(text: str) -> Any:
 class _Reader:
     """One program's names (those it binds, those its imports bind to modules) and the walk."""
 
-    __slots__ = ("attached", "bound", "modules", "tree")
+    __slots__ = ("attached", "bound", "foreign", "modules", "parents", "tree")
 
     def __init__(self, tree: Any) -> None:
         self.tree = tree
         self.modules: dict[str, str] = {}  # a name -> the module an import bound it to
+        self.foreign: dict[str, str] = {}  # a name -> the module outside the stdlib it names
         self.bound: set[str] = set()  # names the program assigns
         self.attached: set[int] = set()  # module-valued nodes read as `module.name`
+        self.parents: dict[int, Any] = {}
 
     def why_not(self) -> str | None:
         import ast
@@ -194,6 +207,10 @@ class _Reader:
             why = self._binds(node)
             if why:
                 return why
+            for child in ast.iter_child_nodes(node):
+                self.parents[id(child)] = node
+        if self.foreign.keys() & self.bound:
+            return f"rebinds the module {sorted(self.foreign.keys() & self.bound)[0]}"
         for node in nodes:
             why = self._uses(node)
             if why:
@@ -205,12 +222,17 @@ class _Reader:
         kind = type(node).__name__
         if kind == "Import":
             for alias in node.names:
-                if alias.name not in _MODULES:
-                    return f"imports {alias.name}"
                 top = alias.name.split(".")[0]
-                self.modules[alias.asname or top] = alias.name if alias.asname else top
+                if alias.name not in _MODULES and not _foreign(top):
+                    return f"imports {alias.name}"
+                into = self.modules if alias.name in _MODULES else self.foreign
+                into[alias.asname or top] = alias.name if alias.asname else top
         elif kind == "ImportFrom":
             module = node.module or ""
+            if not node.level and module not in _MODULES and _foreign(module.split(".")[0]):
+                for alias in node.names:  # `from astropy.io import fits`: imported, never used
+                    self.foreign[alias.asname or alias.name] = f"{module}.{alias.name}"
+                return None
             if node.level or module not in _MODULES:
                 return f"imports from {'.' * node.level}{module}"
             for alias in node.names:
@@ -231,6 +253,10 @@ class _Reader:
 
     def _uses(self, node: Any) -> str | None:
         kind = type(node).__name__
+        if kind == "Name" and node.id in self.foreign:
+            return self._probed(node)
+        if kind == "Attribute" and self._probe(node):
+            return None  # `numpy.__version__` given to print (checked with its Name)
         if kind in ("Name", "Attribute"):
             module = self._module_of(node)
             if module is not None and id(node) not in self.attached:
@@ -244,6 +270,28 @@ class _Reader:
             if type(func).__name__ == "Attribute" and func.attr in _FORMATTERS:
                 return f"calls {func.attr} (its fields read attributes)"
         return None
+
+    def _probe(self, node: Any) -> bool:
+        """`MODULE.__version__` (a `_PROBES` attribute) of a module outside the stdlib."""
+        value = node.value
+        return type(value).__name__ == "Name" and value.id in self.foreign and node.attr in _PROBES
+
+    def _probed(self, name: Any) -> str | None:
+        """A module outside the stdlib may only be asked what it is, for print to show."""
+        what = f"uses the module {self.foreign[name.id]} beyond what it is"
+        attribute = self.parents.get(id(name))
+        if (
+            attribute is None
+            or type(attribute).__name__ != "Attribute"
+            or not self._probe(attribute)
+        ):
+            return what
+        given = self.parents.get(id(attribute))
+        if type(given).__name__ == "FormattedValue":  # f"{numpy.__version__}"
+            given = self.parents.get(id(self.parents.get(id(given))))
+        func: Any = getattr(given, "func", None) if type(given).__name__ == "Call" else None
+        is_print = type(func).__name__ == "Name" and func.id == "print"
+        return None if is_print and "print" not in self.bound else what
 
     def _name(self, name: str) -> str | None:
         if name.startswith("_") and name != "_":
@@ -276,6 +324,14 @@ class _Reader:
             if outer is not None and f"{outer}.{node.attr}" in _MODULES:
                 return f"{outer}.{node.attr}"
         return None
+
+
+def _foreign(top: str) -> bool:
+    """A top-level module name outside the standard library (a project's or an installed
+    package: what the import runs is that package's own code)."""
+    import sys
+
+    return bool(top) and top not in sys.stdlib_module_names and not top.startswith("_")
 
 
 def imported(text: str) -> list[str]:
