@@ -3,6 +3,7 @@ input and prints is no opaque code; every way out of that allowlist keeps the re
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,10 @@ PURE = [
     "print(sorted([3, 1, 2], key=lambda x: -x))",
     "try:\n    import json\nexcept ImportError:\n    pass",
     "import sys\nfor line in sys.stdin:\n    print(line.strip().upper())",
+    # a file opened for reading by its name (what it reads is judged as `cat` would be)
+    "with open('setup.cfg') as f:\n    print(f.read())",
+    "import json\nwith open('package.json', encoding='utf-8') as f:\n    print(json.load(f)['v'])",
+    "print(open('x.bin', 'rb').read()[:10])",
 ]
 
 # A module outside the standard library, imported to see that it imports, asked what it is.
@@ -73,7 +78,6 @@ OPAQUE = [
     "import subprocess; print(subprocess.__name__)",
     "import os; os.system('id')",  # a command
     "import subprocess; subprocess.run(['id'])",
-    "print(open('/home/dev/.ssh/id_rsa').read())",  # a file read
     "open('/home/dev/.bashrc', 'a').write('x')",  # a file write
     "import urllib.request; urllib.request.urlopen('https://x.example/')",  # the network
     "import os; print(os.environ)",  # the environment's secrets
@@ -94,7 +98,14 @@ OPAQUE = [
     "import ctypes",
     "def f(): pass",
     "class A: pass",
-    "with open('x') as f: pass",
+    "with open('x', 'w') as f: pass",  # a write
+    "open('x', mode='a')",
+    "open('x', 'r+')",
+    "f = open; print(f('x').read())",  # open handed on
+    "import os; print(open(os.path.expanduser('~/.ssh/id_rsa')).read())",  # a name at run time
+    "print(open('x', **{'mode': 'w'}))",
+    "print(open('x', opener=print))",
+    "print(open(3))",  # a descriptor
     "# -*- coding: rot13 -*-\nprint(1)",  # a cookie could make Python read other text
     "from os import system",
     "from . import x",
@@ -139,6 +150,9 @@ def test_the_modules_a_program_imports() -> None:
     assert imported("print 1") == []
 
 
+KEYS = os.path.expanduser("~/.aws/credentials")
+
+
 @pytest.fixture
 def whitelisted(tmp_path: Path, guard_env: object) -> policy_mod.Policy:
     path = tmp_path / "policy.toml"
@@ -163,6 +177,9 @@ def whitelisted(tmp_path: Path, guard_env: object) -> policy_mod.Policy:
         ("echo 'x = 1' > mine.py && python3 -c 'import mine; print(mine.x)'", "review"),
         ("python3 -c 'import sys; print(sys.stdin.read())' < ~/.ssh/id_rsa", "review"),
         ("python3 -c 'import numpy; print(numpy.__version__)'", "allow"),
+        ("python3 -c 'print(open(\"setup.cfg\").read())'", "allow"),
+        (f"python3 -c 'print(open(\"{KEYS}\").read())'", "review"),
+        ("python3 -c 'with open(\"id_rsa\") as f: print(f.read())'", "review"),
         ("echo 'import os' > np.py && python3 -c 'import np; print(np.VERSION)'", "review"),
     ],
 )

@@ -25,6 +25,11 @@ read standard input and the command line, and write to standard output and error
   `os.environ` (secrets), `subprocess`, `socket`, `urllib.request`, `pickle`, `ctypes`,
   `importlib`, `shutil`, `pathlib`, `tempfile`.
 
+A file may be opened for reading by a name written in the code (`with open('setup.cfg') as f:
+print(f.read())`, `open(PATH, 'rb')`): what it reads is judged as `cat PATH` would be (a key,
+a credentials file: a human's call; `opened`, effects.roles), and any other open (a mode that
+writes, a name computed at run time, `open` handed on) stays opaque.
+
 A module outside the standard library (a project's package, numpy, django) may be imported
 to see that it imports, and asked only what it is: `import numpy; print(numpy.__version__)`,
 `import astropy; print(f'{astropy.__version__} at {astropy.__file__}')`, `import sympy;
@@ -140,7 +145,7 @@ _MODULES: dict[str, frozenset[str]] = {
 
 _STATEMENTS = (
     "Module Expr Assign AugAssign AnnAssign If For While Try TryStar ExceptHandler Assert "
-    "Raise Pass Break Continue Import ImportFrom alias"
+    "Raise Pass Break Continue Import ImportFrom alias With withitem"
 )
 _EXPRESSIONS = (
     "Constant Name Load Store Attribute Subscript Slice Starred Call keyword BinOp UnaryOp "
@@ -150,6 +155,9 @@ _EXPRESSIONS = (
     "UAdd USub Not Invert And Or Eq NotEq Lt LtE Gt GtE Is IsNot In NotIn"
 )
 _ALLOWED = frozenset((_STATEMENTS + " " + _EXPRESSIONS).split())
+# open()'s modes that only read, and the keywords it may be given (as constants).
+_READ_MODES = frozenset({"r", "rt", "tr", "rb", "br", "U", "rU", "Ur"})
+_OPEN_KEYWORDS = frozenset({"mode", "encoding", "errors", "newline"})
 # What a module outside the standard library may be asked: what it is and where it lives.
 _PROBES = frozenset({"__version__", "__file__", "__path__", "__name__", "VERSION", "version"})
 # Attributes of any value that reach the interpreter's internals (frames hold the globals and
@@ -161,12 +169,20 @@ _FORMATTERS = frozenset({"format", "format_map"})
 def why_not(text: str) -> str | None:
     """None when running the Python program `text` can only compute, read standard input and
     the command line, and print; else what makes it opaque (see the module docstring)."""
-    if any("coding" in line for line in text.splitlines()[:2]):
+    if any(_cookie(line) for line in text.splitlines()[:2]):
         return "a coding declaration"
     tree = _parse(text)
     if tree is None:
         return "longer than guard reads" if len(text) > MAX_TEXT else "not Python guard can read"
     return _Reader(tree).why_not()
+
+
+def _cookie(line: str) -> bool:
+    """A coding declaration as Python's tokenizer finds one (PEP 263; tokenizer.c
+    get_coding_spec): a comment line (only blanks before `#`) with `coding:` or `coding=`.
+    `open(p, encoding='utf-8')` is none."""
+    comment = line.lstrip(" \t\f")
+    return comment.startswith("#") and ("coding:" in comment or "coding=" in comment)
 
 
 def _parse(text: str) -> Any:
@@ -255,6 +271,8 @@ class _Reader:
         kind = type(node).__name__
         if kind == "Name" and node.id in self.foreign:
             return self._probed(node)
+        if kind == "Name" and node.id == "open" and "open" not in self.bound:
+            return None if _reads(node, self.parents.get(id(node))) else "opens a file"
         if kind == "Attribute" and self._probe(node):
             return None  # `numpy.__version__` given to print (checked with its Name)
         if kind in ("Name", "Attribute"):
@@ -326,6 +344,38 @@ class _Reader:
         return None
 
 
+def _reads(name: Any, call: Any) -> str | None:
+    """The file `open(...)` reads, when `name` is the called `open` given a constant name and
+    only constant arguments that open it for reading; else None."""
+    if type(call).__name__ != "Call" or call.func is not name or not 1 <= len(call.args) <= 2:
+        return None
+    constants = [*call.args, *(k.value for k in call.keywords)]
+    if any(type(v).__name__ != "Constant" for v in constants):
+        return None  # a name, mode or keyword known only at run time (or `**kwargs`)
+    path, *mode = [a.value for a in call.args]
+    mode += [k.value.value for k in call.keywords if k.arg == "mode"]
+    if any(k.arg not in _OPEN_KEYWORDS for k in call.keywords):
+        return None
+    if not isinstance(path, str) or not path or not all(m in _READ_MODES for m in mode):
+        return None
+    return path
+
+
+def opened(text: str) -> list[str]:
+    """The files a Python program opens for reading by a constant name (`_reads`), in order."""
+    import ast
+
+    tree = _parse(text)
+    if tree is None:
+        return []
+    found = (
+        _reads(node.func, node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open"
+    )
+    return list(dict.fromkeys(p for p in found if p))
+
+
 def _foreign(top: str) -> bool:
     """A top-level module name outside the standard library (a project's or an installed
     package: what the import runs is that package's own code)."""
@@ -352,17 +402,21 @@ def imported(text: str) -> list[str]:
 
 
 def code(c: _Command, w: Word) -> None:
-    """Python program text (`python3 -c CODE`): a module it imports that the line wrote in the
-    working directory (`echo … > json.py && python3 -c 'import json'`: `-c` puts the working
+    """Python program text (`python3 -c CODE`): a file it opens for reading is read, as `cat`
+    reads it; a module it imports that the line wrote in the working directory
+    (`echo … > json.py && python3 -c 'import json'`: `-c` puts the working
     directory first on the module path) is code of unknown safety, as `python3 -m json` is."""
     from ..grammar.scan import Word
     from .words import unquote
 
-    if not c.ctx.line.made:
-        return  # the line wrote no file: no module it imports can be one of the line's
     if (c.view or {}).get("code_language") != "python":
         return  # another interpreter's code (perl -e, node -e, awk): not Python
-    for name in imported(unquote(w.value)):
+    text = unquote(w.value)
+    for path in opened(text):  # `with open('~/.aws/credentials') as f: print(f.read())`
+        c.read(Word("read", path, w.index, w.option))
+    if not c.ctx.line.made:
+        return  # the line wrote no file: no module it imports can be one of the line's
+    for name in imported(text):
         if c.module(Word("module", name, w.index, w.option)):
             return
 
