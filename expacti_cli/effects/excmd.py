@@ -23,12 +23,6 @@ if TYPE_CHECKING:
 # Commands that change only the editor's state (vim's :help index names; abbreviations too).
 _ORDINARY = frozenset(
     (
-        "set",
-        "se",
-        "setlocal",
-        "setl",
-        "setglobal",
-        "setg",
         "syntax",
         "syn",
         "filetype",
@@ -115,6 +109,149 @@ _ORDINARY = frozenset(
         "=",
     )
 )
+# `:set` of options that only change display and editing; an option naming a program or an
+# expression vim runs later (shell, *prg, *expr, *func, runtimepath, exrc, modeline...) is
+# code, and any option not listed here is treated like one.
+_SET = frozenset(("set", "se", "setlocal", "setl", "setglobal", "setg"))
+_SAFE_OPTIONS = frozenset(
+    [
+        "nu",
+        "number",
+        "rnu",
+        "relativenumber",
+        "ft",
+        "filetype",
+        "syn",
+        "syntax",
+        "tw",
+        "textwidth",
+        "ts",
+        "tabstop",
+        "sw",
+        "shiftwidth",
+        "sts",
+        "softtabstop",
+        "et",
+        "expandtab",
+        "ai",
+        "autoindent",
+        "si",
+        "smartindent",
+        "ci",
+        "cindent",
+        "list",
+        "wrap",
+        "lbr",
+        "linebreak",
+        "paste",
+        "hls",
+        "hlsearch",
+        "is",
+        "incsearch",
+        "ic",
+        "ignorecase",
+        "scs",
+        "smartcase",
+        "spell",
+        "spl",
+        "spelllang",
+        "enc",
+        "encoding",
+        "fenc",
+        "fileencoding",
+        "ff",
+        "fileformat",
+        "bg",
+        "background",
+        "cul",
+        "cursorline",
+        "cuc",
+        "cursorcolumn",
+        "ro",
+        "readonly",
+        "ma",
+        "modifiable",
+        "bin",
+        "binary",
+        "eol",
+        "fixeol",
+        "fixendofline",
+        "bomb",
+        "fen",
+        "foldenable",
+        "fdm",
+        "foldmethod",
+        "fdl",
+        "foldlevel",
+        "cc",
+        "colorcolumn",
+        "so",
+        "scrolloff",
+        "siso",
+        "sidescrolloff",
+        "mouse",
+        "ls",
+        "laststatus",
+        "ru",
+        "ruler",
+        "sc",
+        "showcmd",
+        "smd",
+        "showmode",
+        "cp",
+        "compatible",
+        "tgc",
+        "termguicolors",
+        "ws",
+        "wrapscan",
+        "ul",
+        "undolevels",
+        "nowrap",
+        "wm",
+        "wrapmargin",
+        "js",
+        "joinspaces",
+        "sr",
+        "shiftround",
+        "ve",
+        "virtualedit",
+        "ar",
+        "autoread",
+        "aw",
+        "autowrite",
+        "hid",
+        "hidden",
+        "lz",
+        "lazyredraw",
+        "tm",
+        "timeoutlen",
+        "nf",
+        "nrformats",
+        "fo",
+        "formatoptions",
+        "com",
+        "comments",
+        "cms",
+        "commentstring",
+        "sta",
+        "smarttab",
+        "bs",
+        "backspace",
+        "ww",
+        "whichwrap",
+        "sol",
+        "startofline",
+        "vb",
+        "visualbell",
+        "eb",
+        "errorbells",
+        "all",
+    ]
+)
+# `:normal` keys: Ex commands (`:`), filters through a shell (`!`), registers run as commands
+# (`@`), Ex mode (`Q`), the expression register and `=` filter, `K` (runs 'keywordprg'), and
+# any line end (which would submit a command) make it code.
+_NORMAL_UNSAFE = frozenset(':!@Q=K"\r\n\x16')
 _WRITES = frozenset(("w", "write", "w!", "write!", "sav", "saveas", "sav!", "saveas!", "wq", "x"))
 _READS = frozenset(("r", "read", "e", "edit", "e!", "edit!", "sp", "split", "vs", "vsplit"))
 _RANGE = frozenset("0123456789%$.,;'<>+-")
@@ -154,9 +291,29 @@ def _one(c: _Command, w: Word, cmd: str) -> None:
         elif arg:
             c.role(Word("write" if name in _WRITES else "read", arg, w.index, w.option))
         return
+    if name in _SET and _safe_set(arg):
+        return
+    if name in ("norm", "normal", "norm!", "normal!") and not set(arg) & _NORMAL_UNSAFE:
+        return
     if name in _ORDINARY and "`" not in rest and "system(" not in rest:
         return
     _unknown(c, w, cmd)
+
+
+def _safe_set(arg: str) -> bool:
+    """Every word of a `:set` sets, toggles or shows an option of _SAFE_OPTIONS to a plain value."""
+    for word in arg.split():
+        name = word
+        for sep in ("+=", "-=", "^=", "=", ":"):
+            name = name.split(sep, 1)[0]
+        name = name.rstrip("!?&")
+        for prefix in ("no", "inv"):
+            if name.startswith(prefix) and name[len(prefix) :] in _SAFE_OPTIONS:
+                name = name[len(prefix) :]
+        value = word[len(name) :]
+        if name not in _SAFE_OPTIONS or "`" in value or "\\=" in value:
+            return False
+    return True
 
 
 def _name(cmd: str) -> tuple[str, str]:
