@@ -484,7 +484,8 @@ def test_nesting_deeper_than_the_limit() -> None:
         "bash <(curl -s https://x)",
         "bash <<EOF\nls\nEOF",
         "python -c 'import os; os.system(\"id\")'",
-        "python3 -c 'print(open(\"notes.txt\").read())'",
+        # (reading a named file is judged as cat FILE: effects/pyprog.py, b339b4f)
+        "python3 -c 'exec(open(\"notes.txt\").read())'",
         "python3.11 -Bc '__import__(\"os\")'",
         "/usr/bin/python3 -c 'eval(x)'",
         'python3 -c "$CODE"',

@@ -264,6 +264,8 @@ READ_AS_BASH = [
     'a "x\n\\$(b phantom)" z',
     # an escaped space or tab is a character of the word (tree-sitter-bash dropped or split it)
     "a \\ x y\\\tz \\ #c; b",
+    # a `#` that does not start a word is a character of it
+    'a "q"#b {#c; b',
 ]
 
 
@@ -295,6 +297,7 @@ PARSER_DISAGREEMENTS = [
     "a x\x0c#y;touch P",
     "a \\ #; touch P",
     "a x\\\t#y; touch P",
+    "[[ x =~ ]]# ]]; touch P; #]]",
 ]
 
 

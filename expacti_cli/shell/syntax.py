@@ -308,6 +308,24 @@ def mask_escapes(view: bytes) -> bytes:
 _MASKED_ESCAPES = frozenset(b" \t`")
 
 
+def false_comments(view: bytes, root: Any) -> list[int]:
+    """Where tree-sitter-bash starts a comment and bash does not: bash reads `#` as one only at
+    the start of a word (bash(1) COMMENTS), after a blank, an operator character, a newline or
+    a backquote (a backquoted body is parsed on its own); `[[ x =~ ]]# ]]; rm -rf ~` runs rm."""
+    found = []
+    at = view.find(b"#", 1)
+    while at >= 0:
+        if view[at - 1] not in _COMMENT_AFTER:
+            node = root.descendant_for_byte_range(at, at + 1)
+            if node is not None and node.type == "comment" and node.start_byte == at:
+                found.append(at)
+        at = view.find(b"#", at + 1)
+    return found
+
+
+_COMMENT_AFTER = frozenset(b" \t\n;&|()<>`")
+
+
 def coproc_mask(src: bytes, parse: Any) -> bytes | None:
     """`coproc [NAME] { LIST; }` or `coproc [NAME] ( LIST )` (bash(1) Coprocesses), which
     tree-sitter-bash reads as words: a same-length copy where `coproc NAME` is blanks and the

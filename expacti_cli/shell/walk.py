@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import assign, binding, commands, control, redirects, sinks
 from .frame import Frame, Source
 from .lexer import Lexer, Tok, Word, braces, expand_tilde, has_glob, latin1_to_str, to_latin1
-from .model import Fallback, Unanalysable
+from .model import Fallback, TooComplex, Unanalysable
 from .syntax import (
     CONTAINERS,
     EXPANSIONS,
@@ -27,6 +27,7 @@ from .syntax import (
     decode,
     encode,
     error_hint,
+    false_comments,
     join_continuations,
     literal_texts,
     mask,
@@ -102,18 +103,25 @@ def _parse(src: bytes) -> Any:
     lexer reads). Bytes >= 0x80, \\v, \\f and \\r are masked (syntax.VIEW_BYTES): bash treats
     them as plain word characters (never blanks, never part of a name); tree-sitter-bash skips
     the last three as blanks and its scanner can crash on some of the others (`<>{` +
-    U+E118C). Two spellings it
-    misreads are masked when that makes the parse clean: `\\rm` at the start of a line after a
-    command (taken for an argument of that command) and `{rm,-rf,/}` starting a command (taken
-    for a brace group). So is a line of a here-document that tree-sitter takes for its end and
-    bash does not (redirects.Extent)."""
+    U+E118C). So are escaped blanks and backquotes (syntax.mask_escapes), a `#` that does not
+    start a word (syntax.false_comments) and a line of a here-document that tree-sitter takes
+    for its end and bash does not (redirects.Extent). Two spellings it misreads are masked
+    when that makes the parse clean: `\\rm` at the start of a line after a command (taken for
+    an argument of that command) and `{rm,-rf,/}` starting a command (taken for a brace
+    group)."""
     view = src.translate(VIEW_BYTES)
     if b"\\" in view:
         view = mask_escapes(view)
-    if b"<<" in view:  # here-documents tree-sitter ends at a line bash reads as their text
-        view, root = redirects.mask_early_ends(view, parser().parse)
-    else:
-        root = parser().parse(view).root_node
+    view, root = _first_parse(view)
+    rounds = 0
+    while b"#" in view and (wrong := false_comments(view, root)):
+        rounds += 1  # a `#` that is not a comment to bash is a word character
+        if rounds > 8:
+            raise TooComplex("comments the parser keeps misplacing")
+        out = bytearray(view)
+        for at in wrong:
+            out[at] = 0x5F
+        view, root = _first_parse(bytes(out))
     if b"\n\\" in view:
         retry = parser().parse(mask(view, braces=False)).root_node
         if not retry.has_error:
@@ -128,6 +136,12 @@ def _parse(src: bytes) -> Any:
         if retry is not None and not retry.has_error:
             root = retry
     return root
+
+
+def _first_parse(view: bytes) -> tuple[bytes, Any]:
+    if b"<<" in view:  # here-documents tree-sitter ends at a line bash reads as their text
+        return redirects.mask_early_ends(view, parser().parse)
+    return view, parser().parse(view).root_node
 
 
 def bad(s: Session, node: Any, fr: Frame) -> None:
@@ -470,8 +484,6 @@ def _expansions(s: Session, node: Any, fr: Frame) -> list[tuple[int, int]]:
 
 def expansion_inside(s: Session, node: Any, fr: Frame) -> None:
     """${x:-$(cmd)}, $(( $(cmd) )): substitutions nested in an expansion run too."""
-    from .model import TooComplex
-
     limit = s.budget.nesting_left()
     stack = [(c, 1) for c in node.children]
     while stack:
