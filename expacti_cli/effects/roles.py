@@ -534,7 +534,7 @@ def by_grammar(
 
         servers.served(c)
     _module(c, ctx, env)
-    _tags(c)
+    _tags(c, env)
     outputs.stdout(c)
     loaded.plugin(c)
     _runs_files(c)
@@ -814,7 +814,7 @@ def _inline_code(c: Command, w: Word) -> None:
     pyprog.code(c, w)
 
 
-def _tags(c: Command) -> None:
+def _tags(c: Command, env: dict[str, str] | None = None) -> None:
     """The effect the grammar declares for this subcommand or program."""
     view, inv = c.view, c.inv
     if view is None or inv is None:
@@ -824,8 +824,8 @@ def _tags(c: Command) -> None:
     # program alone (`vercel` deploys; `vercel env list` reads).
     own = inv.spec.get("effect") if inv.spec else None
     tags = [own] if own else [view["effect"]]
-    if not inv.command and not inv.operands and not inv.options and view["bare"]:
-        tags.append(view["bare"])
+    if not inv.command and not inv.operands and view["bare"] and not _asks_only(inv, view):
+        tags.append(view["bare"])  # `vercel --prod` is `vercel` with options: it deploys
     anchor = tuple(c.argv[i] for i in inv.command_at)
     name = os.path.basename(c.argv[0])
     op = " ".join((name, *anchor))
@@ -833,7 +833,7 @@ def _tags(c: Command) -> None:
     # operation with the subcommand, so an allow rule lifts it only by spelling each of them
     # (never `pipx run **`).
     packages = tuple(w.value for w in inv.words if w.role == "package")
-    if _tag_with(c, view, anchor, op):
+    if _tag_with(c, view, anchor, op, env):
         return
     for tag in tags:
         cls = TAG_CLASS.get(tag or "")
@@ -843,9 +843,13 @@ def _tags(c: Command) -> None:
             return
 
 
-def _tag_with(c: Command, view: dict[str, Any], anchor: tuple[str, ...], op: str) -> bool:
+def _tag_with(
+    c: Command, view: dict[str, Any], anchor: tuple[str, ...], op: str, env: dict[str, str] | None
+) -> bool:
     """An option under which the call has an effect of its own (grammar `effect_with`: `gpg
-    -d` prints the plain text, `pulumi stack output --show-secrets` the secret outputs)."""
+    -d` prints the plain text, `pulumi stack output --show-secrets` the secret outputs); an
+    option or variable with a value of that glob (`dbt run --target prod`, `RAILS_ENV=production
+    rails db:migrate`)."""
     inv = c.inv
     assert inv is not None
     tables = ((inv.spec or {}).get("effect_with"), view.get("effect_with"))
@@ -855,10 +859,29 @@ def _tag_with(c: Command, view: dict[str, Any], anchor: tuple[str, ...], op: str
     for table in tables:
         for opt, tag in (table or {}).items():
             cls = TAG_CLASS.get(tag)
-            if opt in given and cls:
-                c.add(tag, f"{op} {opt}", cls, (*anchor, opt))
+            if cls and (opt in given or ("=" in opt and _valued(inv, opt, env))):
+                c.add(tag, f"{op} {opt}", cls, (*anchor, opt.partition("=")[0]))
                 return True
     return False
+
+
+def _valued(inv: Invocation, key: str, env: dict[str, str] | None) -> bool:
+    """`--target=prod*`: the option given with a value of that glob (case-insensitive);
+    `RAILS_ENV=prod*`: the variable so set for the command or as a NAME=VALUE operand."""
+    name, _, glob = key.partition("=")
+    if name.startswith("-"):
+        values = [v for o, v, _i in inv.options if o == name and v is not None]
+    else:
+        values = [v for k, _, v in (w.partition("=") for w, _i in inv.operands) if k == name]
+        if env and name in env:
+            values.append(env[name])
+    return any(wildcard_match(glob, v.lower()) for v in values)
+
+
+def _asks_only(inv: Invocation, view: dict[str, Any]) -> bool:
+    """Does an option make the call print help or a version only (roles `stop`, `info`)?"""
+    roles = (view["global"].get(o) or view["options"].get(o) for o, _v, _i in inv.options)
+    return any(r in ("stop", "info") for r in roles)
 
 
 def _runs_files(c: Command) -> None:

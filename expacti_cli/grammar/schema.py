@@ -55,7 +55,9 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   no_effect_with   options under which the call changes and runs nothing (`--dry-run`,
                    `bash -n`, `npx --no`); also per subcommand
   effect_with      option = effect: under that option the call has that effect too (`gpg -d`
-                   prints the plain text: "secret"); also per subcommand
+                   prints the plain text: "secret"); also per subcommand; OPTION=GLOB:
+                   that option with a value matching GLOB (`--target=prod*`); NAME=GLOB: the
+                   variable NAME, in the environment or a NAME=VALUE operand (`RAILS_ENV=prod*`)
   in_place         options under which the `read` operands are edited in place (written
                    back, not printed: `sed -i`); OPTION=VALUE: that option with that
                    value (`gawk -i inplace`)
@@ -464,10 +466,13 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
 
 
 def _effect_with(c: Any, where: str, table: dict[str, Any]) -> dict[str, str]:
-    """`effect_with`: option -> the effect the call has when that option is given."""
+    """`effect_with`: option -> the effect the call has when that option is given;
+    `OPTION=GLOB` when its value matches GLOB (`--target=prod*`); `NAME=GLOB` when the
+    variable NAME does, set in the environment or as a NAME=VALUE operand (`RAILS_ENV=prod*`)."""
     for opt, effect in table.items():
-        if not opt.startswith("-"):
-            c.fail(f"{where}: {opt!r} is not an option")
+        name, eq, glob = opt.partition("=")
+        if not (name.startswith("-") or (eq and glob and name.isidentifier())):
+            c.fail(f"{where}: {opt!r} is not an option or NAME=GLOB")
         c.effect(f"{where}.{opt}", effect)
     return dict(table)
 
