@@ -266,6 +266,21 @@ class Command(_Command):
             anchor = tuple(self.argv[i] for i in inv.command_at) if inv else ()
             self.add("change", f"copies to {w.value}", "production", anchor or (name,))
 
+    def database_url(self, w: Word) -> None:
+        """The database a migration or schema push changes (`migrate -database URL up`,
+        DATABASE_URL): one on another machine is a production change. A loopback host, a
+        one-label service name (`db`, a compose service), a file or socket, or a URL known
+        only at run time is the developer's own database, as when the line names none."""
+        inv = self.inv
+        if inv is not None and (inv.spec or {}).get("effect") == "read":
+            return
+        host = _database_host(w.value).lower()
+        if ("." not in host.strip("[]") and ":" not in host) or host.startswith(LOOPBACK):
+            return
+        name = os.path.basename(self.argv[0])
+        anchor = tuple(self.argv[i] for i in inv.command_at) if inv else ()
+        self.add("change", f"changes the database at {host}", "production", anchor or (name,))
+
     def context(self, w: Word) -> None:
         """A build context (docker build PATH): its files are sent to the daemon; a daemon on
         another host (docker -H/--host, DOCKER_HOST tcp:// or ssh://) receives the workspace."""
@@ -716,6 +731,28 @@ def url_host(value: str) -> str:
     return rest.rsplit("@", 1)[-1]
 
 
+def _database_host(value: str) -> str:
+    """The host a database URL or connection string names: `postgres://u:p@HOST:5432/db`,
+    `jdbc:postgresql://HOST/db`, `sqlserver://HOST;db=x`, libpq's `host=HOST ...`, Go's
+    `u:p@tcp(HOST:3306)/db`; "" for a file (sqlite), a socket, or a value known at run time."""
+    v = words_unquote(value).strip()
+    if "$" in v or "`" in v:
+        return ""
+    v = v.removeprefix("jdbc:")
+    scheme, sep, _ = v.partition("://")
+    if sep and not scheme.lower().startswith(("sqlite", "file", "unix")):
+        host = url_host(v).split(";", 1)[0]
+    elif "@tcp(" in v:
+        host = v.split("@tcp(", 1)[1].split(")", 1)[0]
+    elif "host=" in v:
+        host = v.split("host=", 1)[1].split()[0].strip("'\"")
+    else:
+        return ""
+    if host.startswith("/"):
+        return ""  # a Unix socket directory
+    return host[: host.index("]") + 1] if host.startswith("[") else host.rsplit(":", 1)[0]
+
+
 def _is_remote(value: str) -> bool:
     if "://" in value and not value.startswith("file://"):
         return True
@@ -752,6 +789,7 @@ _ROLES: dict[str, Any] = {
     "remote-name": Command.remote_name,
     "into": Command.into,
     "dest": Command.dest,
+    "database-url": Command.database_url,
     "context": Command.context,
     "meta": Command.meta,
     "owner": Command.owner,

@@ -169,6 +169,8 @@ EFFECT_ROLES = {
     "verify": "a verification switch, on by default: off (0, false, no) fetches unverified code",
     "redact": "a switch that keeps credentials out of traces: off, the traces print them",
     "database": "a database file opened for reading and writing",
+    "database-url": "the database a migration changes (a URL or connection string): one on "
+    "another machine is a production change",
     "make-value": "a make variable's value: `$(shell CMD)` in it runs CMD when it is expanded",
     "write-out": "curl's -w format: `@FILE` is read, `%output{FILE}` written",
     "context": "a build context, sent to the daemon (one on another host receives the files)",
