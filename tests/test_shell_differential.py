@@ -266,6 +266,11 @@ READ_AS_BASH = [
     "a \\ x y\\\tz \\ #c; b",
     # a `#` that does not start a word is a character of it
     'a "q"#b {#c; b',
+    # a comment in a backquoted body ends with the body (tree-sitter-bash ran it to the end of
+    # the line: a parse error)
+    'x="\n main\n ppa:x/y `#needed for cubic`\n"; b',
+    'a x "`#c`" \\\n  --o y; b',
+    'git commit -m "fix `#8888FF` x `b y`"',
 ]
 
 

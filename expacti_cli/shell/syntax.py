@@ -326,6 +326,30 @@ def false_comments(view: bytes, root: Any) -> list[int]:
 _COMMENT_AFTER = frozenset(b" \t\n;&|()<>`")
 
 
+def backquoted_comments(view: bytes) -> tuple[bytes, list[tuple[int, int]]]:
+    r"""A copy of `view` where a comment inside a backquoted substitution is blanks and a `:` up
+    to the closing backquote, and the (open, close) offsets of those substitutions; backquotes are
+    paired in order (escaped ones are masked already). bash ends such a comment with the body
+    (`echo x \`# note\` y`); tree-sitter-bash runs it to the end of the line. The caller keeps
+    the result only where its tree has these substitutions exactly."""
+    out = bytearray(view)
+    pairs = []
+    at = view.find(b"`")
+    while at >= 0:
+        close = view.find(b"`", at + 1)
+        if close < 0:
+            break
+        k = at + 1
+        while k < close and (view[k] != 0x23 or view[k - 1] not in _COMMENT_AFTER):  # '#'
+            k += 1
+        if k < close:
+            # (tree-sitter rejects `  ` and nests a backquote after a blank)
+            out[k:close] = b" " * (close - k - 1) + b":"
+            pairs.append((at, close))
+        at = view.find(b"`", close + 1)
+    return bytes(out), pairs
+
+
 def coproc_mask(src: bytes, parse: Any) -> bytes | None:
     """`coproc [NAME] { LIST; }` or `coproc [NAME] ( LIST )` (bash(1) Coprocesses), which
     tree-sitter-bash reads as words: a same-length copy where `coproc NAME` is blanks and the

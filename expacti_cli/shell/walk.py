@@ -23,6 +23,7 @@ from .syntax import (
     VIEW_BYTES,
     WORDS,
     Span,
+    backquoted_comments,
     coproc_mask,
     decode,
     encode,
@@ -130,12 +131,32 @@ def _parse(src: bytes) -> Any:
         retry = parser().parse(mask(view, braces=True)).root_node
         if not retry.has_error:
             root = retry
+    if root.has_error and b"`" in view and b"#" in view:
+        root = _backquoted_comments(view, root)
     if b"coproc" in view:
         masked = coproc_mask(view, parser().parse)
         retry = parser().parse(masked).root_node if masked is not None else None
         if retry is not None and not retry.has_error:
             root = retry
     return root
+
+
+def _backquoted_comments(view: bytes, root: Any) -> Any:
+    """The tree of `view` with its backquoted comments blanked (syntax.backquoted_comments),
+    when that parses cleanly with each of them a substitution from backquote to backquote."""
+    masked, pairs = backquoted_comments(view)
+    if not pairs:
+        return root
+    retry = parser().parse(masked).root_node
+    if retry.has_error:
+        return root
+    for start, end in pairs:
+        node = retry.descendant_for_byte_range(start, end + 1)
+        while node is not None and node.type != "command_substitution":
+            node = node.parent
+        if node is None or (node.start_byte, node.end_byte) != (start, end + 1):
+            return root
+    return retry
 
 
 def _first_parse(view: bytes) -> tuple[bytes, Any]:
