@@ -271,6 +271,10 @@ READ_AS_BASH = [
     'x="\n main\n ppa:x/y `#needed for cubic`\n"; b',
     'a x "`#c`" \\\n  --o y; b',
     'git commit -m "fix `#8888FF` x `b y`"',
+    # a here-document without its end line runs to the end (bash warns, and runs the command)
+    "cat <<'EOF' > x.md\n# T\n$(b not run)\n",
+    "a && cat > b.py <<EOF\nimport x\n`b run`\n",
+    "cat <<'EOF' > x.md\n# T\n\nRun:\n```bash\n./b.sh",
 ]
 
 
@@ -303,6 +307,10 @@ PARSER_DISAGREEMENTS = [
     "a \\ #; touch P",
     "a x\\\t#y; touch P",
     "[[ x =~ ]]# ]]; touch P; #]]",
+    # tree-sitter-bash's here-document word runs past an operator (`EOF;`): bash's is `EOF`
+    "cat <<EOF; touch P\nx\nEOF\n",
+    "cat <<EOF|touch P\nx\nEOF\n",
+    "cat <<EOF; touch P\nx\n",
 ]
 
 
@@ -317,3 +325,11 @@ def test_what_tree_sitter_misreads_hides_nothing(
     concerns |= {c.id for p in analysis.parts for c in p.concerns}
     reported = ["touch", "P"] in [p.argv for p in analysis.parts if not p.via]
     assert reported or concerns & {"cannot-analyse", "parse-error"}, concerns
+
+
+@pytest.mark.parametrize("line", HEREDOC_DISAGREEMENTS)
+def test_a_heredoc_bash_ends_elsewhere_hides_nothing_without_a_final_newline(
+    line: str, recorder: Recorder, spec: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (a line that does not end in a newline is parsed with one: bash reads it the same)
+    test_a_heredoc_bash_ends_elsewhere_hides_nothing(line.rstrip("\n"), recorder, spec, monkeypatch)

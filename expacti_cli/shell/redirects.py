@@ -347,6 +347,8 @@ class Extent:
         if start is None or first is None:
             return  # `cat <<EOF` last on the line: not a document guard reads
         raw = text[start.start_byte : start.end_byte]
+        if _word_end(text, start.start_byte) != start.end_byte:
+            return  # tree-sitter's word is not bash's: `<<EOF;` (a shorter one), `<<'E'OF`
         try:
             self.delim = delimiter(raw)
         except Unanalysable:
@@ -414,6 +416,31 @@ def mask_early_ends(view: bytes, parse: Any) -> tuple[bytes, Any]:
         view = bytes(out)
         root = parse(view).root_node
     return view, root
+
+
+def _word_end(text: str, i: int) -> int:
+    """Where the word starting at text[i] ends for bash: at the first blank, newline or operator
+    character outside quotes (bash(1) DEFINITIONS, metacharacter). tree-sitter-bash's
+    here-document scanner takes `EOF;` for the word of `cat <<EOF; rm x` and only `'E'` of
+    `<<'E'OF`."""
+    n = len(text)
+    while i < n and text[i] not in " \t\n;&|()<>":
+        c = text[i]
+        if c == "\\":
+            i += 2
+        elif c == "'" or text.startswith("$'", i):
+            i += 1 if c == "'" else 2
+            while i < n and text[i] != "'":
+                i += 2 if c == "$" and text[i] == "\\" else 1
+            i += 1
+        elif c == '"' or text.startswith('$"', i):
+            i += 1 if c == '"' else 2
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+            i += 1
+        else:
+            i += 1
+    return min(i, n)
 
 
 def _body_start(text: str, i: int) -> int:

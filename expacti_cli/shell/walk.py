@@ -72,7 +72,7 @@ def line(
     if b"\\\n" in src:
         src, root = _joined(s, src, root)
     s.budget.expect_nodes(root.descendant_count)
-    if root.has_error:
+    if root.has_error and not _ends_in_open_heredoc(root, len(src)):
         where = " in a nested shell string" if depth else ""
         s.concern("parse-error", f"the line does not parse{where}: {error_hint(root)}")
     source = Source(src, depth, fr.source.functions if share else None)
@@ -84,6 +84,24 @@ def line(
             if name not in source.called:
                 source.called.add(name)
                 redirects.apply(s, body, redirections, inner.but(stdin=None).isolated())
+
+
+def _ends_in_open_heredoc(root: Any, size: int) -> bool:
+    """Is the tree's only error a here-document end missing at the end of the line? bash reads
+    such a document to the end ("here-document delimited by end-of-file", a warning) and runs
+    the command; redirects.Extent still checks that bash finds no end line either."""
+    stack, missing = [root], 0
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR":
+            return False
+        if node.is_missing:
+            if node.type != "heredoc_end" or node.start_byte < size:
+                return False
+            missing += 1
+        elif node.has_error:
+            stack.extend(node.children)
+    return missing > 0
 
 
 def _joined(s: Session, src: bytes, root: Any) -> tuple[bytes, Any]:
@@ -114,6 +132,12 @@ def _parse(src: bytes) -> Any:
     if b"\\" in view:
         view = mask_escapes(view)
     view, root = _first_parse(view)
+    if root.has_error and b"<<" in view and not view.endswith(b"\n"):
+        # A here-document read to the end of a line without a final newline (bash warns and
+        # runs it) is an error to tree-sitter-bash; a newline at the end changes nothing else.
+        grown, retry = _first_parse(view + b"\n")
+        if not retry.has_error or _ends_in_open_heredoc(retry, len(grown)):
+            view, root = grown, retry
     rounds = 0
     while b"#" in view and (wrong := false_comments(view, root)):
         rounds += 1  # a `#` that is not a comment to bash is a word character
