@@ -738,7 +738,7 @@ def _database_host(value: str) -> str:
     v = words_unquote(value).strip()
     if "$" in v or "`" in v:
         return ""
-    v = v.removeprefix("jdbc:")
+    v = v.removeprefix("jdbc:").removeprefix("db:")  # JDBC, sqitch `db:pg://HOST/db`
     scheme, sep, _ = v.partition("://")
     if sep and not scheme.lower().startswith(("sqlite", "file", "unix")):
         host = url_host(v).split(";", 1)[0]
