@@ -82,9 +82,43 @@ def drop_zone(word: str, path: str | None, shell: dict[str, Any], home: str) -> 
     return None
 
 
+# Where installed shared libraries live (the dynamic linker's default paths, ld.so(8)).
+_SYSTEM_LIB = (
+    "/lib/",
+    "/lib64/",
+    "/lib32/",
+    "/usr/lib/",
+    "/usr/lib64/",
+    "/usr/lib32/",
+    "/usr/local/lib/",
+    "/opt/homebrew/lib/",
+)
+_LIBRARY_SUFFIXES = (".so", ".dylib", ".dll", ".bundle")
+
+
+def native_library(c: Any, w: Any, path: str | None) -> bool:
+    """A shared library an option loads into the program (`openssl -engine ./x.so`, `gcc
+    -fplugin=x.so`, `ssh -I lib.so`, `php -d extension=./x.so`): machine code no whitelist
+    names, wherever it lies, unless the system installed it. A name without a path or suffix
+    (`-engine pkcs11`, `-fplugin=annobin`) is looked up in the program's own directories."""
+    value = w.value.strip("\"'")
+    base = os.path.basename(value)
+    if not any(base.endswith(s) or s + "." in base for s in _LIBRARY_SUFFIXES):
+        return False
+    where = os.path.normpath(path) + "/" if path and path.startswith("/") else ""
+    if where.startswith(_SYSTEM_LIB) and not where.startswith("/usr/local/lib/python"):
+        return False
+    what = f"loads the native library {w.value} ({w.option or 'an operand'})"
+    c.add("run", what, "unknown-code", ())
+    return True
+
+
 def from_drop_zone(c: Any, w: Any, path: str | None) -> None:
     """A configuration, program file or plugin given by an option, variable or `config`
-    operand (effects.resolve `_Command.runs`): from a drop zone it is code of unknown safety."""
+    operand (effects.resolve `_Command.runs`): from a drop zone it is code of unknown safety;
+    a native library is, wherever it lies outside the system's library directories."""
+    if w.option is not None and native_library(c, w, path):
+        return
     zone = drop_zone(w.value, path, c.ctx.classes.shell, c.ctx.home)
     if zone:
         what = f"loads {w.value} ({w.option or 'an operand'}) from {zone}, where anyone may write"
