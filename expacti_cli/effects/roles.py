@@ -862,7 +862,7 @@ def _tags(c: Command, env: dict[str, str] | None = None) -> None:
     # program alone (`vercel` deploys; `vercel env list` reads).
     own = inv.spec.get("effect") if inv.spec else None
     tags = [own] if own else [view["effect"]]
-    if not inv.command and not inv.operands and view["bare"] and not _asks_only(inv, view):
+    if not inv.command and not inv.operands and view["bare"] and _bare_call(inv, view):
         tags.append(view["bare"])  # `vercel --prod` is `vercel` with options: it deploys
     anchor = tuple(c.argv[i] for i in inv.command_at)
     name = os.path.basename(c.argv[0])
@@ -916,10 +916,13 @@ def _valued(inv: Invocation, key: str, env: dict[str, str] | None) -> bool:
     return any(wildcard_match(glob, v.lower()) for v in values)
 
 
-def _asks_only(inv: Invocation, view: dict[str, Any]) -> bool:
-    """Does an option make the call print help or a version only (roles `stop`, `info`)?"""
-    roles = (view["global"].get(o) or view["options"].get(o) for o, _v, _i in inv.options)
-    return any(r in ("stop", "info") for r in roles)
+def _bare_call(inv: Invocation, view: dict[str, Any]) -> bool:
+    """Is a call without subcommand or operands the program's bare call? Options the grammar
+    lists modify it (`vercel --prod --yes` deploys); one that prints help or a version (roles
+    `stop`, `info`), or one the grammar does not know (`declare -f` prints functions, not
+    variables), may make it another call."""
+    roles = [view["global"].get(o) or view["options"].get(o) for o, _v, _i in inv.options]
+    return all(r is not None and r not in ("stop", "info") for r in roles)
 
 
 def _runs_files(c: Command) -> None:
