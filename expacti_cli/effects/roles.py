@@ -135,6 +135,20 @@ class Command(_Command):
         ln = os.path.basename(self.argv[0]) == "ln"
         return ln and inv.has("-n", "--no-dereference") and os.path.islink(path)
 
+    def name_filter(self, w: Word) -> None:
+        """`grep -r --include=GLOB`, `rg -g GLOB`: of a recursive search, the files below each
+        directory searched (the working directory when none is named) whose names match GLOB
+        are read: `--include='.env*'` reads every .env file (a leading `!` excludes)."""
+        from .words import unquote
+
+        glob = unquote(w.value)
+        if not glob or glob.startswith("!") or not self.recursive() or self.inv is None:
+            return
+        dirs = [x.value for x in self.inv.words if x.role == "read" and x.option is None]
+        for top in [unquote(d) for d in dirs] or ["."]:
+            where = os.path.join(top, "**", glob) if "/" not in glob else os.path.join(top, glob)
+            self.read(_word("read", where, w))
+
     def _leaves(self, w: Word) -> bool:
         """Is `w` a path that leaves its place with everything below it: an operand of a
         program whose operands are all written (`rm FILE...` removes them, `mv SOURCE... DEST`
@@ -764,6 +778,7 @@ def _is_remote(value: str) -> bool:
 
 _ROLES: dict[str, Any] = {
     "read": Command.read,
+    "name-filter": Command.name_filter,
     "write": Command.write,
     "runs": Command.runs,
     "program-file": Command.program_file,

@@ -109,6 +109,8 @@ WALKER_KIND = {
 # Roles that describe what a value is, for the effect model.
 EFFECT_ROLES = {
     "read": "a path the program reads",
+    "name-filter": "a file-name glob the program reads below its directories (grep --include, "
+    "rg -g): what it names is read (`--include='.env*'`)",
     "write": "a path the program writes, creates or removes",
     "made-dir": "a directory the program creates (empty: nothing in it runs or is read)",
     "meta": "a path whose metadata (mode, times) the program changes",
@@ -155,8 +157,8 @@ EFFECT_ROLES = {
     "debugger-commands": "a gdb or lldb command (gdb -ex, lldb -o): `shell CMD` / `!CMD` run a "
     "shell command line, Python and code run in the debugged process are code",
     "comma-argv": "PROGRAM,ARG,... a program run with those arguments (gcc -wrapper)",
-    "saved-alias": "an alias kept for later calls (gh alias set): `!CMD` is a shell command they run "
-    "(persistence), anything else the program's own arguments",
+    "saved-alias": "an alias kept for later calls (gh alias set): `!CMD` is a shell command "
+    "they run (persistence), anything else the program's own arguments",
     "pager-options": "options for less, the program's pager (SYSTEMD_LESS): judged as `less VALUE`",
     "ex-commands": "Ex commands of a vi-family editor (vim -c): `!CMD` runs a shell command line, "
     "`w FILE` writes FILE, vimscript is code",
