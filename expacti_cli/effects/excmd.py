@@ -252,6 +252,46 @@ _SAFE_OPTIONS = frozenset(
 # (`@`), Ex mode (`Q`), the expression register and `=` filter, `K` (runs 'keywordprg'), and
 # any line end (which would submit a command) make it code.
 _NORMAL_UNSAFE = frozenset(':!@Q=K"\r\n\x16')
+# Command modifiers (`:help :silent`, `:help :keepjumps`, `:help :vertical`): the command after
+# one is what runs.
+_MODIFIERS = frozenset(
+    [
+        "silent",
+        "silent!",
+        "sil",
+        "sil!",
+        "unsilent",
+        "keepjumps",
+        "keepj",
+        "keepmarks",
+        "kee",
+        "keepalt",
+        "keepa",
+        "keeppatterns",
+        "keepp",
+        "lockmarks",
+        "loc",
+        "noautocmd",
+        "noa",
+        "noswapfile",
+        "nos",
+        "vertical",
+        "vert",
+        "leftabove",
+        "lefta",
+        "aboveleft",
+        "abo",
+        "belowright",
+        "bel",
+        "rightbelow",
+        "rightb",
+        "topleft",
+        "to",
+        "botright",
+        "bo",
+        "tab",
+    ]
+)
 _WRITES = frozenset(("w", "write", "w!", "write!", "sav", "saveas", "sav!", "saveas!", "wq", "x"))
 _READS = frozenset(("r", "read", "e", "edit", "e!", "edit!", "sp", "split", "vs", "vsplit"))
 _RANGE = frozenset("0123456789%$.,;'<>+-")
@@ -270,6 +310,11 @@ def _one(c: _Command, w: Word, cmd: str) -> None:
     from ..grammar.scan import Word
 
     cmd = cmd.lstrip(":").lstrip()
+    while True:  # `:silent! CMD`, `:keepjumps CMD`: a modifier, then the command it runs
+        head, _, tail = cmd.partition(" ")
+        if head not in _MODIFIERS or not tail.strip():
+            break
+        cmd = tail.lstrip()
     k = 0
     while k < len(cmd) and cmd[k] in _RANGE:
         k += 1
