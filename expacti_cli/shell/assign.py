@@ -39,6 +39,9 @@ def declaration(s: Session, node: Any, fr: Frame) -> None:
             name, value = assignment(s, child, fr, part=None, texts=None)
             names.append(name)
             _declared_value(s, flags, name, value, fr)
+            written = child.child_by_field_name("value")
+            if written is None or written.type != "array":  # (`x=(...)` is read already)
+                _compound_text(s, keyword, flags, name, value, fr)
         elif t in WORDS:
             for w in walk.words(s, child, fr):
                 if w.static and w.value[:1] in "-+":
@@ -47,6 +50,9 @@ def declaration(s: Session, node: Any, fr: Frame) -> None:
                 sinks.name(s, w, fr, None, keyword)
                 if w.static:
                     names.append(w.value.split("=", 1)[0])
+                    if "=" in w.value:
+                        named, _, text = w.value.partition("=")
+                        _compound_text(s, keyword, flags, named, text, fr)
                 else:
                     fr.state.forget_vars()  # a dynamic name: any variable may change
         elif t == "variable_name":
@@ -93,6 +99,26 @@ def _declared_value(s: Session, flags: str, name: str, value: str | None, fr: Fr
         # Assignments to `name` now set the variable it names (State.referent).
         ok = value is not None and value.isidentifier()
         fr.state.namerefs[name] = value if ok else ""
+
+
+def _compound_text(
+    s: Session, keyword: str, flags: str, name: str, value: str | None, fr: Frame
+) -> None:
+    """`declare -a x='($(cmd))'`: a declaration builtin assigning an array a value that is
+    `(...)` after expansion parses it as a compound assignment and runs its substitutions
+    (bash's declare re-reads the text; so do typeset, local and readonly). Guard analyses the
+    text as `v=(...)` whatever the flags (the name may already be an array); a run-time value
+    given to an array is an eval-sink."""
+    if keyword not in ("declare", "typeset", "local", "readonly"):
+        return
+    if value is None:
+        name = name.removesuffix("+")
+        if "a" in flags or "A" in flags or name in fr.state.arrays:
+            what = f"{keyword} -{flags} {name}= a run-time value (read as an array's code)"
+            s.concern("eval-sink", reason("eval-sink", what=what))
+        return
+    if len(value) >= 2 and value[0] == "(" and value[-1] == ")":
+        walk.line(s, "v=" + value, fr.isolated(), fr.depth + 1)
 
 
 def _declared(fr: Frame, keyword: str, flags: str, names: list[str]) -> None:
