@@ -149,27 +149,6 @@ class Command(_Command):
             where = os.path.join(top, "**", glob) if "/" not in glob else os.path.join(top, glob)
             self.read(_word("read", where, w))
 
-    def pathspec(self, w: Word) -> None:
-        """A git pathspec (gitglossary(7)): git matches its wildcards against every tracked
-        path, and `*` crosses `/`, whatever the shell's quoting: `git grep KEY -- '*.env'`
-        reads every .env file. Magic (`:(glob)`, `:/`) only says where matching starts."""
-        from .words import unquote
-
-        spec = unquote(w.value)
-        if spec.startswith(":("):
-            spec = spec.split(")", 1)[-1]
-        spec = spec.removeprefix(":/").removeprefix(":")
-        if not any(c in spec for c in "*?["):
-            self.read(w)
-            return
-        spec = spec if spec.startswith("**/") else "**/" + spec
-        # git's `*` matches a leading dot too (no FNM_PERIOD): `*.env` is .env, `*rc` .bashrc
-        parts = spec.split("/")[1:]
-        dotted = ["." + p if p[:1] == "*" else p for p in parts]
-        bare = [p[1:] if p[:1] == "*" and p[1:2] == "." else p for p in parts]
-        for glob in dict.fromkeys((spec, "**/" + "/".join(dotted), "**/" + "/".join(bare))):
-            self.read(_word("read", glob, w))
-
     def _leaves(self, w: Word) -> bool:
         """Is `w` a path that leaves its place with everything below it: an operand of a
         program whose operands are all written (`rm FILE...` removes them, `mv SOURCE... DEST`
@@ -800,7 +779,6 @@ def _is_remote(value: str) -> bool:
 _ROLES: dict[str, Any] = {
     "read": Command.read,
     "name-filter": Command.name_filter,
-    "pathspec": Command.pathspec,
     "write": Command.write,
     "runs": Command.runs,
     "program-file": Command.program_file,

@@ -315,14 +315,22 @@ def _history_secret(c: _Command, w: Word) -> bool:
     from .words import has_glob, unquote
 
     value = unquote(w.value).strip("'")
+    if value.startswith(":("):  # magic (`:(glob)**/.env`) says only where matching starts
+        value = value.split(")", 1)[-1]
     if not has_glob(value) or not c.cwd or value.startswith(("/", ":")):
         return False
     head, _, name = value.removeprefix("./").rpartition("/")
     where = os.path.join(c.cwd, head, "**", name) if head else os.path.join(c.cwd, "**", name)
-    hit = c.ctx.classes.glob_hits("secret", where)
-    if hit:
-        c.add("read", f"prints the history of {w.value} ({hit})", "secret", (w.value,))
-    return bool(hit)
+    # git's `*` matches a leading dot too (no FNM_PERIOD): `*.env` names .env, `*rc` .bashrc
+    base, name = os.path.split(where)
+    empty = os.path.join(base, name[1:]) if name[:2] == "*." else where  # `*` as nothing
+    dotted = (empty, os.path.join(base, "." + name)) if name[:1] == "*" else ()
+    for glob in dict.fromkeys((where, *dotted)):
+        hit = c.ctx.classes.glob_hits("secret", glob)
+        if hit:
+            c.add("read", f"prints the history of {w.value} ({hit})", "secret", (w.value,))
+            return True
+    return False
 
 
 def sed_script(c: _Command, w: Word) -> None:

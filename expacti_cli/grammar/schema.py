@@ -111,8 +111,6 @@ EFFECT_ROLES = {
     "read": "a path the program reads",
     "name-filter": "a file-name glob the program reads below its directories (grep --include, "
     "rg -g): what it names is read (`--include='.env*'`)",
-    "pathspec": "a git pathspec: git expands its wildcards itself, quoted or not, and `*` "
-    "crosses directories (`'*.env'` is every .env file)",
     "write": "a path the program writes, creates or removes",
     "made-dir": "a directory the program creates (empty: nothing in it runs or is read)",
     "meta": "a path whose metadata (mode, times) the program changes",
