@@ -911,9 +911,12 @@ def _tag_with(
     given = {o for o, _v, _i in inv.options}
     for table in tables:
         for opt, tag in (table or {}).items():
-            cls = TAG_CLASS.get(tag)
-            if cls and (opt in given or ("=" in opt and _valued(inv, opt, env))):
-                c.add(tag, f"{op} {opt}", cls, (*anchor, opt.partition("=")[0]))
+            if opt in given or ("=" in opt and _valued(inv, opt, env)):
+                cls = TAG_CLASS.get(tag)
+                if cls:
+                    c.add(tag, f"{op} {opt}", cls, (*anchor, opt.partition("=")[0]))
+                # An ordinary effect replaces the declared one (`supabase db push --local`
+                # pushes to the local stack, not the linked project).
                 return True
     return False
 

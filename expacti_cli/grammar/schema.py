@@ -55,7 +55,9 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   no_effect_with   options under which the call changes and runs nothing (`--dry-run`,
                    `bash -n`, `npx --no`); also per subcommand
   effect_with      option = effect: under that option the call has that effect too (`gpg -d`
-                   prints the plain text: "secret"); also per subcommand; OPTION=GLOB:
+                   prints the plain text: "secret"), or, for an ordinary effect (local,
+                   read), that one instead (`supabase db push --local`); also per
+                   subcommand; OPTION=GLOB:
                    that option with a value matching GLOB (`--target=prod*`); NAME=GLOB: the
                    variable NAME, in the environment or a NAME=VALUE operand (`RAILS_ENV=prod*`)
   in_place         options under which the `read` operands are edited in place (written
