@@ -318,6 +318,11 @@ PARSER_DISAGREEMENTS = [
     "f() { local -a x='($(touch P))'; }; f",
     "declare -ga 'x=($(touch P))'",
     "x='($(touch P))'; declare -a y=$x",
+    # single quotes in the word of ${x:-…} (=, +, ?) are characters inside double quotes
+    "a \"${x:-'$(touch P)'}\"",
+    "x=1; a \"${x+a'`touch P`'b}\"",
+    "a \"${x:-${y:='$(touch P)'}}\"",
+    "cat <<EOF\n${x:-'$(touch P)'}\nEOF\n",
 ]
 
 

@@ -426,11 +426,13 @@ def unescape_backquoted(body: bytes, quoted: bool) -> bytes:
     return bytes(out)
 
 
-def _in_double_quotes(node: Any) -> bool:
-    """Is this substitution inside a double-quoted string (not in a nested substitution)?"""
+def _in_double_quotes(node: Any, heredoc: bool = False) -> bool:
+    """Is this node inside a double-quoted string (not in a nested substitution)? `heredoc`: or
+    in an unquoted here-document body, which bash expands as it would in double quotes."""
+    kinds = ("string", "translated_string", "heredoc_body") if heredoc else ("string",)
     cur = node.parent
     while cur is not None and cur.type not in SUBSTITUTIONS and cur.type not in STATEMENTS:
-        if cur.type in ("string", "translated_string"):
+        if cur.type in kinds or cur.type == "translated_string":
             return True
         cur = cur.parent
     return False
@@ -518,6 +520,7 @@ def _expansions(s: Session, node: Any, fr: Frame) -> list[tuple[int, int]]:
                 arithmetic_assigns(cur, fr, safe=t == "arithmetic_expansion")  # ${x:=v} too
             if t == "expansion":
                 binding.default_assigned(fr.state, fr.text(cur), kept)
+                _literal_single_quotes(s, cur, fr)
             expansion_inside(s, cur, fr)
             continue
         if cur.is_named and t not in WORDS and t != "string_content":
@@ -525,6 +528,30 @@ def _expansions(s: Session, node: Any, fr: Frame) -> list[tuple[int, int]]:
         stack.extend(reversed(cur.children))
     ranges.sort()
     return ranges
+
+
+_DEFAULTING = frozenset({"-", ":-", "=", ":=", "+", ":+", "?", ":?"})
+
+
+def _literal_single_quotes(s: Session, node: Any, fr: Frame) -> None:
+    """`"${x:-'$(cmd)'}"`: inside double quotes (or a here-document), bash keeps the single
+    quotes of the word of ${x-…}, ${x=…}, ${x+…} and ${x?…} (with or without `:`) as
+    characters, so what they enclose is expanded and run; tree-sitter-bash reads a quoted
+    string there."""
+    ops = [c.type for c in node.children if not c.is_named]
+    if not _DEFAULTING.intersection(ops) or not _in_double_quotes(node, heredoc=True):
+        return
+    stack = list(node.children)
+    while stack:
+        cur = stack.pop()
+        if cur.type == "raw_string":
+            body = fr.text(cur)[1:-1]
+            if '"' in body:
+                s.concern("cannot-analyse", f"a double quote in {fr.text(node)[:60]!r}")
+            elif any(c in body for c in "$`\\"):
+                line(s, 'v="' + body + '"', fr.isolated(), fr.depth, share=True)
+        elif cur.type not in SUBSTITUTIONS:
+            stack.extend(cur.children)
 
 
 def expansion_inside(s: Session, node: Any, fr: Frame) -> None:
