@@ -892,7 +892,10 @@ def _tags(c: Command, env: dict[str, str] | None = None) -> None:
         cls = TAG_CLASS.get(tag or "")
         if cls:
             named = anchor + packages if cls == "network-code" else anchor
-            c.add(tag or "", op, cls, named or (name,))
+            # No subcommand names it (`vercel --prod`, `cap production deploy`): only an allow
+            # rule spelling the whole command lifts it (an empty anchor), not one naming more
+            # words than the program has (the program's name was the anchor: nothing lifted it).
+            c.add(tag or "", op, cls, named)
             return
 
 
