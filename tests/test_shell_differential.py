@@ -323,6 +323,13 @@ PARSER_DISAGREEMENTS = [
     "x=1; a \"${x+a'`touch P`'b}\"",
     "a \"${x:-${y:='$(touch P)'}}\"",
     "cat <<EOF\n${x:-'$(touch P)'}\nEOF\n",
+    "a \"${x:-$'$(touch P)'}\"",
+    # an operand tree-sitter-bash leaves as a plain word or pattern is expanded by bash
+    'a "${x-`touch P`}"',
+    'x=1; a "${x#$(touch P)}"',
+    "x=1; a ${x%%`touch P`}",
+    'a=(); a "${a[@]:-`touch P`}"',
+    'x=1; a "${x#\\"$(touch P)\\"}"',
 ]
 
 

@@ -521,6 +521,7 @@ def _expansions(s: Session, node: Any, fr: Frame) -> list[tuple[int, int]]:
             if t == "expansion":
                 binding.default_assigned(fr.state, fr.text(cur), kept)
                 _literal_single_quotes(s, cur, fr)
+                _operand_code(s, cur, fr)
             expansion_inside(s, cur, fr)
             continue
         if cur.is_named and t not in WORDS and t != "string_content":
@@ -544,14 +545,32 @@ def _literal_single_quotes(s: Session, node: Any, fr: Frame) -> None:
     stack = list(node.children)
     while stack:
         cur = stack.pop()
-        if cur.type == "raw_string":
-            body = fr.text(cur)[1:-1]
+        if cur.type in ("raw_string", "ansi_c_string"):  # ($'…' is no quote there either)
+            body = fr.text(cur).removeprefix("$")[1:-1]
             if '"' in body:
                 s.concern("cannot-analyse", f"a double quote in {fr.text(node)[:60]!r}")
             elif any(c in body for c in "$`\\"):
                 line(s, 'v="' + body + '"', fr.isolated(), fr.depth, share=True)
         elif cur.type not in SUBSTITUTIONS:
             stack.extend(cur.children)
+
+
+def _operand_code(s: Session, node: Any, fr: Frame) -> None:
+    """Text of an expansion's operand that tree-sitter-bash leaves as a plain word or pattern
+    (`${x-`cmd`}`, `${x#$(cmd)}`): bash expands operands, command substitution included, so a
+    leaf with a backquote or `$(` is analysed as the value of an assignment (quotes as
+    written: `${x#'$(c)'}` runs nothing)."""
+    stack = list(node.children)
+    while stack:
+        cur = stack.pop()
+        if cur.type in SUBSTITUTIONS or cur.type in ("raw_string", "ansi_c_string"):
+            continue  # (their own analysis; single quotes: _literal_single_quotes)
+        if cur.child_count:
+            stack.extend(cur.children)
+            continue
+        text = fr.text(cur)
+        if "`" in text or "$(" in text:
+            line(s, "v=" + text, fr.isolated(), fr.depth, share=True)
 
 
 def expansion_inside(s: Session, node: Any, fr: Frame) -> None:
