@@ -330,6 +330,10 @@ PARSER_DISAGREEMENTS = [
     "x=1; a ${x%%`touch P`}",
     'a=(); a "${a[@]:-`touch P`}"',
     'x=1; a "${x#\\"$(touch P)\\"}"',
+    # an array element's subscript is expanded by bash whatever its quotes
+    "a=( ['$(touch P)']=1 ); a",
+    "a=( [$'$(touch P)']=1 ); a",
+    "a=( [\\`touch P\\`]=1 ); a",
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import commands, sinks, walk
 from .model import reason
+from .state import hides_code
 from .syntax import TOKENS, WORDS
 
 TYPE_CHECKING = False
@@ -195,6 +196,7 @@ def assignment(
             static = value is not None and len(ws) == 1 and ws[0].static
             value = ws[0].value if static else _working_dir(ws, fr) if value is not None else None
         elif child.type == "array":
+            _quoted_subscripts(s, fr.text(child), fr)
             elements = [] if value is not None and name_node is not None else None
             value = None
             for item in child.children:
@@ -244,6 +246,23 @@ def assignment(
         # by entry as `export PATH=…` is, the old value standing for itself.
         value = _search_path(s, name, last, fr)
     return name, value
+
+
+def _quoted_subscripts(s: Session, array: str, fr: Frame) -> None:
+    """`a=( ['$(cmd)']=1 )`: bash reads an element's subscript to its `]` (blanks included) and
+    evaluates it after its own expansion, in which quotes and backslashes do not stop a
+    substitution (`[\\`cmd\\`]`, `[$'$(cmd)']` run it too); tree-sitter-bash reads quoted
+    text or separate words."""
+    at = array.find("[")
+    while at >= 0:
+        close = array.find("]", at)
+        subscript = array[at + 1 : close if close >= 0 else len(array)]
+        word_start = at == 0 or array[at - 1] in "( \t\n"
+        if word_start and hides_code(subscript) and any(c in subscript for c in "'\\\""):
+            what = f"the array subscript {subscript!r}"
+            s.concern("eval-sink", reason("eval-sink", what=what))
+            return
+        at = array.find("[", at + 1)
 
 
 def _substitution_text(node: Any, name_node: Any, fr: Frame) -> str | None:
