@@ -51,6 +51,8 @@ _WRAPPER_KEYS = {
     "positionals": "int",
     "options_after_positionals": "bool",
     "assignments": "bool",
+    "clears_env": "strlist",
+    "keeps_env": "strlist",
     "subcommand": "str",
     "subcommands": "strlist",
     "global_options": "strlist",
@@ -242,6 +244,10 @@ def _compile_wrapper(origin: str, name: str, table: Any) -> dict[str, Any]:
         "positionals": table.get("positionals", 0),
         "options_after_positionals": table.get("options_after_positionals", False),
         "assignments": table.get("assignments", False),
+        # The caller's variables reach the command it runs unless one of these options (or
+        # "always") clears them and none of `keeps_env` keeps them (sudo env_reset and -E).
+        "clears_env": list(table.get("clears_env", ())),
+        "keeps_env": list(table.get("keeps_env", ())),
         "subcommands": [
             sub.split()
             for sub in [*table.get("subcommands", ()), table.get("subcommand", "")]

@@ -212,8 +212,29 @@ def test_env_holds_exported_and_prefixed_values() -> None:
     assert p.env == {"A": "1", "C": "3"}
     p = part("export A; A=x; D=$(date) env", "env")
     assert p.env == {"A": "x"}
-    assert part("X=1 sudo env", "env").env == {}
+    assert part("X=1 sudo env", "env").env == {}  # sudoers env_reset
     assert part("sudo Y=2 env", "env").env == {"Y": "2"}
+
+
+@pytest.mark.parametrize(
+    ("line", "env"),
+    [
+        # a wrapper's command inherits the variables set for the wrapper
+        ("X=1 timeout 5 env", {"X": "1"}),
+        ("X=1 nice -n 5 nohup env", {"X": "1"}),
+        ("RAILS_ENV=production bundle exec env", {"RAILS_ENV": "production"}),
+        ("X=1 sudo -E env", {"X": "1"}),
+        ("X=1 sudo --preserve-env env", {"X": "1"}),
+        ("X=1 env Y=2 env", {"X": "1", "Y": "2"}),
+        # ... unless the wrapper starts it with an environment of its own
+        ("X=1 sudo -u app env", {}),
+        ("X=1 env -i Y=2 env", {"Y": "2"}),
+        ("X=1 doas env", {}),
+    ],
+)
+def test_a_wrapped_command_inherits_the_wrappers_variables(line: str, env: dict) -> None:
+    inner = [p for p in shell.analyse(line, SPEC).parts if p.argv == ["env"]]
+    assert inner and inner[-1].env == env, [(p.argv, p.env) for p in inner]
 
 
 # -- aliases, hash, enable ---------------------------------------------------------------

@@ -293,6 +293,8 @@ _WRAPPER_ONLY = (
     "positionals",
     "options_after_positionals",
     "assignments",
+    "clears_env",
+    "keeps_env",
     "subcommand",
     "subcommands",
     "consumes_stdin",

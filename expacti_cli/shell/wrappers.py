@@ -253,17 +253,34 @@ def _run_argv(
     replace = scan.replace
     if entry["fills"]:
         rest, replace = fill(rest, replace)
+    given = [] if _clears_env(entry, scan) else _given_env(part)
     commands.run(
         s,
         rest,
         inner,
         assignments=scan.assigns,
-        env=scan.env,
+        env=[*given, *scan.env],
         concerns=[],
         text=text,
         subst=replace,
     )
     return True
+
+
+def _given_env(part: Part) -> list[tuple[str, str | None]]:
+    """The variables set for the wrapper (`RAILS_ENV=production timeout 600 rails …`): they
+    are in its environment, which the command it starts inherits (None: known at run time)."""
+    return [*part.env.items(), *((name, None) for name in getattr(part, "runtime_env", ()))]
+
+
+def _clears_env(entry: dict[str, Any], scan: Scan) -> bool:
+    """Does the wrapper start its command without the caller's variables (`env -i`, sudo's
+    env_reset unless -E)? Judged by the options before the command (`--opt=value` too)."""
+    given = {w.value.split("=", 1)[0] for w in scan.words[1 : scan.i]}
+    clears = entry["clears_env"]
+    if "always" not in clears and not given & set(clears):
+        return False
+    return not given & set(entry["keeps_env"])
 
 
 def _run_shell(
