@@ -76,7 +76,7 @@ def _evaluate(policy: Policy, req: Request) -> Decision:
 
             analysis = shell.analyse(req.line, policy.shell, cwd=cwd)
             return decide_line(policy, analysis, req.agent, req.line)
-        if cwd is not None or uses_shell_analysis(policy, req.argv):
+        if uses_shell_analysis(policy, req.argv):
             from . import shell
             from .decideline import decide_line
 
@@ -85,9 +85,19 @@ def _evaluate(policy: Policy, req: Request) -> Decision:
             decision = decide_line(policy, analysis, req.agent, line)
             decision.argv = req.argv
             return decision
-        return decide_argv(policy, req.argv, req.agent, text=join(req.argv))
+        place = None if cwd is None else _Place(cwd)
+        return decide_argv(policy, req.argv, req.agent, text=join(req.argv), part=place)
     except Exception as exc:  # fail closed: a bug in analysis must never allow
         return Decision(DENY, "internal-error", f"internal error while deciding: {exc!r}")
+
+
+class _Place:
+    """Where a command given as argv runs, for its effects (relative paths resolve there)."""
+
+    __slots__ = ("cwd",)
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd
 
 
 def _elsewhere(req: Request) -> str | None:

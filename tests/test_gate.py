@@ -423,3 +423,23 @@ def test_denied_message_is_one_line_even_for_multiline_arguments(tool_bin, guard
     assert line.startswith("guard: denied: tool ")
     assert "two\\nlines\\x1b[31m" in line
     assert "\x1b" not in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["cp", "key.pub", "authorized_keys"], ["tee", "authorized_keys"]])
+def test_an_argv_is_judged_in_the_directory_it_runs_in(
+    argv: list[str], write_policy, guard_env, tmp_path, monkeypatch
+):
+    """A request decided elsewhere (a hook's harness, a guard serve client) names its cwd:
+    `cp key.pub authorized_keys` from ~/.ssh adds a login key, from a project it does not."""
+    from expacti_cli import gate
+    from expacti_cli import policy as policy_mod
+
+    path = write_policy('[[allow]]\nid = "files"\nmatch = ["cp **", "tee **"]\n')
+    pol = policy_mod.load(str(path))
+    monkeypatch.chdir(tmp_path)  # this process runs here, the command elsewhere
+    verdicts = {}
+    for where in (os.path.expanduser("~/.ssh"), str(tmp_path / "project")):
+        req = gate.Request("prefix", argv=argv, agent="bot")
+        req.cwd = where
+        verdicts[where] = gate.evaluate(pol, req).verdict
+    assert list(verdicts.values()) == ["review", "allow"], verdicts
