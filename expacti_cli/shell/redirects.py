@@ -327,17 +327,18 @@ class Extent:
     the body a line late, and ends at a line that merely starts with the word (`EOF = 1`,
     ` EOF`, `EOFX`)."""
 
-    __slots__ = ("bash", "delim", "lookalikes", "same_start", "tree", "whole_line")
+    __slots__ = ("_at", "_text", "bash", "dash", "delim", "same_start", "tree", "whole_line")
 
     def __init__(self, text: str, node: Any) -> None:
         """`text`: the source's bytes as latin-1 (so that offsets are tree-sitter's)."""
         ends = {c.type: c for c in reversed(node.children)}
         start, body = ends.get("heredoc_start"), ends.get("heredoc_body")
         end = ends.get("heredoc_end")
+        self._text, self._at = text, -1
         self.delim: str | None = None
         self.bash: int | None = None  # where bash's end line starts (None: it runs to the end)
+        self.dash = "<<-" in ends
         self.same_start = False
-        self.lookalikes: list[int] = []  # body lines that start with the delimiter
         if end is not None and (end.is_missing or end.start_byte == end.end_byte):
             end = None  # tree-sitter found no end line
         self.tree = None if end is None else end.start_byte  # where tree-sitter's end starts
@@ -361,25 +362,42 @@ class Extent:
         self.same_start = 0 <= at <= first.start_byte and not text[at : first.start_byte].strip()
         if at < 0:
             return
-        quoted = any(c in raw for c in "'\"\\")
+        self._at = at
+        joins = not any(c in raw for c in "'\"\\") and text.find("\\\n", at) >= 0
+        self.bash = self._joined_end(at) if joins or not self.delim else self._line_end(at)
+
+    def _line_end(self, at: int) -> int | None:
+        """bash's end line when no line joins the next: the first line that is the delimiter
+        (after `<<-`'s tabs), found by searching for the delimiter itself."""
+        text, delim = self._text, self.delim or ""
+        k = at
+        while (k := text.find(delim, k)) >= 0:
+            head = text.rfind("\n", 0, k) + 1
+            after = k + len(delim)
+            whole = after == len(text) or text[after] == "\n"
+            if whole and head >= at and (head == k or (self.dash and not text[head:k].strip("\t"))):
+                return k
+            k = after
+        return None
+
+    def _joined_end(self, at: int) -> int | None:
+        """bash's end line, reading the body line by line and joining a line that ends in an
+        unescaped backslash to the next (an unquoted word)."""
+        text, delim = self._text, self.delim
         line, joined = at, ""
         while line <= len(text):
             stop = text.find("\n", line)
             stop = len(text) if stop < 0 else stop
-            lead = len(text[line:stop]) - len(text[line:stop].lstrip())
-            if self.delim and text.startswith(self.delim, line + lead):
-                self.lookalikes.append(line + lead)  # where tree-sitter may end it
             joined += text[line:stop]
             tail = len(joined) - len(joined.rstrip("\\"))
-            if not quoted and tail % 2 == 1 and stop < len(text):
+            if tail % 2 == 1 and stop < len(text):
                 joined = joined[:-1]  # backslash-newline: the next line continues this one
-            elif joined == self.delim or ("<<-" in ends and joined.lstrip("\t") == self.delim):
-                self.bash = stop - len(self.delim)
-                self.lookalikes = [k for k in self.lookalikes if k < self.bash]
-                return
+            elif joined == delim or (self.dash and joined.lstrip("\t") == delim):
+                return stop - len(delim or "")
             else:
                 joined = ""
             line = stop + 1
+        return None
 
     def agrees(self) -> bool:
         known = self.delim is not None and self.same_start and self.whole_line
@@ -388,9 +406,20 @@ class Extent:
     def early(self) -> list[int]:
         """When tree-sitter ends the document before bash does: the bytes to mask so that it
         reads on (the first of every body line that starts with the delimiter)."""
-        if self.delim is None or self.tree is None or not self.same_start:
+        if not self.delim or self.tree is None or not self.same_start or self._at < 0:
             return []
-        return self.lookalikes if self.bash is None or self.tree < self.bash else []
+        if self.bash is not None and self.tree >= self.bash:
+            return []
+        text, stop = self._text, len(self._text) if self.bash is None else self.bash
+        marks, line = [], self._at
+        while line < stop:
+            end = text.find("\n", line)
+            end = len(text) if end < 0 else end
+            lead = len(text[line:end]) - len(text[line:end].lstrip())
+            if text.startswith(self.delim, line + lead):
+                marks.append(line + lead)  # where tree-sitter may end it
+            line = end + 1
+        return marks
 
 
 def mask_early_ends(view: bytes, parse: Any) -> tuple[bytes, Any]:
