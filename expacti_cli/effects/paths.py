@@ -200,12 +200,17 @@ class PathClasses:
         return None
 
     def below(self, cls: str, directory: str) -> str | None:
-        """A pattern of `cls` naming something below `directory` (`~` holds `~/.bashrc`)."""
+        """A pattern of `cls` naming something below `directory` (`~` holds `~/.bashrc`): the
+        first in order of the rooted patterns that start with it (a search in their sorted
+        list: a command's every written path asks)."""
+        from bisect import bisect_left
+
         prefix = directory.rstrip("/") + "/"
-        for text in self.rooted(cls):
-            if text.startswith(prefix):
-                return text
-        return None
+        ordered = self._rooted.get("\0sorted " + cls)
+        if ordered is None:
+            ordered = self._rooted["\0sorted " + cls] = sorted(self.rooted(cls))
+        k = bisect_left(ordered, prefix)
+        return ordered[k] if k < len(ordered) and ordered[k].startswith(prefix) else None
 
     def world_writable_target(self, path: str, cwd: str | None) -> str | None:
         """A privileged or system path, or a directory holding one (`chmod 777 ~`: anyone may

@@ -223,10 +223,12 @@ class _Reader:
             why = self._binds(node)
             if why:
                 return why
-            for child in ast.iter_child_nodes(node):
-                self.parents[id(child)] = node
         if self.foreign.keys() & self.bound:
             return f"rebinds the module {sorted(self.foreign.keys() & self.bound)[0]}"
+        if self.foreign or any(getattr(n, "id", None) == "open" for n in nodes):
+            for node in nodes:  # who holds a package's name or open(), to see what it is
+                for child in ast.iter_child_nodes(node):
+                    self.parents[id(child)] = node
         for node in nodes:
             why = self._uses(node)
             if why:
