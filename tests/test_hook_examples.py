@@ -129,7 +129,10 @@ def test_claude_code_settings(example_env: ExampleEnv) -> None:
 def test_gemini_cli_settings(example_env: ExampleEnv) -> None:
     settings = _load_json("gemini-cli", "settings.json")
     (group,) = settings["hooks"]["BeforeTool"]
-    assert group["matcher"] == "^(run_shell_command|read_file|read_many_files|write_file|replace|search_file_content|list_directory|glob)$"
+    assert group["matcher"] == (
+        "^(run_shell_command|read_file|read_many_files|write_file|replace|search_file_content"
+        "|list_directory|glob)$"
+    )
     (hook,) = group["hooks"]
     # https://geminicli.com/docs/hooks/reference: "timeout" in milliseconds; exit 2 blocks,
     # any other exit is a warning and the tool runs: hence `|| exit 2`.
