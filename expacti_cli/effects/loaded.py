@@ -172,7 +172,7 @@ def credentials_to(c: Any, w: Any) -> None:
     access key id and session token of the signed request; `VAULT_ADDR`: the Vault token). A
     host not on this machine receives a secret; loopback (a local emulator, a tunnel) does not."""
     value = w.value.strip("\"'")
-    from .roles import url_host
+    from .sends import url_host
 
     host = url_host(value).lower()
     if not host or host.startswith(LOOPBACK):

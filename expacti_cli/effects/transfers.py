@@ -25,7 +25,7 @@ def backup_repo(c: _Command, w: Word) -> None:
     the files its --files-from lists name, another repository copied in (`copy --from-repo`),
     and what stdin brings (`--stdin`, `--paths-from-stdin`). A local repository, or a call that
     stores nothing (`snapshots`, `restore`, `list`), sends nothing."""
-    from .roles import _is_remote
+    from .sends import _is_remote
     from .words import unquote
 
     inv = c.inv
@@ -162,7 +162,7 @@ def socat_address(c: _Command, w: Word) -> None:
     SSL/SOCKS name the host, a *-LISTEN address on every interface exposes whatever the other
     address is (a local service, a file, a shell) to whoever connects."""
     from .model import LOOPBACK
-    from .roles import _bound
+    from .sends import _bound
     from .words import unquote
 
     inv = c.inv
@@ -232,7 +232,7 @@ def forward(c: _Command, w: Word) -> None:
     bind address of `*`, 0.0.0.0, an empty one (`:8080`) or another machine's listens where
     whoever reaches that interface connects through the tunnel (ssh(1) -L/-R/-D)."""
     from .model import LOOPBACK
-    from .roles import _bound
+    from .sends import _bound
     from .words import unquote
 
     spec = (unquote(w.value).split() or [""])[0]
@@ -292,7 +292,7 @@ def transfer_path(c: _Command, w: Word) -> None:
     than by position alone (an unknown backend flag's value, `--s3-acl private`, is read as
     one more operand): a local first path with a remote (`name:path`, `:backend:path`) among
     the rest is sent there; a remote first path with a local one after it is written there."""
-    from .roles import _is_remote
+    from .sends import _is_remote
     from .words import unquote
 
     inv = c.inv
@@ -322,7 +322,7 @@ def listen_address(c: _Command, w: Word) -> None:
     """The address a forwarder listens on (`fly proxy -b ADDR`): every interface (0.0.0.0, ::,
     *) or another machine's address exposes what it forwards to whoever reaches it."""
     from .model import LOOPBACK
-    from .roles import _bound
+    from .sends import _bound
     from .words import unquote
 
     host = _bound(unquote(w.value)) or "*"
