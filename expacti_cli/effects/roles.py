@@ -125,16 +125,15 @@ class Command(Sends):
         self.wrote(w.value, how, (w.value,))
 
     def _replaces(self, path: str) -> bool:
-        """DEST is the name itself, not a directory to write into: coreutils -T,
-        --no-target-directory, and ln -n/--no-dereference of a link to a directory
-        (`ln -sfn /tmp/evil ~/.config` where ~/.config is a link replaces it)."""
-        inv = self.inv
+        """DEST is the name itself, not a directory to write into: the grammar's
+        `replaces_with` (coreutils -T, --no-target-directory), or `replaces_link_with` when
+        DEST is a link (ln -n: `ln -sfn /tmp/evil ~/.config` where ~/.config is a link)."""
+        inv, view = self.inv, self.view or {}
         if inv is None:
             return False
-        if inv.has("-T", "--no-target-directory"):
+        if inv.has(*view.get("replaces_with", ())):
             return True
-        ln = os.path.basename(self.argv[0]) == "ln"
-        return ln and inv.has("-n", "--no-dereference") and os.path.islink(path)
+        return inv.has(*view.get("replaces_link_with", ())) and os.path.islink(path)
 
     def name_filter(self, w: Word) -> None:
         """`grep -r --include=GLOB`, `rg -g GLOB`: of a recursive search, the files below each

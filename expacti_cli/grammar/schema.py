@@ -63,6 +63,9 @@ policy layer). Its keys (README "Program grammars" and ARCHITECTURE.md say the s
   in_place         options under which the `read` operands are edited in place (written
                    back, not printed: `sed -i`); OPTION=VALUE: that option with that
                    value (`gawk -i inplace`)
+  replaces_with    options under which a `write` operand that is a directory is the name
+                   itself, replaced, not a directory written into (coreutils -T)
+  replaces_link_with  the same when that operand is a link (ln -n)
   unpacks          options (or globs of a first word that is no option: tar's `xzf`) under
                    which the program unpacks an archive into files (effects.feed)
   [X.plugins]      prefix ("kubectl-"), builtins: `X NAME` whose NAME is neither a builtin nor
@@ -250,6 +253,8 @@ _TOP_KEYS = {
     "filters": "bool",
     "filters_unless": "strlist",
     "in_place": "strlist",
+    "replaces_with": "strlist",
+    "replaces_link_with": "strlist",
     "unpacks": "strlist",
     "sends_stdin": "bool",
     "dir_contents": "str",
@@ -459,6 +464,8 @@ def _check(origin: str, name: str, table: Any) -> dict[str, Any]:
         "filters_unless": list(table.get("filters_unless", ())),
         "operands_with": _operands_with(c, table.get("operands_with", {})),
         "in_place": list(table.get("in_place", ())),
+        "replaces_with": list(table.get("replaces_with", ())),
+        "replaces_link_with": list(table.get("replaces_link_with", ())),
         "unpacks": list(table.get("unpacks", ())),
         "fills": _fills(table.get("wrapper", {})),
         # The language of inline code (-c), read by effects/pyprog.py as the shell analysis does.
