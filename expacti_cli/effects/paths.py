@@ -68,7 +68,16 @@ class PathClasses:
     classes and a read path is often named again, but the disk does not change while a line
     is judged, so each path is resolved once."""
 
-    __slots__ = ("_home", "_indexes", "_matchers", "_real", "_rooted", "_shell", "shell")
+    __slots__ = (
+        "_home",
+        "_indexes",
+        "_matchers",
+        "_real",
+        "_rooted",
+        "_shell",
+        "_sorted",
+        "shell",
+    )
 
     def __init__(self, shell: dict[str, Any]) -> None:
         self._shell = self.shell = shell
@@ -76,6 +85,7 @@ class PathClasses:
         self._matchers: dict[str, SensitivePaths] = {}
         self._indexes: dict[str, _Index] = {}
         self._rooted: dict[str, list[str]] = {}
+        self._sorted: dict[str, list[tuple[str, int]]] = {}  # rooted, sorted, with their rank
         self._real: dict[str, str] = {}
 
     def for_line(self) -> PathClasses:
@@ -200,17 +210,21 @@ class PathClasses:
         return None
 
     def below(self, cls: str, directory: str) -> str | None:
-        """A pattern of `cls` naming something below `directory` (`~` holds `~/.bashrc`): the
-        first in order of the rooted patterns that start with it (a search in their sorted
-        list: a command's every written path asks)."""
+        """A pattern of `cls` naming something below `directory` (`~` holds `~/.bashrc`): of
+        the rooted patterns that start with it, the first in the catalogue's order (found by a
+        search in their sorted list: a command's every written path asks)."""
         from bisect import bisect_left
 
         prefix = directory.rstrip("/") + "/"
-        ordered = self._rooted.get("\0sorted " + cls)
+        ordered = self._sorted.get(cls)
         if ordered is None:
-            ordered = self._rooted["\0sorted " + cls] = sorted(self.rooted(cls))
-        k = bisect_left(ordered, prefix)
-        return ordered[k] if k < len(ordered) and ordered[k].startswith(prefix) else None
+            ordered = self._sorted[cls] = sorted((t, k) for k, t in enumerate(self.rooted(cls)))
+        hits = []
+        for text, rank in ordered[bisect_left(ordered, (prefix, -1)) :]:
+            if not text.startswith(prefix):
+                break
+            hits.append((rank, text))
+        return min(hits)[1] if hits else None
 
     def world_writable_target(self, path: str, cwd: str | None) -> str | None:
         """A privileged or system path, or a directory holding one (`chmod 777 ~`: anyone may
